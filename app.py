@@ -1,0 +1,51 @@
+"""Bedrock Image Workshop: the home page, navigation over the labs, and the sidebar status.
+
+Run with `streamlit run app.py` (see README for the one command that sets everything up).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.catalog import MODELS
+from lib.labs import LABS, TOOLS
+from lib.ui.common import render_sidebar
+
+st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
+
+
+def home() -> None:
+    st.title("Bedrock Image Workshop")
+    st.markdown(
+        "Hands-on labs for image AI on **Amazon Bedrock**: generate, vary and understand images with the "
+        "models you can call today, next to the workshop's original Titan and Nova Canvas request shapes. "
+        "Every result is kept in **History** with its seed, request and estimated cost, so you can reopen, "
+        "download and reuse it."
+    )
+    st.subheader("Labs")
+    for lab in LABS:
+        with st.container(border=True):
+            st.page_link(lab.page, label=f"Lab {lab.number} — {lab.title}", icon=lab.icon)
+            st.caption(lab.summary)
+    st.subheader("Tools")
+    for tool in TOOLS:
+        st.page_link(tool.page, label=tool.title, icon=tool.icon)
+        st.caption(tool.summary)
+    with st.expander("Models in this workshop"):
+        st.dataframe(
+            [{"Model": m.label, "Id": m.id, "Provider": m.provider, "Status": m.lifecycle.badge(),
+              "Regions": ", ".join(m.regions), "From $/image": m.price.per_image(),
+              "Workshop original": "yes" if m.from_workshop else ""} for m in MODELS],
+            hide_index=True,
+        )
+        st.caption("Stability AI models are served in us-west-2; the app calls each model in a region that "
+                   "offers it and says so next to the result.")
+
+
+pages = [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home")]
+pages += [st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS]
+pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path) for tool in TOOLS]
+
+navigation = st.navigation(pages)
+render_sidebar()
+navigation.run()

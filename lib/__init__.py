@@ -1,0 +1,1 @@
+"""Bedrock Image Workshop core: everything below lib/ui/ is free of Streamlit."""

@@ -1,0 +1,355 @@
+"""The model catalog: one row per model, the single source of truth for model facts.
+
+Pages build their pickers from it, validators check limits from it, the cost
+meter reads prices from it. Adding a model is one row here plus, at most, one
+adapter. Facts and their sources: ../shared/reference/bedrock-models.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from lib.errors import InvalidInput, ModelUnavailable
+
+PRICES_LAST_VERIFIED = "2026-07-19"
+
+
+class Family(StrEnum):
+    """Which request schema (and so which adapter) a model speaks."""
+
+    TITAN_IMAGE = "titan-image"  # Titan Image Generator v1/v2 and Nova Canvas share one schema
+    STABILITY_IMAGE = "stability-image"
+
+
+class Task(StrEnum):
+    TEXT_TO_IMAGE = "text-to-image"
+    VARIATION = "variation"  # Titan/Nova IMAGE_VARIATION, SD3.5 image-to-image
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    LEGACY = "legacy"
+    END_OF_LIFE = "end of life"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    status: Status
+    note: str = ""
+    end_of_life: str | None = None  # ISO date, when known
+
+    @property
+    def callable_today(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    def badge(self) -> str:
+        if self.status is Status.ACTIVE:
+            return "available"
+        if self.end_of_life:
+            return f"{self.status.value} since {self.end_of_life}" if self.status is Status.END_OF_LIFE else f"legacy, end of life {self.end_of_life}"
+        return self.status.value
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """What an image's dimensions must look like for a model.
+
+    Either an exact list of sizes (Titan) or bounds (everything else).
+    """
+
+    allowed: tuple[tuple[int, int], ...] = ()
+    min_edge: int = 64
+    max_edge: int = 4096
+    multiple_of: int = 1
+    max_pixels: int | None = None
+    max_aspect: float = 4.0  # long edge / short edge
+
+    def accepts(self, width: int, height: int) -> bool:
+        if self.allowed:
+            return (width, height) in self.allowed
+        long_edge, short_edge = max(width, height), min(width, height)
+        return (
+            short_edge >= self.min_edge
+            and long_edge <= self.max_edge
+            and width % self.multiple_of == 0
+            and height % self.multiple_of == 0
+            and (self.max_pixels is None or width * height <= self.max_pixels)
+            and long_edge / short_edge <= self.max_aspect + 1e-9
+        )
+
+    def describe(self) -> str:
+        if self.allowed:
+            return f"one of {len(self.allowed)} fixed sizes"
+        parts = [f"{self.min_edge}–{self.max_edge} px per side"]
+        if self.multiple_of > 1:
+            parts.append(f"divisible by {self.multiple_of}")
+        if self.max_pixels:
+            parts.append(f"at most {self.max_pixels / 1e6:.2f} MP")
+        parts.append(f"aspect ratio within 1:{self.max_aspect:g}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A numeric control the UI renders straight from the catalog."""
+
+    field: str  # the request-body field it fills
+    label: str
+    minimum: float
+    maximum: float
+    default: float
+    step: float
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ImagePrice:
+    """On-demand price per output image in USD (see PRICES_LAST_VERIFIED)."""
+
+    standard: float
+    premium: float | None = None
+    large_standard: float | None = None  # for images above `large_above_pixels`
+    large_premium: float | None = None
+    large_above_pixels: int | None = None
+
+    def per_image(self, quality: str = "standard", width: int = 1024, height: int = 1024) -> float:
+        large = self.large_above_pixels is not None and width * height > self.large_above_pixels
+        if quality == "premium" and self.premium is not None:
+            return (self.large_premium if large and self.large_premium is not None else self.premium)
+        return self.large_standard if large and self.large_standard is not None else self.standard
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """Limits of an image model, checked before any call."""
+
+    prompt_max_chars: int
+    negative_max_chars: int
+    seed_max: int
+    max_images_per_call: int  # Titan/Nova return up to 5 per call; Stability returns 1
+    output_sizes: tuple[tuple[int, int], ...] = ()  # offered W×H for text-to-image
+    output_rule: SizeRule | None = None
+    aspect_ratios: tuple[str, ...] = ()  # Stability chooses shape by aspect ratio
+    input_rule: SizeRule = SizeRule()
+    max_input_images: int = 1
+    qualities: tuple[str, ...] = ()
+    cfg: Knob | None = None
+    variation_knob: Knob | None = None
+    output_formats: tuple[str, ...] = ("png",)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    label: str
+    provider: str
+    family: Family
+    tasks: frozenset[Task]
+    regions: tuple[str, ...]
+    lifecycle: Lifecycle
+    price: ImagePrice
+    image: ImageSpec
+    inference_profile_prefix: str | None = None  # "us" → call "us.<id>"
+    from_workshop: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def supports(self, task: Task) -> bool:
+        return task in self.tasks
+
+    def picker_label(self) -> str:
+        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
+        return f"{self.label}{tag}"
+
+
+# --- facts shared by several rows -------------------------------------------
+
+TITAN_SIZES: tuple[tuple[int, int], ...] = (
+    (1024, 1024), (768, 768), (512, 512),
+    (768, 1152), (384, 576), (1152, 768), (576, 384),
+    (768, 1280), (384, 640), (1280, 768), (640, 384),
+    (896, 1152), (448, 576), (1152, 896), (576, 448),
+    (768, 1408), (384, 704), (1408, 768), (704, 384),
+    (640, 1408), (320, 704), (1408, 640), (704, 320),
+    (1152, 640), (1173, 640),
+)
+
+NOVA_OUTPUT_SIZES: tuple[tuple[int, int], ...] = (
+    (1024, 1024), (768, 768), (512, 512), (1280, 720), (720, 1280),
+    (1152, 896), (896, 1152), (1536, 1024), (1024, 1536), (2048, 2048),
+)
+
+# Stability returns about one megapixel; these are the sizes per aspect ratio.
+STABILITY_ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024), "16:9": (1344, 768), "21:9": (1536, 640), "2:3": (832, 1216),
+    "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896), "9:16": (768, 1344), "9:21": (640, 1536),
+}
+
+_TITAN_SPEC = dict(
+    prompt_max_chars=512,
+    negative_max_chars=512,
+    seed_max=2_147_483_646,
+    max_images_per_call=5,
+    output_sizes=TITAN_SIZES,
+    output_rule=SizeRule(allowed=TITAN_SIZES),
+    input_rule=SizeRule(min_edge=256, max_edge=1408, max_aspect=4.0),
+    max_input_images=5,
+    qualities=("standard", "premium"),
+    cfg=Knob("cfgScale", "Prompt strength (cfgScale)", 1.1, 10.0, 8.0, 0.1,
+             "How strictly the image follows the prompt. Higher = more literal."),
+    variation_knob=Knob("similarityStrength", "Similarity strength", 0.2, 1.0, 0.7, 0.05,
+                        "How close the variations stay to the input: 1.0 = very similar, 0.2 = loose."),
+)
+_TITAN_PRICE = ImagePrice(standard=0.008, premium=0.01, large_standard=0.01, large_premium=0.012,
+                          large_above_pixels=300_000)
+
+_STABILITY_TEXT_SPEC = dict(
+    prompt_max_chars=10_000,
+    negative_max_chars=10_000,
+    seed_max=4_294_967_294,
+    max_images_per_call=1,
+    aspect_ratios=tuple(STABILITY_ASPECT_SIZES),
+    output_formats=("png", "jpeg", "webp"),
+)
+
+MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo(
+        id="stability.sd3-5-large-v1:0",
+        label="Stable Diffusion 3.5 Large",
+        provider="Stability AI",
+        family=Family.STABILITY_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        regions=("us-west-2",),
+        lifecycle=Lifecycle(Status.ACTIVE),
+        price=ImagePrice(standard=0.08),
+        image=ImageSpec(
+            **_STABILITY_TEXT_SPEC,
+            # Output is ~1 MP, so a bigger input only makes the request heavier.
+            input_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=4_194_304, max_aspect=2.5),
+            variation_knob=Knob("strength", "Strength", 0.0, 1.0, 0.6, 0.05,
+                                "How far the result may move from the input: 0 = keep it, 1 = ignore it."),
+        ),
+        notes=("Image-to-image keeps the input's aspect ratio.",),
+    ),
+    ModelInfo(
+        id="stability.stable-image-core-v1:1",
+        label="Stable Image Core",
+        provider="Stability AI",
+        family=Family.STABILITY_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE}),
+        regions=("us-west-2",),
+        lifecycle=Lifecycle(Status.ACTIVE),
+        price=ImagePrice(standard=0.04),
+        image=ImageSpec(**_STABILITY_TEXT_SPEC),
+        notes=("Fast and cheap; text input only on Bedrock.",),
+    ),
+    ModelInfo(
+        id="stability.stable-image-ultra-v1:1",
+        label="Stable Image Ultra",
+        provider="Stability AI",
+        family=Family.STABILITY_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE}),
+        regions=("us-west-2",),
+        lifecycle=Lifecycle(Status.ACTIVE),
+        price=ImagePrice(standard=0.14),
+        image=ImageSpec(**_STABILITY_TEXT_SPEC),
+        notes=("Highest quality; text input only on Bedrock.",),
+    ),
+    ModelInfo(
+        id="amazon.nova-canvas-v1:0",
+        label="Amazon Nova Canvas",
+        provider="Amazon",
+        family=Family.TITAN_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        regions=("us-east-1", "eu-west-1", "ap-northeast-1"),
+        lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2026-03-30; accounts that still hold access may call it.",
+                            end_of_life="2026-09-30"),
+        price=ImagePrice(standard=0.04, premium=0.06, large_standard=0.06, large_premium=0.08,
+                         large_above_pixels=1024 * 1024),
+        image=ImageSpec(
+            prompt_max_chars=1024,
+            negative_max_chars=1024,
+            seed_max=858_993_459,
+            max_images_per_call=5,
+            output_sizes=NOVA_OUTPUT_SIZES,
+            output_rule=SizeRule(min_edge=320, max_edge=4096, multiple_of=16, max_pixels=4_194_304, max_aspect=4.0),
+            input_rule=SizeRule(min_edge=320, max_edge=4096, max_pixels=4_194_304, max_aspect=4.0),
+            max_input_images=5,
+            qualities=("standard", "premium"),
+            cfg=Knob("cfgScale", "Prompt strength (cfgScale)", 1.1, 10.0, 6.5, 0.1,
+                     "How strictly the image follows the prompt. Higher = more literal."),
+            variation_knob=_TITAN_SPEC["variation_knob"],
+        ),
+        from_workshop=True,
+    ),
+    ModelInfo(
+        id="amazon.titan-image-generator-v2:0",
+        label="Titan Image Generator G1 v2",
+        provider="Amazon",
+        family=Family.TITAN_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        regions=("us-east-1", "us-west-2"),
+        lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2025-12-30.", end_of_life="2026-06-30"),
+        price=_TITAN_PRICE,
+        image=ImageSpec(**_TITAN_SPEC),
+        from_workshop=True,
+    ),
+    ModelInfo(
+        id="amazon.titan-image-generator-v1",
+        label="Titan Image Generator G1 (v1)",
+        provider="Amazon",
+        family=Family.TITAN_IMAGE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        regions=("us-east-1", "us-west-2"),
+        lifecycle=Lifecycle(Status.END_OF_LIFE, "The workshop's original model; no longer listed by Bedrock."),
+        price=_TITAN_PRICE,
+        image=ImageSpec(**_TITAN_SPEC),
+        from_workshop=True,
+    ),
+)
+
+_BY_ID = {m.id: m for m in MODELS}
+
+
+def get_model(model_id: str) -> ModelInfo:
+    """The catalog row for `model_id`; an unknown id is the caller's input error."""
+    try:
+        return _BY_ID[model_id]
+    except KeyError:
+        raise InvalidInput(f"Unknown model “{model_id}”.", "Pick a model from the list.") from None
+
+
+def models_for(task: Task) -> list[ModelInfo]:
+    """Models that can do `task`: callable ones first, then the workshop's retired ones."""
+    matching = [m for m in MODELS if m.supports(task)]
+    return sorted(matching, key=lambda m: not m.lifecycle.callable_today)
+
+
+def call_target(model: ModelInfo, preferred_region: str) -> tuple[str, str, str | None]:
+    """(region, model id to pass to InvokeModel, note) for calling `model`.
+
+    Why: SD3.5/Core/Ultra live only in us-west-2, Nova Canvas not there at all,
+    so a single app region would break half the models. We call the model in
+    the user's region when it is offered there, else in its first region, and
+    say so. Profile-only models get their geography prefix.
+    """
+    note = None
+    region = preferred_region
+    if preferred_region not in model.regions:
+        region = model.regions[0]
+        note = f"{model.label} is offered in {', '.join(model.regions)}, not {preferred_region}; called in {region}."
+    invoke_id = f"{model.inference_profile_prefix}.{model.id}" if model.inference_profile_prefix else model.id
+    return region, invoke_id, note
+
+
+def output_size(model: ModelInfo, width: int | None, height: int | None, aspect_ratio: str | None) -> tuple[int, int]:
+    """The size the model will return, for display and cost."""
+    if model.family is Family.STABILITY_IMAGE:
+        return STABILITY_ASPECT_SIZES.get(aspect_ratio or "1:1", (1024, 1024))
+    return (width or 1024, height or 1024)
+
+
+def require_callable_shape(model: ModelInfo, task: Task) -> None:
+    """Refuse a task the model can't do, before building any request."""
+    if not model.supports(task):
+        raise ModelUnavailable(f"{model.label} can't do {task.value}.", "Pick another model.", reason="unsupported")

@@ -1,0 +1,69 @@
+"""One small error hierarchy: every failure the user can see, in plain words with a fix.
+
+Pages catch `WorkshopError` and show `title`, `message` and `hint`; nothing else
+should reach the user as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class WorkshopError(Exception):
+    """Base class: a message for people plus the one thing to do about it."""
+
+    title = "Something went wrong"
+    retryable = False
+
+    def __init__(self, message: str, hint: str = "", *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.detail = detail  # the raw service text, for the curious
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} {self.hint}"
+
+
+class InvalidInput(WorkshopError):
+    """The request can't be sent as it is (too long, wrong size, not an image)."""
+
+    title = "Check your input"
+
+
+class ContentFiltered(WorkshopError):
+    """Bedrock's or the model's safety filter blocked the prompt, an input or an output."""
+
+    title = "Blocked by the content filter"
+
+    def __init__(self, message: str, hint: str = "", *, stage: str = "prompt", detail: str = "") -> None:
+        super().__init__(message, hint, detail=detail)
+        self.stage = stage  # "prompt", "input image" or "output image"
+
+
+class Throttled(WorkshopError):
+    """Too many requests or tokens; retrying later works."""
+
+    title = "Bedrock is throttling requests"
+    retryable = True
+
+
+class AccessDenied(WorkshopError):
+    """The account may not call this model (no grant, no subscription, SCP, region)."""
+
+    title = "No access to this model"
+
+
+class ModelUnavailable(WorkshopError):
+    """The model exists but can't be called this way: legacy, end of life, or profile-only."""
+
+    title = "This model can't be called"
+
+    def __init__(self, message: str, hint: str = "", *, reason: str = "unavailable", detail: str = "") -> None:
+        super().__init__(message, hint, detail=detail)
+        self.reason = reason  # "legacy", "end_of_life", "needs_inference_profile", "not_in_region"
+
+
+class BackendUnavailable(WorkshopError):
+    """Bedrock can't be reached at all: no credentials, no network, service down."""
+
+    title = "Amazon Bedrock is not reachable"
+    retryable = True

@@ -1,0 +1,1 @@
+"""Image generation and variation: request dataclasses, one adapter per model family, a service."""

@@ -1,0 +1,106 @@
+"""Request and result types shared by every image family.
+
+Pages fill these in; adapters turn them into each family's JSON body. Nothing
+here knows any model's field names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from lib.catalog import ModelInfo, Task
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Text to image."""
+
+    model_id: str
+    prompt: str
+    negative_prompt: str = ""
+    count: int = 1
+    width: int = 1024  # Titan / Nova Canvas
+    height: int = 1024
+    aspect_ratio: str = "1:1"  # Stability
+    quality: str = "standard"
+    cfg_scale: float | None = None
+    seed: int | None = None  # None: a random seed is drawn and reported
+    output_format: str = "png"
+
+    task = Task.TEXT_TO_IMAGE
+
+    def with_seed(self, seed: int) -> "GenerationRequest":
+        return replace(self, seed=seed)
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class VariationRequest:
+    """New images that stay close to one or more input images."""
+
+    model_id: str
+    images: tuple[bytes, ...]  # already fitted to the model (see service.prepare_inputs)
+    prompt: str = ""
+    negative_prompt: str = ""
+    strength: float | None = None  # the model's variation knob: similarityStrength or strength
+    count: int = 1
+    width: int = 1024
+    height: int = 1024
+    quality: str = "standard"
+    cfg_scale: float | None = None
+    seed: int | None = None
+    output_format: str = "png"
+
+    task = Task.VARIATION
+
+    def with_seed(self, seed: int) -> "VariationRequest":
+        return replace(self, seed=seed)
+
+    def describe(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["images"] = [f"<image, {len(b)} bytes>" for b in self.images]
+        return data
+
+
+ImageRequest = GenerationRequest | VariationRequest
+
+
+@dataclass
+class ImageOutput:
+    data: bytes
+    format: str  # sniffed from the bytes
+    seed: int
+    width: int
+    height: int
+    index: int = 0
+
+
+@dataclass
+class GenerationResult:
+    model: ModelInfo
+    request: ImageRequest
+    images: list[ImageOutput]
+    latency_s: float
+    cost_usd: float
+    region: str
+    request_body: dict[str, Any]  # what was sent, base64 shortened, for "show request"
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # per-image failures when others succeeded
+
+
+_B64_RE = re.compile(r"^[A-Za-z0-9+/=\s]{200,}$")
+
+
+def redact_body(body: Any) -> Any:
+    """A copy of a request body with long base64 strings shortened, for display and history."""
+    if isinstance(body, dict):
+        return {k: redact_body(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [redact_body(v) for v in body]
+    if isinstance(body, str) and len(body) > 200 and _B64_RE.match(body[:400]):
+        return f"<base64, {len(body)} chars>"
+    return body

@@ -1,0 +1,256 @@
+"""Image utilities: decode and validate uploads, sniff formats, fit to model rules, base64.
+
+Every function that changes an image says what it changed, so the UI can show
+the note instead of silently sending something else.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from lib.catalog import SizeRule
+from lib.errors import InvalidInput
+
+# Magic bytes → format name. Order matters only for prefixes that overlap (none here).
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "png"),
+    (b"\xff\xd8\xff", 0, "jpeg"),
+    (b"GIF87a", 0, "gif"),
+    (b"GIF89a", 0, "gif"),
+    (b"BM", 0, "bmp"),
+    (b"II*\x00", 0, "tiff"),
+    (b"MM\x00*", 0, "tiff"),
+)
+READABLE_FORMATS = {"png", "jpeg", "webp", "gif", "bmp", "tiff"}
+_NOT_IMAGES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"<svg", "an SVG drawing"),
+    (b"<?xml", "an XML or SVG file"),
+)
+MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif"}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The real format from the bytes (never trust a file name or a declared type)."""
+    for magic, offset, name in _SIGNATURES:
+        if data[offset:offset + len(magic)] == magic:
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
+        return "heic"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
+        return "avif"
+    return None
+
+
+@dataclass
+class DecodedImage:
+    image: Image.Image
+    format: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.size
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000,
+                 name: str = "The file") -> DecodedImage:
+    """Decode untrusted bytes into an upright PIL image, or raise InvalidInput saying why.
+
+    Pixel count is checked from the header before decoding, so a small file that
+    expands into gigabytes (a decompression bomb) is refused without being decoded.
+    """
+    if not data:
+        raise InvalidInput(f"{name} is empty.", "Choose a PNG, JPEG or WebP image.")
+    if len(data) > max_bytes:
+        raise InvalidInput(f"{name} is {_mb(len(data))}; the limit is {_mb(max_bytes)}.",
+                           "Save it smaller (for example as JPEG, or scaled down) and upload it again.")
+    fmt = sniff_format(data)
+    if fmt in ("heic", "avif"):
+        raise InvalidInput(f"{name} is a {fmt.upper()} photo, which this app can't read.",
+                           "Export it as JPEG or PNG (on an iPhone: Settings → Camera → Formats → Most Compatible).")
+    if fmt is None:
+        head = data[:64].lstrip().lower()
+        what = next((label for magic, label in _NOT_IMAGES if head.startswith(magic.lower())), None)
+        raise InvalidInput(f"{name} is not an image" + (f" — it looks like {what}." if what else "."),
+                           "Choose a PNG, JPEG or WebP image.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width * height > max_pixels:
+                raise InvalidInput(
+                    f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} MP); the limit is "
+                    f"{max_pixels / 1e6:.0f} MP.", "Scale it down and upload it again.")
+            img.load()
+    except InvalidInput:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput(f"{name} claims an enormous pixel size and was refused as unsafe.",
+                           "Scale it down and upload it again.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput(f"{name} looks like a {fmt.upper()} image but is damaged or incomplete ({exc}).",
+                           "Re-export or re-download it and try again.") from None
+
+    notes: list[str] = []
+    if getattr(img, "n_frames", 1) > 1:
+        notes.append(f"Used the first frame of the animated {fmt.upper()}.")
+        img.seek(0)
+        img = img.copy()
+    upright = ImageOps.exif_transpose(img)
+    if upright is not None and upright.size != img.size:
+        notes.append("Rotated upright using the photo's EXIF orientation.")
+    return DecodedImage(image=upright if upright is not None else img, format=fmt, notes=notes)
+
+
+@dataclass
+class FitResult:
+    image: Image.Image
+    notes: list[str]
+    original_size: tuple[int, int]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.notes)
+
+
+def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
+    """8-bit RGB, with transparency flattened onto white (models reject alpha)."""
+    notes: list[str] = []
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        if rgba.getchannel("A").getextrema()[0] < 255:
+            notes.append("Removed the transparency (alpha channel) and filled it with white.")
+        else:
+            notes.append("Removed an unused alpha channel.")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background, notes
+    if img.mode != "RGB":
+        notes.append(f"Converted from {img.mode} to 8-bit RGB.")
+        return img.convert("RGB"), notes
+    return img, notes
+
+
+def _cover(img: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Resize to cover `size` and centre-crop the rest (keeps proportions)."""
+    return ImageOps.fit(img, size, method=Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+
+
+def closest_allowed_size(width: int, height: int, allowed: tuple[tuple[int, int], ...]) -> tuple[int, int]:
+    """The allowed size with the nearest aspect ratio, then the nearest area."""
+    aspect, area = width / height, width * height
+    return min(allowed, key=lambda s: (round(abs(s[0] / s[1] - aspect), 2), abs(s[0] * s[1] - area)))
+
+
+def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
+    """Make `img` acceptable to a model with `rule`, listing every change made."""
+    original = img.size
+    img, notes = to_rgb(img)
+    w, h = img.size
+    if rule.allowed:
+        target = closest_allowed_size(w, h, rule.allowed)
+        if target != (w, h):
+            img = _cover(img, target)
+            crop = " and cropped to its shape" if abs(target[0] / target[1] - w / h) > 0.01 else ""
+            notes.append(f"Resized from {w}×{h} to {target[0]}×{target[1]}{crop}: the model accepts only "
+                         f"{len(rule.allowed)} fixed sizes.")
+        return FitResult(img, notes, original)
+
+    # 1. aspect ratio
+    if max(w, h) / min(w, h) > rule.max_aspect:
+        if w > h:
+            nw, nh = int(h * rule.max_aspect), h
+        else:
+            nw, nh = w, int(w * rule.max_aspect)
+        img = _cover(img, (nw, nh))
+        notes.append(f"Cropped from {w}×{h} to {nw}×{nh}: the model accepts aspect ratios up to 1:{rule.max_aspect:g}.")
+        w, h = nw, nh
+    # 2. scale into bounds
+    scale = 1.0
+    if max(w, h) > rule.max_edge:
+        scale = rule.max_edge / max(w, h)
+    if rule.max_pixels and w * h * scale * scale > rule.max_pixels:
+        scale = min(scale, (rule.max_pixels / (w * h)) ** 0.5)
+    if min(w, h) * scale < rule.min_edge:
+        scale = rule.min_edge / min(w, h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    # 3. snap to a multiple (floor, so bounds still hold)
+    m = rule.multiple_of
+    if m > 1:
+        nw, nh = max(m, nw // m * m), max(m, nh // m * m)
+    if (nw, nh) != (w, h):
+        verb = "Enlarged" if nw * nh > w * h else "Resized"
+        why = []
+        if scale < 1:
+            why.append(f"at most {rule.max_edge} px per side" + (f" and {rule.max_pixels / 1e6:.1f} MP" if rule.max_pixels else ""))
+        if scale > 1:
+            why.append(f"at least {rule.min_edge} px per side")
+        if m > 1:
+            why.append(f"sides divisible by {m}")
+        img = _cover(img, (nw, nh)) if scale == 1 else img.resize((nw, nh), Image.Resampling.LANCZOS)
+        if img.size != (nw, nh):
+            img = _cover(img, (nw, nh))
+        notes.append(f"{verb} from {w}×{h} to {nw}×{nh}: the model needs {', '.join(why)}.")
+    return FitResult(img, notes, original)
+
+
+def encode_image(img: Image.Image, fmt: str = "png", *, quality: int = 95) -> bytes:
+    """Encode a PIL image to bytes in `fmt` (png, jpeg or webp)."""
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        img.convert("RGB").save(buf, "JPEG", quality=quality)
+    elif fmt == "webp":
+        img.save(buf, "WEBP", quality=quality)
+    else:
+        img.save(buf, "PNG", optimize=False)
+    return buf.getvalue()
+
+
+def encode_for_model(img: Image.Image, max_bytes: int = 5 * 1024 * 1024) -> tuple[bytes, list[str]]:
+    """PNG when it fits the model's upload limit, else high-quality JPEG (and say so)."""
+    png = encode_image(img, "png")
+    if len(png) <= max_bytes:
+        return png, []
+    for quality in (95, 90, 85, 75):
+        jpg = encode_image(img, "jpeg", quality=quality)
+        if len(jpg) <= max_bytes:
+            return jpg, [f"Sent as JPEG (quality {quality}) because the PNG was {_mb(len(png))}, over the "
+                         f"{_mb(max_bytes)} limit."]
+    raise InvalidInput("This image is too detailed to send within the model's size limit.",
+                       "Use a smaller or simpler image.")
+
+
+def b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    return base64.b64decode(text, validate=False)
+
+
+def thumbnail(data: bytes, max_edge: int = 256) -> bytes:
+    """A small PNG preview, for history lists."""
+    img = Image.open(io.BytesIO(data))
+    img.thumbnail((max_edge, max_edge))
+    return encode_image(to_rgb(img)[0], "png")
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        return img.size

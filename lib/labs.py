@@ -1,0 +1,56 @@
+"""The labs that exist, in one list: app.py builds navigation and the home page from it.
+
+Only labs that work are listed; a lab is added here in the same change that adds its page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LabPage:
+    number: int | None  # None for tools such as History
+    title: str
+    page: str  # path relative to the project root
+    icon: str
+    summary: str
+    url_path: str
+    input_key: str | None = None  # the page's image-input widget key, for "send to this lab"
+
+    @property
+    def key(self) -> str:
+        """Prefix for the page's session-state keys and its history label ("lab2")."""
+        return f"lab{self.number}" if self.number else self.url_path
+
+    @property
+    def nav_title(self) -> str:
+        return f"{self.number}. {self.title}" if self.number else self.title
+
+
+LABS: tuple[LabPage, ...] = (
+    LabPage(2, "Image generation", "pages/2_image_generation.py", ":material/brush:",
+            "Turn a prompt (and a negative prompt) into images; compare models, seeds and costs.",
+            "image-generation"),
+    LabPage(3, "Image variation", "pages/3_image_variation.py", ":material/auto_awesome_motion:",
+            "Make new images that stay close to one or more input images.", "image-variation",
+            input_key="lab3_input"),
+)
+
+TOOLS: tuple[LabPage, ...] = (
+    LabPage(None, "History", "pages/history.py", ":material/history:",
+            "Every result with its request, seed, time and cost: reopen, download, reuse.", "history"),
+)
+
+
+def lab(number: int) -> LabPage:
+    return next(item for item in LABS if item.number == number)
+
+
+def lab_for_key(key: str) -> LabPage | None:
+    """The lab that recorded a history entry under `key`, if it still exists."""
+    return next((item for item in LABS if item.key == key), None)
+
+
+def tool(title: str) -> LabPage:
+    return next(item for item in TOOLS if item.title == title)

@@ -1,0 +1,50 @@
+"""The workshop's example prompts, verbatim where the workshop had them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PromptPreset:
+    name: str
+    prompt: str
+    negative: str = ""
+
+
+GENERATION_PRESETS: tuple[PromptPreset, ...] = (
+    PromptPreset("Robot and cowboy (daguerreotype)",
+                 "daguerreotype of robot and cowboy standing side-by-side, directly facing the camera, steampunk, "
+                 "western town in the background, long shot, sepia tone"),
+    PromptPreset("Calico cat (cyberpunk)",
+                 "photograph of a calico cat, cyberpunk, futuristic cityscape in the background, low angle, long "
+                 "shot, neon sign on building \"CALICO CORP\", Epic, photorealistic, 4K"),
+    PromptPreset("Build-up 1 — subject", "A doctor"),
+    PromptPreset("Build-up 2 — + medium", "Painting of a doctor"),
+    PromptPreset("Build-up 3 — + style", "Painting of a doctor, Impressionist style"),
+    PromptPreset("Build-up 4 — + shot", "Painting of a doctor, Impressionist style, low-angle shot"),
+    PromptPreset("Build-up 5 — + light", "Painting of a doctor, Impressionist style, low-angle shot, dim lighting"),
+    PromptPreset("Build-up 6 — + colour",
+                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                 "scheme"),
+    PromptPreset("Build-up 7 — + negative prompt",
+                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                 "scheme", "Stethoscope"),
+    PromptPreset("Build-up 8 — + text in the image",
+                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                 "scheme, sign reading \"The Doctor is in\"", "Stethoscope"),
+)
+
+VARIATION_PROMPTS: tuple[str, ...] = (
+    "A car on a brick road.",
+    "The same scene as a watercolor painting",
+    "The same scene at night, lit by street lamps",
+    "The same subject in a snowy landscape",
+)
+
+PROMPT_TIPS = (
+    "Describe what you want to see, not what you don't: put unwanted things in the negative prompt, "
+    "without words like “no” (write “mirrors”, not “no mirrors”).",
+    "Build a prompt up: subject, medium, style, shot, light, colour.",
+    "Text in the image goes in double quotes, and may come out misspelt.",
+)

@@ -1,0 +1,69 @@
+"""One frozen settings object, read from the environment.
+
+Why env only: the same variables drive boto3 itself (AWS_PROFILE, AWS_REGION,
+AWS_ENDPOINT_URL_BEDROCK_RUNTIME), so the app and boto3 can never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    profile: str | None
+    data_dir: Path
+    endpoint_url: str | None
+    max_attempts: int
+    read_timeout_s: float
+    connect_timeout_s: float
+    max_upload_bytes: int
+    max_upload_pixels: int
+
+    @property
+    def region_is_default(self) -> bool:
+        return self.region == DEFAULT_REGION
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError:
+        return default
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return float(env.get(name, default))
+    except ValueError:
+        return default
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings; cheap enough to call on every page run."""
+    env = os.environ if env is None else env
+    region = (
+        env.get("WORKSHOP_REGION")
+        or env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or DEFAULT_REGION
+    )
+    return Settings(
+        region=region,
+        profile=env.get("AWS_PROFILE") or None,
+        data_dir=Path(env.get("WORKSHOP_DATA_DIR", "data")).expanduser(),
+        endpoint_url=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or env.get("AWS_ENDPOINT_URL") or None,
+        # AWS_MAX_ATTEMPTS is boto3's own variable; we honour it explicitly
+        # because an explicit botocore Config would otherwise override it.
+        max_attempts=max(1, _int(env, "AWS_MAX_ATTEMPTS", 5)),
+        read_timeout_s=_float(env, "WORKSHOP_READ_TIMEOUT_S", 120.0),
+        connect_timeout_s=_float(env, "WORKSHOP_CONNECT_TIMEOUT_S", 5.0),
+        max_upload_bytes=_int(env, "WORKSHOP_MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        max_upload_pixels=_int(env, "WORKSHOP_MAX_UPLOAD_MEGAPIXELS", 40) * 1_000_000,
+    )

@@ -1,0 +1,1 @@
+"""Shared Streamlit widgets. The only part of lib/ that imports Streamlit."""

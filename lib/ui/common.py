@@ -1,0 +1,102 @@
+"""Page scaffolding shared by every lab: header, sidebar status, error box, shared resources."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.bedrock import CREDENTIALS_FIX, CredentialStatus, credential_status
+from lib.errors import WorkshopError
+from lib.history import HistoryStore
+from lib.labs import LabPage
+from lib.settings import Settings, load_settings
+
+
+@st.cache_resource(show_spinner=False)
+def _history_store(data_dir: str) -> HistoryStore:
+    return HistoryStore(data_dir)  # type: ignore[arg-type]
+
+
+def history_store(settings: Settings | None = None) -> HistoryStore:
+    """The history store for the configured data folder, shared by all sessions."""
+    settings = settings or load_settings()
+    return _history_store(str(settings.data_dir))
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _cached_credential_status(profile: str | None, region: str, endpoint: str | None) -> CredentialStatus:
+    return credential_status()
+
+
+def current_credentials(settings: Settings | None = None) -> CredentialStatus:
+    """Credential status, re-checked at most every 30 s (the check may probe instance metadata)."""
+    s = settings or load_settings()
+    return _cached_credential_status(s.profile, s.region, s.endpoint_url)
+
+
+CREDENTIAL_SOURCES = {
+    "env": "environment variables",
+    "shared-credentials-file": "~/.aws/credentials",
+    "config-file": "~/.aws/config",
+    "sso": "AWS SSO",
+    "assume-role": "an assumed role",
+    "container-role": "the container role",
+    "iam-role": "the instance role",
+    "custom-process": "a credential process",
+}
+
+
+def backend_label(settings: Settings) -> str:
+    if settings.endpoint_url:
+        return f"Amazon Bedrock API at {settings.endpoint_url}"
+    return "Amazon Bedrock"
+
+
+def render_sidebar(settings: Settings | None = None) -> None:
+    """Credentials found or not (never the secret), the region, the backend in use."""
+    s = settings or load_settings()
+    creds = current_credentials(s)
+    with st.sidebar:
+        st.markdown("#### Connection")
+        if creds.found:
+            via = f" ({CREDENTIAL_SOURCES.get(creds.source, creds.source)})" if creds.source else ""
+            prof = f" (profile `{creds.profile}`)" if creds.profile else ""
+            st.success(f"AWS credentials found{via}{prof}", icon=":material/key:")
+        else:
+            st.error("AWS credentials not found", icon=":material/key_off:")
+        st.markdown(f"**Region:** `{s.region}`  \n**Backend:** {backend_label(s)}")
+        count, cost = history_store(s).totals()
+        st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f} · data in `{s.data_dir}`")
+
+
+def require_bedrock(settings: Settings | None = None) -> bool:
+    """Say exactly what to do when Bedrock can't be called; True when it can."""
+    creds = current_credentials(settings)
+    if creds.found:
+        return True
+    st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.** {creds.problem}\n\n"
+               f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history.",
+               icon=":material/cloud_off:")
+    return False
+
+
+def lab_header(lab: LabPage) -> None:
+    prefix = f"Lab {lab.number} · " if lab.number else ""
+    st.title(f"{prefix}{lab.title}")
+    st.caption(lab.summary)
+
+
+def show_error(err: WorkshopError) -> None:
+    """One error box for every failure: what happened, the fix, and the raw text on demand."""
+    body = f"**{err.title}.** {err.message}"
+    if err.hint:
+        body += f"\n\n**What to do:** {err.hint}"
+    st.error(body, icon=":material/error:")
+    if err.detail and err.detail != err.message:
+        with st.expander("Details from Bedrock"):
+            st.code(err.detail, language=None, wrap_lines=True)
+
+
+def show_notes(notes: list[str], title: str = "Adjusted for the model") -> None:
+    """What the app changed before sending, shown where the user looks."""
+    if notes:
+        st.info(f"**{title}:**\n" + "\n".join(f"- {n}" for n in notes), icon=":material/tune:")

@@ -1,0 +1,129 @@
+"""Output settings shared by the image labs, rendered from the model's catalog row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import streamlit as st
+
+from lib.catalog import Family, ModelInfo, STABILITY_ASPECT_SIZES
+from lib.generation.service import MAX_IMAGES_PER_RUN
+from lib.imaging import closest_allowed_size
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    count: int
+    width: int
+    height: int
+    aspect_ratio: str
+    quality: str
+    cfg_scale: float | None
+    seed: int | None
+    output_format: str
+
+    def request_fields(self) -> dict[str, Any]:
+        return dict(count=self.count, width=self.width, height=self.height, aspect_ratio=self.aspect_ratio,
+                    quality=self.quality, cfg_scale=self.cfg_scale, seed=self.seed, output_format=self.output_format)
+
+    def variation_fields(self) -> dict[str, Any]:
+        fields = self.request_fields()
+        fields.pop("aspect_ratio")
+        return fields
+
+
+def reuse_seed_callback(key: str) -> Callable[[int], None]:
+    """A button callback that puts `seed` into this page's seed box (runs before widgets are drawn)."""
+    def apply(seed: int) -> None:
+        st.session_state[f"{key}_random_seed"] = False
+        st.session_state[f"{key}_seed"] = int(seed)
+    return apply
+
+
+def prompt_counter(text: str, limit: int, model: ModelInfo, what: str = "prompt") -> None:
+    """Characters used against the model's limit; red and explicit when over."""
+    if len(text) > limit:
+        st.caption(f":red[{len(text):,} / {limit:,} characters — {len(text) - limit:,} too many for "
+                   f"{model.label}'s {what}.]")
+    else:
+        st.caption(f"{len(text):,} / {limit:,} characters")
+
+
+def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] | None = None) -> OutputOptions:
+    """Count, size or aspect ratio, quality, prompt strength, output format and seed for `model`."""
+    spec = model.image
+    mk = f"{key}_{model.id}"  # per-model keys: switching models never carries an invalid value across
+    c1, c2 = st.columns(2)
+    count = c1.number_input("Number of images", 1, MAX_IMAGES_PER_RUN, 1, key=f"{key}_count",
+                            help=("Titan and Nova Canvas return up to 5 images from one call."
+                                  if model.family is Family.TITAN_IMAGE else
+                                  f"{model.label} makes one image per call; several calls run in parallel."))
+    width, height, aspect_ratio, quality, cfg, output_format = 1024, 1024, "1:1", "standard", None, "png"
+    if model.family is Family.TITAN_IMAGE:
+        sizes = list(spec.output_sizes)
+        default = sizes.index(closest_allowed_size(*input_size, spec.output_sizes)) if input_size else 0
+        width, height = c2.selectbox("Size (W×H)", sizes, index=default, key=f"{mk}_size",
+                                     format_func=lambda s: f"{s[0]}×{s[1]}",
+                                     help=f"{model.label} accepts {spec.output_rule.describe() if spec.output_rule else 'these sizes'}.")
+        quality = st.radio("Quality", spec.qualities, key=f"{mk}_quality", horizontal=True,
+                           help="Premium costs a little more and takes longer.")
+        if spec.cfg:
+            cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
+                            key=f"{mk}_cfg", help=spec.cfg.help)
+    else:
+        if input_size is None:
+            ratios = list(spec.aspect_ratios)
+            aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
+                                        format_func=lambda r: f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
+                                                              f"{STABILITY_ASPECT_SIZES[r][1]})")
+        else:
+            c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
+        output_format = st.radio("Output format", spec.output_formats, key=f"{mk}_format", horizontal=True)
+
+    s1, s2 = st.columns(2, vertical_alignment="bottom")
+    random_seed = s1.checkbox("Random seed", value=True, key=f"{key}_random_seed",
+                              help="Untick to fix the seed: same prompt + same seed + same settings = same image.")
+    seed_value = s2.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
+                                 disabled=random_seed)
+    return OutputOptions(count=int(count), width=int(width), height=int(height), aspect_ratio=aspect_ratio,
+                         quality=quality, cfg_scale=cfg, seed=None if random_seed else int(seed_value),
+                         output_format=output_format)
+
+
+def prefill_key(key: str) -> str:
+    return f"prefill:{key}"
+
+
+def apply_prefill(key: str) -> None:
+    """Load settings handed over from History into this page's widgets (before they are drawn)."""
+    request = st.session_state.pop(prefill_key(key), None)
+    if not request:
+        return
+    from lib.catalog import get_model  # local: only needed on this rare path
+
+    model = get_model(request["model_id"])
+    state = st.session_state
+    state[f"{key}_model"] = model.id
+    state[f"{key}_prompt"] = request.get("prompt", "")
+    state[f"{key}_negative"] = request.get("negative_prompt", "")
+    state[f"{key}_count"] = int(request.get("count", 1))
+    if request.get("seed") is not None:
+        state[f"{key}_random_seed"] = False
+        state[f"{key}_seed"] = int(request["seed"])
+    mk = f"{key}_{model.id}"
+    size = (request.get("width"), request.get("height"))
+    if model.family is Family.TITAN_IMAGE:
+        if size in model.image.output_sizes:
+            state[f"{mk}_size"] = size
+        if request.get("quality") in model.image.qualities:
+            state[f"{mk}_quality"] = request["quality"]
+        if request.get("cfg_scale") is not None:
+            state[f"{mk}_cfg"] = float(request["cfg_scale"])
+    else:
+        if request.get("aspect_ratio") in model.image.aspect_ratios:
+            state[f"{mk}_aspect"] = request["aspect_ratio"]
+        if request.get("output_format") in model.image.output_formats:
+            state[f"{mk}_format"] = request["output_format"]
+    if request.get("strength") is not None:
+        state[f"{mk}_strength"] = float(request["strength"])

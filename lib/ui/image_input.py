@@ -1,0 +1,125 @@
+"""Choose input images: a sample photo, an upload, or any earlier result from history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+from PIL import Image
+
+from lib.catalog import get_model
+from lib.errors import InvalidInput
+from lib.generation.service import PreparedImage, prepare_input
+from lib.imaging import decode_image
+from lib.samples import available_samples, sample_bytes
+from lib.settings import load_settings
+from lib.ui.common import history_store, show_error
+
+SOURCES = ("Sample photos", "Upload", "From history")
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+
+
+@dataclass
+class ChosenImage:
+    data: bytes
+    image: Image.Image
+    label: str
+    notes: list[str] = field(default_factory=list)
+
+
+def handoff_key(target: str) -> str:
+    """Session key through which another page passes a history image id to `target`."""
+    return f"handoff:{target}"
+
+
+def _history_choices(limit: int = 40) -> dict[str, str]:
+    """image id → label, newest first."""
+    choices: dict[str, str] = {}
+    for entry in history_store().recent(limit):
+        for img in entry.outputs:
+            prompt = (entry.prompt[:40] + "…") if len(entry.prompt) > 40 else entry.prompt
+            choices[img.id] = f"{entry.when} · {entry.model_label} · “{prompt}” #{img.index + 1}"
+    return choices
+
+
+def _decode(data: bytes, label: str) -> ChosenImage | None:
+    settings = load_settings()
+    try:
+        decoded = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels,
+                               name=f"“{label}”")
+    except InvalidInput as err:
+        show_error(err)
+        return None
+    return ChosenImage(data=data, image=decoded.image, label=label, notes=decoded.notes)
+
+
+def choose_images(key: str, max_images: int = 1, default_sample: str | None = None) -> list[ChosenImage]:
+    """Up to `max_images` images from the source the user picks. Bad files get a message and are skipped."""
+    incoming = st.session_state.pop(handoff_key(key), None)
+    if incoming:
+        st.session_state[f"{key}_source"] = "From history"
+        st.session_state[f"{key}_history"] = list(incoming)[:max_images]
+    multi = max_images > 1
+    source = st.radio("Input image", SOURCES, key=f"{key}_source", horizontal=True)
+    chosen: list[ChosenImage] = []
+
+    if source == "Sample photos":
+        samples = {s.id: s for s in available_samples()}
+        if not samples:
+            st.info("No sample photos found: install requirements.txt (scikit-image, scikit-learn, matplotlib).")
+            return []
+        first = default_sample if default_sample in samples else next(iter(samples))
+        picked = st.multiselect("Sample photos", list(samples), default=[first], key=f"{key}_samples",
+                                format_func=lambda sid: samples[sid].title, max_selections=max_images) if multi \
+            else [st.selectbox("Sample photo", list(samples), index=list(samples).index(first),
+                               key=f"{key}_sample", format_func=lambda sid: samples[sid].title)]
+        for sid in picked:
+            item = _decode(sample_bytes(sid), samples[sid].title)
+            if item:
+                chosen.append(item)
+        if picked:
+            st.caption(" · ".join(samples[sid].credit for sid in picked))
+
+    elif source == "Upload":
+        files = st.file_uploader("Upload image" + ("s" if multi else ""), type=UPLOAD_TYPES, key=f"{key}_upload",
+                                 accept_multiple_files=multi,
+                                 help="PNG, JPEG, WebP, GIF, BMP or TIFF, up to "
+                                      f"{load_settings().max_upload_bytes // (1024 * 1024)} MB.")
+        files = (files or []) if multi else ([files] if files else [])
+        if len(files) > max_images:
+            st.warning(f"Using the first {max_images} of {len(files)} files: this model takes at most {max_images}.")
+            files = files[:max_images]
+        for f in files:
+            item = _decode(f.getvalue(), f.name)
+            if item:
+                chosen.append(item)
+
+    else:
+        choices = _history_choices()
+        if not choices:
+            st.info("Nothing in history yet: results from any lab appear here.")
+            return []
+        current = [i for i in st.session_state.get(f"{key}_history", []) if i in choices]
+        st.session_state[f"{key}_history"] = current or [next(iter(choices))]
+        picked = st.multiselect("Earlier results", list(choices), key=f"{key}_history",
+                                format_func=lambda iid: choices[iid], max_selections=max_images)
+        store = history_store()
+        for iid in picked:
+            stored = store.image(iid)
+            if stored and stored.path.exists():
+                item = _decode(stored.read_bytes(), choices[iid])
+                if item:
+                    chosen.append(item)
+    return chosen
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _prepare_cached(model_id: str, data: bytes) -> PreparedImage:
+    settings = load_settings()
+    decoded = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels)
+    return prepare_input(get_model(model_id), decoded.image)
+
+
+def prepare_for_model(model_id: str, item: ChosenImage) -> PreparedImage:
+    """The image as it will be sent to the model (cached: reruns don't re-encode)."""
+    return _prepare_cached(model_id, item.data)

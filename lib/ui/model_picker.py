@@ -1,0 +1,27 @@
+"""The model picker: built from the catalog, with lifecycle and price beside each choice."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.catalog import PRICES_LAST_VERIFIED, ModelInfo, Task, models_for
+
+
+def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
+    """Selectbox of the models that can do `task`; callable ones first."""
+    models = models_for(task)
+    by_id = {m.id: m for m in models}
+    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key,
+                            help="Models marked “end of life” are the workshop's originals: kept so you can see "
+                                 "their request shape, but Bedrock no longer serves them to most accounts.")
+    model = by_id[model_id]
+    price = model.price.per_image()
+    regions = ", ".join(model.regions)
+    st.caption(f"`{model.id}` · {model.provider} · regions: {regions} · from ${price:.3f}/image "
+               f"(prices checked {PRICES_LAST_VERIFIED})")
+    if not model.lifecycle.callable_today:
+        when = f" on {model.lifecycle.end_of_life}" if model.lifecycle.end_of_life else ""
+        st.warning(f"**{model.label} reached end of life{when}.** {model.lifecycle.note} Calls will most likely "
+                   f"fail; the request shape is kept for learning. Pick a model without a warning to get images.",
+                   icon=":material/history_toggle_off:")
+    return model

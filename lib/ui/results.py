@@ -1,0 +1,57 @@
+"""The result gallery: images with seed, model, time and cost; downloads; reuse and send-to actions."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Callable
+
+import streamlit as st
+
+from lib.history import HistoryEntry, entry_zip
+from lib.imaging import MIME_TYPES
+from lib.labs import LabPage
+from lib.ui.image_input import handoff_key
+
+
+def _send(target: LabPage, image_id: str) -> None:
+    st.session_state[handoff_key(target.input_key or "")] = [image_id]
+    st.switch_page(target.page)
+
+
+def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], None] | None = None,
+                send_to: tuple[LabPage, ...] = (), columns: int = 3) -> None:
+    """One run's images in a grid, each with its facts and actions, then the run's own downloads."""
+    images = entry.outputs
+    per_image = (entry.cost_usd or 0) / max(1, len(images))
+    for row_start in range(0, len(images), columns):
+        cols = st.columns(columns)
+        for col, img in zip(cols, images[row_start:row_start + columns]):
+            with col:
+                data = img.read_bytes() if img.path.exists() else None
+                if data is None:
+                    st.warning("This image file is missing from the data folder.")
+                    continue
+                latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
+                st.image(data, caption=f"Seed {img.seed} · {entry.model_label} · {latency} · ${per_image:.3f}",
+                         width="stretch")
+                st.download_button("Download", data, file_name=img.file_name,
+                                   mime=MIME_TYPES.get(img.format, "application/octet-stream"),
+                                   key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:", width="stretch")
+                if reuse_seed is not None and img.seed is not None:
+                    st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
+                              on_click=reuse_seed, args=(img.seed,), width="stretch",
+                              help="Put this seed in the seed box: same prompt + same seed = same image.")
+                for target in send_to:
+                    if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
+                                 icon=":material/arrow_forward:", width="stretch"):
+                        _send(target, img.id)
+    cols = st.columns([1, 1, 2])
+    cols[0].download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
+                            file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip", on_click="ignore",
+                            icon=":material/folder_zip:")
+    for note in entry.notes:
+        st.caption(f"ℹ️ {note}")
+    with st.expander("Request sent to Bedrock"):
+        st.caption(f"{entry.model_id} in {entry.region} · {entry.when}")
+        st.code(json.dumps(entry.body, indent=2), language="json")

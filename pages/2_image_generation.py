@@ -1,0 +1,77 @@
+"""Lab 2 — image generation from a prompt, with a negative prompt."""
+
+import streamlit as st
+
+from lib.catalog import Task
+from lib.errors import WorkshopError
+from lib.generation.requests import GenerationRequest
+from lib.generation.service import estimate_cost, generate
+from lib.labs import lab
+from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
+from lib.ui.common import history_store, lab_header, require_bedrock, show_error
+from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter, reuse_seed_callback
+from lib.ui.model_picker import pick_model
+from lib.ui.results import show_result
+
+LAB = lab(2)
+KEY = LAB.key
+RUNS = f"{KEY}_runs"
+PRESETS = {p.name: p for p in GENERATION_PRESETS}
+
+
+def apply_preset() -> None:
+    preset = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "")
+    if preset:
+        st.session_state[f"{KEY}_prompt"] = preset.prompt
+        st.session_state[f"{KEY}_negative"] = preset.negative
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+left, right = st.columns([2, 3], gap="large")
+error: WorkshopError | None = None
+
+with left:
+    st.subheader("Image parameters")
+    model = pick_model(Task.TEXT_TO_IMAGE, key=f"{KEY}_model")
+    st.selectbox("Start from a workshop example", list(PRESETS), index=None, key=f"{KEY}_preset",
+                 placeholder="Choose an example prompt…", on_change=apply_preset)
+    prompt = st.text_area("What you want to see in the image", key=f"{KEY}_prompt", height=110)
+    prompt_counter(prompt, model.image.prompt_max_chars, model)
+    negative = st.text_input("What should not be in the image (negative prompt)", key=f"{KEY}_negative",
+                             help="List things, without “no”: write “mirrors”, not “no mirrors”.")
+    if negative:
+        prompt_counter(negative, model.image.negative_max_chars, model, "negative prompt")
+    options = output_controls(model, KEY)
+    request = GenerationRequest(model_id=model.id, prompt=prompt, negative_prompt=negative,
+                                **options.request_fields())
+    st.caption(f"Estimated cost: ${estimate_cost(request):.3f} for {options.count} "
+               f"image{'s' if options.count > 1 else ''}")
+    if st.button("Generate", type="primary", key=f"{KEY}_go", disabled=not ready, icon=":material/brush:"):
+        try:
+            with st.spinner(f"Drawing with {model.label}…"):
+                result = generate(request)
+            entry = history_store().record(result, lab=KEY)
+            st.session_state[RUNS] = [entry.id] + st.session_state.get(RUNS, [])
+        except WorkshopError as exc:
+            error = exc
+    with st.expander("Prompt tips"):
+        st.markdown("\n".join(f"- {tip}" for tip in PROMPT_TIPS))
+
+with right:
+    st.subheader("Result")
+    if error:
+        show_error(error)
+    store = history_store()
+    entries = [e for e in (store.get(i) for i in st.session_state.get(RUNS, [])) if e]
+    if not entries:
+        st.info("Your images will appear here. Pick an example or write a prompt, then press **Generate**.",
+                icon=":material/image:")
+    for n, entry in enumerate(entries[:6]):
+        if n == 0:
+            show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(lab(3),))
+        else:
+            with st.expander(f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}"):
+                show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY),
+                            send_to=(lab(3),))

@@ -1,0 +1,93 @@
+"""Lab 3 — image variation: new images that stay close to one or more inputs."""
+
+import streamlit as st
+
+from lib.catalog import Family, Task
+from lib.errors import WorkshopError
+from lib.generation.requests import VariationRequest
+from lib.generation.service import estimate_cost, vary
+from lib.labs import lab
+from lib.presets import VARIATION_PROMPTS
+from lib.ui.common import history_store, lab_header, require_bedrock, show_error, show_notes
+from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter, reuse_seed_callback
+from lib.ui.image_input import choose_images, prepare_for_model
+from lib.ui.model_picker import pick_model
+from lib.ui.results import show_result
+
+LAB = lab(3)
+KEY = LAB.key
+RUNS = f"{KEY}_runs"
+
+
+def use_suggestion() -> None:
+    suggestion = st.session_state.get(f"{KEY}_suggestion")
+    if suggestion:
+        st.session_state[f"{KEY}_prompt"] = suggestion
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+model = pick_model(Task.VARIATION, key=f"{KEY}_model")
+col_input, col_settings, col_result = st.columns([2, 2, 3], gap="large")
+error: WorkshopError | None = None
+
+with col_input:
+    st.subheader("Input")
+    max_inputs = model.image.max_input_images
+    chosen = choose_images(LAB.input_key or f"{KEY}_input", max_images=max_inputs, default_sample="chelsea")
+    if max_inputs > 1:
+        st.caption(f"{model.label} takes 1–{max_inputs} input images.")
+    prepared = []
+    for item in chosen:
+        ready_image = prepare_for_model(model.id, item)
+        prepared.append(ready_image)
+        st.image(ready_image.data, caption=f"{item.label} — sent as {ready_image.size[0]}×{ready_image.size[1]}",
+                 width=260)
+        show_notes(item.notes + ready_image.notes, "Adjusted for " + model.label)
+    if not chosen:
+        st.info("Choose an input image to vary.", icon=":material/image:")
+
+with col_settings:
+    st.subheader("Settings")
+    st.pills("Suggestions", VARIATION_PROMPTS, key=f"{KEY}_suggestion", on_change=use_suggestion)
+    prompt = st.text_input("How to vary the image", key=f"{KEY}_prompt",
+                           help=("Required for Stable Diffusion 3.5 image-to-image."
+                                 if model.family is Family.STABILITY_IMAGE else "Optional for Titan and Nova Canvas."))
+    prompt_counter(prompt, model.image.prompt_max_chars, model)
+    negative = st.text_input("What should not be in the image", key=f"{KEY}_negative")
+    knob = model.image.variation_knob
+    strength = None
+    if knob:
+        strength = st.slider(knob.label, knob.minimum, knob.maximum, knob.default, knob.step,
+                             key=f"{KEY}_{model.id}_strength", help=knob.help, format="%.2f")
+    options = output_controls(model, KEY, input_size=prepared[0].size if prepared else None)
+    request = VariationRequest(model_id=model.id, images=tuple(p.data for p in prepared), prompt=prompt,
+                               negative_prompt=negative, strength=strength, **options.variation_fields())
+    st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
+    if st.button("Generate variations", type="primary", key=f"{KEY}_go", disabled=not ready or not prepared,
+                 icon=":material/auto_awesome_motion:"):
+        try:
+            with st.spinner(f"Drawing with {model.label}…"):
+                result = vary(request)
+            entry = history_store().record(result, lab=KEY, inputs=list(request.images))
+            st.session_state[RUNS] = [entry.id] + st.session_state.get(RUNS, [])
+        except WorkshopError as exc:
+            error = exc
+
+with col_result:
+    st.subheader("Result")
+    if error:
+        show_error(error)
+    store = history_store()
+    entries = [e for e in (store.get(i) for i in st.session_state.get(RUNS, [])) if e]
+    if not entries:
+        st.info("Variations will appear here.", icon=":material/image:")
+    for n, entry in enumerate(entries[:6]):
+        if n == 0:
+            show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(LAB,),
+                        columns=2)
+        else:
+            with st.expander(f"Earlier: {entry.model_label} · {entry.when}"):
+                show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(LAB,),
+                            columns=2)

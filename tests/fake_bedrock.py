@@ -1,0 +1,768 @@
+"""A fake Amazon ``bedrock-runtime`` endpoint for tests.
+
+Real boto3 clients talk to it over HTTP on 127.0.0.1 (point them at it with
+``endpoint_url=fake.url`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``), so tests
+exercise the app's real request building, signing and error handling without
+ever contacting AWS.  Requests are validated the way Bedrock validates them and
+answered with real, decodable images of the size Bedrock would return; errors
+use the rest-json wire format so botocore raises ``ClientError`` with the real
+codes and messages.
+
+Failures can be injected in-process (``fail_next``/``set_mode``) or, for a fake
+started as a separate process (``python tests/fake_bedrock.py --port 8599``),
+through the ``/_fake/...`` control endpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import colorsys
+import hashlib
+import io
+import json
+import math
+import random
+import re
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import unquote
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+# --------------------------------------------------------------------------
+# Errors and injectable failures
+# --------------------------------------------------------------------------
+
+FILTER_INPUT_MESSAGE = (
+    "This request has been blocked by our content filters. Our filters automatically "
+    "flagged this prompt because it may conflict our AUP or AWS Responsible AI Policy. "
+    "Please adjust your text prompt to submit a new request."
+)
+FILTER_OUTPUT_MESSAGE = (
+    "This request has been blocked by our content filters. Our filters automatically "
+    "flagged the generated image(s) because they may conflict our AUP or AWS Responsible "
+    "AI Policy. Please adjust your text prompt to submit a new request."
+)
+NEEDS_PROFILE_TEMPLATE = (
+    "Invocation of model ID {model_id} with on-demand throughput isn\u2019t supported. "
+    "Retry your request with the ID or ARN of an inference profile that contains this model."
+)
+INVALID_MODEL_MESSAGE = "The provided model identifier is invalid."
+
+# Failures answered before the body is even looked at, like Bedrock's auth,
+# throttling and availability checks: kind -> (HTTP status, error code, message).
+REQUEST_FAILURES: dict[str, tuple[int, str, str]] = {
+    "throttle": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+    "deny": (403, "AccessDeniedException", "You don't have access to the model with the specified model ID."),
+    "eol": (
+        404,
+        "ResourceNotFoundException",
+        "This model version has reached the end of its life. "
+        "Please refer to the AWS documentation for more details.",
+    ),
+    "legacy": (
+        404,
+        "ResourceNotFoundException",
+        "Access denied. This Model is marked by provider as Legacy and you have not been "
+        "actively using the model in the last 30 days.",
+    ),
+    "needs_profile": (400, "ValidationException", NEEDS_PROFILE_TEMPLATE),
+    "fail": (500, "InternalServerException", "The server encountered an internal error."),
+    "unavailable": (503, "ServiceUnavailableException", "Bedrock is unable to process your request."),
+}
+# Content-filter failures happen after validation, because Bedrock only filters
+# well-formed requests; how they look depends on the model family.
+CONTENT_FILTER_KINDS = frozenset({"filter_input", "filter_output", "filter_prompt"})
+FAILURE_KINDS = frozenset(REQUEST_FAILURES) | CONTENT_FILTER_KINDS
+
+
+class BedrockError(Exception):
+    """An error answered in the AWS rest-json wire format."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _validation_error(message: str) -> BedrockError:
+    return BedrockError(400, "ValidationException", message)
+
+
+def _malformed(detail: str) -> BedrockError:
+    """Bedrock reports JSON-schema violations in this exact frame."""
+    return _validation_error(
+        f"Malformed input request: {detail}, please reformat your input and try again."
+    )
+
+
+def _request_failure(kind: str, model_id: str) -> BedrockError:
+    status, code, message = REQUEST_FAILURES[kind]
+    return BedrockError(status, code, message.format(model_id=model_id))
+
+
+# --------------------------------------------------------------------------
+# Request validation (messages mimic the JSON-schema validator Bedrock uses)
+# --------------------------------------------------------------------------
+
+_MISSING = object()
+_JSON_TYPE_NAMES: dict[type, str] = {
+    str: "String",
+    bool: "Boolean",
+    int: "Integer",
+    float: "BigDecimal",
+    list: "JSONArray",
+    dict: "JSONObject",
+    type(None): "Null",
+}
+
+
+def _type_name(value: Any) -> str:
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _lookup(obj: dict, key: str, path: str, required: bool) -> Any:
+    value = obj.get(key, _MISSING)
+    if value is _MISSING and required:
+        raise _malformed(f"{path}: required key [{key}] not found")
+    return value
+
+
+def _get_object(obj: dict, key: str, path: str, *, required: bool) -> dict:
+    value = _lookup(obj, key, path, required)
+    if value is _MISSING:
+        return {}
+    if not isinstance(value, dict):
+        raise _malformed(f"{path}/{key}: expected type: JSONObject, found: {_type_name(value)}")
+    return value
+
+
+def _get_string(
+    obj: dict, key: str, path: str, *, required: bool, max_len: int, min_len: int = 1
+) -> str | None:
+    value = _lookup(obj, key, path, required)
+    if value is _MISSING:
+        return None
+    if not isinstance(value, str):
+        raise _malformed(f"{path}/{key}: expected type: String, found: {_type_name(value)}")
+    if len(value) < min_len:
+        raise _malformed(f"{path}/{key}: expected minLength: {min_len}, actual: {len(value)}")
+    if len(value) > max_len:
+        raise _malformed(f"{path}/{key}: expected maxLength: {max_len}, actual: {len(value)}")
+    return value
+
+
+def _get_number(
+    obj: dict, key: str, path: str, *, default: float | None, lo: float, hi: float, integer: bool
+) -> Any:
+    value = _lookup(obj, key, path, default is None)
+    if value is _MISSING:
+        return default
+    wanted = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, wanted):
+        expected = "Integer" if integer else "Number"
+        raise _malformed(f"{path}/{key}: expected type: {expected}, found: {_type_name(value)}")
+    if value < lo:
+        raise _malformed(f"{path}/{key}: {value} is not greater or equal to {lo}")
+    if value > hi:
+        raise _malformed(f"{path}/{key}: {value} is not less or equal to {hi}")
+    return value
+
+
+def _get_enum(obj: dict, key: str, path: str, *, default: str, allowed: tuple[str, ...]) -> str:
+    value = obj.get(key, default)
+    if value not in allowed:
+        raise _malformed(f"{path}/{key}: {value} is not a valid enum value")
+    return value
+
+
+def _get_list(obj: dict, key: str, path: str, *, min_items: int, max_items: int) -> list:
+    value = _lookup(obj, key, path, True)
+    if not isinstance(value, list):
+        raise _malformed(f"{path}/{key}: expected type: JSONArray, found: {_type_name(value)}")
+    if len(value) < min_items:
+        raise _malformed(f"{path}/{key}: expected minimum item count: {min_items}, found: {len(value)}")
+    if len(value) > max_items:
+        raise _malformed(f"{path}/{key}: expected maximum item count: {max_items}, found: {len(value)}")
+    return value
+
+
+def _reject_unknown_keys(obj: dict, allowed: frozenset[str], path: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise _malformed(f"{path}: extraneous key [{key}] is not permitted")
+
+
+def _decode_image(value: Any, path: str, formats: tuple[str, ...]) -> Image.Image:
+    """Input images must really be base64 images; the app must not send paths or data URLs."""
+    if not isinstance(value, str):
+        raise _malformed(f"{path}: expected type: String, found: {_type_name(value)}")
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(value, validate=True)))
+        image.load()
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        image = None
+    if image is None or image.format not in formats:
+        raise _malformed(f"{path}: the provided image is not a valid {' or '.join(formats)} image")
+    return image.convert("RGB")
+
+
+# --------------------------------------------------------------------------
+# Image rendering: fast, deterministic, visibly tied to the request
+# --------------------------------------------------------------------------
+
+
+def _digest(*parts: object) -> int:
+    """A stable hash (unlike ``hash()``, identical across processes)."""
+    text = "\x1f".join(str(part) for part in parts)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _caption(prompt: str | None, seed: int) -> list[str]:
+    words = " ".join((prompt or "").split()[:6])
+    return [words[:48], f"seed {seed}"] if words else [f"seed {seed}"]
+
+
+def _draw_caption(image: Image.Image, lines: list[str]) -> Image.Image:
+    size = max(10, min(image.size) // 18)
+    ImageDraw.Draw(image).multiline_text(
+        (size // 2, size // 2),
+        "\n".join(lines),
+        font=ImageFont.load_default(size=size),
+        fill="white",
+        stroke_width=max(1, size // 12),
+        stroke_fill="black",
+    )
+    return image
+
+
+def render_generated(width: int, height: int, prompt: str | None, seed: int, index: int) -> Image.Image:
+    """A diagonal two-colour gradient whose hue comes from (prompt, seed, index)."""
+    hue = (_digest(prompt, seed, index) % 3600) / 3600
+    start = np.array(colorsys.hsv_to_rgb(hue, 0.65, 0.95), dtype=np.float32) * 255
+    end = np.array(colorsys.hsv_to_rgb((hue + 0.35) % 1.0, 0.8, 0.45), dtype=np.float32) * 255
+    # A 511-colour lookup table indexed by x+y is much faster than per-pixel float maths.
+    palette = (start + (end - start) * np.linspace(0, 1, 511, dtype=np.float32)[:, None]).astype(np.uint8)
+    column = np.arange(width, dtype=np.uint32) * 255 // max(1, width - 1)
+    row = np.arange(height, dtype=np.uint32) * 255 // max(1, height - 1)
+    pixels = palette[row[:, None] + column[None, :]]
+    return _draw_caption(Image.fromarray(pixels, "RGB"), _caption(prompt, seed))
+
+
+def render_derived(
+    source: Image.Image, width: int, height: int, prompt: str | None, seed: int, index: int
+) -> Image.Image:
+    """The input resized and hue-shifted: brightness survives, so tests can trace it back."""
+    hsv = np.array(source.resize((width, height), Image.Resampling.BILINEAR).convert("HSV"))
+    shift = 32 + _digest(prompt, seed, index) % 192
+    hsv[..., 0] = (hsv[..., 0].astype(np.uint16) + shift).astype(np.uint8)
+    image = Image.fromarray(hsv, "HSV").convert("RGB")
+    return _draw_caption(image, _caption(prompt, seed))
+
+
+def encode_image(image: Image.Image, output_format: str) -> str:
+    """Base64 of real PNG/JPEG/WEBP bytes, tuned for speed rather than size."""
+    buffer = io.BytesIO()
+    if output_format == "png":
+        image.save(buffer, "PNG", compress_level=3)
+    elif output_format == "jpeg":
+        image.save(buffer, "JPEG", quality=90)
+    else:
+        image.save(buffer, "WEBP", quality=80, method=0)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# --------------------------------------------------------------------------
+# Model families
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """A validated request: its seed (for filtered answers) and how to produce the success body."""
+
+    seed: int
+    render: Callable[[], dict]
+
+
+TITAN_SIZES = frozenset(
+    {
+        (1024, 1024), (768, 768), (512, 512), (768, 1152), (384, 576), (1152, 768),
+        (576, 384), (768, 1280), (384, 640), (1280, 768), (640, 384), (896, 1152),
+        (448, 576), (1152, 896), (576, 448), (768, 1408), (384, 704), (1408, 768),
+        (704, 384), (640, 1408), (320, 704), (1408, 640), (704, 320), (1152, 640),
+        (1173, 640),
+    }
+)  # fmt: skip
+
+
+def _check_titan_size(width: int, height: int) -> None:
+    if (width, height) not in TITAN_SIZES:
+        raise _malformed(
+            f"#/imageGenerationConfig: width {width} x height {height} is not a supported image size"
+        )
+
+
+def _check_nova_size(width: int, height: int) -> None:
+    for name, value in (("width", width), ("height", height)):
+        if value < 320:
+            raise _malformed(f"#/imageGenerationConfig/{name}: {value} is not greater or equal to 320")
+        if value > 4096:
+            raise _malformed(f"#/imageGenerationConfig/{name}: {value} is not less or equal to 4096")
+        if value % 16:
+            raise _malformed(f"#/imageGenerationConfig/{name}: {value} is not a multiple of 16")
+    if width * height > 4_194_304:
+        raise _malformed(
+            f"#/imageGenerationConfig: width {width} x height {height} = {width * height} pixels "
+            "exceeds the maximum of 4194304"
+        )
+    if max(width, height) > 4 * min(width, height):
+        raise _malformed(
+            f"#/imageGenerationConfig: aspect ratio of width {width} x height {height} "
+            "is outside 1:4 to 4:1"
+        )
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """The validated ``imageGenerationConfig`` fields that shape the output."""
+
+    count: int
+    width: int
+    height: int
+    seed: int
+
+
+class TitanFamilyModel:
+    """Titan Image Generator v1/v2 and Nova Canvas: one request schema, different limits."""
+
+    def __init__(
+        self, text_max: int, seed_max: int, check_size: Callable[[int, int], None], default_cfg: float
+    ) -> None:
+        self.text_max = text_max
+        self.seed_max = seed_max
+        self.check_size = check_size
+        self.default_cfg = default_cfg
+        # taskType -> handler; add INPAINTING, OUTPAINTING, ... here.
+        self.tasks: dict[str, Callable[[dict, GenerationConfig], Job]] = {
+            "TEXT_IMAGE": self._text_image,
+            "IMAGE_VARIATION": self._image_variation,
+        }
+
+    def plan(self, body: dict) -> Job:
+        task_type = _lookup(body, "taskType", "#", True)
+        handler = self.tasks.get(task_type) if isinstance(task_type, str) else None
+        if handler is None:
+            raise _validation_error(f"Malformed input request: unsupported taskType {task_type}")
+        return handler(body, self._generation_config(body))
+
+    def filtered(self, kind: str, job: Job) -> dict:
+        """Titan/Nova block outputs in a 200 body but prompts with a 400."""
+        if kind == "filter_output":
+            return {"images": [], "error": FILTER_OUTPUT_MESSAGE}
+        raise _validation_error(FILTER_INPUT_MESSAGE)
+
+    def _generation_config(self, body: dict) -> GenerationConfig:
+        path = "#/imageGenerationConfig"
+        config = _get_object(body, "imageGenerationConfig", "#", required=False)
+        count = _get_number(config, "numberOfImages", path, default=1, lo=1, hi=5, integer=True)
+        _get_enum(config, "quality", path, default="standard", allowed=("standard", "premium"))
+        width = _get_number(config, "width", path, default=1024, lo=1, hi=4096, integer=True)
+        height = _get_number(config, "height", path, default=1024, lo=1, hi=4096, integer=True)
+        _get_number(config, "cfgScale", path, default=self.default_cfg, lo=1.1, hi=10.0, integer=False)
+        seed = _get_number(config, "seed", path, default=42, lo=0, hi=self.seed_max, integer=True)
+        self.check_size(width, height)
+        return GenerationConfig(count, width, height, seed)
+
+    def _texts(self, params: dict, path: str, text_required: bool) -> str | None:
+        text = _get_string(params, "text", path, required=text_required, max_len=self.text_max)
+        _get_string(params, "negativeText", path, required=False, max_len=self.text_max)
+        return text
+
+    def _text_image(self, body: dict, config: GenerationConfig) -> Job:
+        params = _get_object(body, "textToImageParams", "#", required=True)
+        text = self._texts(params, "#/textToImageParams", text_required=True)
+
+        def render() -> dict:
+            images = [
+                encode_image(render_generated(config.width, config.height, text, config.seed, i), "png")
+                for i in range(config.count)
+            ]
+            return {"images": images, "error": None}
+
+        return Job(config.seed, render)
+
+    def _image_variation(self, body: dict, config: GenerationConfig) -> Job:
+        path = "#/imageVariationParams"
+        params = _get_object(body, "imageVariationParams", "#", required=True)
+        text = self._texts(params, path, text_required=False)
+        _get_number(params, "similarityStrength", path, default=0.7, lo=0.2, hi=1.0, integer=False)
+        encoded = _get_list(params, "images", path, min_items=1, max_items=5)
+        sources = [
+            _decode_image(item, f"{path}/images/{i}", ("PNG", "JPEG")) for i, item in enumerate(encoded)
+        ]
+
+        def render() -> dict:
+            first = sources[0]
+            images = [
+                encode_image(render_derived(first, config.width, config.height, text, config.seed, i), "png")
+                for i in range(config.count)
+            ]
+            return {"images": images, "error": None}
+
+        return Job(config.seed, render)
+
+
+STABILITY_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "16:9": (1344, 768),
+    "21:9": (1536, 640),
+    "2:3": (832, 1216),
+    "3:2": (1216, 832),
+    "4:5": (896, 1088),
+    "5:4": (1088, 896),
+    "9:16": (768, 1344),
+    "9:21": (640, 1536),
+}
+STABILITY_MAX_SEED = 4294967294
+_STABILITY_KEYS = frozenset({"prompt", "negative_prompt", "aspect_ratio", "seed", "output_format", "mode"})
+_IMAGE_TO_IMAGE_KEYS = frozenset({"image", "strength"})
+
+
+def _one_megapixel_like(width: int, height: int) -> tuple[int, int]:
+    """About 1 MP with the input's aspect ratio, sides a multiple of 64 (as SD3.5 answers)."""
+    ratio = width / height
+    return (
+        max(64, round(math.sqrt(1024 * 1024 * ratio) / 64) * 64),
+        max(64, round(math.sqrt(1024 * 1024 / ratio) / 64) * 64),
+    )
+
+
+class StabilityModel:
+    """SD3.5 Large, Stable Image Core and Ultra: flat snake_case schema, one image per call."""
+
+    def __init__(self, image_to_image: bool) -> None:
+        self.image_to_image = image_to_image
+        self.allowed_keys = _STABILITY_KEYS | (_IMAGE_TO_IMAGE_KEYS if image_to_image else frozenset())
+        self.modes = ("text-to-image", "image-to-image") if image_to_image else ("text-to-image",)
+
+    def plan(self, body: dict) -> Job:
+        _reject_unknown_keys(body, self.allowed_keys, "#")
+        prompt = _get_string(body, "prompt", "#", required=True, max_len=10000)
+        _get_string(body, "negative_prompt", "#", required=False, max_len=10000, min_len=0)
+        aspect_ratio = _get_enum(body, "aspect_ratio", "#", default="1:1", allowed=tuple(STABILITY_SIZES))
+        seed = _get_number(body, "seed", "#", default=0, lo=0, hi=STABILITY_MAX_SEED, integer=True)
+        output_format = _get_enum(body, "output_format", "#", default="png", allowed=("png", "jpeg", "webp"))
+        mode = _get_enum(body, "mode", "#", default="text-to-image", allowed=self.modes)
+        seed = seed or random.randint(1, STABILITY_MAX_SEED)  # 0 means "pick one"; echoed back.
+
+        if mode == "image-to-image":
+            source = _decode_image(_lookup(body, "image", "#", True), "#/image", ("PNG", "JPEG", "WEBP"))
+            _get_number(body, "strength", "#", default=None, lo=0, hi=1, integer=False)
+            width, height = _one_megapixel_like(*source.size)
+
+            def draw() -> Image.Image:
+                return render_derived(source, width, height, prompt, seed, 0)
+
+        else:
+            width, height = STABILITY_SIZES[aspect_ratio]
+
+            def draw() -> Image.Image:
+                return render_generated(width, height, prompt, seed, 0)
+
+        def render() -> dict:
+            image = encode_image(draw(), output_format)
+            return {"seeds": [seed], "finish_reasons": [None], "images": [image]}
+
+        return Job(seed, render)
+
+    def filtered(self, kind: str, job: Job) -> dict:
+        """Stability reports filtered prompts and outputs as 200s with a finish reason."""
+        if kind == "filter_input":
+            raise _validation_error(FILTER_INPUT_MESSAGE)
+        reason = "Filter reason: output image" if kind == "filter_output" else "Filter reason: prompt"
+        return {"seeds": [job.seed], "finish_reasons": [reason], "images": []}
+
+
+MODELS: dict[str, TitanFamilyModel | StabilityModel] = {
+    "amazon.titan-image-generator-v1": TitanFamilyModel(512, 2147483646, _check_titan_size, 8.0),
+    "amazon.titan-image-generator-v2:0": TitanFamilyModel(512, 2147483646, _check_titan_size, 8.0),
+    "amazon.nova-canvas-v1:0": TitanFamilyModel(1024, 858993459, _check_nova_size, 6.5),
+    "stability.sd3-5-large-v1:0": StabilityModel(image_to_image=True),
+    "stability.stable-image-core-v1:1": StabilityModel(image_to_image=False),
+    "stability.stable-image-ultra-v1:1": StabilityModel(image_to_image=False),
+}
+
+_GEO_PREFIX = re.compile(r"^(us|us-gov|eu|apac|jp|au|ca|global)\.")
+
+
+def resolve_model(model_id: str) -> TitanFamilyModel | StabilityModel | None:
+    """Accept ARNs and cross-region inference profile ids (``us.<model>``) for known models."""
+    base = _GEO_PREFIX.sub("", model_id.rsplit("/", 1)[-1])
+    return MODELS.get(base)
+
+
+# --------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One request as the fake received it (header names lower-cased)."""
+
+    model_id: str
+    operation: str
+    body: dict
+    headers: dict
+
+
+_BASE64_BLOB = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def redact_images(value: Any) -> Any:
+    """Replace long base64 strings so call logs stay readable."""
+    if isinstance(value, dict):
+        return {key: redact_images(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_images(item) for item in value]
+    if isinstance(value, str) and len(value) > 200 and _BASE64_BLOB.fullmatch(value):
+        return f"<base64 {len(value)} chars>"
+    return value
+
+
+@dataclass
+class _QueuedFailure:
+    kind: str
+    remaining: int
+    model_prefix: str | None
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in FAILURE_KINDS:
+        raise ValueError(f"unknown failure kind {kind!r}; expected one of {sorted(FAILURE_KINDS)}")
+
+
+Response = tuple[int, dict[str, str], bytes]
+
+
+def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(payload).encode()
+
+
+def _error_response(error: BedrockError) -> Response:
+    return _json_response(error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code})
+
+
+class FakeBedrock:
+    """In-process fake of bedrock-runtime InvokeModel with scriptable failures."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_s: float = 0.0) -> None:
+        self.host = host
+        self.port = port
+        self.latency_s = latency_s
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._queued: list[_QueuedFailure] = []
+        self._mode: str | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> FakeBedrock:
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-bedrock", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeBedrock:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeBedrock is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- failure scripting -------------------------------------------------
+
+    def fail_next(self, kind: str, times: int = 1, model_prefix: str | None = None) -> None:
+        """Queue ``times`` failures for the next invoke calls whose model id starts with ``model_prefix``.
+
+        Queued failures are consumed in the order they were queued and take
+        precedence over ``set_mode``.
+        """
+        _check_kind(kind)
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._queued.append(_QueuedFailure(kind, times, model_prefix))
+
+    def set_mode(self, kind: str | None) -> None:
+        """Make every invoke call fail with ``kind`` until ``set_mode(None)``."""
+        if kind is not None:
+            _check_kind(kind)
+        with self._lock:
+            self._mode = kind
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._queued.clear()
+            self._mode = None
+
+    def _take_failure(self, model_id: str) -> str | None:
+        with self._lock:
+            for queued in self._queued:
+                if queued.model_prefix is None or model_id.startswith(queued.model_prefix):
+                    queued.remaining -= 1
+                    if queued.remaining == 0:
+                        self._queued.remove(queued)
+                    return queued.kind
+            return self._mode
+
+    # -- request handling --------------------------------------------------
+
+    def handle_invoke(self, model_id: str, raw_body: bytes, headers: dict[str, str]) -> Response:
+        """Record, delay, then answer like Bedrock: model check, injected failure, validation."""
+        try:
+            body: Any = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        with self._lock:
+            self.calls.append(Call(model_id, "invoke", body if isinstance(body, dict) else {}, headers))
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
+
+        model = resolve_model(model_id)
+        if model is None:
+            return _error_response(_validation_error(INVALID_MODEL_MESSAGE))
+        kind = self._take_failure(model_id)
+        try:
+            if kind in REQUEST_FAILURES:
+                raise _request_failure(kind, model_id)
+            if not isinstance(body, dict):
+                raise _malformed(f"#: expected type: JSONObject, found: {_type_name(body)}")
+            job = model.plan(body)
+            payload = model.filtered(kind, job) if kind in CONTENT_FILTER_KINDS else job.render()
+        except BedrockError as error:
+            return _error_response(error)
+        return _json_response(200, payload)
+
+    def handle_control(self, method: str, action: str, raw_body: bytes) -> Response:
+        """The /_fake/* endpoints, for steering a fake that runs in another process."""
+        try:
+            args = json.loads(raw_body) if raw_body else {}
+            if method == "GET" and action == "calls":
+                with self._lock:
+                    calls = list(self.calls)
+                summaries = [
+                    {"model_id": call.model_id, "operation": call.operation, "body": redact_images(call.body)}
+                    for call in calls
+                ]
+                return _json_response(200, summaries)
+            if method == "POST" and action == "fail_next":
+                self.fail_next(args["kind"], int(args.get("times", 1)), args.get("model_prefix"))
+            elif method == "POST" and action == "mode":
+                self.set_mode(args["kind"])
+            elif method == "POST" and action == "reset":
+                self.reset()
+            else:
+                return _json_response(404, {"message": f"no control endpoint {method} /_fake/{action}"})
+        except (ValueError, KeyError, TypeError) as error:
+            return _json_response(400, {"message": f"bad control request: {error}"})
+        return _json_response(200, {"ok": True})
+
+
+_INVOKE_PATH = re.compile(r"^/model/([^/?]+)/invoke/?$")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps botocore's pooled connections alive between calls.
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeBedrock"
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def _dispatch(self, method: str) -> None:
+        raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        fake: FakeBedrock = self.server.fake  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        invoke = _INVOKE_PATH.match(path)
+        try:
+            if path.startswith("/_fake/"):
+                response = fake.handle_control(method, path.removeprefix("/_fake/"), raw_body)
+            elif method == "POST" and invoke:
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                response = fake.handle_invoke(unquote(invoke.group(1)), raw_body, headers)
+            else:
+                message = f"FakeBedrock does not implement {method} {path}"
+                response = _error_response(BedrockError(404, "UnknownOperationException", message))
+        except Exception:  # A bug in the fake should reach the test as a readable 500, not a dropped socket.
+            traceback.print_exc()
+            message = f"FakeBedrock crashed: {traceback.format_exc(limit=3)}"
+            response = _error_response(BedrockError(500, "InternalServerException", message))
+        self._send(*response)
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run a fake Amazon bedrock-runtime endpoint.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8599)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    args = parser.parse_args()
+    with FakeBedrock(args.host, args.port, args.latency) as fake:
+        print(f"FakeBedrock listening on {fake.url}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

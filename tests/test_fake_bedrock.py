@@ -1,0 +1,477 @@
+"""Proves the fake Bedrock endpoint behaves like Bedrock for a real boto3 client."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from fake_bedrock import (
+    FILTER_INPUT_MESSAGE,
+    FILTER_OUTPUT_MESSAGE,
+    REQUEST_FAILURES,
+    STABILITY_SIZES,
+    FakeBedrock,
+)
+
+TITAN_V2 = "amazon.titan-image-generator-v2:0"
+TITAN_V1 = "amazon.titan-image-generator-v1"
+NOVA = "amazon.nova-canvas-v1:0"
+SD35 = "stability.sd3-5-large-v1:0"
+CORE = "stability.stable-image-core-v1:1"
+ULTRA = "stability.stable-image-ultra-v1:1"
+# botocore's "max_attempts" counts *retries*; "total_max_attempts" counts the first try too.
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeBedrock]:
+    with FakeBedrock() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean_fake(fake: FakeBedrock) -> None:
+    fake.reset()
+    fake.latency_s = 0.0
+
+
+@pytest.fixture(scope="module")
+def client(fake: FakeBedrock) -> Any:
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=fake.url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=NO_RETRIES,
+    )
+
+
+def invoke(client: Any, model_id: str, body: dict) -> dict:
+    response = client.invoke_model(
+        modelId=model_id, body=json.dumps(body), contentType="application/json", accept="application/json"
+    )
+    assert response["contentType"] == "application/json"
+    return json.loads(response["body"].read())
+
+
+def invoke_error(client: Any, model_id: str, body: dict) -> dict:
+    """The parsed botocore error of a call that must fail."""
+    with pytest.raises(ClientError) as caught:
+        invoke(client, model_id, body)
+    return caught.value.response
+
+
+def decode(b64: str) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(b64)))
+    image.load()
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def half_black_half_white(width: int = 300, height: int = 200) -> Image.Image:
+    image = Image.new("RGB", (width, height), "black")
+    image.paste("white", (width // 2, 0, width, height))
+    return image
+
+
+def titan_text(text: str = "a lighthouse at dusk", **config: Any) -> dict:
+    body: dict = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": text}}
+    if config:
+        body["imageGenerationConfig"] = config
+    return body
+
+
+def control(fake: FakeBedrock, method: str, action: str, payload: dict | None = None) -> Any:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(f"{fake.url}/_fake/{action}", data=data, method=method)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+# -- Titan / Nova -------------------------------------------------------------
+
+
+def test_titan_text_image_returns_requested_pngs(client: Any) -> None:
+    result = invoke(client, TITAN_V2, titan_text(numberOfImages=3, width=1152, height=640, seed=7))
+    assert result["error"] is None
+    images = [decode(b64) for b64 in result["images"]]
+    assert len(images) == 3
+    assert all(image.format == "PNG" and image.size == (1152, 640) for image in images)
+    assert len({image.tobytes() for image in images}) == 3, "each index must differ"
+
+
+def test_titan_defaults_and_determinism(client: Any) -> None:
+    first = invoke(client, TITAN_V1, titan_text())
+    again = invoke(client, TITAN_V1, titan_text())
+    other_seed = invoke(client, TITAN_V1, titan_text(seed=43))
+    assert len(first["images"]) == 1
+    assert decode(first["images"][0]).size == (1024, 1024)
+    assert first["images"] == again["images"]
+    assert first["images"] != other_seed["images"]
+
+
+def test_titan_rejects_unsupported_size(client: Any) -> None:
+    error = invoke_error(client, TITAN_V2, titan_text(width=1000, height=1000))["Error"]
+    assert error["Code"] == "ValidationException"
+    assert "width 1000 x height 1000" in error["Message"]
+
+
+@pytest.mark.parametrize("size", [(320, 320), (2048, 1024), (4096, 1024), (1024, 4096), (2048, 2048)])
+def test_nova_accepts_valid_sizes(client: Any, size: tuple[int, int]) -> None:
+    result = invoke(client, NOVA, titan_text(width=size[0], height=size[1]))
+    assert decode(result["images"][0]).size == size
+
+
+@pytest.mark.parametrize(
+    ("size", "fragment"),
+    [
+        ((1000, 1024), "width: 1000 is not a multiple of 16"),
+        ((1024, 304), "height: 304 is not greater or equal to 320"),
+        ((4112, 1024), "width: 4112 is not less or equal to 4096"),
+        ((4096, 2048), "exceeds the maximum of 4194304"),
+        ((4096, 960), "outside 1:4 to 4:1"),
+    ],
+)
+def test_nova_rejects_invalid_sizes(client: Any, size: tuple[int, int], fragment: str) -> None:
+    error = invoke_error(client, NOVA, titan_text(width=size[0], height=size[1]))["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+
+
+def test_titan_text_length_limits(client: Any) -> None:
+    error = invoke_error(client, TITAN_V2, titan_text("x" * 536))["Error"]
+    assert error == {
+        "Code": "ValidationException",
+        "Message": "Malformed input request: #/textToImageParams/text: expected maxLength: 512, "
+        "actual: 536, please reformat your input and try again.",
+    }
+    assert invoke(client, NOVA, titan_text("x" * 1024))["images"]
+    too_long = invoke_error(client, NOVA, titan_text("x" * 1025))["Error"]["Message"]
+    assert "expected maxLength: 1024, actual: 1025" in too_long
+    empty_negative = titan_text()
+    empty_negative["textToImageParams"]["negativeText"] = ""
+    assert "minLength" in invoke_error(client, TITAN_V2, empty_negative)["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "config", "fragment"),
+    [
+        (TITAN_V2, {"numberOfImages": 6}, "numberOfImages: 6 is not less or equal to 5"),
+        (TITAN_V2, {"cfgScale": 11}, "cfgScale: 11 is not less or equal to 10.0"),
+        (TITAN_V2, {"cfgScale": 1.0}, "cfgScale: 1.0 is not greater or equal to 1.1"),
+        (TITAN_V2, {"seed": 2147483647}, "seed: 2147483647 is not less or equal to 2147483646"),
+        (NOVA, {"seed": 858993460}, "seed: 858993460 is not less or equal to 858993459"),
+        (TITAN_V2, {"width": "1024"}, "width: expected type: Integer, found: String"),
+        (TITAN_V2, {"quality": "ultra"}, "quality: ultra is not a valid enum value"),
+    ],
+)
+def test_titan_config_validation(client: Any, model_id: str, config: dict, fragment: str) -> None:
+    error = invoke_error(client, model_id, titan_text(**config))["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+
+
+def test_titan_body_structure_errors(client: Any) -> None:
+    missing = invoke_error(client, TITAN_V2, {"taskType": "TEXT_IMAGE"})["Error"]["Message"]
+    assert "required key [textToImageParams] not found" in missing
+    unsupported = invoke_error(client, NOVA, {"taskType": "INPAINTING", "inPaintingParams": {}})["Error"]
+    assert unsupported == {
+        "Code": "ValidationException",
+        "Message": "Malformed input request: unsupported taskType INPAINTING",
+    }
+
+
+def test_image_variation_derives_from_first_input(client: Any) -> None:
+    body = {
+        "taskType": "IMAGE_VARIATION",
+        "imageVariationParams": {
+            "images": [encode(half_black_half_white(), "JPEG"), encode(Image.new("RGB", (64, 64), "red"))],
+            "text": "same scene",
+            "similarityStrength": 0.8,
+        },
+        "imageGenerationConfig": {"numberOfImages": 2, "width": 768, "height": 768},
+    }
+    result = invoke(client, TITAN_V2, body)
+    images = [decode(b64).convert("L") for b64 in result["images"]]
+    assert [image.size for image in images] == [(768, 768)] * 2
+    for image in images:  # brightness survives the hue shift; look below the caption
+        assert image.getpixel((100, 700)) < 40
+        assert image.getpixel((668, 700)) > 215
+
+
+def test_image_variation_rejects_non_images(client: Any) -> None:
+    not_an_image = base64.b64encode(b"definitely not a picture").decode()
+    body = {"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [not_an_image]}}
+    error = invoke_error(client, NOVA, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("Malformed input request: #/imageVariationParams/images/0")
+    assert "image" in error["Message"]
+    six_images = [encode(half_black_half_white())] * 6
+    too_many = {"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": six_images}}
+    assert "maximum item count: 5" in invoke_error(client, NOVA, too_many)["Error"]["Message"]
+
+
+# -- Stability ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("aspect_ratio", sorted(STABILITY_SIZES))
+def test_stability_aspect_ratio_sets_size(client: Any, aspect_ratio: str) -> None:
+    result = invoke(client, CORE, {"prompt": "a fox", "aspect_ratio": aspect_ratio, "seed": 5})
+    assert result["seeds"] == [5] and result["finish_reasons"] == [None]
+    assert decode(result["images"][0]).size == STABILITY_SIZES[aspect_ratio]
+
+
+@pytest.mark.parametrize(
+    ("output_format", "magic"), [("png", b"\x89PNG\r\n\x1a\n"), ("jpeg", b"\xff\xd8\xff"), ("webp", b"RIFF")]
+)
+def test_stability_output_format_is_real(client: Any, output_format: str, magic: bytes) -> None:
+    result = invoke(client, ULTRA, {"prompt": "a fox", "output_format": output_format})
+    raw = base64.b64decode(result["images"][0])
+    assert raw.startswith(magic)
+    assert Image.open(io.BytesIO(raw)).format == {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}[output_format]
+
+
+def test_stability_seed_zero_picks_and_echoes_a_seed(client: Any) -> None:
+    seed = invoke(client, SD35, {"prompt": "a fox", "seed": 0})["seeds"][0]
+    assert 0 < seed <= 4294967294
+
+
+@pytest.mark.parametrize(
+    ("model_id", "body", "fragment"),
+    [
+        (CORE, {"prompt": "a fox", "cfg_scale": 7}, "#: extraneous key [cfg_scale] is not permitted"),
+        (CORE, {"prompt": "a fox", "image": "abc"}, "extraneous key [image]"),
+        (ULTRA, {"negative_prompt": "blur"}, "#: required key [prompt] not found"),
+        (SD35, {"prompt": ""}, "#/prompt: expected minLength: 1, actual: 0"),
+        (SD35, {"prompt": "x" * 10001}, "#/prompt: expected maxLength: 10000, actual: 10001"),
+        (SD35, {"prompt": "a fox", "aspect_ratio": "4:3"}, "#/aspect_ratio: 4:3 is not a valid enum value"),
+        (SD35, {"prompt": "a fox", "seed": 4294967295}, "is not less or equal to 4294967294"),
+        (SD35, {"prompt": "a fox", "output_format": "gif"}, "#/output_format: gif is not a valid enum value"),
+        (CORE, {"prompt": "a fox", "mode": "image-to-image"}, "#/mode: image-to-image is not a valid enum"),
+        (SD35, {"prompt": "a fox", "mode": "image-to-image", "strength": 0.5}, "required key [image]"),
+    ],
+)
+def test_stability_validation(client: Any, model_id: str, body: dict, fragment: str) -> None:
+    error = invoke_error(client, model_id, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+
+
+def test_sd35_image_to_image_keeps_aspect_and_derives_from_input(client: Any) -> None:
+    body = {
+        "prompt": "make it snow",
+        "mode": "image-to-image",
+        "image": encode(half_black_half_white(1600, 900)),
+        "strength": 0.6,
+        "seed": 9,
+    }
+    result = invoke(client, SD35, body)
+    image = decode(result["images"][0])
+    assert result["seeds"] == [9]
+    assert image.size == (1344, 768)  # 16:9 at about 1 MP
+    gray = image.convert("L")
+    assert gray.getpixel((100, 700)) < 40 and gray.getpixel((1244, 700)) > 215
+    missing_strength = {key: value for key, value in body.items() if key != "strength"}
+    assert "required key [strength]" in invoke_error(client, SD35, missing_strength)["Error"]["Message"]
+
+
+# -- Failures -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(REQUEST_FAILURES))
+def test_request_failures_parse_as_client_errors(client: Any, fake: FakeBedrock, kind: str) -> None:
+    status, code, message = REQUEST_FAILURES[kind]
+    fake.fail_next(kind)
+    response = invoke_error(client, TITAN_V2, titan_text())
+    assert response["Error"] == {"Code": code, "Message": message.format(model_id=TITAN_V2)}
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert invoke(client, TITAN_V2, titan_text())["images"], "only the next call fails"
+
+
+def test_failures_raise_botocore_modeled_exceptions(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("throttle")
+    with pytest.raises(client.exceptions.ThrottlingException):
+        invoke(client, NOVA, titan_text())
+    fake.fail_next("needs_profile")
+    message = invoke_error(client, ULTRA, {"prompt": "a fox"})["Error"]["Message"]
+    assert message.startswith(f"Invocation of model ID {ULTRA} with on-demand throughput isn\u2019t supported")
+
+
+@pytest.mark.parametrize("model_id", [TITAN_V2, SD35])
+def test_filter_input_is_a_validation_error(client: Any, fake: FakeBedrock, model_id: str) -> None:
+    fake.fail_next("filter_input")
+    body = titan_text() if model_id == TITAN_V2 else {"prompt": "a fox"}
+    error = invoke_error(client, model_id, body)["Error"]
+    assert error == {"Code": "ValidationException", "Message": FILTER_INPUT_MESSAGE}
+
+
+def test_filtered_outputs_and_prompts_answer_200(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("filter_output")
+    assert invoke(client, NOVA, titan_text()) == {"images": [], "error": FILTER_OUTPUT_MESSAGE}
+    fake.fail_next("filter_output")
+    assert invoke(client, SD35, {"prompt": "a fox", "seed": 3}) == {
+        "seeds": [3],
+        "finish_reasons": ["Filter reason: output image"],
+        "images": [],
+    }
+    fake.fail_next("filter_prompt")
+    assert invoke(client, CORE, {"prompt": "a fox", "seed": 4}) == {
+        "seeds": [4],
+        "finish_reasons": ["Filter reason: prompt"],
+        "images": [],
+    }
+    fake.fail_next("filter_prompt")
+    assert invoke_error(client, TITAN_V1, titan_text())["Error"]["Message"] == FILTER_INPUT_MESSAGE
+
+
+def test_unknown_model_is_invalid(client: Any) -> None:
+    error = invoke_error(client, "amazon.titan-image-generator-v9:0", titan_text())["Error"]
+    assert error == {"Code": "ValidationException", "Message": "The provided model identifier is invalid."}
+
+
+def test_inference_profile_ids_resolve(client: Any) -> None:
+    assert invoke(client, f"us.{SD35}", {"prompt": "a fox"})["images"]
+
+
+def test_fail_next_counts_and_model_prefix(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("throttle", times=2, model_prefix="stability.")
+    assert invoke(client, TITAN_V2, titan_text())["images"], "other models are unaffected"
+    for _ in range(2):
+        assert invoke_error(client, CORE, {"prompt": "a fox"})["Error"]["Code"] == "ThrottlingException"
+    assert invoke(client, CORE, {"prompt": "a fox"})["images"]
+
+
+def test_set_mode_and_reset(client: Any, fake: FakeBedrock) -> None:
+    fake.set_mode("unavailable")
+    for model_id, body in ((TITAN_V2, titan_text()), (SD35, {"prompt": "a fox"})):
+        assert invoke_error(client, model_id, body)["Error"]["Code"] == "ServiceUnavailableException"
+    fake.fail_next("deny")
+    assert invoke_error(client, TITAN_V2, titan_text())["Error"]["Code"] == "AccessDeniedException"
+    fake.set_mode(None)
+    assert invoke(client, TITAN_V2, titan_text())["images"]
+    fake.set_mode("fail")
+    fake.fail_next("throttle")
+    fake.reset()
+    assert invoke(client, TITAN_V2, titan_text())["images"]
+    assert len(fake.calls) == 1
+
+
+def test_botocore_max_attempts_counts_retries(fake: FakeBedrock) -> None:
+    """retries={"max_attempts": 1} still retries once, silently absorbing one throttle."""
+    one_retry = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=fake.url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    fake.fail_next("throttle")
+    assert invoke(one_retry, TITAN_V2, titan_text())["images"]
+    assert len(fake.calls) == 2
+
+
+def test_unknown_failure_kind_is_rejected(fake: FakeBedrock) -> None:
+    with pytest.raises(ValueError):
+        fake.fail_next("explode")
+
+
+# -- Recording, control endpoints, process mode -----------------------------------
+
+
+def test_calls_are_recorded_with_decoded_model_id(client: Any, fake: FakeBedrock) -> None:
+    invoke(client, TITAN_V2, titan_text("first"))
+    invoke_error(client, "no.such-model", {"prompt": "second"})
+    recorded = [(call.model_id, call.operation) for call in fake.calls]
+    assert recorded == [(TITAN_V2, "invoke"), ("no.such-model", "invoke")]
+    first = fake.calls[0]
+    assert first.body["textToImageParams"]["text"] == "first"
+    assert first.headers["accept"] == "application/json"
+    assert first.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=test/")
+
+
+def test_control_endpoints(client: Any, fake: FakeBedrock) -> None:
+    queued = control(fake, "POST", "fail_next", {"kind": "throttle", "times": 1, "model_prefix": "amazon.nova"})
+    assert queued == {"ok": True}
+    assert invoke_error(client, NOVA, titan_text())["Error"]["Code"] == "ThrottlingException"
+    control(fake, "POST", "mode", {"kind": "eol"})
+    assert invoke_error(client, SD35, {"prompt": "a fox"})["Error"]["Code"] == "ResourceNotFoundException"
+    control(fake, "POST", "mode", {"kind": None})
+    image = encode(half_black_half_white())
+    variation = {"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [image]}}
+    invoke(client, TITAN_V2, variation)
+
+    calls = control(fake, "GET", "calls")
+    assert [call["model_id"] for call in calls] == [NOVA, SD35, TITAN_V2]
+    image_field = calls[2]["body"]["imageVariationParams"]["images"][0]
+    assert image_field.startswith("<base64 ") and image_field.endswith(" chars>")
+    assert calls[0]["body"]["textToImageParams"]["text"] == "a lighthouse at dusk"
+
+    control(fake, "POST", "reset", {})
+    assert control(fake, "GET", "calls") == []
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        control(fake, "POST", "mode", {"kind": "explode"})
+    assert bad.value.code == 400
+
+
+def test_latency(client: Any, fake: FakeBedrock) -> None:
+    fake.latency_s = 0.3
+    started = time.monotonic()
+    invoke(client, CORE, {"prompt": "a fox"})
+    assert time.monotonic() - started >= 0.3
+
+
+def test_serves_calls_concurrently(client: Any, fake: FakeBedrock) -> None:
+    fake.latency_s = 0.3
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda n: invoke(client, CORE, {"prompt": f"fox {n}"}), range(6)))
+    assert time.monotonic() - started < 1.0, "six 0.3 s calls must overlap"
+    assert len({result["images"][0] for result in results}) == 6
+    assert len(fake.calls) == 6
+
+
+def test_env_var_endpoint_like_the_app(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    app_client = boto3.client("bedrock-runtime", region_name="us-east-1", config=NO_RETRIES)
+    assert app_client.meta.endpoint_url == fake.url
+    assert invoke(app_client, NOVA, titan_text())["images"]
+
+
+def test_runs_as_a_separate_process() -> None:
+    script = Path(__file__).with_name("fake_bedrock.py")
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--latency", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = process.stdout.readline().split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{url}/_fake/calls", timeout=5) as response:
+            assert json.loads(response.read()) == []
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
