@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
-from lib.ui.common import render_sidebar
+from lib.ui.common import render_sidebar, render_sidebar_footer
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
@@ -49,3 +49,4 @@ pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url
 navigation = st.navigation(pages)
 render_sidebar()
 navigation.run()
+render_sidebar_footer()

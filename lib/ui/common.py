@@ -64,6 +64,12 @@ def render_sidebar(settings: Settings | None = None) -> None:
         else:
             st.error("AWS credentials not found", icon=":material/key_off:")
         st.markdown(f"**Region:** `{s.region}`  \n**Backend:** {backend_label(s)}")
+
+
+def render_sidebar_footer(settings: Settings | None = None) -> None:
+    """History totals, drawn after the page ran so they include what it just added."""
+    s = settings or load_settings()
+    with st.sidebar:
         count, cost = history_store(s).totals()
         st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f} · data in `{s.data_dir}`")
 

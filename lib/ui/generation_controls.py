@@ -81,10 +81,9 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
             c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
         output_format = st.radio("Output format", spec.output_formats, key=f"{mk}_format", horizontal=True)
 
-    s1, s2 = st.columns(2, vertical_alignment="bottom")
-    random_seed = s1.checkbox("Random seed", value=True, key=f"{key}_random_seed",
+    random_seed = st.checkbox("Random seed", value=True, key=f"{key}_random_seed",
                               help="Untick to fix the seed: same prompt + same seed + same settings = same image.")
-    seed_value = s2.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
+    seed_value = st.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
                                  disabled=random_seed)
     return OutputOptions(count=int(count), width=int(width), height=int(height), aspect_ratio=aspect_ratio,
                          quality=quality, cfg_scale=cfg, seed=None if random_seed else int(seed_value),

@@ -24,9 +24,12 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
     """One run's images in a grid, each with its facts and actions, then the run's own downloads."""
     images = entry.outputs
     per_image = (entry.cost_usd or 0) / max(1, len(images))
-    for row_start in range(0, len(images), columns):
-        cols = st.columns(columns)
-        for col, img in zip(cols, images[row_start:row_start + columns]):
+    # One image gets most of the width; several share a grid.
+    spec: list[int] | int = [3, 1] if len(images) == 1 else min(columns, len(images))
+    per_row = 1 if len(images) == 1 else min(columns, len(images))
+    for row_start in range(0, len(images), per_row):
+        cols = st.columns(spec)
+        for col, img in zip(cols, images[row_start:row_start + per_row]):
             with col:
                 data = img.read_bytes() if img.path.exists() else None
                 if data is None:
@@ -46,10 +49,10 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                     if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
                                  icon=":material/arrow_forward:", width="stretch"):
                         _send(target, img.id)
-    cols = st.columns([1, 1, 2])
-    cols[0].download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
-                            file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip", on_click="ignore",
-                            icon=":material/folder_zip:")
+    st.download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
+                       file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip",
+                       on_click="ignore",
+                       icon=":material/folder_zip:")
     for note in entry.notes:
         st.caption(f"ℹ️ {note}")
     with st.expander("Request sent to Bedrock"):

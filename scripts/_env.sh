@@ -1,0 +1,43 @@
+# Shared by run_app.sh and run_tests.sh: find Python 3.11+, make .venv, install a requirements file
+# only when it changed. Sourced, not run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WORKSHOP_VENV:-$ROOT/.venv}"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "error: need root (or sudo) to run: $*" >&2; return 1; fi
+}
+
+find_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  echo "error: Python 3.11 or newer is required (python3 --version says: $(python3 --version 2>&1))." >&2
+  return 1
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    local py; py="$(find_python)"
+    echo "==> creating virtualenv $VENV with $py"
+    if ! "$py" -m venv "$VENV" 2>/dev/null; then
+      echo "==> python venv module missing; installing python3-venv"
+      as_root apt-get update -qq && as_root apt-get install -y -qq python3-venv >/dev/null
+      "$py" -m venv "$VENV"
+    fi
+  fi
+}
+
+# pip install -r FILE, skipped when FILE (and what it includes) is unchanged since the last install.
+install_requirements() {
+  local file="$1" stamp="$VENV/.installed-$(basename "$1").sha256" sum
+  sum="$(cat "$ROOT"/requirements*.txt | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
+  echo "==> installing $(basename "$file") into $VENV"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/$file"
+  echo "$sum" > "$stamp"
+}

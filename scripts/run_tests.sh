@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One command: set up (virtualenv, test requirements, Debian's Chromium for browser tests) and run
+# every test. Never reaches AWS: tests use botocore Stubber or the fake endpoint in tests/.
+# Extra arguments go to pytest (e.g. -k generation). SKIP_BROWSER_TESTS=1 skips the browser tests.
+source "$(dirname "$0")/_env.sh"
+ensure_venv
+install_requirements requirements-dev.txt
+if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Debian's chromium for the browser tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+cd "$ROOT"
+# No real AWS account can be reached from tests, whatever this shell has configured.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+export AWS_EC2_METADATA_DISABLED=true
+markers=()
+[ "${SKIP_BROWSER_TESTS:-0}" = 1 ] && markers=(-m "not browser")
+exec "$VENV/bin/python" -m pytest "${markers[@]}" "$@"

@@ -1,0 +1,100 @@
+"""Real browser: Debian's Chromium driven by Playwright against `streamlit run` and the fake endpoint."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from browser_support import chromium_page, chromium_path, shot, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed "
+                                                       "(scripts/run_tests.sh installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def app_url(fake_bedrock, tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser-data")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_bedrock.url, "AWS_MAX_ATTEMPTS": "1"}
+    with streamlit_server(env, data) as url:
+        yield url
+
+
+def wait_for_app(page) -> None:
+    page.get_by_test_id("stSidebar").wait_for()
+    page.get_by_role("heading", level=1).first.wait_for()
+    page.get_by_text("Connection").wait_for()  # app.py's sidebar: the page ran under st.navigation
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def test_generate_see_download_and_send_to_variation(app_url, fake_bedrock, tmp_path):
+    fake_bedrock.reset()
+    with chromium_page() as page:
+        page.goto(f"{app_url}/image-generation")
+        wait_for_app(page)
+        shot(page, "lab2-empty")
+        page.get_by_role("textbox", name="What you want to see in the image").fill("A lighthouse on a cliff at dawn")
+        page.get_by_role("button", name="Generate").click()
+        image = page.get_by_test_id("stImage").first
+        image.wait_for()
+        assert "Seed" in page.get_by_test_id("stImageCaption").first.inner_text()
+        shot(page, "lab2-result")
+
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="Download", exact=True).first.click()
+        saved = tmp_path / download_info.value.suggested_filename
+        download_info.value.save_as(saved)
+        with Image.open(saved) as img:
+            assert img.format == "PNG" and img.size == (1024, 1024)
+
+        with page.expect_download() as zip_info:
+            page.get_by_role("button", name="Download all (1) as zip").click()
+        zip_path = tmp_path / "all.zip"
+        zip_info.value.save_as(zip_path)
+        assert "result.json" in zipfile.ZipFile(zip_path).namelist()
+
+        page.get_by_role("button", name="Send to image variation").first.click()
+        page.wait_for_url("**/image-variation")
+        page.get_by_text("sent as", exact=False).first.wait_for()
+        assert page.get_by_role("heading", name="Lab 3 · Image variation").is_visible()
+        shot(page, "lab3-from-history")
+
+        page.get_by_role("textbox", name="How to vary the image").fill("The same scene at night")
+        page.get_by_role("textbox", name="How to vary the image").press("Enter")
+        page.get_by_role("button", name="Generate variations").click()
+        page.get_by_test_id("stImageCaption").filter(has_text="Seed").first.wait_for()
+        shot(page, "lab3-result")
+    assert [c.body.get("mode") for c in fake_bedrock.calls][-1] == "image-to-image"
+
+
+def test_content_filter_message_in_the_browser(app_url, fake_bedrock):
+    fake_bedrock.reset()
+    with chromium_page() as page:
+        page.goto(f"{app_url}/image-generation")
+        wait_for_app(page)
+        page.get_by_role("textbox", name="What you want to see in the image").fill("Something the filter dislikes")
+        fake_bedrock.fail_next("filter_prompt")
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("blocked by the content filter", exact=False).first.wait_for()
+        assert page.get_by_role("textbox", name="What you want to see in the image").input_value() == "Something the filter dislikes"
+        shot(page, "lab2-filtered")
+
+
+def test_pages_without_credentials_explain_the_fix(fake_bedrock, tmp_path):
+    with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
+        for path, name in (("", "home-no-credentials"), ("/image-generation", "lab2-no-credentials"),
+                           ("/image-variation", "lab3-no-credentials"), ("/history", "history-empty")):
+            page.goto(url + path)
+            wait_for_app(page)
+            page.get_by_text("AWS credentials not found").wait_for()
+            assert page.get_by_text("Traceback").count() == 0
+            if path.startswith("/image"):
+                page.get_by_text("aws configure", exact=False).first.wait_for()
+            shot(page, name)
