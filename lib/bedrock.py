@@ -43,6 +43,7 @@ CREDENTIALS_FIX = (
     "Give the app AWS credentials: run `aws configure` (or `aws sso login --profile NAME` and start the app "
     "with `AWS_PROFILE=NAME`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then reload this page."
 )
+NO_CREDENTIALS = "No AWS credentials were found."
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def credential_status(settings: Settings | None = None) -> CredentialStatus:
     except bex.BotoCoreError as exc:  # broken config file, SSO cache missing, ...
         return CredentialStatus(False, profile=settings.profile, problem=str(exc))
     if creds is None:
-        return CredentialStatus(False, profile=settings.profile, problem="No AWS credentials were found.")
+        return CredentialStatus(False, profile=settings.profile, problem=NO_CREDENTIALS)
     return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
 
 

@@ -50,7 +50,8 @@ with col_input:
 
 with col_settings:
     st.subheader("Settings")
-    st.pills("Suggestions", VARIATION_PROMPTS, key=f"{KEY}_suggestion", on_change=use_suggestion)
+    st.selectbox("Suggestions", VARIATION_PROMPTS, index=None, key=f"{KEY}_suggestion", on_change=use_suggestion,
+                 placeholder="Pick a suggested prompt…")
     prompt = st.text_input("How to vary the image", key=f"{KEY}_prompt",
                            help=("Required for Stable Diffusion 3.5 image-to-image."
                                  if model.family is Family.STABILITY_IMAGE else "Optional for Titan and Nova Canvas."))

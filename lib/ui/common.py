@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.bedrock import CREDENTIALS_FIX, CredentialStatus, credential_status
+from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_status
 from lib.errors import WorkshopError
 from lib.history import HistoryStore
 from lib.labs import LabPage
@@ -79,7 +79,8 @@ def require_bedrock(settings: Settings | None = None) -> bool:
     creds = current_credentials(settings)
     if creds.found:
         return True
-    st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.** {creds.problem}\n\n"
+    problem = "" if creds.problem == NO_CREDENTIALS else f" {creds.problem}"
+    st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.**{problem}\n\n"
                f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history.",
                icon=":material/cloud_off:")
     return False

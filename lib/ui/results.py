@@ -47,7 +47,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                               help="Put this seed in the seed box: same prompt + same seed = same image.")
                 for target in send_to:
                     if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
-                                 icon=":material/arrow_forward:", width="stretch"):
+                                 icon=":material/arrow_forward:", width="stretch", wrap=True):
                         _send(target, img.id)
     st.download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
                        file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip",
