@@ -71,7 +71,13 @@ def test_generate_see_download_and_send_to_variation(app_url, fake_bedrock, tmp_
         page.get_by_role("button", name="Generate variations").click()
         page.get_by_test_id("stImageCaption").filter(has_text="Seed").first.wait_for()
         shot(page, "lab3-result")
-    assert [c.body.get("mode") for c in fake_bedrock.calls][-1] == "image-to-image"
+
+        fake_bedrock.fail_next("throttle")
+        page.get_by_role("button", name="Generate variations").click()
+        page.get_by_text("Bedrock is throttling requests").wait_for()
+        assert page.get_by_test_id("stImageCaption").filter(has_text="Seed").count() == 1  # result kept
+        shot(page, "lab3-throttled")
+    assert [c.body.get("mode") for c in fake_bedrock.calls][-2:] == ["image-to-image"] * 2
 
 
 def test_content_filter_message_in_the_browser(app_url, fake_bedrock):

@@ -269,3 +269,34 @@ def test_history_reopens_and_reuses_a_result(aws_env):
     assert at.text_area(key="lab2_prompt").value == "A red kite over hills"
     assert at.checkbox(key="lab2_random_seed").value is False
     assert at.number_input(key="lab2_seed").value == aws_env.calls[0].body["seed"]
+
+
+def test_variation_content_filter_keeps_inputs_and_prompt(aws_env):
+    at = open_app(VAR)
+    at.text_input(key="lab3_prompt").input("A cat in a spacesuit").run()
+    aws_env.fail_next("filter_prompt")
+    at.button(key="lab3_go").click().run()
+    assert "The prompt was blocked by the content filter" in errors(at)
+    assert at.text_input(key="lab3_prompt").value == "A cat in a spacesuit"
+    assert any("Chelsea the cat" in c for c in captions(at))  # the input is still there
+    at.button(key="lab3_go").click().run()  # and retrying works
+    assert errors(at) == ""
+    assert any("Seed" in c for c in captions(at))
+
+
+def test_variation_throttle_is_explained(aws_env):
+    at = open_app(VAR)
+    at.text_input(key="lab3_prompt").input("The same scene at night").run()
+    aws_env.fail_next("throttle")
+    at.button(key="lab3_go").click().run()
+    assert "throttling" in errors(at).lower()
+
+
+def test_huge_upload_is_refused_with_the_limit(aws_env, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_MAX_UPLOAD_MB", "1")
+    at = open_app(VAR)
+    at.radio(key="lab3_input_source").set_value("Upload").run()
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024 + 10)
+    at.file_uploader(key="lab3_input_upload").set_value(("big.png", big, "image/png")).run()
+    assert "the limit is 1.0 MB" in errors(at)
+    assert not at.exception
