@@ -111,8 +111,10 @@ def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: 
         notes.append(f"Used the first frame of the animated {fmt.upper()}.")
         img.seek(0)
         img = img.copy()
+    orientation = img.getexif().get(0x0112, 1)
     upright = ImageOps.exif_transpose(img)
-    if upright is not None and upright.size != img.size:
+    # 180° turns and mirrorings keep the size, so the tag (not the size) says whether it changed.
+    if upright is not None and (upright.size != img.size or orientation in range(2, 9)):
         notes.append("Rotated upright using the photo's EXIF orientation.")
     return DecodedImage(image=upright if upright is not None else img, format=fmt, notes=notes)
 
@@ -194,6 +196,14 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
     m = rule.multiple_of
     if m > 1:
         nw, nh = max(m, nw // m * m), max(m, nh // m * m)
+    # 4. rounding and snapping can overshoot a limit by a pixel or a step (4000×1000 snapped to
+    #    4000×992 is wider than 1:4): take steps off the long side until the rule holds.
+    step = max(1, m)
+    while not rule.accepts(nw, nh) and min(nw, nh) >= rule.min_edge and max(nw, nh) - step >= rule.min_edge:
+        if nw >= nh:
+            nw -= step
+        else:
+            nh -= step
     if (nw, nh) != (w, h):
         verb = "Enlarged" if nw * nh > w * h else "Resized"
         why = []
@@ -203,9 +213,7 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
             why.append(f"at least {rule.min_edge} px per side")
         if m > 1:
             why.append(f"sides divisible by {m}")
-        img = _cover(img, (nw, nh)) if scale == 1 else img.resize((nw, nh), Image.Resampling.LANCZOS)
-        if img.size != (nw, nh):
-            img = _cover(img, (nw, nh))
+        img = _cover(img, (nw, nh))  # crops the few pixels steps 3-4 took instead of stretching
         notes.append(f"{verb} from {w}×{h} to {nw}×{nh}: the model needs {', '.join(why)}.")
     return FitResult(img, notes, original)
 
