@@ -8,6 +8,7 @@ every browser session: boto3 clients are thread-safe, and building one per call
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -90,10 +91,15 @@ def _cached_client(region: str, profile: str | None, endpoint_url: str | None, m
     return _session(profile).client("bedrock-runtime", config=config)
 
 
+_client_lock = threading.Lock()
+
+
 def runtime_client(region: str, settings: Settings | None = None) -> Any:
-    """The shared bedrock-runtime client for `region`."""
+    """The shared bedrock-runtime client for `region` (built once, even under parallel first calls)."""
     s = settings or load_settings()
-    return _cached_client(region, s.profile, s.endpoint_url, s.max_attempts, s.connect_timeout_s, s.read_timeout_s)
+    with _client_lock:
+        return _cached_client(region, s.profile, s.endpoint_url, s.max_attempts, s.connect_timeout_s,
+                              s.read_timeout_s)
 
 
 def clear_client_cache() -> None:
@@ -164,7 +170,7 @@ def _translate_client_error(exc: bex.ClientError, model: ModelInfo | None, name:
                              "(Service Quotas → Amazon Bedrock).", detail=text)
         return Throttled(f"Bedrock is throttling calls to {name}{where}; automatic retries did not get through.",
                          "Wait a few seconds and try again, or ask for fewer images at once.", detail=text)
-    if any(m.lower() in low for m in CONTENT_FILTER_MARKERS):
+    if code in ("ValidationException", "") and any(m.lower() in low for m in CONTENT_FILTER_MARKERS):
         return content_filter_error(text)
     if any(m.lower() in low for m in ON_DEMAND_MARKERS):
         geo = "us"

@@ -106,7 +106,7 @@ class HistoryStore:
         self.images_dir = self.data_dir / "images"
         self.db_path = self.data_dir / "history.sqlite3"
         self.images_dir.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             db.executescript(SCHEMA)
 
     # -- plumbing ---------------------------------------------------------
@@ -194,8 +194,9 @@ class HistoryStore:
             sql += " AND lab=?"
             args.append(lab)
         if search:
-            sql += " AND (prompt LIKE ? OR model_label LIKE ?)"
-            args += [f"%{search}%", f"%{search}%"]
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            sql += " AND (prompt LIKE ? ESCAPE '\\' OR model_label LIKE ? ESCAPE '\\')"
+            args += [pattern, pattern]
         sql += " ORDER BY created_at DESC LIMIT ?"
         args.append(limit)
         with closing(self._connect()) as db:

@@ -94,8 +94,8 @@ def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: 
             width, height = img.size
             if width * height > max_pixels:
                 raise InvalidInput(
-                    f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} MP); the limit is "
-                    f"{max_pixels / 1e6:.0f} MP.", "Scale it down and upload it again.")
+                    f"{name} is {width}×{height} pixels ({width * height / 1e6:.3g} MP); the limit is "
+                    f"{max_pixels / 1e6:.3g} MP.", "Scale it down and upload it again.")
             img.load()
     except InvalidInput:
         raise
@@ -143,6 +143,15 @@ def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background, notes
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # High bit depth: stretch the used range to 0–255 (a plain convert clips to white).
+        import numpy as np
+
+        values = np.asarray(img, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+        notes.append(f"Converted from {img.mode} (high bit depth) to 8-bit RGB.")
+        return Image.fromarray(scaled.round().astype("uint8"), "L").convert("RGB"), notes
     if img.mode != "RGB":
         notes.append(f"Converted from {img.mode} to 8-bit RGB.")
         return img.convert("RGB"), notes

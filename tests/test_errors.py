@@ -328,3 +328,10 @@ def test_stability_inference_error(stub: StubbedBedrock) -> None:
 def test_stability_success_without_image(stub: StubbedBedrock) -> None:
     err = stability_call(stub, {"seeds": [1], "finish_reasons": [None], "images": []})
     assert type(err) is BackendUnavailable and "without an image" in err.message
+
+
+def test_access_denied_mentioning_blocked_is_not_a_content_filter() -> None:
+    exc = bex.ClientError({"Error": {"Code": "AccessDeniedException",
+                                 "Message": "Access has been blocked by an explicit deny in a service control policy"}},
+                      "InvokeModel")
+    assert isinstance(translate_error(exc), AccessDenied)

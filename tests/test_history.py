@@ -215,3 +215,10 @@ def test_record_a_real_result_from_the_fake_endpoint(aws_env: FakeBedrock, tmp_p
     with zipfile.ZipFile(io.BytesIO(entry_zip(entry))) as zf:
         meta = json.loads(zf.read("result.json"))
     assert meta["seed"] == 500 and meta["body_sent"]["prompt"] == "a lighthouse"
+
+
+def test_search_treats_percent_and_underscore_literally(store: HistoryStore) -> None:
+    store.record(result("a fox"), lab="lab2")
+    literal = store.record(result("100% cotton_shirt"), lab="lab2")
+    assert [e.id for e in store.recent(search="100%")] == [literal.id]
+    assert [e.id for e in store.recent(search="_")] == [literal.id]

@@ -493,3 +493,16 @@ def test_thumbnail_and_image_size() -> None:
     assert image_size(data) == (1000, 500)
     thumb = thumbnail(data, max_edge=256)
     assert sniff_format(thumb) == "png" and image_size(thumb) == (256, 128)
+
+
+def test_sixteen_bit_greyscale_keeps_its_contrast() -> None:
+    """A 16-bit PNG must not turn white: the used range is stretched to 0–255."""
+    import numpy as np
+
+    ramp = np.tile(np.linspace(1000, 3000, 64, dtype=np.uint16), (16, 1))
+    img = Image.fromarray(ramp)
+    assert img.mode.startswith("I;16")
+    rgb, notes = to_rgb(img)
+    values = np.asarray(rgb.convert("L"))
+    assert values.min() == 0 and values.max() == 255
+    assert any("high bit depth" in n for n in notes)

@@ -337,3 +337,9 @@ def test_prepare_input_falls_back_to_jpeg_over_5_mb() -> None:
 ])
 def test_estimate_cost(req: Any, usd: float) -> None:
     assert service.estimate_cost(req) == pytest.approx(usd)
+
+
+def test_stability_seeds_near_the_maximum_wrap_instead_of_repeating(aws_env: FakeBedrock) -> None:
+    top = get_model(CORE).image.seed_max
+    result = service.generate(GenerationRequest(model_id=CORE, prompt="a red fox", count=3, seed=top - 1))
+    assert sorted(i.seed for i in result.images) == sorted([top - 1, top, 1])

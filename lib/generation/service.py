@@ -134,7 +134,7 @@ def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder
         problems: list[str] = []
     else:
         # One image per call: N calls in parallel, seeds seed, seed+1, ... so each is reproducible alone.
-        seeds = [min(seed + i, model.image.seed_max) for i in range(req.count)]
+        seeds = [(seed + i - 1) % model.image.seed_max + 1 for i in range(req.count)]  # wrap, never repeat
         bodies = [stability_body(req, model, s) for s in seeds]
         body = bodies[0]
 
