@@ -1,0 +1,207 @@
+"""Masks, and the one place that knows mask polarity.
+
+Inside the app a mask is a *selection*: an 8-bit greyscale ("L") image the size
+of the photo, 255 where the user means ("painted = the area I mean"), 0
+elsewhere, grey only at feathered edges. Whether that area is repainted
+(inpainting) or kept while everything else is repainted (outpainting) is the
+paint mode, and `area_to_change` is the only function that applies it.
+
+Models disagree on colours, so only `model_mask` converts a selection:
+- Titan Image Generator and Nova Canvas `maskImage`: BLACK (0,0,0) = the masked
+  area, WHITE = the rest, pure black and white RGB. The task type (INPAINTING or
+  OUTPAINTING) decides what happens to the masked area.
+- Stability AI `mask`: WHITE = the area to change, BLACK = keep; grey = partial.
+  Stability has no outpainting-by-mask, so it receives the area to change.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from lib.catalog import Family
+from lib.errors import InvalidInput
+from lib.imaging import decode_image
+
+# Canvas colours (see lib/ui): strokes in BRUSH add to the selection, strokes in
+# ERASER remove from it. Semi-transparent so the photo stays visible; the last
+# stroke over a pixel wins because the canvas composites strokes in order.
+BRUSH_COLOR = "rgba(255, 0, 255, 0.6)"
+ERASER_COLOR = "rgba(0, 255, 255, 0.6)"
+MAX_GROW_PX = 40
+
+
+class PaintMode(StrEnum):
+    INPAINTING = "INPAINTING"  # repaint the selected area
+    OUTPAINTING = "OUTPAINTING"  # keep the selected area, repaint everything else
+
+
+class Polarity(StrEnum):
+    AUTO = "auto"
+    BLACK_MARKS = "black marks the area"  # Titan / Nova Canvas files, the workshop's mask1.png
+    WHITE_MARKS = "white marks the area"  # Stability files
+
+
+@dataclass
+class MaskResult:
+    selection: Image.Image  # "L", 255 = the area the user means
+    notes: list[str] = field(default_factory=list)
+
+
+def empty(size: tuple[int, int]) -> Image.Image:
+    return Image.new("L", size, 0)
+
+
+def rectangle(size: tuple[int, int], x: int, y: int, width: int, height: int) -> Image.Image:
+    """A selection holding one rectangle, clipped to the image."""
+    return rectangles(size, [(x, y, width, height)])
+
+
+def rectangles(size: tuple[int, int], boxes: list[tuple[int, int, int, int]]) -> Image.Image:
+    """A selection holding every (x, y, width, height) box, clipped to the image."""
+    sel = np.zeros((size[1], size[0]), dtype=np.uint8)
+    for x, y, w, h in boxes:
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(size[0], int(x + w)), min(size[1], int(y + h))
+        if x1 > x0 and y1 > y0:
+            sel[y0:y1, x0:x1] = 255
+    return Image.fromarray(sel, "L")
+
+
+def from_strokes(canvas_rgba: Image.Image | np.ndarray, size: tuple[int, int]) -> Image.Image:
+    """A selection from the drawing canvas: brush pixels in, eraser pixels out, resized to the photo."""
+    rgba = np.asarray(canvas_rgba.convert("RGBA") if isinstance(canvas_rgba, Image.Image) else canvas_rgba)
+    r, g, a = rgba[..., 0].astype(int), rgba[..., 1].astype(int), rgba[..., 3]
+    painted = (a >= 64) & (r > g)
+    sel = Image.fromarray(np.where(painted, 255, 0).astype(np.uint8), "L")
+    return sel if sel.size == size else sel.resize(size, Image.Resampling.NEAREST)
+
+
+def from_upload(data: bytes, image_size: tuple[int, int], *, polarity: Polarity = Polarity.AUTO,
+                resize: bool = False, max_bytes: int = 20 * 1024 * 1024) -> MaskResult:
+    """Check an uploaded mask file and repair what can be repaired, saying what was done.
+
+    Refuses a mask whose size differs from the image unless `resize` is set, naming both sizes.
+    """
+    decoded = decode_image(data, max_bytes=max_bytes, name="The mask")
+    img, notes = decoded.image, list(decoded.notes)
+    if img.size != image_size:
+        if not resize:
+            raise InvalidInput(
+                f"The mask is {img.size[0]}×{img.size[1]} but the image is {image_size[0]}×{image_size[1]}.",
+                "Upload a mask of the same size, or tick “Resize the mask to the image”.")
+        notes.append(f"Resized the mask from {img.size[0]}×{img.size[1]} to {image_size[0]}×{image_size[1]}.")
+        img = img.resize(image_size, Image.Resampling.NEAREST)
+
+    grey = _to_grey(img, notes)
+    values = np.asarray(grey)
+    in_between = float(np.mean((values > 16) & (values < 240)))
+    black = values < 128
+    if in_between > 0.001:
+        notes.append(f"Turned the mask into pure black and white at 50% brightness ({in_between:.0%} of pixels "
+                     "were grey or coloured).")
+
+    if polarity is Polarity.AUTO:
+        black_share = float(np.mean(black))
+        if black_share == 0 or black_share == 1:
+            raise InvalidInput("The mask is a single colour, so it marks nothing.",
+                               "Upload a mask with a black (or white) area on the other colour.")
+        polarity = Polarity.BLACK_MARKS if black_share <= 0.5 else Polarity.WHITE_MARKS
+        colour = "black" if polarity is Polarity.BLACK_MARKS else "white"
+        notes.append(f"Read {colour} as the marked area ({colour} is the smaller part, "
+                     f"{min(black_share, 1 - black_share):.0%} of the image). Use “Invert” if that is wrong.")
+    marked = black if polarity is Polarity.BLACK_MARKS else ~black
+    return MaskResult(Image.fromarray(np.where(marked, 255, 0).astype(np.uint8), "L"), notes)
+
+
+def _to_grey(img: Image.Image, notes: list[str]) -> Image.Image:
+    """Greyscale, handling alpha: a mask drawn only in its alpha channel uses the alpha."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        colour = np.asarray(rgba.convert("L"))
+        if alpha.min() < 255 and colour.max() - colour.min() < 16:
+            notes.append("Removed the alpha channel: the mask was drawn in it, so opaque pixels became black "
+                         "(marked) and transparent ones white.")
+            return Image.fromarray(np.where(alpha >= 128, 0, 255).astype(np.uint8), "L")
+        notes.append("Removed the alpha channel (models reject masks with transparency); transparent pixels "
+                     "became white.")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background.convert("L")
+    return img.convert("L")
+
+
+def invert(selection: Image.Image) -> Image.Image:
+    return Image.eval(selection, lambda v: 255 - v)
+
+
+def grow(selection: Image.Image, pixels: int) -> Image.Image:
+    """Dilate (pixels > 0) or erode (pixels < 0) the selection by whole pixels."""
+    steps = max(-MAX_GROW_PX, min(MAX_GROW_PX, int(pixels)))
+    if steps == 0:
+        return selection
+    flt = ImageFilter.MaxFilter(3) if steps > 0 else ImageFilter.MinFilter(3)
+    out = selection
+    for _ in range(abs(steps)):
+        out = out.filter(flt)
+    return out
+
+
+def feather(selection: Image.Image, pixels: int) -> Image.Image:
+    """Soften the edge over about `pixels` pixels (grey edges: Stability blends them)."""
+    return selection if pixels <= 0 else selection.filter(ImageFilter.GaussianBlur(pixels / 2))
+
+
+def binarize(selection: Image.Image, threshold: int = 128) -> Image.Image:
+    return selection.point(lambda v: 255 if v >= threshold else 0)
+
+
+def coverage(selection: Image.Image) -> float:
+    """Share of the image the selection covers, 0–1."""
+    return float(np.mean(np.asarray(selection) >= 128))
+
+
+def area_to_change(selection: Image.Image, mode: PaintMode) -> Image.Image:
+    """Inpainting repaints the selection; outpainting repaints everything else."""
+    return selection if mode is PaintMode.INPAINTING else invert(selection)
+
+
+def overlay(image: Image.Image, change: Image.Image, colour: tuple[int, int, int] = (255, 0, 96),
+            strength: float = 0.5) -> Image.Image:
+    """The photo with the area that WILL CHANGE tinted, for the live preview."""
+    base = image.convert("RGB")
+    tint = Image.new("RGB", base.size, colour)
+    alpha = change.resize(base.size, Image.Resampling.NEAREST).point(lambda v: int(v * strength))
+    return Image.composite(tint, base, alpha)
+
+
+def check_usable(selection: Image.Image, mode: PaintMode) -> None:
+    """Refuse a mask that would change nothing or everything, before any call."""
+    share = coverage(area_to_change(selection, mode))
+    if share == 0:
+        raise InvalidInput("The mask marks nothing, so nothing would change.",
+                           "Paint, place or upload a mask first (or type a mask prompt).")
+    if share == 1:
+        raise InvalidInput("The mask marks the whole image, so nothing would be kept.",
+                           "Leave part of the image unmarked, or use Invert.")
+
+
+def model_mask(selection: Image.Image, family: Family, mode: PaintMode) -> bytes:
+    """The mask PNG a model family expects — the only place polarity is converted."""
+    if family is Family.TITAN_IMAGE:
+        # Black = masked; must be pure black and white RGB (Nova refuses grey and alpha).
+        black_is_selected = invert(binarize(selection))
+        return _png(black_is_selected.convert("RGB"))
+    # Stability: white = area to change; grey edges are allowed and blend.
+    return _png(area_to_change(selection, mode).convert("L"))
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
