@@ -25,6 +25,27 @@ class Family(StrEnum):
 class Task(StrEnum):
     TEXT_TO_IMAGE = "text-to-image"
     VARIATION = "variation"  # Titan/Nova IMAGE_VARIATION, SD3.5 image-to-image
+    # Editing (labs 4–7). "by prompt": the mask is described in words instead of drawn.
+    INPAINT = "inpaint"  # repaint the masked area
+    OUTPAINT = "outpaint"  # keep the masked area, repaint the rest
+    INPAINT_BY_PROMPT = "inpaint by prompt"  # replace the object the mask prompt names
+    OUTPAINT_BY_PROMPT = "outpaint by prompt"  # keep the named object, new background
+    ERASE = "erase"  # remove the masked area's content, no prompt
+    ERASE_BY_PROMPT = "erase by prompt"  # remove the named object, no prompt
+    REMOVE_BACKGROUND = "remove background"  # cut out the subject (transparent PNG)
+
+    @property
+    def uses_mask_prompt(self) -> bool:
+        return self in (Task.INPAINT_BY_PROMPT, Task.OUTPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT)
+
+    @property
+    def keeps_the_mask(self) -> bool:
+        """Outpainting: the masked area is kept and everything else repainted."""
+        return self in (Task.OUTPAINT, Task.OUTPAINT_BY_PROMPT)
+
+
+EDIT_TASKS = frozenset({Task.INPAINT, Task.OUTPAINT, Task.INPAINT_BY_PROMPT, Task.OUTPAINT_BY_PROMPT, Task.ERASE,
+                        Task.ERASE_BY_PROMPT})
 
 
 class Status(StrEnum):
@@ -137,6 +158,7 @@ class ImageSpec:
     cfg: Knob | None = None
     variation_knob: Knob | None = None
     output_formats: tuple[str, ...] = ("png",)
+    edit_rule: SizeRule | None = None  # what the image (and mask) must fit for editing tasks
 
 
 @dataclass(frozen=True)
@@ -199,6 +221,8 @@ _TITAN_SPEC = dict(
              "How strictly the image follows the prompt. Higher = more literal."),
     variation_knob=Knob("similarityStrength", "Similarity strength", 0.2, 1.0, 0.7, 0.05,
                         "How close the variations stay to the input: 1.0 = very similar, 0.2 = loose."),
+    # In/outpainting: image and mask at most 1408 px on the long side; output = input size.
+    edit_rule=SizeRule(min_edge=256, max_edge=1408, max_aspect=4.0),
 )
 _TITAN_PRICE = ImagePrice(standard=0.008, premium=0.01, large_standard=0.01, large_premium=0.012,
                           large_above_pixels=300_000)
@@ -211,6 +235,27 @@ _STABILITY_TEXT_SPEC = dict(
     aspect_ratios=tuple(STABILITY_ASPECT_SIZES),
     output_formats=("png", "jpeg", "webp"),
 )
+
+# Stability AI Image Services: inference-profile only ("us." + id), one image per call.
+_SERVICE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
+_SERVICE_SPEC = dict(
+    prompt_max_chars=10_000,
+    negative_max_chars=10_000,
+    seed_max=4_294_967_294,
+    max_images_per_call=1,
+    output_formats=("png", "jpeg", "webp"),
+    edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=4_194_304, max_aspect=2.5),
+)
+
+
+def _service(model_id: str, label: str, tasks: set[Task], price: float, note: str) -> "ModelInfo":
+    return ModelInfo(id=model_id, label=label, provider="Stability AI", family=Family.STABILITY_IMAGE,
+                     tasks=frozenset(tasks), regions=_SERVICE_REGIONS, lifecycle=Lifecycle(Status.ACTIVE),
+                     price=ImagePrice(standard=price), image=ImageSpec(**_SERVICE_SPEC),
+                     inference_profile_prefix="us", notes=(note,))
+
+
+REMOVE_BACKGROUND_ID = "stability.stable-image-remove-background-v1:0"
 
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
@@ -260,7 +305,7 @@ MODELS: tuple[ModelInfo, ...] = (
         label="Amazon Nova Canvas",
         provider="Amazon",
         family=Family.TITAN_IMAGE,
-        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "eu-west-1", "ap-northeast-1"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2026-03-30; accounts that still hold access may call it.",
                             end_of_life="2026-09-30"),
@@ -279,6 +324,7 @@ MODELS: tuple[ModelInfo, ...] = (
             cfg=Knob("cfgScale", "Prompt strength (cfgScale)", 1.1, 10.0, 6.5, 0.1,
                      "How strictly the image follows the prompt. Higher = more literal."),
             variation_knob=_TITAN_SPEC["variation_knob"],
+            edit_rule=SizeRule(min_edge=320, max_edge=4096, multiple_of=16, max_pixels=4_194_304, max_aspect=4.0),
         ),
         from_workshop=True,
     ),
@@ -287,7 +333,7 @@ MODELS: tuple[ModelInfo, ...] = (
         label="Titan Image Generator G1 v2",
         provider="Amazon",
         family=Family.TITAN_IMAGE,
-        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2025-12-30.", end_of_life="2026-06-30"),
         price=_TITAN_PRICE,
@@ -299,13 +345,23 @@ MODELS: tuple[ModelInfo, ...] = (
         label="Titan Image Generator G1 (v1)",
         provider="Amazon",
         family=Family.TITAN_IMAGE,
-        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "The workshop's original model; no longer listed by Bedrock."),
         price=_TITAN_PRICE,
         image=ImageSpec(**_TITAN_SPEC),
         from_workshop=True,
     ),
+    _service("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint",
+             {Task.INPAINT, Task.OUTPAINT, Task.OUTPAINT_BY_PROMPT}, 0.07,
+             "Repaints the white area of its mask. A new background is two calls: Remove Background finds the "
+             "subject, then Inpaint repaints everything else."),
+    _service("stability.stable-image-erase-object-v1:0", "Stable Image Erase Object", {Task.ERASE}, 0.07,
+             "Removes what the mask covers and fills it with background; takes no prompt."),
+    _service("stability.stable-image-search-replace-v1:0", "Stable Image Search and Replace",
+             {Task.INPAINT_BY_PROMPT}, 0.07, "Finds the object named by the search prompt and replaces it."),
+    _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
+             "Cuts out the main subject; used as the first step of a Stability background replacement."),
 )
 
 _BY_ID = {m.id: m for m in MODELS}

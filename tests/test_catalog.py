@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from lib.catalog import (
+    EDIT_TASKS,
     MODELS,
     NOVA_OUTPUT_SIZES,
     STABILITY_ASPECT_SIZES,
@@ -69,10 +70,13 @@ def test_row_is_sane(model: ModelInfo) -> None:
     assert model.id and model.id == model.id.strip() and " " not in model.id
     assert model.label.strip() and model.provider.strip()
     assert model.tasks and model.tasks <= set(Task)
-    assert Task.TEXT_TO_IMAGE in model.tasks
     assert model.regions and len(set(model.regions)) == len(model.regions)
     assert all(REGION_RE.match(r) for r in model.regions), model.regions
-    assert model.inference_profile_prefix is None  # every current row is on-demand with a bare id
+    if model.inference_profile_prefix is None:  # on-demand models generate from text
+        assert Task.TEXT_TO_IMAGE in model.tasks
+    else:  # Stability Image Services: profile-only, editing tasks only
+        assert model.inference_profile_prefix == "us" and model.id.startswith("stability.")
+        assert Task.TEXT_TO_IMAGE not in model.tasks and model.image.edit_rule is not None
 
     price = model.price
     assert price.standard > 0
@@ -98,9 +102,13 @@ def test_row_is_sane(model: ModelInfo) -> None:
         assert spec.max_images_per_call == 5
     else:
         assert model.family is Family.STABILITY_IMAGE
-        assert set(spec.aspect_ratios) == DOCUMENTED_ASPECT_RATIOS
+        if Task.TEXT_TO_IMAGE in model.tasks:
+            assert set(spec.aspect_ratios) == DOCUMENTED_ASPECT_RATIOS
         assert spec.max_images_per_call == 1  # one image per call: the service fans out
         assert set(spec.output_formats) == {"png", "jpeg", "webp"}
+
+    if model.tasks & EDIT_TASKS:
+        assert spec.edit_rule is not None
 
     if Task.VARIATION in model.tasks:
         knob = spec.variation_knob
@@ -222,7 +230,8 @@ def test_models_for_puts_callable_models_first_and_keeps_catalog_order(task: Tas
     assert {m.id for m in found} == {m.id for m in MODELS if m.supports(task)}
     flags = [m.lifecycle.callable_today for m in found]
     assert flags == sorted(flags, reverse=True)  # every callable one before every retired one
-    assert flags[0] is True
+    # Only the retired Titan/Nova models erase an object named in words; the lab must say so.
+    assert flags[0] is (task is not Task.ERASE_BY_PROMPT)
     callable_first = [m for m in MODELS if m.supports(task) and m.lifecycle.callable_today]
     retired = [m for m in MODELS if m.supports(task) and not m.lifecycle.callable_today]
     assert found == callable_first + retired
