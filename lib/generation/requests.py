@@ -66,7 +66,41 @@ class VariationRequest:
         return data
 
 
-ImageRequest = GenerationRequest | VariationRequest
+@dataclass(frozen=True)
+class EditRequest:
+    """Inpainting, outpainting, object replacement or removal on one image.
+
+    `mask` is a *selection* PNG from lib.masks (255 = the area the user means);
+    the adapter converts it to the model's polarity. Tasks "by prompt" use
+    `mask_prompt` instead.
+    """
+
+    model_id: str
+    task: Task
+    image: bytes  # already fitted to the model (see service.prepare_edit_input)
+    mask: bytes | None = None
+    mask_prompt: str = ""
+    prompt: str = ""
+    negative_prompt: str = ""
+    outpainting_mode: str = "DEFAULT"  # DEFAULT lets the kept object blend; PRECISE keeps it exact
+    count: int = 1
+    quality: str = "standard"
+    cfg_scale: float | None = None
+    seed: int | None = None
+    output_format: str = "png"
+
+    def with_seed(self, seed: int) -> "EditRequest":
+        return replace(self, seed=seed)
+
+    def describe(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["task"] = self.task.value
+        data["image"] = f"<image, {len(self.image)} bytes>"
+        data["mask"] = f"<mask, {len(self.mask)} bytes>" if self.mask else None
+        return data
+
+
+ImageRequest = GenerationRequest | VariationRequest | EditRequest
 
 
 @dataclass

@@ -6,19 +6,31 @@ call, so a too-long prompt costs nothing and loses nothing.
 
 from __future__ import annotations
 
+import io
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from PIL import Image
 
 from lib.bedrock import invoke_json
-from lib.catalog import Family, ModelInfo, Task, call_target, get_model, output_size, require_callable_shape
+from lib import masks
+from lib.catalog import (
+    REMOVE_BACKGROUND_ID,
+    Family,
+    ModelInfo,
+    Task,
+    call_target,
+    get_model,
+    output_size,
+    require_callable_shape,
+)
 from lib.errors import InvalidInput, WorkshopError
 from lib.generation import stability, titan
 from lib.generation.requests import (
+    EditRequest,
     GenerationRequest,
     GenerationResult,
     ImageOutput,
@@ -113,10 +125,10 @@ BodyBuilder = Callable[[Any, ModelInfo, int], dict[str, Any]]
 
 
 def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder,
-         settings: Settings | None) -> GenerationResult:
+         settings: Settings | None, check: Callable[[Any, ModelInfo], None] = validate) -> GenerationResult:
     settings = settings or load_settings()
     model = get_model(req.model_id)
-    validate(req, model)
+    check(req, model)
     seed = req.seed if req.seed is not None else random_seed(model)
     req = req.with_seed(seed)
     region, invoke_id, region_note = call_target(model, settings.region)
@@ -166,6 +178,82 @@ def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder
                             notes=notes, problems=problems)
 
 
+def validate_edit(req: EditRequest, model: ModelInfo) -> None:
+    """Every editing rule that can be checked before a call: task, texts, mask, sizes."""
+    spec = model.image
+    require_callable_shape(model, req.task)
+    task = req.task
+    erase = task in (Task.ERASE, Task.ERASE_BY_PROMPT)
+    prompt_required = not erase and (model.family is Family.STABILITY_IMAGE or task.keeps_the_mask)
+    what = "description of the new scene" if task.keeps_the_mask else "replacement prompt"
+    check_text(model, req.prompt, spec.prompt_max_chars, what, required=prompt_required)
+    check_text(model, req.negative_prompt, spec.negative_max_chars, "negative prompt", required=False)
+    if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
+        raise InvalidInput(f"Ask for 1 to {MAX_IMAGES_PER_RUN} images, not {req.count}.")
+    if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
+        raise InvalidInput(f"The seed must be between 0 and {spec.seed_max:,} for {model.label}.")
+    if req.outpainting_mode not in ("DEFAULT", "PRECISE"):
+        raise InvalidInput("Outpainting mode must be DEFAULT or PRECISE.")
+    size = image_size(req.image)
+    if spec.edit_rule and not spec.edit_rule.accepts(*size):
+        raise InvalidInput(f"{model.label} can't edit a {size[0]}×{size[1]} image ({spec.edit_rule.describe()}).",
+                           "Let the app fit the image to the model first.")
+    derives_mask = model.family is Family.STABILITY_IMAGE and task is Task.OUTPAINT_BY_PROMPT
+    if task.uses_mask_prompt and not derives_mask:
+        check_text(model, req.mask_prompt, spec.prompt_max_chars, "mask prompt (the object to find)", required=True)
+    elif not task.uses_mask_prompt:
+        if not req.mask:
+            raise InvalidInput("There is no mask yet.", "Paint, place or upload a mask first.")
+        with Image.open(io.BytesIO(req.mask)) as sel:
+            if sel.size != size:
+                raise InvalidInput(f"The mask is {sel.size[0]}×{sel.size[1]} but the image is {size[0]}×{size[1]}.",
+                                   "Make the mask on this image, or resize it to the image.")
+            masks.check_usable(sel.convert("L"), masks.PaintMode.OUTPAINTING if task.keeps_the_mask
+                               else masks.PaintMode.INPAINTING)
+
+
+def prepare_edit_input(model: ModelInfo, image: Image.Image) -> PreparedImage:
+    """Fit an image to the model's editing rules (the mask is made on the fitted image)."""
+    rule = model.image.edit_rule or model.image.input_rule
+    fitted = fit_image(image, rule)
+    data, encode_notes = encode_for_model(fitted.image)
+    return PreparedImage(data=data, size=fitted.image.size, notes=fitted.notes + encode_notes)
+
+
+def _subject_selection(req: EditRequest, settings: Settings) -> tuple[bytes, float]:
+    """Stability background replacement, step 1: Remove Background finds the subject to keep."""
+    helper = get_model(REMOVE_BACKGROUND_ID)
+    region, invoke_id, _ = call_target(helper, settings.region)
+    result = invoke_json(helper, invoke_id, region, stability.remove_background_body(req), settings)
+    cutout, _ = stability.parse_image(result.payload, helper, 0)
+    with Image.open(io.BytesIO(cutout)) as img:
+        alpha = img.convert("RGBA").getchannel("A")
+    subject = alpha.point(lambda v: 255 if v >= 128 else 0)
+    if masks.coverage(subject) == 0:
+        raise InvalidInput("Remove Background found no subject to keep in this image.",
+                           "Try a photo with one clear subject, or use a Titan/Nova model with a mask prompt.")
+    buf = io.BytesIO()
+    subject.save(buf, "PNG")
+    return buf.getvalue(), helper.price.per_image()
+
+
+def edit(req: EditRequest, settings: Settings | None = None) -> GenerationResult:
+    """Inpaint, outpaint, replace or remove — on the model family's own terms."""
+    settings = settings or load_settings()
+    model = get_model(req.model_id)
+    validate_edit(req, model)
+    extra_cost, notes = 0.0, []
+    if model.family is Family.STABILITY_IMAGE and req.task is Task.OUTPAINT_BY_PROMPT:
+        subject, extra_cost = _subject_selection(req, settings)
+        req = replace(req, mask=subject)
+        notes.append("Stability has no mask prompt: Remove Background found the main subject (the object-to-keep "
+                     "text is not used), then Inpaint repainted everything else. Two calls.")
+    result = _run(req, titan.edit_body, stability.edit_body, settings, check=lambda r, m: None)
+    result.cost_usd += extra_cost
+    result.notes = notes + result.notes
+    return result
+
+
 def generate(req: GenerationRequest, settings: Settings | None = None) -> GenerationResult:
     """Text to image on any catalog model that can do it."""
     return _run(req, titan.text_to_image_body, stability.text_to_image_body, settings)
@@ -185,8 +273,13 @@ def expected_size(req: GenerationRequest) -> tuple[int, int]:
 def estimate_cost(req: ImageRequest) -> float:
     """Estimated USD for the request as it stands (shown next to the button)."""
     model = get_model(req.model_id)
+    extra = 0.0
     if isinstance(req, GenerationRequest):
         w, h = expected_size(req)
+    elif isinstance(req, EditRequest):
+        w, h = image_size(req.image)
+        if model.family is Family.STABILITY_IMAGE and req.task is Task.OUTPAINT_BY_PROMPT:
+            extra = get_model(REMOVE_BACKGROUND_ID).price.per_image()  # the subject-finding call
     else:
         w, h = req.width, req.height
-    return model.price.per_image(req.quality, w, h) * req.count
+    return model.price.per_image(req.quality, w, h) * req.count + extra

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from lib.bedrock import content_filter_error
-from lib.catalog import ModelInfo
+from lib.catalog import Family, ModelInfo
 from lib.errors import BackendUnavailable
-from lib.generation.requests import GenerationRequest, VariationRequest
+from lib.catalog import Task
+from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
 from lib.imaging import b64decode, b64encode
 
 
@@ -41,6 +42,43 @@ def image_to_image_body(req: VariationRequest, model: ModelInfo, seed: int) -> d
     if req.negative_prompt.strip():
         body["negative_prompt"] = req.negative_prompt
     return body
+
+
+# Stability grows its mask by default (5 px) to hide seams; PRECISE asks for the exact edge.
+DEFAULT_GROW_MASK = 5
+
+
+def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Body for the Image Service the catalog row names (inpaint, erase, search-and-replace)."""
+    body: dict[str, Any] = {"image": b64encode(req.image)}
+    if req.task is Task.INPAINT_BY_PROMPT:
+        body.update(prompt=req.prompt, search_prompt=req.mask_prompt)
+    elif req.task is Task.ERASE:
+        body["mask"] = b64encode(_stability_mask(req))
+    else:  # INPAINT, OUTPAINT, and OUTPAINT_BY_PROMPT once the subject mask is known
+        body.update(prompt=req.prompt, mask=b64encode(_stability_mask(req)))
+    body["grow_mask"] = 0 if req.outpainting_mode == "PRECISE" else DEFAULT_GROW_MASK
+    if req.negative_prompt.strip() and req.task is not Task.ERASE:
+        body["negative_prompt"] = req.negative_prompt
+    body.update(seed=seed, output_format=req.output_format)
+    return body
+
+
+def remove_background_body(req: EditRequest) -> dict[str, Any]:
+    return {"image": b64encode(req.image), "output_format": "png"}
+
+
+def _stability_mask(req: EditRequest) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from lib.masks import PaintMode, model_mask
+
+    assert req.mask is not None, "validated by the service"
+    mode = PaintMode.OUTPAINTING if req.task.keeps_the_mask else PaintMode.INPAINTING
+    with Image.open(BytesIO(req.mask)) as sel:
+        return model_mask(sel.convert("L"), Family.STABILITY_IMAGE, mode)
 
 
 FILTER_STAGES = {"prompt": "prompt", "input image": "input image", "output image": "output image"}

@@ -10,18 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from lib.bedrock import CONTENT_FILTER_MARKERS, content_filter_error
-from lib.catalog import ModelInfo
+from lib.catalog import Family, ModelInfo
 from lib.errors import BackendUnavailable, InvalidInput
-from lib.generation.requests import GenerationRequest, VariationRequest
+from lib.catalog import Task
+from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
+from lib.imaging import image_size
+from lib.masks import PaintMode, model_mask
 from lib.imaging import b64decode, b64encode
 
 
-def image_generation_config(req: GenerationRequest | VariationRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+def image_generation_config(req: GenerationRequest | VariationRequest | EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     config: dict[str, Any] = {
         "numberOfImages": req.count,
         "quality": req.quality,
-        "width": req.width,
-        "height": req.height,
+        "width": getattr(req, "width", 1024),
+        "height": getattr(req, "height", 1024),
         "seed": seed,
     }
     cfg = req.cfg_scale if req.cfg_scale is not None else (model.image.cfg.default if model.image.cfg else None)
@@ -56,6 +59,38 @@ def variation_body(req: VariationRequest, model: ModelInfo, seed: int) -> dict[s
         "imageVariationParams": params,
         "imageGenerationConfig": image_generation_config(req, model, seed),
     }
+
+
+def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """INPAINTING / OUTPAINTING with maskImage XOR maskPrompt (the workshop's labs 4–7 shape)."""
+    mode = PaintMode.OUTPAINTING if req.task.keeps_the_mask else PaintMode.INPAINTING
+    params: dict[str, Any] = {"image": b64encode(req.image)}
+    if req.prompt.strip() and req.task not in (Task.ERASE, Task.ERASE_BY_PROMPT):
+        params["text"] = req.prompt
+    if req.negative_prompt.strip():
+        params["negativeText"] = req.negative_prompt
+    if req.task.uses_mask_prompt:
+        params["maskPrompt"] = req.mask_prompt
+    else:
+        params["maskImage"] = b64encode(_selection_to_titan(req.mask))
+    if mode is PaintMode.OUTPAINTING:
+        params["outPaintingMode"] = req.outpainting_mode
+    width, height = image_size(req.image)  # the output is the input's size
+    config = image_generation_config(req, model, seed)
+    config.update(width=width, height=height)
+    key = "outPaintingParams" if mode is PaintMode.OUTPAINTING else "inPaintingParams"
+    return {"taskType": mode.value, key: params, "imageGenerationConfig": config}
+
+
+def _selection_to_titan(selection_png: bytes | None) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert selection_png is not None, "validated by the service"
+    with Image.open(BytesIO(selection_png)) as sel:
+        # Titan's OUTPAINTING keeps the masked area itself, so the selection is sent as is.
+        return model_mask(sel.convert("L"), Family.TITAN_IMAGE, PaintMode.INPAINTING)
 
 
 def parse_images(payload: dict[str, Any], model: ModelInfo) -> list[bytes]:
