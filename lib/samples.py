@@ -70,3 +70,26 @@ def get_sample(sample_id: str) -> Sample:
 @lru_cache(maxsize=32)
 def sample_bytes(sample_id: str) -> bytes:
     return get_sample(sample_id).read_bytes()
+
+
+MASK_PRESETS = PROJECT_ROOT / "images" / "mask_presets.json"
+Box = tuple[float, float, float, float]
+
+
+@lru_cache(maxsize=1)
+def _mask_presets() -> dict:
+    return json.loads(MASK_PRESETS.read_text(encoding="utf-8"))
+
+
+def rectangle_presets(sample_id: str | None) -> dict[str, Box]:
+    """Named boxes (fractions of the image) for a sample, then the workshop's desk placements."""
+    data = _mask_presets()
+    presets: dict[str, Box] = {name: tuple(box) for name, box in data["samples"].get(sample_id or "", {}).items()}
+    presets.update({f"Workshop: {name}": tuple(box) for name, box in data["workshop"].items()})
+    return presets
+
+
+def to_pixels(box: Box, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A fractional box in whole pixels of an image of `size`."""
+    w, h = size
+    return round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h)

@@ -8,14 +8,13 @@ from lib.generation.requests import GenerationRequest
 from lib.generation.service import estimate_cost, generate
 from lib.labs import lab
 from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
-from lib.ui.common import history_store, lab_header, require_bedrock, show_error
-from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter, reuse_seed_callback
+from lib.ui.common import lab_header, require_bedrock
+from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter
 from lib.ui.model_picker import pick_model
-from lib.ui.results import show_result
+from lib.ui.runs import results_panel, run_request
 
 LAB = lab(2)
 KEY = LAB.key
-RUNS = f"{KEY}_runs"
 PRESETS = {p.name: p for p in GENERATION_PRESETS}
 
 
@@ -49,29 +48,12 @@ with left:
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f} for {options.count} "
                f"image{'s' if options.count > 1 else ''}")
     if st.button("Generate", type="primary", key=f"{KEY}_go", disabled=not ready, icon=":material/brush:"):
-        try:
-            with st.spinner(f"Drawing with {model.label}…"):
-                result = generate(request)
-            entry = history_store().record(result, lab=KEY)
-            st.session_state[RUNS] = [entry.id] + st.session_state.get(RUNS, [])
-        except WorkshopError as exc:
-            error = exc
+        error = run_request(KEY, generate, request, spinner=f"Drawing with {model.label}…")
     with st.expander("Prompt tips"):
         st.markdown("\n".join(f"- {tip}" for tip in PROMPT_TIPS))
 
 with right:
     st.subheader("Result")
-    if error:
-        show_error(error)
-    store = history_store()
-    entries = [e for e in (store.get(i) for i in st.session_state.get(RUNS, [])) if e]
-    if not entries:
-        st.info("Your images will appear here. Pick an example or write a prompt, then press **Generate**.",
-                icon=":material/image:")
-    for n, entry in enumerate(entries[:6]):
-        if n == 0:
-            show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(lab(3),))
-        else:
-            with st.expander(f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}"):
-                show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY),
-                            send_to=(lab(3),))
+    results_panel(KEY, error, send_to=(lab(3),),
+                  empty_text="Your images will appear here. Pick an example or write a prompt, then press "
+                             "**Generate**.")

@@ -8,15 +8,14 @@ from lib.generation.requests import VariationRequest
 from lib.generation.service import estimate_cost, vary
 from lib.labs import lab
 from lib.presets import VARIATION_PROMPTS
-from lib.ui.common import history_store, lab_header, require_bedrock, show_error, show_notes
-from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter, reuse_seed_callback
+from lib.ui.common import lab_header, require_bedrock, show_notes
+from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter
 from lib.ui.image_input import choose_images, prepare_for_model
 from lib.ui.model_picker import pick_model
-from lib.ui.results import show_result
+from lib.ui.runs import results_panel, run_request
 
 LAB = lab(3)
 KEY = LAB.key
-RUNS = f"{KEY}_runs"
 
 
 def use_suggestion() -> None:
@@ -68,27 +67,8 @@ with col_settings:
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
     if st.button("Generate variations", type="primary", key=f"{KEY}_go", disabled=not ready or not prepared,
                  icon=":material/auto_awesome_motion:"):
-        try:
-            with st.spinner(f"Drawing with {model.label}…"):
-                result = vary(request)
-            entry = history_store().record(result, lab=KEY, inputs=list(request.images))
-            st.session_state[RUNS] = [entry.id] + st.session_state.get(RUNS, [])
-        except WorkshopError as exc:
-            error = exc
+        error = run_request(KEY, vary, request, spinner=f"Drawing with {model.label}…", inputs=list(request.images))
 
 with col_result:
     st.subheader("Result")
-    if error:
-        show_error(error)
-    store = history_store()
-    entries = [e for e in (store.get(i) for i in st.session_state.get(RUNS, [])) if e]
-    if not entries:
-        st.info("Variations will appear here.", icon=":material/image:")
-    for n, entry in enumerate(entries[:6]):
-        if n == 0:
-            show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(LAB,),
-                        columns=2)
-        else:
-            with st.expander(f"Earlier: {entry.model_label} · {entry.when}"):
-                show_result(entry, f"{KEY}_run{entry.id}", reuse_seed=reuse_seed_callback(KEY), send_to=(LAB,),
-                            columns=2)
+    results_panel(KEY, error, send_to=(LAB,), empty_text="Variations will appear here.", columns=2)

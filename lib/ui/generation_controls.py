@@ -27,6 +27,10 @@ class OutputOptions:
         return dict(count=self.count, width=self.width, height=self.height, aspect_ratio=self.aspect_ratio,
                     quality=self.quality, cfg_scale=self.cfg_scale, seed=self.seed, output_format=self.output_format)
 
+    def edit_fields(self) -> dict[str, Any]:
+        return dict(count=self.count, quality=self.quality, cfg_scale=self.cfg_scale, seed=self.seed,
+                    output_format=self.output_format)
+
     def variation_fields(self) -> dict[str, Any]:
         fields = self.request_fields()
         fields.pop("aspect_ratio")
@@ -50,7 +54,8 @@ def prompt_counter(text: str, limit: int, model: ModelInfo, what: str = "prompt"
         st.caption(f"{len(text):,} / {limit:,} characters")
 
 
-def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] | None = None) -> OutputOptions:
+def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] | None = None,
+                    editing: bool = False) -> OutputOptions:
     """Count, size or aspect ratio, quality, prompt strength, output format and seed for `model`."""
     spec = model.image
     mk = f"{key}_{model.id}"  # per-model keys: switching models never carries an invalid value across
@@ -60,7 +65,14 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
                                   if model.family is Family.TITAN_IMAGE else
                                   f"{model.label} makes one image per call; several calls run in parallel."))
     width, height, aspect_ratio, quality, cfg, output_format = 1024, 1024, "1:1", "standard", None, "png"
-    if model.family is Family.TITAN_IMAGE:
+    if editing:
+        c2.caption("Edits keep the input image's size.")
+    if model.family is Family.TITAN_IMAGE and editing:
+        quality = st.radio("Quality", spec.qualities, key=f"{mk}_quality", horizontal=True)
+        if spec.cfg:
+            cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
+                            key=f"{mk}_cfg", help=spec.cfg.help)
+    elif model.family is Family.TITAN_IMAGE:
         sizes = list(spec.output_sizes)
         default = sizes.index(closest_allowed_size(*input_size, spec.output_sizes)) if input_size else 0
         width, height = c2.selectbox("Size (W×H)", sizes, index=default, key=f"{mk}_size",
@@ -72,7 +84,9 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
             cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
                             key=f"{mk}_cfg", help=spec.cfg.help)
     else:
-        if input_size is None:
+        if editing:
+            pass
+        elif input_size is None:
             ratios = list(spec.aspect_ratios)
             aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
                                         format_func=lambda r: f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"

@@ -9,7 +9,7 @@ from PIL import Image
 
 from lib.catalog import get_model
 from lib.errors import InvalidInput
-from lib.generation.service import PreparedImage, prepare_input
+from lib.generation.service import PreparedImage, prepare_edit_input, prepare_input
 from lib.imaging import decode_image
 from lib.samples import available_samples, sample_bytes
 from lib.settings import load_settings
@@ -25,6 +25,7 @@ class ChosenImage:
     image: Image.Image
     label: str
     notes: list[str] = field(default_factory=list)
+    sample_id: str | None = None  # set for sample photos: the mask editor offers their rectangle presets
 
 
 def handoff_key(target: str) -> str:
@@ -76,6 +77,7 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
         for sid in picked:
             item = _decode(sample_bytes(sid), samples[sid].title)
             if item:
+                item.sample_id = sid
                 chosen.append(item)
         if picked:
             st.caption(" · ".join(samples[sid].credit for sid in picked))
@@ -114,12 +116,13 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _prepare_cached(model_id: str, data: bytes) -> PreparedImage:
+def _prepare_cached(model_id: str, data: bytes, for_editing: bool) -> PreparedImage:
     settings = load_settings()
     decoded = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels)
-    return prepare_input(get_model(model_id), decoded.image)
+    prepare = prepare_edit_input if for_editing else prepare_input
+    return prepare(get_model(model_id), decoded.image)
 
 
-def prepare_for_model(model_id: str, item: ChosenImage) -> PreparedImage:
+def prepare_for_model(model_id: str, item: ChosenImage, *, for_editing: bool = False) -> PreparedImage:
     """The image as it will be sent to the model (cached: reruns don't re-encode)."""
-    return _prepare_cached(model_id, item.data)
+    return _prepare_cached(model_id, item.data, for_editing)

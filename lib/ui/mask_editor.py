@@ -1,0 +1,139 @@
+"""The mask editor shared by labs 4–7: draw, place rectangles, upload a mask file, or type a mask prompt.
+
+Whatever the method, the result is a *selection* (lib.masks): the user always
+thinks "painted = the area I mean". The live overlay tints the area that WILL
+CHANGE for the chosen paint mode; polarity for each model is applied later, in lib.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import streamlit as st
+from PIL import Image
+
+from lib import masks
+from lib.catalog import ModelInfo
+from lib.errors import InvalidInput
+from lib.masks import PaintMode, Polarity
+from lib.samples import rectangle_presets, to_pixels
+from lib.ui.common import show_error, show_notes
+
+DRAW, RECTANGLES, UPLOAD, PROMPT = "Draw", "Rectangles", "Mask file", "Mask prompt"
+CANVAS_MAX_WIDTH = 560
+
+
+@dataclass
+class MaskChoice:
+    """What the user marked: a selection image, or a mask prompt for the model to resolve."""
+
+    selection: Image.Image | None = None
+    mask_prompt: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def by_prompt(self) -> bool:
+        return self.selection is None
+
+    def selection_png(self) -> bytes | None:
+        if self.selection is None:
+            return None
+        buf = io.BytesIO()
+        self.selection.save(buf, "PNG")
+        return buf.getvalue()
+
+
+def _draw(key: str, image: Image.Image) -> Image.Image:
+    from streamlit_drawable_canvas import st_canvas  # imported here: it only loads inside a Streamlit runtime
+
+    c1, c2 = st.columns([1, 2])
+    tool = c1.segmented_control("Tool", ["Brush", "Eraser"], default="Brush", key=f"{key}_tool",
+                                required=True)
+    width = c2.slider("Brush size", 5, 80, 30, key=f"{key}_brush")
+    scale = min(1.0, CANVAS_MAX_WIDTH / image.width)
+    canvas = st_canvas(
+        stroke_color=masks.ERASER_COLOR if tool == "Eraser" else masks.BRUSH_COLOR,
+        stroke_width=width, background_image=image, drawing_mode="freedraw", return_image_data=True,
+        width=round(image.width * scale), height=round(image.height * scale), key=f"{key}_canvas")
+    st.caption("Paint the area you mean (magenta). Eraser strokes show in cyan and remove paint; the toolbar "
+               "has undo and reset. The preview below shows the resulting mask.")
+    data = canvas.image_data if canvas.json_data and canvas.json_data.get("objects") else None
+    return masks.from_strokes(data, image.size) if data is not None else masks.empty(image.size)
+
+
+def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Image:
+    presets = rectangle_presets(sample_id)
+    picked = st.multiselect("Placements", list(presets), key=f"{key}_presets",
+                            help="Named areas for this photo, and the workshop's desk placements (scaled).")
+    boxes = [to_pixels(presets[name], image.size) for name in picked]
+    if st.checkbox("Add a custom rectangle", key=f"{key}_custom"):
+        first = boxes[0] if boxes else (0, 0, min(200, image.width), min(100, image.height))
+        cols = st.columns(4)
+        names = ("x", "y", "width", "height")
+        limits = (image.width, image.height, image.width, image.height)
+        values = [cols[i].number_input(names[i], 0, limits[i], int(first[i]), key=f"{key}_rect_{names[i]}")
+                  for i in range(4)]
+        boxes.append(tuple(int(v) for v in values))  # type: ignore[arg-type]
+    return masks.rectangles(image.size, boxes)
+
+
+def _upload(key: str, image: Image.Image) -> tuple[Image.Image, list[str]]:
+    file = st.file_uploader("Mask image (PNG or JPEG)", type=["png", "jpg", "jpeg", "webp", "bmp"],
+                            key=f"{key}_file")
+    c1, c2 = st.columns(2)
+    polarity = c1.radio("In this file, the marked area is", list(Polarity), key=f"{key}_polarity",
+                        format_func=lambda p: {"auto": "detect it (the smaller part)"}.get(p.value, p.value))
+    resize = c2.checkbox("Resize the mask to the image", key=f"{key}_resize",
+                         help="Otherwise a mask of another size is refused.")
+    if not file:
+        return masks.empty(image.size), []
+    try:
+        result = masks.from_upload(file.getvalue(), image.size, polarity=polarity, resize=resize)
+    except InvalidInput as err:
+        show_error(err)
+        return masks.empty(image.size), []
+    return result.selection, result.notes
+
+
+def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelInfo, sample_id: str | None = None,
+                allow_prompt: bool = True, allow_image: bool = True, prompt_label: str = "Item to mask",
+                default_prompt: str = "") -> MaskChoice:
+    """One widget for every way to make a mask, with invert/grow/feather, a live overlay and a download."""
+    methods = ([DRAW, RECTANGLES, UPLOAD] if allow_image else []) + ([PROMPT] if allow_prompt else [])
+    method = st.radio("Make the mask by", methods, key=f"{key}_method", horizontal=True) \
+        if len(methods) > 1 else methods[0]
+    if method == PROMPT:
+        text = st.text_input(prompt_label, value=default_prompt, key=f"{key}_prompt",
+                             help="The item to replace (if inpainting), or keep (if outpainting).")
+        what = ("repaint it" if mode is PaintMode.INPAINTING else "keep it and repaint everything else")
+        st.caption(f"{model.label} finds “{text or '…'}” itself and will {what}.")
+        return MaskChoice(mask_prompt=text)
+
+    notes: list[str] = []
+    if method == DRAW:
+        selection = _draw(key, image)
+    elif method == RECTANGLES:
+        selection = _rectangles(key, image, sample_id)
+    else:
+        selection, notes = _upload(key, image)
+    show_notes(notes, "Mask repaired")
+
+    c1, c2, c3 = st.columns(3)
+    if c1.checkbox("Invert", key=f"{key}_invert", help="Swap the marked and unmarked areas."):
+        selection = masks.invert(selection)
+    selection = masks.grow(selection, c2.slider("Grow / shrink (px)", -20, 20, 0, key=f"{key}_grow"))
+    selection = masks.feather(selection, c3.slider("Feather (px)", 0, 20, 0, key=f"{key}_feather",
+                                                   help="Soft edges. Titan and Nova get pure black and white; "
+                                                        "Stability blends the grey edge."))
+    change = masks.area_to_change(selection, mode)
+    share = masks.coverage(change)
+    verb = "repaints the marked area" if mode is PaintMode.INPAINTING else "keeps the marked area and repaints the rest"
+    st.image(masks.overlay(image, change), width=min(CANVAS_MAX_WIDTH, image.width),
+             caption=f"Tinted = will change ({share:.0%} of the image): {mode.value.lower()} {verb}.")
+    if share == 0:
+        st.info("Nothing is marked yet.", icon=":material/gesture:")
+    st.download_button("Download the mask (as sent to the model)",
+                       masks.model_mask(selection, model.family, mode), file_name=f"mask-{model.family.value}.png",
+                       mime="image/png", key=f"{key}_download", on_click="ignore", icon=":material/download:")
+    return MaskChoice(selection=selection, notes=notes)
