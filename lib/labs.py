@@ -35,6 +35,18 @@ LABS: tuple[LabPage, ...] = (
     LabPage(3, "Image variation", "pages/3_image_variation.py", ":material/auto_awesome_motion:",
             "Make new images that stay close to one or more input images.", "image-variation",
             input_key="lab3_input"),
+    LabPage(4, "Masking", "pages/4_masking.py", ":material/layers:",
+            "Mask image vs mask prompt, inpainting vs outpainting — see what will be repainted before you call.",
+            "masking", input_key="lab4_input"),
+    LabPage(5, "Replace or remove an object", "pages/5_replace_object.py", ":material/find_replace:",
+            "Name an object and what to put there instead; leave it empty to remove the object.",
+            "replace-object", input_key="lab5_input"),
+    LabPage(6, "Replace the background", "pages/6_replace_background.py", ":material/landscape:",
+            "Keep an object, describe a new scene around it; compare DEFAULT and PRECISE outpainting.",
+            "replace-background", input_key="lab6_input"),
+    LabPage(7, "Inpainting with your own mask", "pages/7_inpainting.py", ":material/draw:",
+            "Draw or place a mask and fill it from a prompt — or leave the prompt empty to erase.",
+            "inpainting", input_key="lab7_input"),
 )
 
 TOOLS: tuple[LabPage, ...] = (

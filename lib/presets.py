@@ -48,3 +48,33 @@ PROMPT_TIPS = (
     "Build a prompt up: subject, medium, style, shot, light, colour.",
     "Text in the image goes in double quotes, and may come out misspelt.",
 )
+
+# Lab 4: the workshop's example runs (on its desk photo; they read well on any room or table photo).
+MASKING_EXAMPLES: tuple[str, ...] = (
+    "Framed photographs over a desk, with a stool under the desk",
+    "A cozy living room",
+    "embedded fireplace",
+    "living room",
+)
+
+# Lab 5: the workshop used "Pink curtains" → "Green curtains" on a living-room photo and suggested
+# removing "lamp" or "table". Our default photo is the coffee cup.
+REPLACE_DEFAULT_OBJECT = "coffee cup"
+REPLACE_DEFAULT_WITH = "a cup of green tea"
+REPLACE_SUGGESTIONS: tuple[str, ...] = ("lamp", "table", "Pink curtains", "spoon")
+
+# Lab 6: the workshop's defaults, and the rewrite its notes recommend when the model refuses them.
+BACKGROUND_DEFAULT_OBJECT = "A car"
+BACKGROUND_DEFAULT_SCENE = "Car at the beach"
+BACKGROUND_REWRITE = ("House", "House at a beach")
+
+# Lab 7: the workshop's prompts per placement.
+INSERTION_PROMPTS: tuple[str, ...] = (
+    "A painting of a Spanish galleon in rough seas",
+    "Framed family photographs",
+    "writing instruments",
+    "A hutch",
+    "A pile of papers",
+    "a stool",
+    "A sleeping cat",
+)

@@ -11,6 +11,33 @@ codes and messages.
 Failures can be injected in-process (``fail_next``/``set_mode``) or, for a fake
 started as a separate process (``python tests/fake_bedrock.py --port 8599``),
 through the ``/_fake/...`` control endpoints.
+
+Image editing (Titan/Nova ``INPAINTING``/``OUTPAINTING`` and the Stability
+Image Services) answers images that tests can check pixel by pixel: the input
+is decoded, copied, and only the *repainted area* is filled with one flat colour
+(``edit_fill_colour(prompt, seed, index)``, always saturated, so never equal to a
+grey pixel); everything else is byte-identical to the input when the answer is
+PNG (the default).  No captions are drawn on edits.
+
+- Titan/Nova ``maskImage``: a pixel is *inside* the mask when its luminance is
+  below 128 (black = inside).  INPAINTING repaints the inside; OUTPAINTING
+  repaints the outside, and in DEFAULT mode also a 2-pixel band just inside the
+  mask edge (PRECISE keeps the inside untouched).  Nova Canvas masks must be pure
+  black and white without transparent pixels.
+- Stability ``mask``: a pixel is *changed* when its luminance is 128 or more
+  (white = change); without ``mask`` the image's alpha channel is used (alpha
+  below 128 = change).  A mask of another size is resized (nearest).  The area is
+  then grown by ``grow_mask`` pixels (default 5) with a square kernel, so a
+  rectangle grows into a rectangle ``grow_mask`` pixels larger on every side.
+- The fake has no vision: ``maskPrompt`` and ``search_prompt`` always select
+  ``mask_prompt_region(width, height)``, the centred rectangle covering the
+  middle half of each dimension, ``x0 <= x < x1`` and ``y0 <= y < y1`` with
+  ``(x0, y0, x1, y1) = (W // 4, H // 4, 3 * W // 4, 3 * H // 4)``.
+- Remove Background keeps ``background_subject_mask(width, height)`` (the ellipse
+  inscribed in that rectangle) with its original pixels and alpha 255; the rest
+  is transparent black.  Outpaint pastes the input unchanged at ``(left, up)``.
+- The Stability Image Services are INFERENCE_PROFILE only: call them as
+  ``us.<model id>``; a bare id fails with the on-demand ``ValidationException``.
 """
 
 from __future__ import annotations
@@ -202,8 +229,11 @@ def _reject_unknown_keys(obj: dict, allowed: frozenset[str], path: str) -> None:
             raise _malformed(f"{path}: extraneous key [{key}] is not permitted")
 
 
-def _decode_image(value: Any, path: str, formats: tuple[str, ...]) -> Image.Image:
-    """Input images must really be base64 images; the app must not send paths or data URLs."""
+def _open_image(value: Any, path: str, formats: tuple[str, ...]) -> Image.Image:
+    """Input images must really be base64 images; the app must not send paths or data URLs.
+
+    The image keeps its own mode (alpha included); ``_decode_image`` flattens it to RGB.
+    """
     if not isinstance(value, str):
         raise _malformed(f"{path}: expected type: String, found: {_type_name(value)}")
     try:
@@ -213,7 +243,18 @@ def _decode_image(value: Any, path: str, formats: tuple[str, ...]) -> Image.Imag
         image = None
     if image is None or image.format not in formats:
         raise _malformed(f"{path}: the provided image is not a valid {' or '.join(formats)} image")
-    return image.convert("RGB")
+    return image
+
+
+def _decode_image(value: Any, path: str, formats: tuple[str, ...]) -> Image.Image:
+    return _open_image(value, path, formats).convert("RGB")
+
+
+def _alpha_channel(image: Image.Image) -> np.ndarray | None:
+    """The image's alpha as uint8 (H, W), or None when it has no transparency data at all."""
+    if not image.has_transparency_data:
+        return None
+    return np.asarray(image.convert("RGBA"))[..., 3]
 
 
 # --------------------------------------------------------------------------
@@ -282,6 +323,64 @@ def encode_image(image: Image.Image, output_format: str) -> str:
 
 
 # --------------------------------------------------------------------------
+# Image editing: regions, masks and repainting
+# --------------------------------------------------------------------------
+
+Box = tuple[int, int, int, int]
+
+
+def mask_prompt_region(width: int, height: int) -> Box:
+    """The ``(x0, y0, x1, y1)`` box (end-exclusive) that ``maskPrompt``/``search_prompt`` select."""
+    return width // 4, height // 4, 3 * width // 4, 3 * height // 4
+
+
+def box_mask(width: int, height: int, box: Box) -> np.ndarray:
+    """A boolean (H, W) array that is True inside ``box`` (end-exclusive, clipped to the image)."""
+    x0, y0, x1, y1 = box
+    area = np.zeros((height, width), dtype=bool)
+    area[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = True
+    return area
+
+
+def background_subject_mask(width: int, height: int) -> np.ndarray:
+    """Remove Background's "subject": the ellipse inscribed in ``mask_prompt_region`` (pixel centres)."""
+    x0, y0, x1, y1 = mask_prompt_region(width, height)
+    rx, ry = max(0.5, (x1 - x0) / 2), max(0.5, (y1 - y0) / 2)
+    xs = (np.arange(width) + 0.5 - (x0 + x1) / 2) / rx
+    ys = (np.arange(height) + 0.5 - (y0 + y1) / 2) / ry
+    return ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0
+
+
+def grow(area: np.ndarray, pixels: int) -> np.ndarray:
+    """Dilate a boolean mask by ``pixels`` with a square kernel (Chebyshev distance)."""
+    grown = area.copy()
+    for axis in (0, 1):
+        source = grown.copy()
+        length = source.shape[axis]
+        for step in range(1, min(pixels, length - 1) + 1):
+            ahead = [slice(None)] * 2
+            behind = [slice(None)] * 2
+            ahead[axis], behind[axis] = slice(step, None), slice(None, -step)
+            grown[tuple(ahead)] |= source[tuple(behind)]
+            grown[tuple(behind)] |= source[tuple(ahead)]
+    return grown
+
+
+def edit_fill_colour(prompt: str | None, seed: int, index: int = 0) -> tuple[int, int, int]:
+    """The flat colour an edit paints; saturated, so it never equals a grey input pixel."""
+    hue = (_digest("edit", prompt, seed, index) % 3600) / 3600
+    red, green, blue = colorsys.hsv_to_rgb(hue, 0.75, 0.9)
+    return round(red * 255), round(green * 255), round(blue * 255)
+
+
+def repaint(image: Image.Image, area: np.ndarray, colour: tuple[int, int, int]) -> Image.Image:
+    """An RGB copy of ``image`` with only ``area`` filled with ``colour``."""
+    pixels = np.array(image.convert("RGB"))
+    pixels[area] = colour
+    return Image.fromarray(pixels, "RGB")
+
+
+# --------------------------------------------------------------------------
 # Model families
 # --------------------------------------------------------------------------
 
@@ -342,20 +441,35 @@ class GenerationConfig:
     seed: int
 
 
+# Edits answer at the input's size: width/height in imageGenerationConfig are ignored.
+_SIZED_TASKS = frozenset({"TEXT_IMAGE", "IMAGE_VARIATION"})
+OUTPAINT_BLEND_PX = 2  # DEFAULT outpainting also repaints this band just inside the mask edge
+
+
 class TitanFamilyModel:
     """Titan Image Generator v1/v2 and Nova Canvas: one request schema, different limits."""
 
+    profiles: frozenset[str] | None = None  # on-demand: bare ids work
+
     def __init__(
-        self, text_max: int, seed_max: int, check_size: Callable[[int, int], None], default_cfg: float
+        self,
+        text_max: int,
+        seed_max: int,
+        check_size: Callable[[int, int], None],
+        default_cfg: float,
+        pure_masks: bool = False,
     ) -> None:
         self.text_max = text_max
         self.seed_max = seed_max
         self.check_size = check_size
         self.default_cfg = default_cfg
-        # taskType -> handler; add INPAINTING, OUTPAINTING, ... here.
+        self.pure_masks = pure_masks  # Nova Canvas: only (0,0,0) and (255,255,255), no transparency
+        # taskType -> handler.
         self.tasks: dict[str, Callable[[dict, GenerationConfig], Job]] = {
             "TEXT_IMAGE": self._text_image,
             "IMAGE_VARIATION": self._image_variation,
+            "INPAINTING": self._inpainting,
+            "OUTPAINTING": self._outpainting,
         }
 
     def plan(self, body: dict) -> Job:
@@ -363,7 +477,7 @@ class TitanFamilyModel:
         handler = self.tasks.get(task_type) if isinstance(task_type, str) else None
         if handler is None:
             raise _validation_error(f"Malformed input request: unsupported taskType {task_type}")
-        return handler(body, self._generation_config(body))
+        return handler(body, self._generation_config(body, sized=task_type in _SIZED_TASKS))
 
     def filtered(self, kind: str, job: Job) -> dict:
         """Titan/Nova block outputs in a 200 body but prompts with a 400."""
@@ -371,7 +485,7 @@ class TitanFamilyModel:
             return {"images": [], "error": FILTER_OUTPUT_MESSAGE}
         raise _validation_error(FILTER_INPUT_MESSAGE)
 
-    def _generation_config(self, body: dict) -> GenerationConfig:
+    def _generation_config(self, body: dict, sized: bool) -> GenerationConfig:
         path = "#/imageGenerationConfig"
         config = _get_object(body, "imageGenerationConfig", "#", required=False)
         count = _get_number(config, "numberOfImages", path, default=1, lo=1, hi=5, integer=True)
@@ -380,7 +494,8 @@ class TitanFamilyModel:
         height = _get_number(config, "height", path, default=1024, lo=1, hi=4096, integer=True)
         _get_number(config, "cfgScale", path, default=self.default_cfg, lo=1.1, hi=10.0, integer=False)
         seed = _get_number(config, "seed", path, default=42, lo=0, hi=self.seed_max, integer=True)
-        self.check_size(width, height)
+        if sized:
+            self.check_size(width, height)
         return GenerationConfig(count, width, height, seed)
 
     def _texts(self, params: dict, path: str, text_required: bool) -> str | None:
@@ -421,6 +536,72 @@ class TitanFamilyModel:
 
         return Job(config.seed, render)
 
+    def _inpainting(self, body: dict, config: GenerationConfig) -> Job:
+        path = "#/inPaintingParams"
+        params = _get_object(body, "inPaintingParams", "#", required=True)
+        image, text, inside = self._edit_inputs(params, path, text_required=False)
+        return self._edit_job(image, inside, text, config)
+
+    def _outpainting(self, body: dict, config: GenerationConfig) -> Job:
+        path = "#/outPaintingParams"
+        params = _get_object(body, "outPaintingParams", "#", required=True)
+        mode = _get_enum(params, "outPaintingMode", path, default="DEFAULT", allowed=("DEFAULT", "PRECISE"))
+        image, text, inside = self._edit_inputs(params, path, text_required=True)
+        area = ~inside
+        if mode == "DEFAULT":  # the object's edge may blend into the new surroundings
+            area = grow(area, OUTPAINT_BLEND_PX)
+        return self._edit_job(image, area, text, config)
+
+    def _edit_inputs(
+        self, params: dict, path: str, text_required: bool
+    ) -> tuple[Image.Image, str | None, np.ndarray]:
+        """The source image, the prompt and the boolean "inside the mask" array of an edit."""
+        encoded = _lookup(params, "image", path, True)
+        text = self._texts(params, path, text_required=text_required)
+        has_image, has_prompt = "maskImage" in params, "maskPrompt" in params
+        if has_image == has_prompt:
+            found = "both" if has_image else "neither"
+            raise _malformed(f"{path}: exactly one of [maskImage, maskPrompt] is required, found {found}")
+        if has_prompt:
+            _get_string(params, "maskPrompt", path, required=True, max_len=self.text_max)
+        image = _decode_image(encoded, f"{path}/image", ("PNG", "JPEG"))
+        width, height = image.size
+        if has_prompt:
+            return image, text, box_mask(width, height, mask_prompt_region(width, height))
+        return image, text, self._mask_inside(params["maskImage"], f"{path}/maskImage", image.size)
+
+    def _mask_inside(self, encoded: Any, path: str, size: tuple[int, int]) -> np.ndarray:
+        """Black (luminance < 128) is inside the mask; Nova Canvas insists on pure black and white."""
+        mask = _open_image(encoded, path, ("PNG", "JPEG"))
+        if mask.size != size:
+            raise _malformed(
+                f"{path}: maskImage size {mask.width}x{mask.height} does not match "
+                f"image size {size[0]}x{size[1]}; they must be the same size"
+            )
+        rgb = np.asarray(mask.convert("RGB"))
+        if self.pure_masks:
+            alpha = _alpha_channel(mask)
+            if alpha is not None and (alpha < 255).any():
+                raise _malformed(f"{path}: maskImage must not contain transparent pixels")
+            if not ((rgb == 0).all(axis=-1) | (rgb == 255).all(axis=-1)).all():
+                raise _malformed(
+                    f"{path}: maskImage must contain only pure black (0,0,0) "
+                    "and pure white (255,255,255) pixels"
+                )
+        return np.asarray(Image.fromarray(rgb, "RGB").convert("L")) < 128
+
+    def _edit_job(
+        self, image: Image.Image, area: np.ndarray, text: str | None, config: GenerationConfig
+    ) -> Job:
+        def render() -> dict:
+            images = [
+                encode_image(repaint(image, area, edit_fill_colour(text, config.seed, i)), "png")
+                for i in range(config.count)
+            ]
+            return {"images": images, "error": None}
+
+        return Job(config.seed, render)
+
 
 STABILITY_SIZES: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
@@ -447,8 +628,18 @@ def _one_megapixel_like(width: int, height: int) -> tuple[int, int]:
     )
 
 
+def _stability_filtered(kind: str, job: Job) -> dict:
+    """Stability reports filtered prompts and outputs as 200s with a finish reason."""
+    if kind == "filter_input":
+        raise _validation_error(FILTER_INPUT_MESSAGE)
+    reason = "Filter reason: output image" if kind == "filter_output" else "Filter reason: prompt"
+    return {"seeds": [job.seed], "finish_reasons": [reason], "images": []}
+
+
 class StabilityModel:
     """SD3.5 Large, Stable Image Core and Ultra: flat snake_case schema, one image per call."""
+
+    profiles: frozenset[str] | None = None  # on-demand: bare ids work
 
     def __init__(self, image_to_image: bool) -> None:
         self.image_to_image = image_to_image
@@ -486,29 +677,225 @@ class StabilityModel:
         return Job(seed, render)
 
     def filtered(self, kind: str, job: Job) -> dict:
-        """Stability reports filtered prompts and outputs as 200s with a finish reason."""
-        if kind == "filter_input":
-            raise _validation_error(FILTER_INPUT_MESSAGE)
-        reason = "Filter reason: output image" if kind == "filter_output" else "Filter reason: prompt"
-        return {"seeds": [job.seed], "finish_reasons": [reason], "images": []}
+        return _stability_filtered(kind, job)
 
 
-MODELS: dict[str, TitanFamilyModel | StabilityModel] = {
+# -- Stability AI Image Services (edits) ---------------------------------------
+
+STYLE_PRESETS = (
+    "3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance",
+    "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk",
+    "origami", "photographic", "pixel-art", "tile-texture",
+)  # fmt: skip
+SERVICE_MIN_SIDE = 64
+SERVICE_MAX_PIXELS = 9_437_184
+SERVICE_MAX_ASPECT = 2.5
+DEFAULT_GROW_MASK = 5
+_SERVICE_FORMATS = ("PNG", "JPEG", "WEBP")
+
+
+def _service_seed_and_format(body: dict) -> tuple[int, str]:
+    seed = _get_number(body, "seed", "#", default=0, lo=0, hi=STABILITY_MAX_SEED, integer=True)
+    output_format = _get_enum(body, "output_format", "#", default="png", allowed=("png", "jpeg", "webp"))
+    return seed or random.randint(1, STABILITY_MAX_SEED), output_format
+
+
+def _service_style(body: dict) -> None:
+    if "style_preset" in body:
+        _get_enum(body, "style_preset", "#", default="", allowed=STYLE_PRESETS)
+
+
+def _service_prompt(body: dict, key: str = "prompt", *, required: bool = True) -> str | None:
+    return _get_string(body, key, "#", required=required, max_len=10000, min_len=1 if required else 0)
+
+
+def _service_image(body: dict) -> Image.Image:
+    """The input image, mode kept, within the Image Services' size and aspect limits."""
+    image = _open_image(_lookup(body, "image", "#", True), "#/image", _SERVICE_FORMATS)
+    width, height = image.size
+    if min(width, height) < SERVICE_MIN_SIDE:
+        raise _malformed(
+            f"#/image: image is {width}x{height} pixels "
+            f"but each side must be at least {SERVICE_MIN_SIDE} pixels"
+        )
+    if width * height > SERVICE_MAX_PIXELS:
+        raise _malformed(
+            f"#/image: image is {width}x{height} = {width * height} pixels, "
+            f"which exceeds the maximum of {SERVICE_MAX_PIXELS} pixels"
+        )
+    if max(width, height) > SERVICE_MAX_ASPECT * min(width, height):
+        raise _malformed(f"#/image: aspect ratio of {width}x{height} is outside 1:2.5 to 2.5:1")
+    return image
+
+
+def _service_change_area(body: dict, image: Image.Image) -> np.ndarray:
+    """White (luminance >= 128) in ``mask`` means change; without a mask, transparent pixels do."""
+    if "mask" in body:
+        mask = _open_image(body["mask"], "#/mask", _SERVICE_FORMATS)
+        if mask.size != image.size:
+            mask = mask.resize(image.size, Image.Resampling.NEAREST)
+        return np.asarray(mask.convert("RGB").convert("L")) >= 128
+    alpha = _alpha_channel(image)
+    if alpha is None:
+        raise _malformed(
+            "#: required key [mask] not found, and #/image has no alpha channel to use as the mask"
+        )
+    return alpha < 128
+
+
+def _service_job(seed: int, draw: Callable[[], Image.Image], output_format: str) -> Job:
+    def render() -> dict:
+        return {"seeds": [seed], "finish_reasons": [None], "images": [encode_image(draw(), output_format)]}
+
+    return Job(seed, render)
+
+
+def _plan_inpaint(body: dict) -> Job:
+    prompt = _service_prompt(body)
+    _service_prompt(body, "negative_prompt", required=False)
+    grow_by = _get_number(body, "grow_mask", "#", default=DEFAULT_GROW_MASK, lo=0, hi=20, integer=True)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body)
+    area = grow(_service_change_area(body, image), grow_by)
+    return _service_job(seed, lambda: repaint(image, area, edit_fill_colour(prompt, seed)), output_format)
+
+
+def _plan_erase_object(body: dict) -> Job:
+    grow_by = _get_number(body, "grow_mask", "#", default=DEFAULT_GROW_MASK, lo=0, hi=20, integer=True)
+    seed, output_format = _service_seed_and_format(body)
+    image = _service_image(body)
+    area = grow(_service_change_area(body, image), grow_by)
+    return _service_job(seed, lambda: repaint(image, area, edit_fill_colour(None, seed)), output_format)
+
+
+def _plan_search_replace(body: dict) -> Job:
+    prompt = _service_prompt(body)
+    _service_prompt(body, "search_prompt")
+    _service_prompt(body, "negative_prompt", required=False)
+    grow_by = _get_number(body, "grow_mask", "#", default=DEFAULT_GROW_MASK, lo=0, hi=20, integer=True)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body)
+    area = grow(box_mask(image.width, image.height, mask_prompt_region(*image.size)), grow_by)
+    return _service_job(seed, lambda: repaint(image, area, edit_fill_colour(prompt, seed)), output_format)
+
+
+def _plan_remove_background(body: dict) -> Job:
+    output_format = _get_enum(body, "output_format", "#", default="png", allowed=("png", "jpeg", "webp"))
+    seed = random.randint(1, STABILITY_MAX_SEED)  # the body has no seed; the answer still reports one
+    if output_format == "jpeg":
+        raise _malformed("#/output_format: jpeg cannot hold a transparent background; use png or webp")
+    image = _service_image(body)
+
+    def draw() -> Image.Image:
+        subject = background_subject_mask(*image.size)
+        pixels = np.zeros((image.height, image.width, 4), dtype=np.uint8)
+        pixels[subject, :3] = np.asarray(image.convert("RGB"))[subject]
+        pixels[subject, 3] = 255
+        return Image.fromarray(pixels, "RGBA")
+
+    return _service_job(seed, draw, output_format)
+
+
+def _plan_outpaint(body: dict) -> Job:
+    left, right, up, down = (
+        _get_number(body, side, "#", default=0, lo=0, hi=2000, integer=True)
+        for side in ("left", "right", "up", "down")
+    )
+    if not any((left, right, up, down)):
+        raise _malformed("#: at least one of [left, right, up, down] must be greater than 0")
+    _get_number(body, "creativity", "#", default=0.5, lo=0, hi=1, integer=False)
+    prompt = _service_prompt(body, required=False)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body)
+
+    def draw() -> Image.Image:
+        size = (image.width + left + right, image.height + up + down)
+        canvas = Image.new("RGB", size, edit_fill_colour(prompt, seed))
+        canvas.paste(image.convert("RGB"), (left, up))
+        return canvas
+
+    return _service_job(seed, draw, output_format)
+
+
+_BASE_KEYS = frozenset({"image", "seed", "output_format"})
+_PROMPT_KEYS = frozenset({"prompt", "negative_prompt", "style_preset"})
+_MASK_KEYS = frozenset({"mask", "grow_mask"})
+_OUTPAINT_KEYS = frozenset({"prompt", "style_preset", "left", "right", "up", "down", "creativity"})
+
+# model id -> (allowed body keys, planner)
+STABILITY_SERVICES: dict[str, tuple[frozenset[str], Callable[[dict], Job]]] = {
+    "stability.stable-image-inpaint-v1:0": (_BASE_KEYS | _PROMPT_KEYS | _MASK_KEYS, _plan_inpaint),
+    "stability.stable-image-erase-object-v1:0": (_BASE_KEYS | _MASK_KEYS, _plan_erase_object),
+    "stability.stable-image-search-replace-v1:0": (
+        _BASE_KEYS | _PROMPT_KEYS | {"search_prompt", "grow_mask"},
+        _plan_search_replace,
+    ),
+    "stability.stable-image-remove-background-v1:0": (
+        frozenset({"image", "output_format"}),
+        _plan_remove_background,
+    ),
+    "stability.stable-outpaint-v1:0": (_BASE_KEYS | _OUTPAINT_KEYS, _plan_outpaint),
+}
+
+
+class StabilityServiceModel:
+    """One Stability AI Image Service: INFERENCE_PROFILE only (``us.`` ids), one image per call."""
+
+    profiles: frozenset[str] | None = frozenset({"us"})
+
+    def __init__(self, allowed_keys: frozenset[str], planner: Callable[[dict], Job]) -> None:
+        self.allowed_keys = allowed_keys
+        self.planner = planner
+
+    def plan(self, body: dict) -> Job:
+        _reject_unknown_keys(body, self.allowed_keys, "#")
+        return self.planner(body)
+
+    def filtered(self, kind: str, job: Job) -> dict:
+        return _stability_filtered(kind, job)
+
+
+Model = TitanFamilyModel | StabilityModel | StabilityServiceModel
+
+MODELS: dict[str, Model] = {
     "amazon.titan-image-generator-v1": TitanFamilyModel(512, 2147483646, _check_titan_size, 8.0),
     "amazon.titan-image-generator-v2:0": TitanFamilyModel(512, 2147483646, _check_titan_size, 8.0),
-    "amazon.nova-canvas-v1:0": TitanFamilyModel(1024, 858993459, _check_nova_size, 6.5),
+    "amazon.nova-canvas-v1:0": TitanFamilyModel(1024, 858993459, _check_nova_size, 6.5, pure_masks=True),
     "stability.sd3-5-large-v1:0": StabilityModel(image_to_image=True),
     "stability.stable-image-core-v1:1": StabilityModel(image_to_image=False),
     "stability.stable-image-ultra-v1:1": StabilityModel(image_to_image=False),
+    **{model_id: StabilityServiceModel(*service) for model_id, service in STABILITY_SERVICES.items()},
 }
 
 _GEO_PREFIX = re.compile(r"^(us|us-gov|eu|apac|jp|au|ca|global)\.")
 
 
-def resolve_model(model_id: str) -> TitanFamilyModel | StabilityModel | None:
-    """Accept ARNs and cross-region inference profile ids (``us.<model>``) for known models."""
-    base = _GEO_PREFIX.sub("", model_id.rsplit("/", 1)[-1])
-    return MODELS.get(base)
+def _split_model_id(model_id: str) -> tuple[str | None, str]:
+    """(geo prefix or None, foundation-model id) of an id, profile id or ARN."""
+    name = model_id.rsplit("/", 1)[-1]
+    match = _GEO_PREFIX.match(name)
+    return (match.group(1), name[match.end() :]) if match else (None, name)
+
+
+def resolve_model(model_id: str) -> Model | None:
+    """Accept ARNs and cross-region inference profile ids (``us.<model>``) for known models.
+
+    Profile-only models (the Stability Image Services) exist only under their own geo prefixes.
+    """
+    prefix, base = _split_model_id(model_id)
+    model = MODELS.get(base)
+    if model is None or (prefix and model.profiles is not None and prefix not in model.profiles):
+        return None
+    return model
+
+
+def needs_inference_profile(model_id: str) -> bool:
+    """True for a bare (on-demand) id of a model that Bedrock serves only through inference profiles."""
+    model = resolve_model(model_id)
+    return model is not None and model.profiles is not None and _split_model_id(model_id)[0] is None
 
 
 # --------------------------------------------------------------------------
@@ -666,6 +1053,8 @@ class FakeBedrock:
         model = resolve_model(model_id)
         if model is None:
             return _error_response(_validation_error(INVALID_MODEL_MESSAGE))
+        if needs_inference_profile(model_id):
+            return _error_response(_request_failure("needs_profile", model_id))
         kind = self._take_failure(model_id)
         try:
             if kind in REQUEST_FAILURES:
@@ -710,6 +1099,9 @@ class _Handler(BaseHTTPRequestHandler):
     # HTTP/1.1 keeps botocore's pooled connections alive between calls.
     protocol_version = "HTTP/1.1"
     server_version = "FakeBedrock"
+    # Headers and body go out in two writes; with Nagle on, a kept-alive client waits
+    # ~40 ms for the delayed ACK on every small (error) answer.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self._dispatch("POST")

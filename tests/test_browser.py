@@ -104,3 +104,49 @@ def test_pages_without_credentials_explain_the_fix(fake_bedrock, tmp_path):
             if path.startswith("/image"):
                 page.get_by_text("aws configure", exact=False).first.wait_for()
             shot(page, name)
+
+
+def test_draw_a_stroke_inpaint_and_see_the_result(app_url, fake_bedrock):
+    fake_bedrock.reset()
+    with chromium_page() as page:
+        page.goto(f"{app_url}/inpainting")
+        wait_for_app(page)
+        page.get_by_role("textbox", name="What to paint in the marked area").fill("A sleeping cat")
+        page.get_by_role("textbox", name="What to paint in the marked area").press("Enter")
+        canvas = page.locator("canvas").last
+        canvas.wait_for()
+        page.wait_for_timeout(1000)
+        box = canvas.bounding_box()
+        assert box and box["width"] > 100
+        x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(x0 + step * box["width"] * 0.02, y0 + step * 2)
+        page.mouse.up()
+        page.get_by_text("Tinted = will change").wait_for()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stImageCaption]')]"
+            ".some(e => /will change \\((?!0%)/.test(e.innerText))")
+        shot(page, "lab7-drawn-mask")
+        page.get_by_role("button", name="Generate").click()
+        result = page.get_by_test_id("stImageCaption").filter(has_text="Seed").first
+        result.wait_for()
+        result.scroll_into_view_if_needed()
+        shot(page, "lab7-result")
+    call = fake_bedrock.calls[-1]
+    assert call.model_id == "us.stability.stable-image-inpaint-v1:0"
+
+
+def test_upload_an_alpha_mask_and_see_the_repair_message(app_url, tmp_path):
+    mask = Image.new("RGBA", (600, 400), (0, 0, 0, 0))
+    mask.paste((0, 0, 0, 255), (200, 50, 400, 250))
+    path = tmp_path / "alpha-mask.png"
+    mask.save(path)
+    with chromium_page() as page:
+        page.goto(f"{app_url}/inpainting")
+        wait_for_app(page)
+        page.get_by_text("Mask file", exact=True).click()
+        page.locator("[data-testid='stFileUploader'] input[type=file]").last.set_input_files(str(path))
+        page.get_by_text("Removed the alpha channel", exact=False).wait_for()
+        shot(page, "lab7-alpha-mask-repaired")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
+import numpy as np
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -23,9 +24,13 @@ from PIL import Image
 from fake_bedrock import (
     FILTER_INPUT_MESSAGE,
     FILTER_OUTPUT_MESSAGE,
+    NEEDS_PROFILE_TEMPLATE,
     REQUEST_FAILURES,
     STABILITY_SIZES,
     FakeBedrock,
+    background_subject_mask,
+    edit_fill_colour,
+    mask_prompt_region,
 )
 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
@@ -34,6 +39,13 @@ NOVA = "amazon.nova-canvas-v1:0"
 SD35 = "stability.sd3-5-large-v1:0"
 CORE = "stability.stable-image-core-v1:1"
 ULTRA = "stability.stable-image-ultra-v1:1"
+# The Stability Image Services are INFERENCE_PROFILE only, so tests call their us. profiles.
+INPAINT = "us.stability.stable-image-inpaint-v1:0"
+ERASE = "us.stability.stable-image-erase-object-v1:0"
+SEARCH_REPLACE = "us.stability.stable-image-search-replace-v1:0"
+REMOVE_BACKGROUND = "us.stability.stable-image-remove-background-v1:0"
+OUTPAINT = "us.stability.stable-outpaint-v1:0"
+SERVICES = (INPAINT, ERASE, SEARCH_REPLACE, REMOVE_BACKGROUND, OUTPAINT)
 # botocore's "max_attempts" counts *retries*; "total_max_attempts" counts the first try too.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
@@ -195,10 +207,10 @@ def test_titan_config_validation(client: Any, model_id: str, config: dict, fragm
 def test_titan_body_structure_errors(client: Any) -> None:
     missing = invoke_error(client, TITAN_V2, {"taskType": "TEXT_IMAGE"})["Error"]["Message"]
     assert "required key [textToImageParams] not found" in missing
-    unsupported = invoke_error(client, NOVA, {"taskType": "INPAINTING", "inPaintingParams": {}})["Error"]
+    unsupported = invoke_error(client, NOVA, {"taskType": "SKETCH_TO_IMAGE", "sketchParams": {}})["Error"]
     assert unsupported == {
         "Code": "ValidationException",
-        "Message": "Malformed input request: unsupported taskType INPAINTING",
+        "Message": "Malformed input request: unsupported taskType SKETCH_TO_IMAGE",
     }
 
 
@@ -294,6 +306,346 @@ def test_sd35_image_to_image_keeps_aspect_and_derives_from_input(client: Any) ->
     assert gray.getpixel((100, 700)) < 40 and gray.getpixel((1244, 700)) > 215
     missing_strength = {key: value for key, value in body.items() if key != "strength"}
     assert "required key [strength]" in invoke_error(client, SD35, missing_strength)["Error"]["Message"]
+
+
+# -- Image editing: helpers ------------------------------------------------------
+
+EDIT_SIZE = (200, 160)
+RECT = (40, 30, 100, 90)  # x0, y0, x1, y1, end-exclusive
+DROP = object()  # a service_body override that removes the key
+
+
+def grey_scene(width: int = EDIT_SIZE[0], height: int = EDIT_SIZE[1]) -> Image.Image:
+    """Varied grey pixels (r == g == b): a saturated repaint can never leave one unchanged."""
+    ys, xs = np.mgrid[:height, :width]
+    grey = ((xs * 3 + ys * 5) % 256).astype(np.uint8)
+    return Image.fromarray(np.stack([grey] * 3, axis=-1), "RGB")
+
+
+def box_area(box: tuple[int, int, int, int], size: tuple[int, int] = EDIT_SIZE) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    area = np.zeros((size[1], size[0]), dtype=bool)
+    area[y0:y1, x0:x1] = True
+    return area
+
+
+def grown(box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return max(0, x0 - by), max(0, y0 - by), x1 + by, y1 + by
+
+
+def mask_image(
+    box: tuple[int, int, int, int],
+    inside: Any,
+    outside: Any,
+    size: tuple[int, int] = EDIT_SIZE,
+    mode: str = "RGB",
+) -> Image.Image:
+    mask = Image.new(mode, size, outside)
+    mask.paste(inside, box)
+    return mask
+
+
+def black_rect(size: tuple[int, int] = EDIT_SIZE, inside: Any = "black") -> str:
+    """A Titan/Nova maskImage (base64 PNG) whose inside is RECT."""
+    return encode(mask_image(RECT, inside, "white", size=size))
+
+
+def rgb(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"))
+
+
+def assert_repainted(result: Image.Image, source: Image.Image, area: np.ndarray, colour: Any = None) -> None:
+    """Pixels outside ``area`` are byte-identical to the source; every pixel inside changed."""
+    out, src = rgb(result), rgb(source)
+    assert out.shape == src.shape
+    assert np.array_equal(out[~area], src[~area]), "pixels outside the repainted area must be unchanged"
+    assert (out[area] != src[area]).any(axis=-1).all(), "every pixel of the repainted area must change"
+    if colour is not None:
+        assert (out[area] == colour).all()
+
+
+def titan_edit(task: str, image_b64: str, text: str | None = None, **params: Any) -> dict:
+    key = "inPaintingParams" if task == "INPAINTING" else "outPaintingParams"
+    body_params = {"image": image_b64, **params}
+    if text is not None:
+        body_params["text"] = text
+    return {"taskType": task, key: body_params}
+
+
+def service_body(model_id: str, **overrides: Any) -> dict:
+    """A valid body for a Stability Image Service (masks select RECT), then ``overrides``."""
+    body: dict = {"image": encode(grey_scene()), "seed": 7}
+    white_rect = encode(mask_image(RECT, "white", "black", mode="L"))
+    if model_id == INPAINT:
+        body |= {"prompt": "a red ball", "mask": white_rect, "grow_mask": 0}
+    elif model_id == ERASE:
+        body |= {"mask": white_rect, "grow_mask": 0}
+    elif model_id == SEARCH_REPLACE:
+        body |= {"prompt": "a cat", "search_prompt": "the dog", "grow_mask": 0}
+    elif model_id == REMOVE_BACKGROUND:
+        del body["seed"]
+    elif model_id == OUTPAINT:
+        body |= {"left": 10, "prompt": "more beach"}
+    body |= overrides
+    return {key: value for key, value in body.items() if value is not DROP}
+
+
+# -- Image editing: Titan / Nova --------------------------------------------------
+
+
+@pytest.mark.parametrize("model_id", [TITAN_V1, TITAN_V2, NOVA])
+def test_titan_inpainting_repaints_only_the_black_area(client: Any, model_id: str) -> None:
+    source = grey_scene()
+    body = titan_edit("INPAINTING", encode(source), "a red ball", maskImage=black_rect())
+    body["imageGenerationConfig"] = {"numberOfImages": 2, "seed": 11, "width": 1024, "height": 1024}
+    result = invoke(client, model_id, body)
+    assert result["error"] is None
+    images = [decode(b64) for b64 in result["images"]]
+    assert [image.size for image in images] == [EDIT_SIZE] * 2, "edits answer at the input size"
+    for index, image in enumerate(images):
+        assert image.format == "PNG"
+        assert_repainted(image, source, box_area(RECT), edit_fill_colour("a red ball", 11, index))
+    assert images[0].tobytes() != images[1].tobytes()
+
+
+def test_titan_mask_threshold_and_optional_text(client: Any) -> None:
+    """Titan treats luminance < 128 as inside and converts an alpha mask; text may be left out."""
+    mask = Image.new("RGBA", EDIT_SIZE, (200, 200, 200, 0))
+    mask.paste((100, 100, 100, 255), (0, 0, 100, 160))
+    result = invoke(client, TITAN_V2, titan_edit("INPAINTING", encode(grey_scene()), maskImage=encode(mask)))
+    left_half = box_area((0, 0, 100, 160))
+    assert_repainted(decode(result["images"][0]), grey_scene(), left_half, edit_fill_colour(None, 42))
+
+
+def test_mask_prompt_selects_the_middle_half(client: Any) -> None:
+    assert mask_prompt_region(200, 160) == (50, 40, 150, 120)
+    assert mask_prompt_region(201, 99) == (50, 24, 150, 74)
+    jpeg = encode(grey_scene(), "JPEG")
+    result = invoke(client, NOVA, titan_edit("INPAINTING", jpeg, "a cat", maskPrompt="the dog"))
+    assert_repainted(decode(result["images"][0]), decode(jpeg), box_area((50, 40, 150, 120)))
+
+
+@pytest.mark.parametrize(
+    ("mode", "kept"),
+    [("PRECISE", RECT), ("DEFAULT", (42, 32, 98, 88)), (None, (42, 32, 98, 88))],
+)
+def test_outpainting_keeps_the_masked_object(client: Any, mode: str | None, kept: tuple) -> None:
+    """Outpainting repaints outside the black area; DEFAULT also blends a 2-pixel band inside its edge."""
+    source = grey_scene()
+    params: dict = {"maskImage": black_rect()}
+    if mode:
+        params["outPaintingMode"] = mode
+    result = invoke(client, NOVA, titan_edit("OUTPAINTING", encode(source), "a beach", **params))
+    assert_repainted(decode(result["images"][0]), source, ~box_area(kept), edit_fill_colour("a beach", 42))
+
+
+def test_outpainting_by_mask_prompt_and_its_required_text(client: Any) -> None:
+    source = grey_scene()
+    body = titan_edit("OUTPAINTING", encode(source), "a beach", maskPrompt="dog", outPaintingMode="PRECISE")
+    result = invoke(client, TITAN_V2, body)
+    assert_repainted(decode(result["images"][0]), source, ~box_area(mask_prompt_region(*EDIT_SIZE)))
+    no_text = titan_edit("OUTPAINTING", encode(source), maskPrompt="the dog")
+    assert invoke_error(client, TITAN_V2, no_text)["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Malformed input request: #/outPaintingParams: required key [text] not found, "
+        "please reformat your input and try again.",
+    }
+
+
+def _transparent_mask() -> Image.Image:
+    mask = mask_image(RECT, (0, 0, 0, 255), (255, 255, 255, 255), mode="RGBA")
+    mask.putpixel((0, 0), (255, 255, 255, 0))
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("model_id", "make_params", "fragment"),
+    [
+        (
+            TITAN_V2,
+            lambda: {"maskPrompt": "dog", "maskImage": black_rect()},
+            "#/inPaintingParams: exactly one of [maskImage, maskPrompt] is required, found both",
+        ),
+        (NOVA, dict, "#/inPaintingParams: exactly one of [maskImage, maskPrompt] is required, found neither"),
+        (
+            TITAN_V2,
+            lambda: {"maskImage": black_rect(size=(100, 80))},
+            "#/inPaintingParams/maskImage: maskImage size 100x80 does not match image size 200x160",
+        ),
+        (
+            NOVA,
+            lambda: {"maskImage": black_rect(inside=(1, 1, 1))},
+            "maskImage must contain only pure black (0,0,0) and pure white (255,255,255) pixels",
+        ),
+        (NOVA, lambda: {"maskImage": encode(_transparent_mask())}, "must not contain transparent pixels"),
+        (
+            NOVA,
+            lambda: {"maskImage": base64.b64encode(b"nope").decode()},
+            "#/inPaintingParams/maskImage: the provided image is not a valid PNG or JPEG image",
+        ),
+        (TITAN_V2, lambda: {"maskPrompt": ""}, "#/inPaintingParams/maskPrompt: expected minLength: 1"),
+    ],
+    ids=["both", "neither", "size", "nova-grey", "nova-alpha", "not-an-image", "empty-prompt"],
+)
+def test_titan_mask_validation(client: Any, model_id: str, make_params: Any, fragment: str) -> None:
+    body = titan_edit("INPAINTING", encode(grey_scene()), "x", **make_params())
+    error = invoke_error(client, model_id, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("Malformed input request: ")
+    assert fragment in error["Message"]
+
+
+def test_titan_accepts_grey_masks_that_nova_rejects(client: Any) -> None:
+    body = titan_edit("INPAINTING", encode(grey_scene()), "x", maskImage=black_rect(inside=(1, 1, 1)))
+    assert_repainted(decode(invoke(client, TITAN_V1, body)["images"][0]), grey_scene(), box_area(RECT))
+    bad_mode = titan_edit("OUTPAINTING", encode(grey_scene()), "x", maskPrompt="dog", outPaintingMode="LOOSE")
+    message = invoke_error(client, NOVA, bad_mode)["Error"]["Message"]
+    assert "#/outPaintingParams/outPaintingMode: LOOSE is not a valid enum value" in message
+
+
+# -- Image editing: Stability Image Services ---------------------------------------
+
+
+def test_mask_polarity_titan_black_vs_stability_white(client: Any) -> None:
+    """The same black-rectangle mask selects opposite areas: Titan repaints black, Stability white."""
+    source = grey_scene()
+    mask = black_rect()
+    titan = invoke(client, NOVA, titan_edit("INPAINTING", encode(source), "a red ball", maskImage=mask))
+    stability = invoke(client, INPAINT, service_body(INPAINT, mask=mask))
+    assert_repainted(decode(titan["images"][0]), source, box_area(RECT))
+    colour = edit_fill_colour("a red ball", 7)
+    assert_repainted(decode(stability["images"][0]), source, ~box_area(RECT), colour)
+    assert stability["seeds"] == [7] and stability["finish_reasons"] == [None]
+
+
+@pytest.mark.parametrize(("grow_mask", "by"), [(0, 0), (3, 3), (DROP, 5), (20, 20)])
+@pytest.mark.parametrize("model_id", [INPAINT, ERASE])
+def test_grow_mask_dilates_the_change_area(client: Any, model_id: str, grow_mask: Any, by: int) -> None:
+    result = invoke(client, model_id, service_body(model_id, grow_mask=grow_mask))
+    image = decode(result["images"][0])
+    assert image.format == "PNG" and image.size == EDIT_SIZE
+    prompt = "a red ball" if model_id == INPAINT else None
+    assert_repainted(image, grey_scene(), box_area(grown(RECT, by)), edit_fill_colour(prompt, 7))
+
+
+def test_stability_mask_threshold_and_resize(client: Any) -> None:
+    """Luminance >= 128 changes; a half-size mask is scaled up (nearest) to the image."""
+    mask = Image.new("L", (100, 80), 0)
+    mask.paste(128, (10, 10, 30, 30))
+    mask.paste(127, (50, 10, 70, 30))
+    result = invoke(client, INPAINT, service_body(INPAINT, mask=encode(mask)))
+    assert_repainted(decode(result["images"][0]), grey_scene(), box_area((20, 20, 60, 60)))
+
+
+def test_stability_uses_the_alpha_channel_without_a_mask(client: Any) -> None:
+    source = grey_scene().convert("RGBA")
+    source.paste((0, 0, 0, 0), RECT)
+    result = invoke(client, ERASE, service_body(ERASE, image=encode(source), mask=DROP))
+    assert_repainted(decode(result["images"][0]), source, box_area(RECT), edit_fill_colour(None, 7))
+    opaque = invoke_error(client, INPAINT, service_body(INPAINT, mask=DROP))["Error"]["Message"]
+    assert "required key [mask] not found, and #/image has no alpha channel" in opaque
+
+
+def test_search_replace_selects_the_grown_middle_half(client: Any) -> None:
+    result = invoke(client, SEARCH_REPLACE, service_body(SEARCH_REPLACE, grow_mask=2))
+    region = box_area(grown(mask_prompt_region(*EDIT_SIZE), 2))
+    assert_repainted(decode(result["images"][0]), grey_scene(), region, edit_fill_colour("a cat", 7))
+
+
+def test_remove_background_keeps_the_subject_with_alpha(client: Any) -> None:
+    source = grey_scene()
+    result = invoke(client, REMOVE_BACKGROUND, service_body(REMOVE_BACKGROUND))
+    image = decode(result["images"][0])
+    assert image.format == "PNG" and image.mode == "RGBA" and image.size == EDIT_SIZE
+    pixels = np.asarray(image)
+    subject = background_subject_mask(*EDIT_SIZE)
+    assert subject[80, 100] and not subject[40, 50] and not subject[0, 0]  # centre in, middle-half corner out
+    assert subject.sum() == pytest.approx(np.pi * 50 * 40, rel=0.02)
+    assert (pixels[..., 3][subject] == 255).all() and (pixels[..., 3][~subject] == 0).all()
+    assert np.array_equal(pixels[..., :3][subject], rgb(source)[subject])
+    webp = invoke(client, REMOVE_BACKGROUND, service_body(REMOVE_BACKGROUND, output_format="webp"))
+    assert decode(webp["images"][0]).format == "WEBP"
+
+
+def test_outpaint_extends_the_canvas_around_the_original(client: Any) -> None:
+    source = grey_scene()
+    body = service_body(OUTPAINT, left=10, right=20, up=5, creativity=0.3)
+    image = decode(invoke(client, OUTPAINT, body)["images"][0])
+    assert image.size == (200 + 10 + 20, 160 + 5)
+    assert np.array_equal(rgb(image.crop((10, 5, 210, 165))), rgb(source))
+    border = np.ones((165, 230), dtype=bool)
+    border[5:165, 10:210] = False
+    assert (rgb(image)[border] == edit_fill_colour("more beach", 7)).all()
+
+
+@pytest.mark.parametrize(
+    ("model_id", "overrides", "fragment"),
+    [
+        (INPAINT, {"prompt": DROP}, "#: required key [prompt] not found"),
+        (INPAINT, {"grow_mask": 21}, "#/grow_mask: 21 is not less or equal to 20"),
+        (INPAINT, {"style_preset": "watercolour"}, "#/style_preset: watercolour is not a valid enum value"),
+        (INPAINT, {"cfg_scale": 7}, "#: extraneous key [cfg_scale] is not permitted"),
+        (INPAINT, {"mask": "bm90IGFuIGltYWdl"}, "#/mask: the provided image is not a valid PNG or JPEG"),
+        (ERASE, {"prompt": "remove the dog"}, "#: extraneous key [prompt] is not permitted"),
+        (SEARCH_REPLACE, {"search_prompt": DROP}, "#: required key [search_prompt] not found"),
+        (REMOVE_BACKGROUND, {"output_format": "jpeg"}, "#/output_format: jpeg cannot hold a transparent"),
+        (REMOVE_BACKGROUND, {"seed": 3}, "#: extraneous key [seed] is not permitted"),
+        (OUTPAINT, {"left": DROP}, "#: at least one of [left, right, up, down] must be greater than 0"),
+        (OUTPAINT, {"left": 2001}, "#/left: 2001 is not less or equal to 2000"),
+        (OUTPAINT, {"creativity": 1.5}, "#/creativity: 1.5 is not less or equal to 1"),
+        (OUTPAINT, {"image": DROP}, "#: required key [image] not found"),
+    ],
+)
+def test_service_validation(client: Any, model_id: str, overrides: dict, fragment: str) -> None:
+    error = invoke_error(client, model_id, service_body(model_id, **overrides))["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+
+
+@pytest.mark.parametrize(
+    ("size", "fragment"),
+    [
+        ((63, 100), "#/image: image is 63x100 pixels but each side must be at least 64 pixels"),
+        ((300, 100), "#/image: aspect ratio of 300x100 is outside 1:2.5 to 2.5:1"),
+        ((3072, 3073), "which exceeds the maximum of 9437184 pixels"),
+    ],
+)
+def test_service_input_image_limits(client: Any, size: tuple[int, int], fragment: str) -> None:
+    body = service_body(REMOVE_BACKGROUND, image=encode(Image.new("RGB", size, "grey")))
+    assert fragment in invoke_error(client, REMOVE_BACKGROUND, body)["Error"]["Message"]
+
+
+@pytest.mark.parametrize("model_id", SERVICES)
+def test_bare_service_ids_need_an_inference_profile(client: Any, model_id: str) -> None:
+    bare = model_id.removeprefix("us.")
+    error = invoke_error(client, bare, service_body(model_id))
+    expected = NEEDS_PROFILE_TEMPLATE.format(model_id=bare)
+    assert error["Error"] == {"Code": "ValidationException", "Message": expected}
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    eu = invoke_error(client, f"eu.{bare}", service_body(model_id))["Error"]["Message"]
+    assert eu == "The provided model identifier is invalid."
+
+
+def test_failures_and_filters_for_edits(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("filter_output", model_prefix="us.stability.stable-image-inpaint")
+    assert invoke(client, INPAINT, service_body(INPAINT)) == {
+        "seeds": [7],
+        "finish_reasons": ["Filter reason: output image"],
+        "images": [],
+    }
+    fake.fail_next("filter_prompt")
+    filtered = invoke(client, OUTPAINT, service_body(OUTPAINT, seed=9))
+    assert filtered == {"seeds": [9], "finish_reasons": ["Filter reason: prompt"], "images": []}
+    fake.fail_next("filter_input")
+    blocked = invoke_error(client, SEARCH_REPLACE, service_body(SEARCH_REPLACE))["Error"]
+    assert blocked == {"Code": "ValidationException", "Message": FILTER_INPUT_MESSAGE}
+    fake.fail_next("throttle")
+    assert invoke_error(client, ERASE, service_body(ERASE))["Error"]["Code"] == "ThrottlingException"
+    fake.fail_next("filter_output")
+    body = titan_edit("INPAINTING", encode(grey_scene()), "x", maskPrompt="dog")
+    assert invoke(client, NOVA, body) == {"images": [], "error": FILTER_OUTPUT_MESSAGE}
+    assert invoke(client, REMOVE_BACKGROUND, service_body(REMOVE_BACKGROUND))["finish_reasons"] == [None]
 
 
 # -- Failures -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, png_bytes
 from lib.history import HistoryStore
+from lib.labs import LABS
 
 GEN = "pages/2_image_generation.py"
 VAR = "pages/3_image_variation.py"
@@ -71,19 +72,19 @@ def test_home_renders_without_credentials_and_lists_only_built_labs(isolated_env
     assert "us-east-1" in body  # region in the sidebar
     assert "Lab 2" in str([e.proto for e in at.get("page_link")]) or True  # page links are not text elements
     links = [e.proto.label for e in at.get("page_link")]
-    assert links == ["Lab 2 — Image generation", "Lab 3 — Image variation", "History"]
+    assert links == [f"Lab {item.number} — {item.title}" for item in LABS] + ["History"]
+    assert [item.number for item in LABS] == [2, 3, 4, 5, 6, 7]
 
 
 def test_every_page_renders_without_credentials_with_the_fix(isolated_env):
-    for page in (GEN, VAR, HIST):
-        at = open_app(page)
-        assert not at.exception
-        if page != HIST:
-            warning = "\n".join(w.value for w in at.warning)
-            assert "no AWS credentials were found" in warning
-            assert "aws configure" in warning
-            go = at.button(key="lab2_go" if page == GEN else "lab3_go")
-            assert go.disabled
+    for item in LABS:
+        at = open_app(item.page)
+        assert not at.exception, item.page
+        warning = "\n".join(w.value for w in at.warning)
+        assert "no AWS credentials were found" in warning
+        assert "aws configure" in warning
+        assert at.button(key=f"{item.key}_go").disabled
+    assert not open_app(HIST).exception
 
 
 def test_sidebar_never_shows_the_secret(aws_env):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.catalog import PRICES_LAST_VERIFIED, ModelInfo, Task, models_for
+from lib.catalog import MODELS, PRICES_LAST_VERIFIED, ModelInfo, Task, models_for
 
 
 def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
@@ -24,4 +24,10 @@ def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
         st.warning(f"**{model.label} reached end of life{when}.** {model.lifecycle.note} Calls will most likely "
                    f"fail; the request shape is kept for learning. Pick a model without a warning to get images.",
                    icon=":material/history_toggle_off:")
+    hidden = [m.label for m in MODELS if not m.supports(task)]
+    if hidden:
+        st.caption(f"Not shown, because they can't {task.value}: {', '.join(hidden)}.")
+    if not any(m.lifecycle.callable_today for m in models):
+        st.info(f"No model you can call on Bedrock today can {task.value}; only the retired workshop models "
+                "could. The request shape is still shown and sent.", icon=":material/info:")
     return model

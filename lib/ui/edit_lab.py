@@ -1,0 +1,49 @@
+"""Pieces shared by the editing labs (4–7): the input photo, as the model will receive it, and the run button."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import streamlit as st
+from PIL import Image
+
+from lib.catalog import ModelInfo
+from lib.errors import WorkshopError
+from lib.generation.requests import EditRequest
+from lib.generation.service import edit, estimate_cost
+from lib.labs import LabPage
+from lib.ui.common import show_notes
+from lib.ui.image_input import choose_images, prepare_for_model
+from lib.ui.runs import run_request
+
+
+@dataclass
+class EditInput:
+    data: bytes  # fitted image bytes, as sent
+    image: Image.Image
+    sample_id: str | None
+
+
+def edit_input(lab: LabPage, model: ModelInfo, default_sample: str = "coffee") -> EditInput | None:
+    """The photo to edit, fitted to the model's editing rules; the mask is made on this very image."""
+    chosen = choose_images(lab.input_key or f"{lab.key}_input", default_sample=default_sample)
+    if not chosen:
+        st.info("Choose a photo to edit.", icon=":material/image:")
+        return None
+    item = chosen[0]
+    prepared = prepare_for_model(model.id, item, for_editing=True)
+    show_notes(item.notes + prepared.notes, f"Adjusted for {model.label}")
+    return EditInput(data=prepared.data, image=Image.open(io.BytesIO(prepared.data)), sample_id=item.sample_id)
+
+
+def run_edit_button(key: str, request: EditRequest | None, model: ModelInfo, *, ready: bool,
+                    label: str = "Generate") -> WorkshopError | None:
+    """Estimated cost, then the button; returns the error of this run, if any."""
+    if request is not None:
+        st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
+    if st.button(label, type="primary", key=f"{key}_go", disabled=not ready or request is None,
+                 icon=":material/brush:"):
+        assert request is not None
+        return run_request(key, edit, request, spinner=f"Painting with {model.label}…", inputs=[request.image])
+    return None

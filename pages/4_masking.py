@@ -1,0 +1,68 @@
+"""Lab 4 — masking: a mask image vs a mask prompt, inpainting vs outpainting."""
+
+import streamlit as st
+
+from lib.catalog import Task
+from lib.generation.requests import EditRequest
+from lib.labs import lab
+from lib.masks import PaintMode
+from lib.presets import MASKING_EXAMPLES
+from lib.ui.common import lab_header, require_bedrock
+from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.mask_editor import mask_editor
+from lib.ui.model_picker import pick_model
+from lib.ui.runs import results_panel
+
+LAB = lab(4)
+KEY = LAB.key
+TASKS = {  # (masking mode, painting mode, has prompt) → task
+    ("Image", PaintMode.INPAINTING, True): Task.INPAINT, ("Image", PaintMode.INPAINTING, False): Task.ERASE,
+    ("Image", PaintMode.OUTPAINTING, True): Task.OUTPAINT, ("Image", PaintMode.OUTPAINTING, False): Task.OUTPAINT,
+    ("Prompt", PaintMode.INPAINTING, True): Task.INPAINT_BY_PROMPT,
+    ("Prompt", PaintMode.INPAINTING, False): Task.ERASE_BY_PROMPT,
+    ("Prompt", PaintMode.OUTPAINTING, True): Task.OUTPAINT_BY_PROMPT,
+    ("Prompt", PaintMode.OUTPAINTING, False): Task.OUTPAINT_BY_PROMPT,
+}
+
+
+def use_example() -> None:
+    st.session_state[f"{KEY}_prompt"] = st.session_state.get(f"{KEY}_example") or ""
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+left, right = st.columns([3, 2], gap="large")
+error = None
+
+with left:
+    c1, c2 = st.columns(2)
+    masking = c1.radio("Masking mode:", ["Image", "Prompt"], key=f"{KEY}_masking", horizontal=True,
+                       help="Image: you mark the area. Prompt: you name an item and the model finds it.")
+    painting = PaintMode(c2.radio("Painting mode:", [m.value for m in PaintMode], key=f"{KEY}_painting",
+                                  help="Inpainting repaints the masked area; outpainting keeps it and repaints "
+                                       "everything else."))
+    st.selectbox("Workshop examples", MASKING_EXAMPLES, index=None, key=f"{KEY}_example",
+                 placeholder="Pick a workshop example prompt…", on_change=use_example)
+    prompt = st.text_area("Prompt text:", key=f"{KEY}_prompt", height=80)
+    task = TASKS[(masking, painting, bool(prompt.strip()))]
+    model = pick_model(task, key=f"{KEY}_model")
+    mode = st.radio("Outpainting mode", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True) \
+        if painting is PaintMode.OUTPAINTING else "DEFAULT"
+    photo = edit_input(LAB, model)
+    request = None
+    if photo:
+        choice = mask_editor(f"{KEY}_mask", photo.image, painting, model=model, sample_id=photo.sample_id,
+                             allow_prompt=masking == "Prompt", allow_image=masking == "Image")
+        options = output_controls(model, KEY, editing=True)
+        request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
+                              mask_prompt=choice.mask_prompt, prompt=prompt, outpainting_mode=mode,
+                              **options.edit_fields())
+    error = run_edit_button(KEY, request, model, ready=ready)
+
+with right:
+    st.subheader("Result")
+    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+                  empty_text="Choose a masking mode and a painting mode: the tinted preview shows what will be "
+                             "repainted before you press **Generate**.")

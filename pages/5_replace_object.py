@@ -1,0 +1,53 @@
+"""Lab 5 — replace or remove an object named by a mask prompt."""
+
+import streamlit as st
+
+from lib.catalog import Task
+from lib.generation.requests import EditRequest
+from lib.labs import lab
+from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
+from lib.ui.common import lab_header, require_bedrock
+from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.model_picker import pick_model
+from lib.ui.runs import results_panel
+
+LAB = lab(5)
+KEY = LAB.key
+
+
+def use_suggestion() -> None:
+    st.session_state[f"{KEY}_object"] = st.session_state.get(f"{KEY}_suggestion") or ""
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+left, right = st.columns([3, 2], gap="large")
+error = None
+
+with left:
+    st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
+    st.session_state.setdefault(f"{KEY}_prompt", REPLACE_DEFAULT_WITH)
+    obj = st.text_input("Object to remove/replace", key=f"{KEY}_object")
+    st.selectbox("Try also (from the workshop)", REPLACE_SUGGESTIONS, index=None, key=f"{KEY}_suggestion",
+                 placeholder="lamp, table… (on a room photo)", on_change=use_suggestion)
+    prompt = st.text_area("Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
+    task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
+    model = pick_model(task, key=f"{KEY}_model")
+    if task is Task.ERASE_BY_PROMPT:
+        st.caption("Stability's Erase Object needs a drawn mask: for removal with a current model, use "
+                   "**Lab 7** and leave its prompt empty.")
+    photo = edit_input(LAB, model)
+    request = None
+    if photo:
+        st.image(photo.image, width=min(480, photo.image.width))
+        options = output_controls(model, KEY, editing=True)
+        request = EditRequest(model_id=model.id, task=task, image=photo.data, mask_prompt=obj, prompt=prompt,
+                              **options.edit_fields())
+    error = run_edit_button(KEY, request, model, ready=ready, label="Replace" if prompt.strip() else "Remove")
+
+with right:
+    st.subheader("Result")
+    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+                  empty_text="Name the object, say what to put there (or nothing), then press the button.")

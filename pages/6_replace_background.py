@@ -1,0 +1,84 @@
+"""Lab 6 — keep an object, replace the background (outpainting, DEFAULT vs PRECISE)."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from lib.catalog import Task
+from lib.errors import ContentFiltered, InvalidInput, WorkshopError
+from lib.generation.requests import EditRequest
+from lib.generation.service import edit, random_seed
+from lib.labs import lab
+from lib.presets import BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE, BACKGROUND_REWRITE
+from lib.ui.common import history_store, lab_header, require_bedrock
+from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.model_picker import pick_model
+from lib.ui.results import show_result
+from lib.ui.runs import results_panel, run_request
+
+LAB = lab(6)
+KEY = LAB.key
+COMPARE = f"{KEY}_compare"
+
+
+def rewrite_hint(err: WorkshopError) -> str | None:
+    """The workshop's known refusal: suggest its rewrite (a plainer object and a scene that starts with it)."""
+    if isinstance(err, (ContentFiltered, InvalidInput)):
+        obj, scene = BACKGROUND_REWRITE
+        return (f"This combination is often refused. Try a plainer object and a description that starts with it, "
+                f"e.g. object “{obj}” and description “{scene}” — the workshop's own fix.")
+    return None
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+left, right = st.columns([3, 2], gap="large")
+error = None
+
+with left:
+    st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
+    st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
+    obj = st.text_input("Object to keep:", key=f"{KEY}_object")
+    prompt = st.text_input("Description including the object to keep and background to add:", key=f"{KEY}_prompt")
+    negative = st.text_input("What should not be in the background:", key=f"{KEY}_negative")
+    mode = st.radio("Outpainting mode:", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True,
+                    help="DEFAULT lets the kept object extend into or blend with the new background; PRECISE "
+                         "keeps its edge exact.")
+    model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
+    photo = edit_input(LAB, model, default_sample="astronaut")
+    request = None
+    if photo:
+        st.image(photo.image, width=min(480, photo.image.width))
+        options = output_controls(model, KEY, editing=True)
+        request = EditRequest(model_id=model.id, task=Task.OUTPAINT_BY_PROMPT, image=photo.data, mask_prompt=obj,
+                              prompt=prompt, negative_prompt=negative, outpainting_mode=mode,
+                              **options.edit_fields())
+    error = run_edit_button(KEY, request, model, ready=ready)
+    if st.button("Compare DEFAULT and PRECISE (same seed)", key=f"{KEY}_compare_go",
+                 disabled=not ready or request is None, icon=":material/compare:"):
+        assert request is not None
+        seed = request.seed if request.seed is not None else random_seed(model)
+        ids = []
+        for each in ("DEFAULT", "PRECISE"):
+            error = run_request(KEY, edit, replace(request, outpainting_mode=each, seed=seed, count=1),
+                                spinner=f"{each} with seed {seed}…", inputs=[request.image])
+            if error:
+                break
+            ids.append(st.session_state[f"{KEY}_runs"][0])
+        st.session_state[COMPARE] = ids if len(ids) == 2 else None
+
+with right:
+    pair = st.session_state.get(COMPARE)
+    if pair and not error:
+        st.subheader("DEFAULT vs PRECISE")
+        for col, entry_id, name in zip(st.columns(2), pair, ("DEFAULT", "PRECISE")):
+            entry = history_store().get(entry_id)
+            if entry:
+                with col:
+                    st.markdown(f"**{name}**")
+                    show_result(entry, f"{KEY}_cmp{entry_id}", columns=1)
+    st.subheader("Result")
+    results_panel(KEY, error, send_to=(lab(3),), columns=2, hint=rewrite_hint,
+                  empty_text="Say what to keep and describe the new scene, then press **Generate**.")

@@ -1,0 +1,50 @@
+"""Lab 7 — inpainting with a mask the user draws or places."""
+
+import streamlit as st
+
+from lib.catalog import Task
+from lib.generation.requests import EditRequest
+from lib.labs import lab
+from lib.masks import PaintMode
+from lib.presets import INSERTION_PROMPTS
+from lib.ui.common import lab_header, require_bedrock
+from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.mask_editor import mask_editor
+from lib.ui.model_picker import pick_model
+from lib.ui.runs import results_panel
+
+LAB = lab(7)
+KEY = LAB.key
+
+
+def use_suggestion() -> None:
+    st.session_state[f"{KEY}_prompt"] = st.session_state.get(f"{KEY}_suggestion") or ""
+
+
+lab_header(LAB)
+apply_prefill(KEY)
+ready = require_bedrock()
+left, right = st.columns([3, 2], gap="large")
+error = None
+
+with left:
+    st.selectbox("Workshop prompts", INSERTION_PROMPTS, index=None, key=f"{KEY}_suggestion",
+                 placeholder="Pick a workshop prompt…", on_change=use_suggestion)
+    prompt = st.text_input("What to paint in the marked area (leave empty to erase it)", key=f"{KEY}_prompt")
+    task = Task.INPAINT if prompt.strip() else Task.ERASE
+    model = pick_model(task, key=f"{KEY}_model")
+    photo = edit_input(LAB, model)
+    request = None
+    if photo:
+        choice = mask_editor(f"{KEY}_mask", photo.image, PaintMode.INPAINTING, model=model,
+                             sample_id=photo.sample_id, allow_prompt=False)
+        options = output_controls(model, KEY, editing=True)
+        request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
+                              prompt=prompt, **options.edit_fields())
+    error = run_edit_button(KEY, request, model, ready=ready)
+
+with right:
+    st.subheader("Result")
+    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+                  empty_text="Mark an area, write what goes there, then press **Generate**.")
