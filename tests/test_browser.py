@@ -150,3 +150,38 @@ def test_upload_an_alpha_mask_and_see_the_repair_message(app_url, tmp_path):
         page.locator("[data-testid='stFileUploader'] input[type=file]").last.set_input_files(str(path))
         page.get_by_text("Removed the alpha channel", exact=False).wait_for()
         shot(page, "lab7-alpha-mask-repaired")
+
+
+def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
+    fake_bedrock.reset()
+    with chromium_page() as page:
+        # Lab 4: outpainting with a placed rectangle — the overlay tints everything but the cup.
+        page.goto(f"{app_url}/masking")
+        wait_for_app(page)
+        shot(page, "lab4-empty")
+        page.get_by_text("OUTPAINTING", exact=True).click()
+        page.get_by_text("Rectangles", exact=True).click()
+        page.get_by_role("combobox", name="Placements").click()
+        page.get_by_role("option", name="Cup of coffee").click()
+        page.keyboard.press("Escape")
+        page.get_by_text("outpainting keeps the marked area and repaints the rest").wait_for()
+        shot(page, "lab4-overlay-outpainting")
+
+        # Lab 5: replace the cup (Search and Replace), see the result.
+        page.goto(f"{app_url}/replace-object")
+        wait_for_app(page)
+        page.get_by_role("button", name="Replace").click()
+        page.get_by_test_id("stImageCaption").filter(has_text="Seed").first.wait_for()
+        shot(page, "lab5-result")
+
+        # Lab 6: a refusal gets the workshop's rewrite suggestion.
+        page.goto(f"{app_url}/replace-background")
+        wait_for_app(page)
+        fake_bedrock.fail_next("filter_prompt")
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("House at a beach", exact=False).wait_for()
+        shot(page, "lab6-refused")
+        page.get_by_role("button", name="Compare DEFAULT and PRECISE (same seed)").click()
+        page.get_by_text("PRECISE", exact=True).first.wait_for()
+        page.get_by_test_id("stImageCaption").filter(has_text="Seed").nth(1).wait_for()
+        shot(page, "lab6-compare")
