@@ -33,6 +33,7 @@ class Task(StrEnum):
     ERASE = "erase"  # remove the masked area's content, no prompt
     ERASE_BY_PROMPT = "erase by prompt"  # remove the named object, no prompt
     REMOVE_BACKGROUND = "remove background"  # cut out the subject (transparent PNG)
+    EXTEND = "extend the canvas"  # outpaint beyond the edges (Stability Outpaint)
 
     @property
     def uses_mask_prompt(self) -> bool:
@@ -360,6 +361,8 @@ MODELS: tuple[ModelInfo, ...] = (
              "Removes what the mask covers and fills it with background; takes no prompt."),
     _service("stability.stable-image-search-replace-v1:0", "Stable Image Search and Replace",
              {Task.INPAINT_BY_PROMPT}, 0.07, "Finds the object named by the search prompt and replaces it."),
+    _service("stability.stable-outpaint-v1:0", "Stable Image Outpaint", {Task.EXTEND}, 0.06,
+             "Extends the picture beyond its edges (left, right, up, down); the original pixels stay."),
     _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
              "Cuts out the main subject; used as the first step of a Stability background replacement."),
 )

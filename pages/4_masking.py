@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib.catalog import Task
+from lib.catalog import Task, get_model
+from lib.generation.service import edit
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
@@ -12,8 +13,9 @@ from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import apply_prefill, output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
-from lib.ui.runs import results_panel
+from lib.ui.runs import results_panel, run_request
 
+OUTPAINT_ID = "stability.stable-outpaint-v1:0"
 LAB = lab(4)
 KEY = LAB.key
 TASKS = {  # (masking mode, painting mode, has prompt) → task
@@ -60,6 +62,20 @@ with left:
                               mask_prompt=choice.mask_prompt, prompt=prompt, outpainting_mode=mode,
                               **options.edit_fields())
     error = run_edit_button(KEY, request, model, ready=ready)
+
+    with st.expander("Outpainting beyond the edges: extend the picture (Stable Image Outpaint)"):
+        extender = get_model(OUTPAINT_ID)
+        sides = st.columns(4)
+        extend = tuple(int(col.number_input(f"{side} (px)", 0, 2000, 128 if side in ("left", "right") else 0,
+                                            step=32, key=f"{KEY}_extend_{side}"))
+                       for col, side in zip(sides, ("left", "right", "up", "down")))
+        extend_prompt = st.text_input("What the new area shows (optional)", key=f"{KEY}_extend_prompt")
+        extend_request = EditRequest(model_id=OUTPAINT_ID, task=Task.EXTEND, image=photo.data, extend=extend,
+                                     prompt=extend_prompt) if photo else None
+        st.caption(f"{extender.notes[0]} ${extender.price.per_image():.2f} per image.")
+        if st.button("Extend", key=f"{KEY}_extend_go", disabled=not ready or extend_request is None,
+                     icon=":material/open_in_full:"):
+            error = run_request(KEY, edit, extend_request, spinner="Extending…", inputs=[photo.data])
 
 with right:
     st.subheader("Result")

@@ -164,7 +164,8 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         page.get_by_role("combobox", name="Placements").click()
         page.get_by_role("option", name="Cup of coffee").click()
         page.keyboard.press("Escape")
-        page.get_by_text("outpainting keeps the marked area and repaints the rest").wait_for()
+        page.get_by_role("heading", name="Lab 4 · Masking").click()  # close the dropdown
+        page.get_by_text("(74% of the image): outpainting keeps the marked area", exact=False).wait_for()
         shot(page, "lab4-overlay-outpainting")
 
         # Lab 5: replace the cup (Search and Replace), see the result.

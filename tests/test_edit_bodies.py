@@ -202,3 +202,19 @@ def test_estimate_cost_counts_the_background_step() -> None:
     req = EditRequest(model_id=INPAINT, task=Task.OUTPAINT_BY_PROMPT, image=IMAGE, mask_prompt="car", prompt="x",
                       count=2)
     assert service.estimate_cost(req) == pytest.approx(0.07 * 2 + 0.07)
+
+
+def test_stability_outpaint_extends_the_named_sides(stub: StubbedBedrock) -> None:
+    stub.add_json("us-east-1", stability_ok(size=(576, 320)))
+    service.edit(EditRequest(model_id="stability.stable-outpaint-v1:0", task=Task.EXTEND, image=IMAGE,
+                             extend=(128, 128, 0, 0), seed=2), EAST)
+    call = stub.sent[0]
+    assert call.params["modelId"] == "us.stability.stable-outpaint-v1:0"
+    assert {k: v for k, v in call.body.items() if k != "image"} == {"left": 128, "right": 128, "seed": 2,
+                                                                    "output_format": "png"}
+
+
+def test_extend_needs_at_least_one_side(stub: StubbedBedrock) -> None:
+    with pytest.raises(InvalidInput, match="Extend at least one side"):
+        service.edit(EditRequest(model_id="stability.stable-outpaint-v1:0", task=Task.EXTEND, image=IMAGE), EAST)
+    assert stub.sent == []

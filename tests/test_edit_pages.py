@@ -141,3 +141,36 @@ def test_lab6_refusal_suggests_the_workshop_rewrite(aws_env):
     at.button(key="lab6_go").click().run()
     assert "content filter" in errors(at)
     assert "“House” and description “House at a beach”" in infos(at)
+
+
+def test_lab4_extend_keeps_the_original_pixels_in_a_bigger_canvas(aws_env):
+    at = open_app(LAB4)
+    at.button(key="lab4_extend_go").click().run()
+    assert errors(at) == ""
+    call = aws_env.calls[-1]
+    assert call.model_id == "us.stability.stable-outpaint-v1:0"
+    assert call.body["left"] == 128 and call.body["right"] == 128
+    assert any("Stable Image Outpaint" in c and "Seed" in c for c in captions(at))
+
+
+def test_edit_result_keeps_every_pixel_outside_the_mask(aws_env):
+    """End to end through lib: the fake repaints only what the mask marks, so this proves the region sent."""
+    import lib.generation.service as service
+    from lib import masks
+    from lib.catalog import Task
+    from lib.generation.requests import EditRequest
+
+    photo = Image.effect_noise((320, 320), 60).convert("RGB")
+    buf = io.BytesIO()
+    photo.save(buf, "PNG")
+    selection = masks.rectangle((320, 320), 40, 60, 100, 80)
+    sel_buf = io.BytesIO()
+    selection.save(sel_buf, "PNG")
+    for model_id in (TITAN_V2, "stability.stable-image-inpaint-v1:0"):
+        result = service.edit(EditRequest(model_id=model_id, task=Task.INPAINT, image=buf.getvalue(),
+                                          mask=sel_buf.getvalue(), prompt="a stool", outpainting_mode="PRECISE",
+                                          seed=5))
+        out = np.asarray(Image.open(io.BytesIO(result.images[0].data)).convert("RGB"))
+        inside = np.asarray(selection) == 255
+        assert (out[~inside] == np.asarray(photo)[~inside]).all(), model_id
+        assert (out[inside] != np.asarray(photo)[inside]).any(), model_id

@@ -83,6 +83,7 @@ class EditRequest:
     prompt: str = ""
     negative_prompt: str = ""
     outpainting_mode: str = "DEFAULT"  # DEFAULT lets the kept object blend; PRECISE keeps it exact
+    extend: tuple[int, int, int, int] = (0, 0, 0, 0)  # Task.EXTEND: pixels to add left, right, up, down
     count: int = 1
     quality: str = "standard"
     cfg_scale: float | None = None

@@ -42,6 +42,7 @@ from lib.imaging import encode_for_model, fit_image, image_size, sniff_format
 from lib.settings import Settings, load_settings
 
 MAX_IMAGES_PER_RUN = 5
+MAX_EXTEND_PX = 2000  # Stability Outpaint's limit per side
 
 
 def random_seed(model: ModelInfo) -> int:
@@ -184,7 +185,8 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
     require_callable_shape(model, req.task)
     task = req.task
     erase = task in (Task.ERASE, Task.ERASE_BY_PROMPT)
-    prompt_required = not erase and (model.family is Family.STABILITY_IMAGE or task.keeps_the_mask)
+    prompt_required = not erase and task is not Task.EXTEND and (
+        model.family is Family.STABILITY_IMAGE or task.keeps_the_mask)
     what = "description of the new scene" if task.keeps_the_mask else "replacement prompt"
     check_text(model, req.prompt, spec.prompt_max_chars, what, required=prompt_required)
     check_text(model, req.negative_prompt, spec.negative_max_chars, "negative prompt", required=False)
@@ -199,7 +201,10 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
         raise InvalidInput(f"{model.label} can't edit a {size[0]}×{size[1]} image ({spec.edit_rule.describe()}).",
                            "Let the app fit the image to the model first.")
     derives_mask = model.family is Family.STABILITY_IMAGE and task is Task.OUTPAINT_BY_PROMPT
-    if task.uses_mask_prompt and not derives_mask:
+    if task is Task.EXTEND:
+        if not any(req.extend) or min(req.extend) < 0 or max(req.extend) > MAX_EXTEND_PX:
+            raise InvalidInput(f"Extend at least one side, by 0–{MAX_EXTEND_PX} pixels each.")
+    elif task.uses_mask_prompt and not derives_mask:
         check_text(model, req.mask_prompt, spec.prompt_max_chars, "mask prompt (the object to find)", required=True)
     elif not task.uses_mask_prompt:
         if not req.mask:

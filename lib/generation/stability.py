@@ -51,6 +51,12 @@ DEFAULT_GROW_MASK = 5
 def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     """Body for the Image Service the catalog row names (inpaint, erase, search-and-replace)."""
     body: dict[str, Any] = {"image": b64encode(req.image)}
+    if req.task is Task.EXTEND:
+        body.update({side: px for side, px in zip(("left", "right", "up", "down"), req.extend) if px})
+        if req.prompt.strip():
+            body["prompt"] = req.prompt
+        body.update(seed=seed, output_format=req.output_format)
+        return body
     if req.task is Task.INPAINT_BY_PROMPT:
         body.update(prompt=req.prompt, search_prompt=req.mask_prompt)
     elif req.task is Task.ERASE:

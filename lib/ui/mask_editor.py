@@ -131,7 +131,7 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
     verb = "repaints the marked area" if mode is PaintMode.INPAINTING else "keeps the marked area and repaints the rest"
     st.image(masks.overlay(image, change), width=min(CANVAS_MAX_WIDTH, image.width),
              caption=f"Tinted = will change ({share:.0%} of the image): {mode.value.lower()} {verb}.")
-    if share == 0:
+    if masks.coverage(selection) == 0:
         st.info("Nothing is marked yet.", icon=":material/gesture:")
     st.download_button("Download the mask (as sent to the model)",
                        masks.model_mask(selection, model.family, mode), file_name=f"mask-{model.family.value}.png",
