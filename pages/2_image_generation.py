@@ -8,8 +8,8 @@ from lib.generation.requests import GenerationRequest
 from lib.generation.service import estimate_cost, generate
 from lib.labs import lab
 from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
-from lib.ui.common import lab_header, require_bedrock
-from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter
+from lib.ui.common import start_lab
+from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_request
 
@@ -25,9 +25,7 @@ def apply_preset() -> None:
         st.session_state[f"{KEY}_negative"] = preset.negative
 
 
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 left, right = st.columns([2, 3], gap="large")
 error: WorkshopError | None = None
 

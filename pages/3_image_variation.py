@@ -8,8 +8,8 @@ from lib.generation.requests import VariationRequest
 from lib.generation.service import estimate_cost, vary
 from lib.labs import lab
 from lib.presets import VARIATION_PROMPTS
-from lib.ui.common import lab_header, require_bedrock, show_notes
-from lib.ui.generation_controls import apply_prefill, output_controls, prompt_counter
+from lib.ui.common import show_notes, start_lab, suggestion_box
+from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.image_input import choose_images, prepare_for_model
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_request
@@ -17,16 +17,7 @@ from lib.ui.runs import results_panel, run_request
 LAB = lab(3)
 KEY = LAB.key
 
-
-def use_suggestion() -> None:
-    suggestion = st.session_state.get(f"{KEY}_suggestion")
-    if suggestion:
-        st.session_state[f"{KEY}_prompt"] = suggestion
-
-
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 model = pick_model(Task.VARIATION, key=f"{KEY}_model")
 col_input, col_settings, col_result = st.columns([2, 2, 3], gap="large")
 error: WorkshopError | None = None
@@ -49,8 +40,8 @@ with col_input:
 
 with col_settings:
     st.subheader("Settings")
-    st.selectbox("Suggestions", VARIATION_PROMPTS, index=None, key=f"{KEY}_suggestion", on_change=use_suggestion,
-                 placeholder="Pick a suggested prompt…")
+    suggestion_box("Suggestions", VARIATION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
+                   placeholder="Pick a suggested prompt…")
     prompt = st.text_input("How to vary the image", key=f"{KEY}_prompt",
                            help=("Required for Stable Diffusion 3.5 image-to-image."
                                  if model.family is Family.STABILITY_IMAGE else "Optional for Titan and Nova Canvas."))

@@ -8,9 +8,9 @@ from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
 from lib.presets import MASKING_EXAMPLES
-from lib.ui.common import lab_header, require_bedrock
+from lib.ui.common import start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
-from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_request
@@ -27,14 +27,7 @@ TASKS = {  # (masking mode, painting mode, has prompt) → task
     ("Prompt", PaintMode.OUTPAINTING, False): Task.OUTPAINT_BY_PROMPT,
 }
 
-
-def use_example() -> None:
-    st.session_state[f"{KEY}_prompt"] = st.session_state.get(f"{KEY}_example") or ""
-
-
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 left, right = st.columns([3, 2], gap="large")
 error = None
 
@@ -45,8 +38,8 @@ with left:
     painting = PaintMode(c2.radio("Painting mode:", [m.value for m in PaintMode], key=f"{KEY}_painting",
                                   help="Inpainting repaints the masked area; outpainting keeps it and repaints "
                                        "everything else."))
-    st.selectbox("Workshop examples", MASKING_EXAMPLES, index=None, key=f"{KEY}_example",
-                 placeholder="Pick a workshop example prompt…", on_change=use_example)
+    suggestion_box("Workshop examples", MASKING_EXAMPLES, fills=f"{KEY}_prompt", key=f"{KEY}_example",
+                   placeholder="Pick a workshop example prompt…")
     prompt = st.text_area("Prompt text:", key=f"{KEY}_prompt", height=80)
     task = TASKS[(masking, painting, bool(prompt.strip()))]
     model = pick_model(task, key=f"{KEY}_model")

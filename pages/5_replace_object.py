@@ -6,23 +6,16 @@ from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
-from lib.ui.common import lab_header, require_bedrock
+from lib.ui.common import start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
-from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.generation_controls import output_controls
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
 
 LAB = lab(5)
 KEY = LAB.key
 
-
-def use_suggestion() -> None:
-    st.session_state[f"{KEY}_object"] = st.session_state.get(f"{KEY}_suggestion") or ""
-
-
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 left, right = st.columns([3, 2], gap="large")
 error = None
 
@@ -30,8 +23,8 @@ with left:
     st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", REPLACE_DEFAULT_WITH)
     obj = st.text_input("Object to remove/replace", key=f"{KEY}_object")
-    st.selectbox("Try also (from the workshop)", REPLACE_SUGGESTIONS, index=None, key=f"{KEY}_suggestion",
-                 placeholder="lamp, table… (on a room photo)", on_change=use_suggestion)
+    suggestion_box("Try also (from the workshop)", REPLACE_SUGGESTIONS, fills=f"{KEY}_object",
+                   key=f"{KEY}_suggestion", placeholder="lamp, table… (on a room photo)")
     prompt = st.text_area("Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
     task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model")

@@ -10,9 +10,9 @@ from lib.generation.requests import EditRequest
 from lib.generation.service import edit, random_seed
 from lib.labs import lab
 from lib.presets import BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE, BACKGROUND_REWRITE
-from lib.ui.common import history_store, lab_header, require_bedrock
+from lib.ui.common import history_store, start_lab
 from lib.ui.edit_lab import edit_input, run_edit_button
-from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.generation_controls import output_controls
 from lib.ui.model_picker import pick_model
 from lib.ui.results import show_result
 from lib.ui.runs import results_panel, run_request
@@ -31,9 +31,7 @@ def rewrite_hint(err: WorkshopError) -> str | None:
     return None
 
 
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 left, right = st.columns([3, 2], gap="large")
 error = None
 

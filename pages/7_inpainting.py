@@ -7,9 +7,9 @@ from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
 from lib.presets import INSERTION_PROMPTS
-from lib.ui.common import lab_header, require_bedrock
+from lib.ui.common import start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
-from lib.ui.generation_controls import apply_prefill, output_controls
+from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
@@ -17,20 +17,13 @@ from lib.ui.runs import results_panel
 LAB = lab(7)
 KEY = LAB.key
 
-
-def use_suggestion() -> None:
-    st.session_state[f"{KEY}_prompt"] = st.session_state.get(f"{KEY}_suggestion") or ""
-
-
-lab_header(LAB)
-apply_prefill(KEY)
-ready = require_bedrock()
+ready = start_lab(LAB)
 left, right = st.columns([3, 2], gap="large")
 error = None
 
 with left:
-    st.selectbox("Workshop prompts", INSERTION_PROMPTS, index=None, key=f"{KEY}_suggestion",
-                 placeholder="Pick a workshop prompt…", on_change=use_suggestion)
+    suggestion_box("Workshop prompts", INSERTION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
+                   placeholder="Pick a workshop prompt…")
     prompt = st.text_input("What to paint in the marked area (leave empty to erase it)", key=f"{KEY}_prompt")
     task = Task.INPAINT if prompt.strip() else Task.ERASE
     model = pick_model(task, key=f"{KEY}_model")

@@ -107,3 +107,20 @@ def show_notes(notes: list[str], title: str = "Adjusted for the model") -> None:
     """What the app changed before sending, shown where the user looks."""
     if notes:
         st.info(f"**{title}:**\n" + "\n".join(f"- {n}" for n in notes), icon=":material/tune:")
+
+
+def start_lab(lab: LabPage) -> bool:
+    """Header, settings handed over from History, and the credentials check; True when Bedrock can be called."""
+    from lib.ui.generation_controls import apply_prefill  # local: generation_controls imports this module's peers
+
+    lab_header(lab)
+    apply_prefill(lab.key)
+    return require_bedrock()
+
+
+def suggestion_box(label: str, options: tuple[str, ...], *, fills: str, key: str, placeholder: str) -> None:
+    """A dropdown of suggestions that copies the chosen one into the text box with key `fills`."""
+    def copy() -> None:
+        st.session_state[fills] = st.session_state.get(key) or ""
+
+    st.selectbox(label, options, index=None, key=key, placeholder=placeholder, on_change=copy)
