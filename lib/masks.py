@@ -23,9 +23,9 @@ from enum import StrEnum
 import numpy as np
 from PIL import Image, ImageFilter
 
-from lib.catalog import Family
+from lib.catalog import Family, SizeRule
 from lib.errors import InvalidInput
-from lib.imaging import decode_image
+from lib.imaging import decode_image, fit_image
 
 # Canvas colours (see lib/ui): strokes in BRUSH add to the selection, strokes in
 # ERASER remove from it. Semi-transparent so the photo stays visible; the last
@@ -82,13 +82,22 @@ def from_strokes(canvas_rgba: Image.Image | np.ndarray, size: tuple[int, int]) -
 
 
 def from_upload(data: bytes, image_size: tuple[int, int], *, polarity: Polarity = Polarity.AUTO,
-                resize: bool = False, max_bytes: int = 20 * 1024 * 1024) -> MaskResult:
+                resize: bool = False, max_bytes: int = 20 * 1024 * 1024,
+                photo_fit: tuple[tuple[int, int], SizeRule] | None = None) -> MaskResult:
     """Check an uploaded mask file and repair what can be repaired, saying what was done.
 
-    Refuses a mask whose size differs from the image unless `resize` is set, naming both sizes.
+    A mask made for the original photo is fitted together with it (`photo_fit`: the photo's
+    original size and the rule it was fitted to). Any other size is refused unless `resize`
+    is set, naming both sizes.
     """
     decoded = decode_image(data, max_bytes=max_bytes, name="The mask")
     img, notes = decoded.image, list(decoded.notes)
+    if photo_fit and img.size == photo_fit[0] != image_size:
+        # Same geometry as the photo: fit_image's resize and crop depend only on the size.
+        grey = _to_grey(img, notes)
+        img = fit_image(grey, photo_fit[1]).image.convert("L")
+        notes.append(f"Fitted the mask together with the photo: {photo_fit[0][0]}×{photo_fit[0][1]} → "
+                     f"{image_size[0]}×{image_size[1]}.")
     if img.size != image_size:
         if not resize:
             raise InvalidInput(

@@ -49,7 +49,8 @@ with left:
     request = None
     if photo:
         choice = mask_editor(f"{KEY}_mask", photo.image, painting, model=model, sample_id=photo.sample_id,
-                             allow_prompt=masking == "Prompt", allow_image=masking == "Image")
+                             photo_fit=photo.photo_fit, allow_prompt=masking == "Prompt",
+                             allow_image=masking == "Image")
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
                               mask_prompt=choice.mask_prompt, prompt=prompt, outpainting_mode=mode,

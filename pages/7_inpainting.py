@@ -31,7 +31,7 @@ with left:
     request = None
     if photo:
         choice = mask_editor(f"{KEY}_mask", photo.image, PaintMode.INPAINTING, model=model,
-                             sample_id=photo.sample_id, allow_prompt=False)
+                             sample_id=photo.sample_id, photo_fit=photo.photo_fit, allow_prompt=False)
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
                               prompt=prompt, **options.edit_fields())

@@ -174,3 +174,19 @@ def test_edit_result_keeps_every_pixel_outside_the_mask(aws_env):
         inside = np.asarray(selection) == 255
         assert (out[~inside] == np.asarray(photo)[~inside]).all(), model_id
         assert (out[inside] != np.asarray(photo)[inside]).any(), model_id
+
+
+def test_lab7_mask_for_the_original_upload_is_fitted_with_the_photo(aws_env):
+    at = open_app(LAB7)
+    at.radio(key="lab7_input_source").set_value("Upload").run()
+    at.file_uploader(key="lab7_input_upload").set_value(
+        ("wide.png", png_bytes((5000, 1600), (90, 90, 200)), "image/png")).run()
+    assert "Cropped from 5000×1600" in infos(at)
+    at.radio(key="lab7_mask_method").set_value("Mask file").run()
+    mask = Image.new("L", (5000, 1600), 255)
+    mask.paste(0, (0, 0, 2500, 1600))
+    buf = io.BytesIO()
+    mask.save(buf, "PNG")
+    at.file_uploader(key="lab7_mask_file").set_value(("mask.png", buf.getvalue(), "image/png")).run()
+    assert "Fitted the mask together with the photo: 5000×1600" in infos(at)
+    assert any("(50% of the image)" in c for c in captions(at))

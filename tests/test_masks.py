@@ -193,3 +193,24 @@ def test_stability_keeps_feathered_grey_edges():
     soft = arr(decode(masks.model_mask(masks.feather(box_selection(), 4), Family.STABILITY_IMAGE,
                                        PaintMode.INPAINTING)))
     assert 0 < soft[9, 9] < 255
+
+
+def test_upload_made_for_the_original_photo_is_fitted_together_with_it():
+    from lib.catalog import get_model
+
+    rule = get_model("amazon.titan-image-generator-v2:0").image.edit_rule
+    original = (2816, 1000)  # fitted to 1408×500 for Titan editing
+    photo = Image.new("RGB", original)
+    fitted_size = imaging_fit(photo, rule)
+    mask = Image.new("RGB", original, (255, 255, 255))
+    mask.paste((0, 0, 0), (0, 0, 1408, 1000))  # the left half
+    result = masks.from_upload(png(mask), fitted_size, photo_fit=(original, rule))
+    assert result.selection.size == fitted_size
+    assert masks.coverage(result.selection) == pytest.approx(0.5, abs=0.01)
+    assert any("Fitted the mask together with the photo: 2816×1000" in n for n in result.notes)
+
+
+def imaging_fit(img: Image.Image, rule) -> tuple[int, int]:
+    from lib.imaging import fit_image
+
+    return fit_image(img, rule).image.size

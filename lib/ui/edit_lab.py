@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 from PIL import Image
 
-from lib.catalog import ModelInfo
+from lib.catalog import ModelInfo, SizeRule
 from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest
 from lib.generation.service import edit, estimate_cost
@@ -23,6 +23,7 @@ class EditInput:
     data: bytes  # fitted image bytes, as sent
     image: Image.Image
     sample_id: str | None
+    photo_fit: tuple[tuple[int, int], SizeRule]  # original size and the rule it was fitted to (for masks)
 
 
 def edit_input(lab: LabPage, model: ModelInfo, default_sample: str = "coffee") -> EditInput | None:
@@ -34,7 +35,9 @@ def edit_input(lab: LabPage, model: ModelInfo, default_sample: str = "coffee") -
     item = chosen[0]
     prepared = prepare_for_model(model.id, item, for_editing=True)
     show_notes(item.notes + prepared.notes, f"Adjusted for {model.label}")
-    return EditInput(data=prepared.data, image=Image.open(io.BytesIO(prepared.data)), sample_id=item.sample_id)
+    rule = model.image.edit_rule or model.image.input_rule
+    return EditInput(data=prepared.data, image=Image.open(io.BytesIO(prepared.data)), sample_id=item.sample_id,
+                     photo_fit=(item.image.size, rule))
 
 
 def run_edit_button(key: str, request: EditRequest | None, model: ModelInfo, *, ready: bool,

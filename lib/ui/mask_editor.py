@@ -14,7 +14,7 @@ import streamlit as st
 from PIL import Image
 
 from lib import masks
-from lib.catalog import ModelInfo
+from lib.catalog import ModelInfo, SizeRule
 from lib.errors import InvalidInput
 from lib.masks import PaintMode, Polarity
 from lib.samples import rectangle_presets, to_pixels
@@ -78,7 +78,8 @@ def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Im
     return masks.rectangles(image.size, boxes)
 
 
-def _upload(key: str, image: Image.Image) -> tuple[Image.Image, list[str]]:
+def _upload(key: str, image: Image.Image,
+            photo_fit: tuple[tuple[int, int], SizeRule] | None) -> tuple[Image.Image, list[str]]:
     file = st.file_uploader("Mask image (PNG or JPEG)", type=["png", "jpg", "jpeg", "webp", "bmp"],
                             key=f"{key}_file")
     c1, c2 = st.columns(2)
@@ -89,7 +90,8 @@ def _upload(key: str, image: Image.Image) -> tuple[Image.Image, list[str]]:
     if not file:
         return masks.empty(image.size), []
     try:
-        result = masks.from_upload(file.getvalue(), image.size, polarity=polarity, resize=resize)
+        result = masks.from_upload(file.getvalue(), image.size, polarity=polarity, resize=resize,
+                                   photo_fit=photo_fit)
     except InvalidInput as err:
         show_error(err)
         return masks.empty(image.size), []
@@ -97,8 +99,8 @@ def _upload(key: str, image: Image.Image) -> tuple[Image.Image, list[str]]:
 
 
 def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelInfo, sample_id: str | None = None,
-                allow_prompt: bool = True, allow_image: bool = True, prompt_label: str = "Item to mask",
-                default_prompt: str = "") -> MaskChoice:
+                photo_fit: tuple[tuple[int, int], SizeRule] | None = None, allow_prompt: bool = True,
+                allow_image: bool = True, prompt_label: str = "Item to mask", default_prompt: str = "") -> MaskChoice:
     """One widget for every way to make a mask, with invert/grow/feather, a live overlay and a download."""
     methods = ([DRAW, RECTANGLES, UPLOAD] if allow_image else []) + ([PROMPT] if allow_prompt else [])
     method = st.radio("Make the mask by", methods, key=f"{key}_method", horizontal=True) \
@@ -116,7 +118,7 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
     elif method == RECTANGLES:
         selection = _rectangles(key, image, sample_id)
     else:
-        selection, notes = _upload(key, image)
+        selection, notes = _upload(key, image, photo_fit)
     show_notes(notes, "Mask repaired")
 
     c1, c2, c3 = st.columns(3)
