@@ -171,9 +171,24 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         # Lab 5: replace the cup (Search and Replace), see the result.
         page.goto(f"{app_url}/replace-object")
         wait_for_app(page)
-        page.get_by_role("button", name="Replace").click()
+        page.get_by_role("button", name="Replace", exact=True).click()
         page.get_by_test_id("stImageCaption").filter(has_text="Seed").first.wait_for()
         shot(page, "lab5-result")
+        fake_bedrock.fail_next("deny")
+        page.get_by_role("button", name="Replace", exact=True).click()
+        page.get_by_text("No access to this model").wait_for()
+        shot(page, "lab5-no-access")
+
+        # Lab 7: pressing Generate before marking anything is refused before any call.
+        calls_before = len(fake_bedrock.calls)
+        page.goto(f"{app_url}/inpainting")
+        wait_for_app(page)
+        page.get_by_role("textbox", name="What to paint in the marked area").fill("a stool")
+        page.get_by_role("textbox", name="What to paint in the marked area").press("Enter")
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("The mask marks nothing").wait_for()
+        assert len(fake_bedrock.calls) == calls_before
+        shot(page, "lab7-no-mask")
 
         # Lab 6: a refusal gets the workshop's rewrite suggestion.
         page.goto(f"{app_url}/replace-background")
