@@ -167,6 +167,16 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         page.get_by_role("heading", name="Lab 4 · Masking").click()  # close the dropdown
         page.get_by_text("(74% of the image): outpainting keeps the marked area", exact=False).wait_for()
         shot(page, "lab4-overlay-outpainting")
+        page.get_by_role("textbox", name="Prompt text:").fill("A cozy living room")
+        page.get_by_role("heading", name="Lab 4 · Masking").click()
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_test_id("stImageCaption").filter(has_text="Seed").first.wait_for()
+        shot(page, "lab4-result")
+        fake_bedrock.fail_next("throttle")
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("Bedrock is throttling requests").wait_for()
+        page.get_by_text("Bedrock is throttling requests").scroll_into_view_if_needed()
+        shot(page, "lab4-throttled")
 
         # Lab 5: replace the cup (Search and Replace), see the result.
         page.goto(f"{app_url}/replace-object")
