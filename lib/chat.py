@@ -1,0 +1,119 @@
+"""A multimodal conversation that stays valid for Converse after any failure.
+
+Invariants (checked by tests/test_chat.py under random sequences of events):
+- roles alternate, starting with the user; a finished history ends with the assistant;
+- a failed turn is rolled back and its text handed back for the input box;
+- an image the model rejected is removed from the history (with a note), so it can't break later turns;
+- trimming drops whole exchanges (user + assistant), oldest first, to fit the model's limits,
+  and never drops the turn being asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatImage:
+    data: bytes
+    format: str  # the real format, sniffed: png | jpeg | gif | webp
+    name: str = "image"
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    text: str = ""
+    images: tuple[ChatImage, ...] = ()
+
+    def to_converse(self) -> dict[str, Any]:
+        """{"role", "content": [...]} with images before the text, as the workshop did."""
+        content: list[dict[str, Any]] = [
+            {"image": {"format": img.format, "source": {"bytes": img.data}}} for img in self.images]
+        if self.text.strip() or not content:
+            content.append({"text": self.text})
+        return {"role": self.role, "content": content}
+
+
+class ConversationError(RuntimeError):
+    """A call out of order (a programming error, not a user one)."""
+
+
+@dataclass
+class ChatSession:
+    turns: list[Turn] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pending: Turn | None = None  # the user turn being answered
+
+    def ask(self, text: str, images: tuple[ChatImage, ...] = ()) -> list[Turn]:
+        """Start a user turn; returns the whole history to send (committed turns + this one)."""
+        if self.pending is not None:
+            raise ConversationError("A turn is already waiting for its answer.")
+        if not text.strip() and not images:
+            raise ValueError("Nothing to send.")
+        self.pending = Turn("user", text, tuple(images))
+        return [*self.turns, self.pending]
+
+    def answered(self, text: str) -> None:
+        """The model answered: both turns join the history."""
+        turn = self._take_pending()
+        self.turns += [turn, Turn("assistant", text)]
+
+    def failed(self) -> str:
+        """The call failed: forget the turn, hand its text back so the user can retry."""
+        return self._take_pending().text
+
+    def reject_image(self, name: str, reason: str) -> None:
+        """Remove an image the model refused from every turn (and the pending one), with a note."""
+        def strip(turn: Turn) -> Turn:
+            return replace(turn, images=tuple(i for i in turn.images if i.name != name))
+
+        self.turns = [strip(t) for t in self.turns]
+        if self.pending is not None:
+            self.pending = strip(self.pending)
+        # A user turn left with neither text nor images would be invalid: drop its whole exchange.
+        kept: list[Turn] = []
+        for user, assistant in zip(self.turns[0::2], self.turns[1::2]):
+            if user.text.strip() or user.images:
+                kept += [user, assistant]
+        self.turns = kept
+        self.notes.append(f"Removed “{name}” from the conversation: {reason}")
+
+    def clear(self) -> None:
+        self.turns, self.pending, self.notes = [], None, []
+
+    def _take_pending(self) -> Turn:
+        if self.pending is None:
+            raise ConversationError("No turn is waiting for an answer.")
+        turn, self.pending = self.pending, None
+        return turn
+
+
+def trim_to_limits(history: list[Turn], *, max_images: int, max_chars: int) -> tuple[list[Turn], int]:
+    """Drop whole exchanges, oldest first, until images and characters fit; returns (turns, exchanges dropped).
+
+    The last turn (the question being asked) is always kept, even if it alone is over a limit:
+    the service then reports that case precisely.
+    """
+    if not history:
+        return [], 0
+    *older, last = history
+    exchanges = [older[i:i + 2] for i in range(0, len(older), 2)]
+    dropped = 0
+
+    def fits(turns: list[Turn]) -> bool:
+        images = sum(len(t.images) for t in turns)
+        chars = sum(len(t.text) for t in turns)
+        return images <= max_images and chars <= max_chars
+
+    while exchanges and not fits([t for ex in exchanges for t in ex] + [last]):
+        exchanges.pop(0)
+        dropped += 1
+    return [t for ex in exchanges for t in ex] + [last], dropped
+
+
+def converse_messages(history: list[Turn]) -> list[dict[str, Any]]:
+    return [turn.to_converse() for turn in history]
