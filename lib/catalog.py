@@ -384,7 +384,7 @@ def models_for(task: Task) -> list[ModelInfo]:
     return sorted(matching, key=lambda m: not m.lifecycle.callable_today)
 
 
-def call_target(model: ModelInfo, preferred_region: str) -> tuple[str, str, str | None]:
+def call_target(model: "ModelInfo | ChatModel", preferred_region: str) -> tuple[str, str, str | None]:
     """(region, model id to pass to InvokeModel, note) for calling `model`.
 
     Why: SD3.5/Core/Ultra live only in us-west-2, Nova Canvas not there at all,
@@ -412,3 +412,73 @@ def require_callable_shape(model: ModelInfo, task: Task) -> None:
     """Refuse a task the model can't do, before building any request."""
     if not model.supports(task):
         raise ModelUnavailable(f"{model.label} can't do {task.value}.", "Pick another model.", reason="unsupported")
+
+
+# --- vision chat models (labs 8 and 9), called through Converse -----------------------------
+
+
+@dataclass(frozen=True)
+class TokenPrice:
+    """On-demand USD per million tokens."""
+
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    """A vision chat model: what Converse calls need to know before the call."""
+
+    id: str
+    label: str
+    provider: str
+    regions: tuple[str, ...]
+    lifecycle: Lifecycle
+    price: TokenPrice
+    max_images: int = 20  # per request
+    max_image_edge: int = 1568  # long edge the model works at; larger images are downscaled first
+    max_image_bytes: int = int(3.75 * 1024 * 1024)
+    max_output_tokens: int = 4096
+    context_chars: int = 400_000  # history budget in characters (≈ 100k tokens), trimmed by whole turns
+    inference_profile_prefix: str | None = None
+    from_workshop: bool = False
+
+    def picker_label(self) -> str:
+        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
+        return f"{self.label}{tag}"
+
+
+_US = ("us-east-1", "us-east-2", "us-west-2")
+CHAT_MODELS: tuple[ChatModel, ...] = (
+    ChatModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic", _US,
+              Lifecycle(Status.ACTIVE), TokenPrice(1.10, 5.50), max_output_tokens=8192,
+              inference_profile_prefix="us"),
+    ChatModel("amazon.nova-2-lite-v1:0", "Amazon Nova 2 Lite", "Amazon", _US, Lifecycle(Status.ACTIVE),
+              TokenPrice(0.33, 2.75), max_images=5, max_image_edge=2048, max_output_tokens=8192,
+              inference_profile_prefix="us"),
+    ChatModel("amazon.nova-pro-v1:0", "Amazon Nova Pro", "Amazon", ("us-east-1", "us-west-2"),
+              Lifecycle(Status.ACTIVE), TokenPrice(0.80, 3.20), max_images=5, max_image_edge=2048),
+    ChatModel("amazon.nova-lite-v1:0", "Amazon Nova Lite", "Amazon", ("us-east-1", "us-west-2"),
+              Lifecycle(Status.ACTIVE), TokenPrice(0.06, 0.24), max_images=5, max_image_edge=2048),
+    ChatModel("meta.llama4-maverick-17b-instruct-v1:0", "Llama 4 Maverick", "Meta", _US,
+              Lifecycle(Status.ACTIVE), TokenPrice(0.24, 0.97), max_images=8, max_image_edge=1120,
+              inference_profile_prefix="us"),
+    ChatModel("anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5", "Anthropic", _US,
+              Lifecycle(Status.LEGACY, "Legacy from 2026-10-08.", end_of_life="2027-04-08"),
+              TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us"),
+    ChatModel("anthropic.claude-3-sonnet-20240229-v1:0", "Claude 3 Sonnet", "Anthropic", ("us-east-1", "us-west-2"),
+              Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model.", end_of_life="2026-07-30"),
+              TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),
+)
+
+_CHAT_BY_ID = {m.id: m for m in CHAT_MODELS}
+
+
+def get_chat_model(model_id: str) -> ChatModel:
+    try:
+        return _CHAT_BY_ID[model_id]
+    except KeyError:
+        raise InvalidInput(f"Unknown chat model “{model_id}”.", "Pick a model from the list.") from None
