@@ -47,6 +47,9 @@ LABS: tuple[LabPage, ...] = (
     LabPage(7, "Inpainting with your own mask", "pages/7_inpainting.py", ":material/draw:",
             "Draw or place a mask and fill it from a prompt — or leave the prompt empty to erase.",
             "inpainting", input_key="lab7_input"),
+    LabPage(8, "Image understanding", "pages/8_image_understanding.py", ":material/visibility:",
+            "Ask a vision model about an image: the workshop's nine prompts, or your own in any language.",
+            "image-understanding", input_key="lab8_input"),
 )
 
 TOOLS: tuple[LabPage, ...] = (

@@ -38,6 +38,13 @@ PNG (the default).  No captions are drawn on edits.
   is transparent black.  Outpaint pastes the input unchanged at ``(left, up)``.
 - The Stability Image Services are INFERENCE_PROFILE only: call them as
   ``us.<model id>``; a bare id fails with the on-demand ``ValidationException``.
+
+Converse and ConverseStream (``POST /model/{id}/converse`` and ``/converse-stream``)
+serve the vision chat models in ``CHAT_MODELS`` with deterministic answers built
+from the decoded images (see the "Converse" section).  ConverseStream answers a real
+``application/vnd.amazon.eventstream`` body, sent in HTTP chunks
+(``stream_delay_s`` between messages); the failure kind ``stream_error`` breaks
+it after two deltas with a ``modelStreamErrorException`` event.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import json
 import math
 import random
 import re
+import struct
 import threading
 import time
 import traceback
@@ -108,7 +116,15 @@ REQUEST_FAILURES: dict[str, tuple[int, str, str]] = {
 # Content-filter failures happen after validation, because Bedrock only filters
 # well-formed requests; how they look depends on the model family.
 CONTENT_FILTER_KINDS = frozenset({"filter_input", "filter_output", "filter_prompt"})
-FAILURE_KINDS = frozenset(REQUEST_FAILURES) | CONTENT_FILTER_KINDS
+# Failures only some operations can show: kind -> the operations it applies to.  Other
+# operations neither fail with them nor use up a queued one.
+#   reject_image: 400 ValidationException, the media-type mismatch of messages.{last}.content.0.image
+#   stream_error: 200, then two text deltas and a modelStreamErrorException event
+OPERATION_FAILURES: dict[str, frozenset[str]] = {
+    "reject_image": frozenset({"converse", "converse_stream"}),
+    "stream_error": frozenset({"converse_stream"}),
+}
+FAILURE_KINDS = frozenset(REQUEST_FAILURES) | CONTENT_FILTER_KINDS | frozenset(OPERATION_FAILURES)
 
 
 class BedrockError(Exception):
@@ -894,8 +910,375 @@ def resolve_model(model_id: str) -> Model | None:
 
 def needs_inference_profile(model_id: str) -> bool:
     """True for a bare (on-demand) id of a model that Bedrock serves only through inference profiles."""
+    if _split_model_id(model_id)[0] is not None:
+        return False
     model = resolve_model(model_id)
-    return model is not None and model.profiles is not None and _split_model_id(model_id)[0] is None
+    if model is not None:
+        return model.profiles is not None
+    chat = CHAT_MODELS.get(_split_model_id(model_id)[1])
+    return chat is not None and not chat.on_demand
+
+
+# --------------------------------------------------------------------------
+# Converse / ConverseStream: vision chat models
+# --------------------------------------------------------------------------
+#
+# The fake has no vision, but its answers are built from what it decoded, so
+# tests can assert on them.  For the LAST user turn (``k`` images, text ``T``):
+#
+#     "I see {k} image[s]." + " Image {n} is {W}×{H} {FORMAT}." per image
+#     + (" Image {n} is larger." | " The images are the same size.") when T contains
+#       "compare" (any case) and k >= 2 (largest by pixel count, first one on ties)
+#     + ' You asked: "{T}".' when T is not empty (T = text blocks joined, whitespace collapsed)
+#
+# Parts are joined with single spaces.  ``usage.inputTokens`` is the sum over
+# every image of ceil(w/28)*ceil(h/28) plus the words of every text and system
+# block; ``outputTokens`` is the number of words of the answer.  ``maxTokens``
+# cuts the answer to that many words (stopReason "max_tokens"); a stop sequence
+# cuts it before its first occurrence (stopReason "stop_sequence").
+
+ROLES_MESSAGE = (
+    "A conversation must alternate between user and assistant roles. Make sure the conversation "
+    "alternates between user and assistant roles and try again."
+)
+UNSUPPORTED_CONVERSE_MESSAGE = (
+    "This action doesn't support the model that you provided. Try again with a supported text or chat model."
+)
+MODEL_ERRORS_PREFIX = "The model returned the following errors: "
+STREAM_ERROR_MESSAGE = "Model stream error"
+CONVERSE_IMAGE_FORMATS = ("png", "jpeg", "gif", "webp")
+MAX_IMAGE_BASE64 = 5 * 1024 * 1024  # 5242880: the 3.75 MB raw limit, measured on the base64 text
+MAX_IMAGE_SIDE = 8000
+_PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class ChatModel:
+    """A Converse model: ``on_demand`` = the bare id works; ``profiles`` = geo prefixes it has."""
+
+    on_demand: bool
+    profiles: frozenset[str]
+    max_output_tokens: int
+    max_images: int = 20
+    exclusive_sampling: bool = False  # Claude 4.5: temperature and topP cannot both be set
+
+
+_CLAUDE_45 = ChatModel(False, frozenset({"us", "eu", "global"}), 64000, exclusive_sampling=True)
+CHAT_MODELS: dict[str, ChatModel] = {
+    "anthropic.claude-3-sonnet-20240229-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 4096),
+    "anthropic.claude-haiku-4-5-20251001-v1:0": _CLAUDE_45,
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": _CLAUDE_45,
+    "amazon.nova-2-lite-v1:0": ChatModel(False, frozenset({"us", "eu", "global"}), 65535),
+    "amazon.nova-lite-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 10000),
+    "amazon.nova-pro-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 10000),
+    "meta.llama4-maverick-17b-instruct-v1:0": ChatModel(False, frozenset({"us"}), 8192),
+}
+
+
+def resolve_chat_model(model_id: str) -> ChatModel | None:
+    """The Converse model behind an id, ``us.``-style profile id or ARN (None when unknown)."""
+    prefix, base = _split_model_id(model_id)
+    model = CHAT_MODELS.get(base)
+    if model is None or (prefix is not None and prefix not in model.profiles):
+        return None
+    return model
+
+
+def _coral(value: Any, path: str, constraint: str) -> BedrockError:
+    """The AWS API-level (Smithy) validation message, with 1-based ``member`` paths."""
+    return _validation_error(
+        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"
+    )
+
+
+def _model_error(detail: str) -> BedrockError:
+    return _validation_error(MODEL_ERRORS_PREFIX + detail)
+
+
+def _mismatch_message(path: str, declared: str, actual: str) -> str:
+    return (
+        f"{MODEL_ERRORS_PREFIX}{path}: The image was specified using the image/{declared} media type, "
+        f"but the image appears to be a image/{actual} image"
+    )
+
+
+@dataclass(frozen=True)
+class ChatImage:
+    width: int
+    height: int
+    format: str  # lower-case: png, jpeg, gif, webp
+
+    @property
+    def tokens(self) -> int:
+        return math.ceil(self.width / 28) * math.ceil(self.height / 28)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _check_chat_image(block: Any, path: str, coral_path: str) -> ChatImage:
+    if not isinstance(block, dict):
+        raise _coral(block, coral_path, "Member must be an object")
+    fmt = block.get("format")
+    if fmt not in CONVERSE_IMAGE_FORMATS:
+        raise _coral(fmt, f"{coral_path}.format", "Member must satisfy enum value set: [gif, jpeg, png, webp]")
+    source = block.get("source")
+    if not isinstance(source, dict) or "bytes" not in source:
+        if isinstance(source, dict) and "s3Location" in source:
+            raise _validation_error("FakeBedrock does not support s3Location image sources.")
+        raise _coral(None, f"{coral_path}.source", "Member must not be null")
+    data = source["bytes"]
+    if not isinstance(data, str):
+        raise _coral(_type_name(data), f"{coral_path}.source.bytes", "Member must be a blob")
+    if len(data) > MAX_IMAGE_BASE64:
+        raise _model_error(
+            f"{path}.source.bytes: image exceeds 5 MB maximum: {len(data)} bytes > {MAX_IMAGE_BASE64} bytes"
+        )
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(data, validate=True)))
+        image.load()
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        raise _model_error(f"{path}.source.bytes: Could not process image") from None
+    actual = _PIL_FORMATS.get(image.format or "", (image.format or "unknown").lower())
+    if actual != fmt:
+        raise _validation_error(_mismatch_message(f"{path}.source.bytes", fmt, actual))
+    if max(image.size) > MAX_IMAGE_SIDE:
+        raise _model_error(
+            f"{path}.source.bytes: image dimensions exceed max allowed size: {MAX_IMAGE_SIDE} pixels"
+        )
+    return ChatImage(image.width, image.height, fmt)
+
+
+@dataclass
+class ChatReply:
+    text: str | None  # None: content filtered (no content blocks)
+    stop_reason: str
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass
+class Conversation:
+    """A validated Converse request, reduced to what the deterministic answer needs."""
+
+    last_index: int  # index of the last message
+    last_images: list[ChatImage]
+    last_text: str
+    input_tokens: int
+    max_tokens: int | None
+    stop_sequences: list[str]
+
+    def answer(self) -> str:
+        k = len(self.last_images)
+        parts = [f"I see {k} image{'' if k == 1 else 's'}."]
+        for n, image in enumerate(self.last_images, 1):
+            parts.append(f"Image {n} is {image.width}\u00d7{image.height} {image.format.upper()}.")
+        if k >= 2 and "compare" in self.last_text.lower():
+            areas = [image.width * image.height for image in self.last_images]
+            if len(set(areas)) == 1:
+                parts.append("The images are the same size.")
+            else:
+                parts.append(f"Image {areas.index(max(areas)) + 1} is larger.")
+        if self.last_text:
+            parts.append(f'You asked: "{self.last_text}".')
+        return " ".join(parts)
+
+    def reply(self, filtered: bool = False) -> ChatReply:
+        if filtered:
+            return ChatReply(None, "content_filtered", self.input_tokens, 0)
+        text, stop_reason = self.answer(), "end_turn"
+        cuts = [text.find(stop) for stop in self.stop_sequences if stop and stop in text]
+        if cuts:
+            text, stop_reason = text[: min(cuts)], "stop_sequence"
+        if self.max_tokens is not None and _words(text) > self.max_tokens:
+            text, stop_reason = " ".join(text.split(" ")[: self.max_tokens]), "max_tokens"
+        return ChatReply(text, stop_reason, self.input_tokens, _words(text))
+
+    def rejected_image_message(self) -> str:
+        """The media-type mismatch that the ``reject_image`` failure kind answers."""
+        declared = self.last_images[0].format if self.last_images else "png"
+        actual = "jpeg" if declared == "png" else "png"
+        return _mismatch_message(f"messages.{self.last_index}.content.0.image.source.bytes", declared, actual)
+
+
+def _parse_inference_config(body: dict, model: ChatModel, base_id: str) -> tuple[int | None, list[str]]:
+    config = body.get("inferenceConfig", {})
+    if not isinstance(config, dict):
+        raise _coral(_type_name(config), "inferenceConfig", "Member must be an object")
+    max_tokens = config.get("maxTokens")
+    if max_tokens is not None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise _coral(max_tokens, "inferenceConfig.maxTokens", "Member must have value greater than or equal to 1")
+        if max_tokens > model.max_output_tokens:
+            raise _model_error(
+                f"max_tokens: {max_tokens} > {model.max_output_tokens}, which is the maximum allowed "
+                f"number of output tokens for {base_id}"
+            )
+    for key in ("temperature", "topP"):
+        value = config.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise _coral(value, f"inferenceConfig.{key}", "Member must have value greater than or equal to 0")
+        if value > 1:
+            raise _coral(value, f"inferenceConfig.{key}", "Member must have value less than or equal to 1")
+    if model.exclusive_sampling and config.get("temperature") is not None and config.get("topP") is not None:
+        raise _model_error("`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+    stops = config.get("stopSequences", [])
+    if not isinstance(stops, list) or not all(isinstance(stop, str) for stop in stops):
+        raise _coral(stops, "inferenceConfig.stopSequences", "Member must be a list of strings")
+    return max_tokens, stops
+
+
+def parse_conversation(body: dict, model: ChatModel, base_id: str = "") -> Conversation:
+    """Validate a Converse body the way Bedrock does, in Bedrock's order."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _coral(None, "messages", "Member must not be null")
+    tokens = 0
+    system = body.get("system", [])
+    if not isinstance(system, list):
+        raise _coral(_type_name(system), "system", "Member must be a list")
+    for block in system:
+        if isinstance(block, dict) and isinstance(block.get("text"), str):
+            tokens += _words(block["text"])
+
+    images: list[tuple[str, str, Any]] = []  # (path, coral path, image block)
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise _coral(_type_name(message), f"messages.{i + 1}.member", "Member must be an object")
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            raise _coral(role, f"messages.{i + 1}.member.role", "Member must satisfy enum value set: [user, assistant]")
+        if role != ("user" if i % 2 == 0 else "assistant"):
+            raise _validation_error(ROLES_MESSAGE)
+        content = message.get("content")
+        if not isinstance(content, list) or not content:
+            raise _coral(None, f"messages.{i + 1}.member.content", "Member must not be null")
+        for j, block in enumerate(content):
+            if not isinstance(block, dict):
+                block_path = f"messages.{i + 1}.member.content.{j + 1}.member"
+                raise _coral(_type_name(block), block_path, "Member must be an object")
+            if "text" in block:
+                text = block["text"]
+                if not isinstance(text, str) or not text.strip():
+                    raise _validation_error(
+                        f"The text field in the ContentBlock object at messages.{i}.content.{j} is blank. "
+                        "Add text to the text field, and try again."
+                    )
+                tokens += _words(text)
+            if "image" in block:
+                coral_path = f"messages.{i + 1}.member.content.{j + 1}.member.image"
+                image = block["image"]
+                if not isinstance(image, dict) or image.get("format") not in CONVERSE_IMAGE_FORMATS:
+                    _check_chat_image(image, "", coral_path)  # raises the API-level error
+                images.append((f"messages.{i}.content.{j}.image", coral_path, image))
+    if len(images) > model.max_images:
+        raise _model_error(f"too many images and documents: {len(images)} > {model.max_images}")
+
+    decoded: dict[int, list[ChatImage]] = {}
+    for path, coral_path, block in images:
+        image = _check_chat_image(block, path, coral_path)
+        tokens += image.tokens
+        decoded.setdefault(int(path.split(".")[1]), []).append(image)
+
+    last_user = max(i for i, message in enumerate(messages) if message["role"] == "user")
+    last_text = " ".join(
+        " ".join(block["text"].split()) for block in messages[last_user]["content"] if "text" in block
+    )
+    max_tokens, stops = _parse_inference_config(body, model, base_id)
+    return Conversation(len(messages) - 1, decoded.get(last_user, []), last_text, tokens, max_tokens, stops)
+
+
+def _usage(reply: ChatReply) -> dict:
+    return {
+        "inputTokens": reply.input_tokens,
+        "outputTokens": reply.output_tokens,
+        "totalTokens": reply.input_tokens + reply.output_tokens,
+    }
+
+
+def converse_payload(reply: ChatReply, latency_ms: int) -> dict:
+    content = [] if reply.text is None else [{"text": reply.text}]
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": reply.stop_reason,
+        "usage": _usage(reply),
+        "metrics": {"latencyMs": latency_ms},
+    }
+
+
+def text_chunks(text: str, words_per_chunk: int = 3) -> list[str]:
+    """The ConverseStream deltas of ``text``: ~3 words each, concatenating back to ``text`` exactly."""
+    words = text.split(" ")
+    return [
+        " ".join(words[i : i + words_per_chunk]) + (" " if i + words_per_chunk < len(words) else "")
+        for i in range(0, len(words), words_per_chunk)
+    ]
+
+
+# -- AWS event-stream framing (application/vnd.amazon.eventstream) ----------
+
+
+def encode_event_message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One event-stream message; every header is a string (type 7)."""
+    encoded = b""
+    for name, value in headers.items():
+        raw_name, raw_value = name.encode(), value.encode()
+        encoded += struct.pack(">B", len(raw_name)) + raw_name + b"\x07" + struct.pack(">H", len(raw_value)) + raw_value
+    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
+    prelude += struct.pack(">I", binascii.crc32(prelude))
+    message = prelude + encoded + payload
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
+def decode_event_stream(data: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """(headers, payload) of each message in ``data``, checking both CRCs (string headers only)."""
+    messages = []
+    while data:
+        total, headers_length, prelude_crc = struct.unpack(">III", data[:12])
+        (message_crc,) = struct.unpack(">I", data[total - 4 : total])
+        if binascii.crc32(data[:8]) != prelude_crc or binascii.crc32(data[: total - 4]) != message_crc:
+            raise ValueError("event-stream CRC mismatch")
+        headers, pos = {}, 12
+        while pos < 12 + headers_length:
+            name_length = data[pos]
+            name = data[pos + 1 : pos + 1 + name_length].decode()
+            pos += 1 + name_length
+            if data[pos] != 7:
+                raise ValueError(f"unsupported header type {data[pos]}")
+            value_length = struct.unpack(">H", data[pos + 1 : pos + 3])[0]
+            headers[name] = data[pos + 3 : pos + 3 + value_length].decode()
+            pos += 3 + value_length
+        messages.append((headers, data[12 + headers_length : total - 4]))
+        data = data[total:]
+    return messages
+
+
+def _event(event_type: str, payload: dict) -> bytes:
+    headers = {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}
+    return encode_event_message(headers, json.dumps(payload).encode())
+
+
+def _exception_event(exception_type: str, message: str) -> bytes:
+    headers = {":exception-type": exception_type, ":content-type": "application/json", ":message-type": "exception"}
+    return encode_event_message(headers, json.dumps({"message": message}).encode())
+
+
+def converse_stream_events(reply: ChatReply, latency_ms: int, *, broken: bool = False) -> list[bytes]:
+    """The ConverseStream messages; ``broken`` sends two deltas, then a modelStreamErrorException."""
+    events = [_event("messageStart", {"role": "assistant"})]
+    chunks = text_chunks(reply.text) if reply.text is not None else []
+    for chunk in chunks[:2] if broken else chunks:
+        events.append(_event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": chunk}}))
+    if broken:
+        return [*events, _exception_event("modelStreamErrorException", STREAM_ERROR_MESSAGE)]
+    if reply.text is not None:
+        events.append(_event("contentBlockStop", {"contentBlockIndex": 0}))
+    events.append(_event("messageStop", {"stopReason": reply.stop_reason}))
+    events.append(_event("metadata", {"usage": _usage(reply), "metrics": {"latencyMs": latency_ms}}))
+    return events
 
 
 # --------------------------------------------------------------------------
@@ -939,7 +1322,8 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown failure kind {kind!r}; expected one of {sorted(FAILURE_KINDS)}")
 
 
-Response = tuple[int, dict[str, str], bytes]
+# A list body is an event stream: sent with chunked transfer encoding, one chunk per message.
+Response = tuple[int, dict[str, str], "bytes | list[bytes]"]
 
 
 def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -951,12 +1335,14 @@ def _error_response(error: BedrockError) -> Response:
 
 
 class FakeBedrock:
-    """In-process fake of bedrock-runtime InvokeModel with scriptable failures."""
+    """In-process fake of bedrock-runtime InvokeModel, Converse and ConverseStream with scriptable failures."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_s: float = 0.0) -> None:
         self.host = host
         self.port = port
         self.latency_s = latency_s
+        # Pause between ConverseStream messages, so apps can be seen updating as text streams in.
+        self.stream_delay_s = 0.0
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._queued: list[_QueuedFailure] = []
@@ -1003,10 +1389,11 @@ class FakeBedrock:
     # -- failure scripting -------------------------------------------------
 
     def fail_next(self, kind: str, times: int = 1, model_prefix: str | None = None) -> None:
-        """Queue ``times`` failures for the next invoke calls whose model id starts with ``model_prefix``.
+        """Queue ``times`` failures for the next calls whose model id starts with ``model_prefix``.
 
         Queued failures are consumed in the order they were queued and take
-        precedence over ``set_mode``.
+        precedence over ``set_mode``.  Kinds in ``OPERATION_FAILURES`` only
+        apply to (and are only consumed by) their operations.
         """
         _check_kind(kind)
         if times < 1:
@@ -1015,7 +1402,7 @@ class FakeBedrock:
             self._queued.append(_QueuedFailure(kind, times, model_prefix))
 
     def set_mode(self, kind: str | None) -> None:
-        """Make every invoke call fail with ``kind`` until ``set_mode(None)``."""
+        """Make every call fail with ``kind`` until ``set_mode(None)`` (see ``OPERATION_FAILURES``)."""
         if kind is not None:
             _check_kind(kind)
         with self._lock:
@@ -1027,15 +1414,20 @@ class FakeBedrock:
             self._queued.clear()
             self._mode = None
 
-    def _take_failure(self, model_id: str) -> str | None:
+    def _take_failure(self, model_id: str, operation: str = "invoke") -> str | None:
+        def applies(kind: str | None) -> bool:
+            return kind is not None and operation in OPERATION_FAILURES.get(kind, {operation})
+
         with self._lock:
             for queued in self._queued:
-                if queued.model_prefix is None or model_id.startswith(queued.model_prefix):
+                if queued.model_prefix is not None and not model_id.startswith(queued.model_prefix):
+                    continue
+                if applies(queued.kind):
                     queued.remaining -= 1
                     if queued.remaining == 0:
                         self._queued.remove(queued)
                     return queued.kind
-            return self._mode
+            return self._mode if applies(self._mode) else None
 
     # -- request handling --------------------------------------------------
 
@@ -1067,6 +1459,49 @@ class FakeBedrock:
             return _error_response(error)
         return _json_response(200, payload)
 
+    def handle_converse(self, model_id: str, raw_body: bytes, headers: dict[str, str], *, stream: bool) -> Response:
+        """Converse / ConverseStream: record, delay, model check, injected failure, validation, answer.
+
+        Every error (injected ones included) is answered as an HTTP error before any
+        stream starts; only ``stream_error`` fails inside the stream.
+        """
+        operation = "converse_stream" if stream else "converse"
+        try:
+            body: Any = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = None
+        with self._lock:
+            self.calls.append(Call(model_id, operation, body if isinstance(body, dict) else {}, headers))
+        started = time.monotonic()
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
+
+        model = resolve_chat_model(model_id)
+        if model is None:
+            message = UNSUPPORTED_CONVERSE_MESSAGE if resolve_model(model_id) else INVALID_MODEL_MESSAGE
+            return _error_response(_validation_error(message))
+        if needs_inference_profile(model_id):
+            return _error_response(_request_failure("needs_profile", model_id))
+        kind = self._take_failure(model_id, operation)
+        try:
+            if kind in REQUEST_FAILURES:
+                raise _request_failure(kind, model_id)
+            if not isinstance(body, dict):
+                raise _validation_error("The request body must be a JSON object.")
+            conversation = parse_conversation(body, model, _split_model_id(model_id)[1])
+            if kind in ("filter_input", "filter_prompt"):
+                raise _validation_error(FILTER_INPUT_MESSAGE)
+            if kind == "reject_image":
+                raise _validation_error(conversation.rejected_image_message())
+        except BedrockError as error:
+            return _error_response(error)
+        reply = conversation.reply(filtered=kind == "filter_output")
+        latency_ms = int((time.monotonic() - started) * 1000)
+        if not stream:
+            return _json_response(200, converse_payload(reply, latency_ms))
+        events = converse_stream_events(reply, latency_ms, broken=kind == "stream_error")
+        return 200, {"Content-Type": "application/vnd.amazon.eventstream"}, events
+
     def handle_control(self, method: str, action: str, raw_body: bytes) -> Response:
         """The /_fake/* endpoints, for steering a fake that runs in another process."""
         try:
@@ -1093,6 +1528,7 @@ class FakeBedrock:
 
 
 _INVOKE_PATH = re.compile(r"^/model/([^/?]+)/invoke/?$")
+_CONVERSE_PATH = re.compile(r"^/model/([^/?]+)/(converse|converse-stream)/?$")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1102,6 +1538,13 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle on, a kept-alive client waits
     # ~40 ms for the delayed ACK on every small (error) answer.
     disable_nagle_algorithm = True
+
+    def handle(self) -> None:
+        # Clients drop kept-alive connections (or stop reading a stream) at will; not an error.
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass
 
     def do_POST(self) -> None:
         self._dispatch("POST")
@@ -1114,12 +1557,17 @@ class _Handler(BaseHTTPRequestHandler):
         fake: FakeBedrock = self.server.fake  # type: ignore[attr-defined]
         path = self.path.split("?", 1)[0]
         invoke = _INVOKE_PATH.match(path)
+        converse = _CONVERSE_PATH.match(path)
         try:
             if path.startswith("/_fake/"):
                 response = fake.handle_control(method, path.removeprefix("/_fake/"), raw_body)
             elif method == "POST" and invoke:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 response = fake.handle_invoke(unquote(invoke.group(1)), raw_body, headers)
+            elif method == "POST" and converse:
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                stream = converse.group(2) == "converse-stream"
+                response = fake.handle_converse(unquote(converse.group(1)), raw_body, headers, stream=stream)
             else:
                 message = f"FakeBedrock does not implement {method} {path}"
                 response = _error_response(BedrockError(404, "UnknownOperationException", message))
@@ -1129,14 +1577,30 @@ class _Handler(BaseHTTPRequestHandler):
             response = _error_response(BedrockError(500, "InternalServerException", message))
         self._send(*response)
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+    def _send(self, status: int, headers: dict[str, str], body: bytes | list[bytes]) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        if isinstance(body, list):
+            self._send_stream(body)
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_stream(self, messages: list[bytes]) -> None:
+        """An event stream, one HTTP chunk per message, so clients see each one as it is sent."""
+        delay = self.server.fake.stream_delay_s  # type: ignore[attr-defined]
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for index, message in enumerate(messages):
+            if index and delay > 0:
+                time.sleep(delay)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(message), message))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""

@@ -18,7 +18,7 @@ import boto3
 import numpy as np
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EventStreamError
 from PIL import Image
 
 from fake_bedrock import (
@@ -27,8 +27,13 @@ from fake_bedrock import (
     NEEDS_PROFILE_TEMPLATE,
     REQUEST_FAILURES,
     STABILITY_SIZES,
+    MAX_IMAGE_BASE64,
+    ROLES_MESSAGE,
+    STREAM_ERROR_MESSAGE,
     FakeBedrock,
     background_subject_mask,
+    decode_event_stream,
+    encode_event_message,
     edit_fill_colour,
     mask_prompt_region,
 )
@@ -60,6 +65,7 @@ def fake() -> Iterator[FakeBedrock]:
 def clean_fake(fake: FakeBedrock) -> None:
     fake.reset()
     fake.latency_s = 0.0
+    fake.stream_delay_s = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -747,6 +753,261 @@ def test_botocore_max_attempts_counts_retries(fake: FakeBedrock) -> None:
 def test_unknown_failure_kind_is_rejected(fake: FakeBedrock) -> None:
     with pytest.raises(ValueError):
         fake.fail_next("explode")
+
+
+# -- Converse / ConverseStream (vision chat) -----------------------------------
+
+HAIKU_45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+HAIKU = f"us.{HAIKU_45}"
+CLAUDE_3_SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
+
+
+def image_bytes(width: int, height: int, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def image_block(width: int, height: int, fmt: str = "png", declared: str | None = None) -> dict:
+    data = image_bytes(width, height, "JPEG" if fmt == "jpeg" else fmt.upper())
+    return {"image": {"format": declared or fmt, "source": {"bytes": data}}}
+
+
+def user(*blocks: Any) -> dict:
+    return {"role": "user", "content": [{"text": b} if isinstance(b, str) else b for b in blocks]}
+
+
+def assistant(text: str) -> dict:
+    return {"role": "assistant", "content": [{"text": text}]}
+
+
+def converse_error(client: Any, model_id: str, messages: list, **kwargs: Any) -> dict:
+    with pytest.raises(ClientError) as caught:
+        client.converse(modelId=model_id, messages=messages, **kwargs)
+    return caught.value.response
+
+
+TWO_IMAGES = [user(image_block(640, 480), image_block(300, 1200, "jpeg"), "Compare these two images")]
+TWO_IMAGES_ANSWER = (
+    "I see 2 images. Image 1 is 640\u00d7480 PNG. Image 2 is 300\u00d71200 JPEG. Image 2 is larger. "
+    'You asked: "Compare these two images".'
+)
+
+
+def test_converse_describes_the_last_user_turn(client: Any, fake: FakeBedrock) -> None:
+    response = client.converse(modelId=HAIKU, messages=TWO_IMAGES, inferenceConfig={"maxTokens": 500})
+    assert response["output"]["message"] == {"role": "assistant", "content": [{"text": TWO_IMAGES_ANSWER}]}
+    assert response["stopReason"] == "end_turn"
+    image_tokens = 23 * 18 + 11 * 43  # ceil(w/28) * ceil(h/28) per image
+    assert response["usage"] == {
+        "inputTokens": image_tokens + 4,
+        "outputTokens": len(TWO_IMAGES_ANSWER.split()),
+        "totalTokens": image_tokens + 4 + len(TWO_IMAGES_ANSWER.split()),
+    }
+    assert response["metrics"]["latencyMs"] >= 0
+    call = fake.calls[-1]
+    assert (call.model_id, call.operation) == (HAIKU, "converse")
+    assert base64.b64decode(call.body["messages"][0]["content"][0]["image"]["source"]["bytes"])[:4] == b"\x89PNG"
+    logged = control(fake, "GET", "calls")[0]["body"]["messages"][0]["content"][0]["image"]["source"]["bytes"]
+    assert logged.startswith("<base64 ")
+
+    history = [
+        *TWO_IMAGES,
+        assistant("Sure."),
+        user(image_block(64, 64, "webp"), "What   is\nthis?"),
+    ]
+    text = client.converse(modelId=CLAUDE_3_SONNET, messages=history, system=[{"text": "Be brief."}])
+    assert text["output"]["message"]["content"][0]["text"] == (
+        'I see 1 image. Image 1 is 64\u00d764 WEBP. You asked: "What is this?".'
+    )
+    twins = [user(image_block(10, 10), image_block(10, 10), "compare")]
+    same = client.converse(modelId=f"us.{CLAUDE_3_SONNET}", messages=twins)
+    assert "The images are the same size." in same["output"]["message"]["content"][0]["text"]
+
+
+def test_converse_inference_config_limits_the_answer(client: Any) -> None:
+    short = client.converse(modelId=HAIKU, messages=TWO_IMAGES, inferenceConfig={"maxTokens": 4, "temperature": 0.2})
+    assert (short["output"]["message"]["content"][0]["text"], short["stopReason"]) == ("I see 2 images.", "max_tokens")
+    assert short["usage"]["outputTokens"] == 4
+    stop = client.converse(modelId=HAIKU, messages=TWO_IMAGES, inferenceConfig={"stopSequences": ["Image 2"]})
+    assert stop["output"]["message"]["content"][0]["text"] == "I see 2 images. Image 1 is 640\u00d7480 PNG. "
+    assert stop["stopReason"] == "stop_sequence"
+    both = converse_error(client, HAIKU, TWO_IMAGES, inferenceConfig={"temperature": 0.5, "topP": 0.9})["Error"]
+    assert "cannot both be specified" in both["Message"]
+    too_hot = converse_error(client, HAIKU, TWO_IMAGES, inferenceConfig={"temperature": 1.5})["Error"]
+    assert "inferenceConfig.temperature" in too_hot["Message"]
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "assistant", "content": [{"text": "hi"}]}],
+        [user("a"), user("b")],
+        [user("a"), assistant("b"), assistant("c")],
+    ],
+)
+def test_converse_roles_must_alternate_from_user(client: Any, messages: list) -> None:
+    assert converse_error(client, HAIKU, messages)["Error"] == {"Code": "ValidationException", "Message": ROLES_MESSAGE}
+
+
+def test_converse_declared_format_must_match_the_bytes(client: Any) -> None:
+    messages = [user("first"), assistant("ok"), user("look", image_block(50, 50, "png", declared="jpeg"))]
+    error = converse_error(client, HAIKU, messages)
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"] == {
+        "Code": "ValidationException",
+        "Message": "The model returned the following errors: messages.2.content.1.image.source.bytes: The image "
+        "was specified using the image/jpeg media type, but the image appears to be a image/png image",
+    }
+    garbage = {"image": {"format": "png", "source": {"bytes": b"not an image"}}}
+    assert "Could not process image" in converse_error(client, HAIKU, [user(garbage)])["Error"]["Message"]
+
+
+@pytest.mark.parametrize("declared", ["PNG", "jpg", "JPEG", "bmp"])
+def test_converse_format_must_be_lowercase_enum(client: Any, declared: str) -> None:
+    error = converse_error(client, HAIKU, [user(image_block(20, 20, "png", declared=declared), "hi")])["Error"]
+    assert error["Code"] == "ValidationException"
+    assert f"Value '{declared}' at 'messages.1.member.content.1.member.image.format'" in error["Message"]
+    assert "enum value set: [gif, jpeg, png, webp]" in error["Message"]
+
+
+def test_converse_image_count_and_size_limits(client: Any) -> None:
+    assert "I see 20 images." in client.converse(modelId=HAIKU, messages=[user(*[image_block(8, 8)] * 20)])[
+        "output"
+    ]["message"]["content"][0]["text"]
+    error = converse_error(client, HAIKU, [user(*[image_block(8, 8)] * 21, "too many")])["Error"]
+    assert error == {
+        "Code": "ValidationException",
+        "Message": "The model returned the following errors: too many images and documents: 21 > 20",
+    }
+    noise = np.random.default_rng(0).integers(0, 256, (1150, 1150, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG", compress_level=0)
+    raw = buffer.getvalue()
+    assert len(raw) > 3.75 * 1024 * 1024
+    big = {"image": {"format": "png", "source": {"bytes": raw}}}
+    message = converse_error(client, HAIKU, [user(big)])["Error"]["Message"]
+    b64_length = len(base64.b64encode(raw))
+    assert message.endswith(f"image exceeds 5 MB maximum: {b64_length} bytes > {MAX_IMAGE_BASE64} bytes")
+
+
+def test_converse_needs_a_profile_for_profile_only_models(client: Any) -> None:
+    error = converse_error(client, HAIKU_45, [user("hi")])["Error"]
+    assert error == {"Code": "ValidationException", "Message": NEEDS_PROFILE_TEMPLATE.format(model_id=HAIKU_45)}
+    for model_id in (HAIKU, f"global.{HAIKU_45}", f"eu.{HAIKU_45}", "us.amazon.nova-2-lite-v1:0",
+                     "us.meta.llama4-maverick-17b-instruct-v1:0", "amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0"):
+        assert client.converse(modelId=model_id, messages=[user("hi")])["stopReason"] == "end_turn", model_id
+    profile_only = (
+        "amazon.nova-2-lite-v1:0",
+        "meta.llama4-maverick-17b-instruct-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    )
+    for model_id in profile_only:
+        assert "on-demand throughput" in converse_error(client, model_id, [user("hi")])["Error"]["Message"]
+    unknown = converse_error(client, "anthropic.claude-9", [user("hi")])["Error"]["Message"]
+    assert unknown == "The provided model identifier is invalid."
+    assert "doesn't support the model" in converse_error(client, NOVA, [user("hi")])["Error"]["Message"]
+
+
+def stream_events(client: Any, model_id: str, messages: list, **kwargs: Any) -> list[dict]:
+    return list(client.converse_stream(modelId=model_id, messages=messages, **kwargs)["stream"])
+
+
+def test_converse_stream_events_match_converse(client: Any, fake: FakeBedrock) -> None:
+    events = stream_events(client, HAIKU, TWO_IMAGES)
+    kinds = [next(iter(event)) for event in events]
+    assert kinds[0] == "messageStart" and events[0]["messageStart"] == {"role": "assistant"}
+    assert kinds[-3:] == ["contentBlockStop", "messageStop", "metadata"]
+    assert set(kinds[1:-3]) == {"contentBlockDelta"} and len(kinds[1:-3]) > 3
+    chunks = [event["contentBlockDelta"]["delta"]["text"] for event in events[1:-3]]
+    assert "".join(chunks) == TWO_IMAGES_ANSWER
+    assert all(len(chunk.split()) <= 3 for chunk in chunks)
+    assert events[-2]["messageStop"]["stopReason"] == "end_turn"
+    usage = client.converse(modelId=HAIKU, messages=TWO_IMAGES)["usage"]
+    assert events[-1]["metadata"]["usage"] == usage and "latencyMs" in events[-1]["metadata"]["metrics"]
+    assert [call.operation for call in fake.calls] == ["converse_stream", "converse"]
+
+
+def test_converse_stream_wire_format(fake: FakeBedrock) -> None:
+    """Raw bytes: chunked event-stream messages with valid CRCs and string headers."""
+    request = urllib.request.Request(
+        f"{fake.url}/model/{HAIKU.replace(':', '%3A')}/converse-stream",
+        data=json.dumps({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"] == "application/vnd.amazon.eventstream"
+        messages = decode_event_stream(response.read())
+    assert [headers[":event-type"] for headers, _ in messages][0] == "messageStart"
+    assert all(h[":message-type"] == "event" and h[":content-type"] == "application/json" for h, _ in messages)
+    assert json.loads(messages[-1][1])["usage"]["outputTokens"] == 7  # I see 0 images. You asked: "hi".
+    assert decode_event_stream(encode_event_message({"a": "b"}, b"{}")) == [({"a": "b"}, b"{}")]
+
+
+def test_converse_stream_failures(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("throttle")
+    with pytest.raises(client.exceptions.ThrottlingException) as caught:
+        client.converse_stream(modelId=HAIKU, messages=[user("hi")])
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+    fake.fail_next("stream_error")
+    stream = client.converse_stream(modelId=HAIKU, messages=TWO_IMAGES)["stream"]
+    seen = []
+    with pytest.raises(EventStreamError) as broken:
+        for event in stream:
+            seen.append(event)
+    assert broken.value.response["Error"] == {"Code": "modelStreamErrorException", "Message": STREAM_ERROR_MESSAGE}
+    assert [next(iter(event)) for event in seen] == ["messageStart", "contentBlockDelta", "contentBlockDelta"]
+    assert stream_events(client, HAIKU, [user("hi")])[-1]["metadata"], "only the next stream breaks"
+
+
+def test_converse_failure_kinds(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("stream_error")
+    assert client.converse(modelId=HAIKU, messages=[user("hi")])["stopReason"] == "end_turn", "not for converse"
+    fake.reset()
+    fake.fail_next("reject_image")
+    assert invoke(client, TITAN_V2, titan_text())["images"], "invoke neither fails nor uses it up"
+    messages = [user("a"), assistant("b"), user(image_block(10, 10), "c")]
+    assert converse_error(client, HAIKU, messages)["Error"]["Message"] == (
+        "The model returned the following errors: messages.2.content.0.image.source.bytes: The image was "
+        "specified using the image/png media type, but the image appears to be a image/jpeg image"
+    )
+    fake.fail_next("deny", model_prefix="us.anthropic.")
+    assert converse_error(client, HAIKU, [user("hi")])["Error"]["Code"] == "AccessDeniedException"
+    fake.fail_next("filter_input")
+    assert converse_error(client, HAIKU, [user("hi")])["Error"]["Message"] == FILTER_INPUT_MESSAGE
+    fake.fail_next("filter_output")
+    filtered = client.converse(modelId=HAIKU, messages=[user("hi")])
+    assert (filtered["stopReason"], filtered["output"]["message"]["content"]) == ("content_filtered", [])
+    fake.set_mode("fail")
+    assert converse_error(client, HAIKU, [user("hi")])["Error"]["Code"] == "InternalServerException"
+
+
+def test_langchain_chat_bedrock_converse(client: Any, fake: FakeBedrock) -> None:
+    from langchain_aws import ChatBedrockConverse
+    from langchain_core.messages import HumanMessage
+
+    control_plane = boto3.client(
+        "bedrock",
+        region_name="us-east-1",
+        endpoint_url=fake.url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    chat = ChatBedrockConverse(client=client, bedrock_client=control_plane, model=HAIKU, region_name="us-east-1")
+    b64 = base64.b64encode(image_bytes(640, 480)).decode()
+    message = HumanMessage(
+        content=[{"type": "image", "base64": b64, "mime_type": "image/png"}, {"type": "text", "text": "What is this?"}]
+    )
+    expected = 'I see 1 image. Image 1 is 640\u00d7480 PNG. You asked: "What is this?".'
+    answer = chat.invoke([message])
+    assert answer.text == expected
+    assert answer.usage_metadata["input_tokens"] == 23 * 18 + 3
+    chunks = list(chat.stream([message]))
+    assert "".join(chunk.text for chunk in chunks) == expected
+    assert [call.operation for call in fake.calls] == ["converse", "converse_stream"]
+    sent = fake.calls[0].body["messages"][0]["content"][0]["image"]
+    assert sent["format"] == "png" and base64.b64decode(sent["source"]["bytes"]) == image_bytes(640, 480)
 
 
 # -- Recording, control endpoints, process mode -----------------------------------

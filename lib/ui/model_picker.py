@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.catalog import MODELS, PRICES_LAST_VERIFIED, ModelInfo, Task, models_for
+from lib.catalog import CHAT_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, ModelInfo, Task, models_for
 
 
 def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
@@ -30,4 +30,20 @@ def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
     if not any(m.lifecycle.callable_today for m in models):
         st.info(f"No model you can call on Bedrock today can {task.value}; only the retired workshop models "
                 "could. The request shape is still shown and sent.", icon=":material/info:")
+    return model
+
+
+def pick_chat_model(key: str, label: str = "Vision model") -> ChatModel:
+    """Selectbox of the vision chat models (callable ones first), with lifecycle and token prices."""
+    models = sorted(CHAT_MODELS, key=lambda m: not m.lifecycle.callable_today)
+    by_id = {m.id: m for m in models}
+    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key)
+    model = by_id[model_id]
+    profile = f" · called as `{model.inference_profile_prefix}.{model.id}`" if model.inference_profile_prefix else ""
+    st.caption(f"`{model.id}` · {model.provider}{profile} · ${model.price.input_per_million:.2f} in / "
+               f"${model.price.output_per_million:.2f} out per million tokens · up to {model.max_images} images")
+    if not model.lifecycle.callable_today:
+        when = f" (end of life {model.lifecycle.end_of_life})" if model.lifecycle.end_of_life else ""
+        st.warning(f"**{model.label} is {model.lifecycle.status.value}{when}.** {model.lifecycle.note} Calls may "
+                   "be refused; pick a model without a warning for a sure answer.", icon=":material/history_toggle_off:")
     return model
