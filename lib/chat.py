@@ -10,6 +10,9 @@ Invariants (checked by tests/test_chat.py under random sequences of events):
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -117,3 +120,37 @@ def trim_to_limits(history: list[Turn], *, max_images: int, max_chars: int) -> t
 
 def converse_messages(history: list[Turn]) -> list[dict[str, Any]]:
     return [turn.to_converse() for turn in history]
+
+
+_REJECTED_IMAGE = re.compile(r"messages\.(\d+)\.content\.(\d+)\.image")
+
+
+def rejected_image(sent: list[Turn], detail: str) -> ChatImage | None:
+    """The image a Bedrock validation message points at ("messages.2.content.0.image…"), if any."""
+    match = _REJECTED_IMAGE.search(detail or "")
+    if not match:
+        return None
+    turn_index, block_index = int(match.group(1)), int(match.group(2))
+    if turn_index < len(sent) and block_index < len(sent[turn_index].images):
+        return sent[turn_index].images[block_index]  # images come first in each turn's content
+    return None
+
+
+def export_zip(turns: list[Turn], title: str = "Multimodal chat") -> bytes:
+    """The conversation as Markdown with its images beside it, zipped."""
+    from lib.imaging import EXTENSIONS
+
+    buf = io.BytesIO()
+    lines = [f"# {title}", ""]
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n, turn in enumerate(turns, start=1):
+            lines.append(f"## {'You' if turn.role == 'user' else 'Assistant'}")
+            for k, img in enumerate(turn.images, start=1):
+                name = f"images/turn{n}-{k}.{EXTENSIONS.get(img.format, img.format)}"
+                zf.writestr(name, img.data)
+                lines.append(f"![{img.name}]({name})")
+            if turn.text:
+                lines.append(turn.text)
+            lines.append("")
+        zf.writestr("conversation.md", "\n".join(lines))
+    return buf.getvalue()

@@ -50,6 +50,8 @@ LABS: tuple[LabPage, ...] = (
     LabPage(8, "Image understanding", "pages/8_image_understanding.py", ":material/visibility:",
             "Ask a vision model about an image: the workshop's nine prompts, or your own in any language.",
             "image-understanding", input_key="lab8_input"),
+    LabPage(9, "Multimodal chatbot", "pages/9_multimodal_chatbot.py", ":material/forum:",
+            "Chat about several images at once, compare them, and keep the conversation.", "multimodal-chatbot"),
 )
 
 TOOLS: tuple[LabPage, ...] = (

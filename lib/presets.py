@@ -78,3 +78,8 @@ INSERTION_PROMPTS: tuple[str, ...] = (
     "a stool",
     "A sleeping cat",
 )
+
+# Lab 9: the workshop's suggested prompts and one-click images (ours come from the sample photos).
+CHAT_SUGGESTIONS: tuple[str, ...] = ("Compare the two images:", "Which one is larger?", "Which one looks more fun?",
+                                     "What color is the car?")
+CHAT_SAMPLE_IDS: tuple[str, ...] = ("chelsea", "coffee", "rocket", "astronaut")

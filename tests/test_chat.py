@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.chat import ChatImage, ChatSession, ConversationError, Turn, converse_messages, trim_to_limits
+from lib.chat import (
+    ChatImage,
+    ChatSession,
+    ConversationError,
+    Turn,
+    converse_messages,
+    export_zip,
+    rejected_image,
+    trim_to_limits,
+)
 
 
 def image(name: str) -> ChatImage:
@@ -110,3 +119,22 @@ def test_rejecting_the_only_content_of_an_old_turn_drops_that_exchange():
     chat.reject_image("bad", "unsupported")
     assert [t.text for t in chat.turns] == ["next", "fine"]
     assert "Removed “bad”" in chat.notes[0]
+
+
+def test_rejected_image_is_found_from_the_bedrock_message():
+    sent = [Turn("user", "a", (image("x"),)), Turn("assistant", "b"), Turn("user", "c", (image("y"), image("z")))]
+    detail = ("The model returned the following errors: messages.2.content.1.image.source.bytes: The image was "
+              "specified using the image/jpeg media type, but the image appears to be a image/png image")
+    assert rejected_image(sent, detail).name == "z"
+    assert rejected_image(sent, "something else") is None
+
+
+def test_export_zip_has_markdown_and_images():
+    import io
+    import zipfile
+
+    data = export_zip([Turn("user", "Compare", (image("a"),)), Turn("assistant", "Same.")])
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert set(zf.namelist()) == {"conversation.md", "images/turn1-1.png"}
+    md = zf.read("conversation.md").decode()
+    assert "## You" in md and "![a](images/turn1-1.png)" in md and "Same." in md

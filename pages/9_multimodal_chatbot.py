@@ -1,0 +1,116 @@
+"""Lab 9 — a multimodal chatbot: several images per message, comparisons, a conversation that survives errors."""
+
+import streamlit as st
+
+from lib.chat import ChatImage, ChatSession, export_zip, rejected_image
+from lib.converse import stream_answer
+from lib.errors import InvalidInput, WorkshopError
+from lib.labs import lab
+from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
+from lib.samples import get_sample, sample_bytes
+from lib.vision import VisionLimits, prepare_for_vision
+from lib.ui.common import show_error, start_lab
+from lib.ui.image_input import UPLOAD_TYPES
+from lib.ui.model_picker import pick_chat_model
+
+LAB = lab(9)
+KEY = LAB.key
+SESSION, ATTACHED, RETRY, LAST = f"{KEY}_session", f"{KEY}_attached", f"{KEY}_retry", f"{KEY}_last"
+
+ready = start_lab(LAB)
+model = pick_chat_model(f"{KEY}_model")
+limits = VisionLimits(model.max_image_edge, model.max_image_bytes)
+chat: ChatSession = st.session_state.setdefault(SESSION, ChatSession())
+attached: list[ChatImage] = st.session_state.setdefault(ATTACHED, [])
+
+
+def attach(name: str, data: bytes) -> None:
+    try:
+        prepared = prepare_for_vision(data, limits, name=f"“{name}”")
+    except InvalidInput as err:
+        show_error(err)
+        return
+    attached.append(ChatImage(prepared.data, prepared.format, name))
+    for note in prepared.notes:
+        st.toast(f"{name}: {note}")
+
+
+st.caption("Add images with the buttons or the 📎 in the message box; they go with your next message.")
+cols = st.columns(len(CHAT_SAMPLE_IDS) + 1)
+for col, sample_id in zip(cols, CHAT_SAMPLE_IDS):
+    if col.button(f"Add {get_sample(sample_id).title.lower()}", key=f"{KEY}_add_{sample_id}", icon=":material/add_photo_alternate:"):
+        attach(get_sample(sample_id).title, sample_bytes(sample_id))
+if cols[-1].button("Clear chat", key=f"{KEY}_clear", icon=":material/delete_sweep:"):
+    chat.clear()
+    attached.clear()
+    st.session_state.pop(RETRY, None)
+
+for turn in chat.turns:
+    with st.chat_message(turn.role):
+        if turn.images:
+            st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
+        if turn.text:
+            st.markdown(turn.text)
+for note in chat.notes:
+    st.info(note, icon=":material/hide_image:")
+last = st.session_state.pop(LAST, None)  # the outcome of the previous message: usage caption or error
+if isinstance(last, WorkshopError):
+    show_error(last)
+elif last:
+    st.caption(last)
+if attached:
+    st.image([img.data for img in attached], caption=[f"{img.name} (attached)" for img in attached], width=100)
+
+def take_suggestion() -> None:
+    """A clicked suggestion is sent once; the pills reset for the next one."""
+    st.session_state[f"{KEY}_queued"] = st.session_state.get(f"{KEY}_suggestion")
+    st.session_state[f"{KEY}_suggestion"] = None
+
+
+st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion)
+suggestion = st.session_state.pop(f"{KEY}_queued", None)
+retry_text = st.session_state.get(RETRY)
+retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:")
+message = st.chat_input("Chat with your bot here", key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES,
+                        disabled=not ready)
+
+text = None
+if message is not None:
+    text = message.text if hasattr(message, "text") else str(message)
+    for f in getattr(message, "files", []) or []:
+        attach(f.name, f.getvalue())
+elif suggestion:
+    text = suggestion
+elif retry:
+    text = retry_text
+
+if text is not None and (text.strip() or attached):
+    sent = chat.ask(text, tuple(attached))
+    with st.chat_message("user"):
+        if attached:
+            st.image([img.data for img in attached], caption=[img.name for img in attached], width=160)
+        if text:
+            st.markdown(text)
+    with st.chat_message("assistant"):
+        result, chunks = stream_answer(model.id, sent)
+        try:
+            reply = st.write_stream(chunks)
+        except WorkshopError as err:
+            bad = rejected_image(sent, err.detail) if isinstance(err, InvalidInput) else None
+            if bad is not None:
+                chat.reject_image(bad.name, err.message)
+            st.session_state[RETRY] = chat.failed()
+            attached[:] = [img for img in sent[-1].images if bad is None or img.name != bad.name]
+            st.session_state[LAST] = err
+        else:
+            chat.answered(result.text or str(reply))
+            attached.clear()
+            st.session_state.pop(RETRY, None)
+            st.session_state[LAST] = (f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} "
+                                      f"out · est. ${result.cost_usd:.4f}" + "".join(f" · {n}" for n in result.notes))
+    st.rerun()  # redraw from the session: history, notes, retry button and this outcome in their places
+
+if chat.turns:
+    st.download_button("Export the conversation (Markdown + images, zip)", export_zip(chat.turns),
+                       file_name="multimodal-chat.zip", mime="application/zip", key=f"{KEY}_export",
+                       on_click="ignore", icon=":material/download:")
