@@ -35,7 +35,7 @@ def attach(name: str, data: bytes) -> None:
         st.toast(f"{name}: {note}")
 
 
-st.caption("Add images with the buttons or the 📎 in the message box; they go with your next message.")
+st.caption("Add images with the buttons below or the + in the message box; they go with your next message.")
 cols = st.columns(len(CHAT_SAMPLE_IDS) + 1)
 for col, sample_id in zip(cols, CHAT_SAMPLE_IDS):
     if col.button(f"Add {get_sample(sample_id).title.lower()}", key=f"{KEY}_add_{sample_id}", icon=":material/add_photo_alternate:"):

@@ -211,3 +211,40 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         page.get_by_text("PRECISE", exact=True).first.wait_for()
         page.get_by_test_id("stImageCaption").filter(has_text="Seed").nth(1).wait_for()
         shot(page, "lab6-compare")
+
+
+def test_understanding_and_chat_stream_answers_in_the_browser(app_url, fake_bedrock):
+    fake_bedrock.reset()
+    fake_bedrock.stream_delay_s = 0.05  # the answer really arrives in pieces
+    try:
+        with chromium_page() as page:
+            page.goto(f"{app_url}/image-understanding")
+            wait_for_app(page)
+            shot(page, "lab8-empty")
+            page.get_by_role("button", name="Go").click()
+            page.get_by_text("I see 1 image.", exact=False).wait_for()
+            page.get_by_text("tokens in", exact=False).wait_for()
+            shot(page, "lab8-answer")
+
+            page.goto(f"{app_url}/multimodal-chatbot")
+            wait_for_app(page)
+            shot(page, "lab9-empty")
+            page.get_by_role("button", name="Add chelsea the cat").click()
+            page.get_by_text("Chelsea the cat (attached)").wait_for()
+            page.get_by_role("button", name="Add coffee cup").click()
+            page.get_by_text("Coffee cup (attached)").wait_for()
+            box = page.get_by_placeholder("Chat with your bot here")
+            box.fill("Compare the two images:")
+            box.press("Enter")
+            page.get_by_text("Image 2 is larger.", exact=False).wait_for()
+            page.get_by_text("tokens in", exact=False).wait_for()
+            shot(page, "lab9-compared")
+            fake_bedrock.fail_next("throttle")
+            box.fill("And which is more fun?")
+            box.press("Enter")
+            page.get_by_role("button", name="Retry: “And which is more fun?”").wait_for()
+            shot(page, "lab9-throttled")
+    finally:
+        fake_bedrock.stream_delay_s = 0
+    calls = [c for c in fake_bedrock.calls if c.operation == "converse_stream"]
+    assert len(calls[1].body["messages"][0]["content"]) == 3  # two images and the question
