@@ -7,7 +7,7 @@ adapter. Facts and their sources: ../shared/reference/bedrock-models.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from lib.errors import InvalidInput, ModelUnavailable
@@ -443,22 +443,29 @@ class ChatModel:
     max_image_bytes: int = int(3.75 * 1024 * 1024)
     max_output_tokens: int = 4096
     context_chars: int = 400_000  # history budget in characters (≈ 100k tokens), trimmed by whole turns
-    inference_profile_prefix: str | None = None
+    inference_profile_prefix: str | None = None  # the default geography of its profiles
     from_workshop: bool = False
+    profile_geos: tuple[str, ...] = ()  # every geography it has a system profile in, e.g. ("us", "eu", "global")
 
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
         return f"{self.label}{tag}"
+
+    def in_geo(self, geo: str | None) -> "ChatModel":
+        """The same model called through another geography's profile (us. / eu. / global.)."""
+        if not geo or geo == self.inference_profile_prefix or geo not in self.profile_geos:
+            return self
+        return replace(self, inference_profile_prefix=geo)
 
 
 _US = ("us-east-1", "us-east-2", "us-west-2")
 CHAT_MODELS: tuple[ChatModel, ...] = (
     ChatModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic", _US,
               Lifecycle(Status.ACTIVE), TokenPrice(1.10, 5.50), max_output_tokens=8192,
-              inference_profile_prefix="us"),
+              inference_profile_prefix="us", profile_geos=("us", "eu", "global")),
     ChatModel("amazon.nova-2-lite-v1:0", "Amazon Nova 2 Lite", "Amazon", _US, Lifecycle(Status.ACTIVE),
               TokenPrice(0.33, 2.75), max_images=5, max_image_edge=2048, max_output_tokens=8192,
-              inference_profile_prefix="us"),
+              inference_profile_prefix="us", profile_geos=("us", "eu")),
     ChatModel("amazon.nova-pro-v1:0", "Amazon Nova Pro", "Amazon", ("us-east-1", "us-west-2"),
               Lifecycle(Status.ACTIVE), TokenPrice(0.80, 3.20), max_images=5, max_image_edge=2048),
     ChatModel("amazon.nova-lite-v1:0", "Amazon Nova Lite", "Amazon", ("us-east-1", "us-west-2"),
@@ -468,7 +475,8 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
               inference_profile_prefix="us"),
     ChatModel("anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5", "Anthropic", _US,
               Lifecycle(Status.LEGACY, "Legacy from 2026-10-08.", end_of_life="2027-04-08"),
-              TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us"),
+              TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us",
+              profile_geos=("us", "global")),
     ChatModel("anthropic.claude-3-sonnet-20240229-v1:0", "Claude 3 Sonnet", "Anthropic", ("us-east-1", "us-west-2"),
               Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model.", end_of_life="2026-07-30"),
               TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),

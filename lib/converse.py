@@ -80,11 +80,15 @@ def prepare_history(model: ChatModel, history: list[Turn]) -> tuple[list[Turn], 
     return trimmed, notes
 
 
-def stream_answer(model_id: str, history: list[Turn], settings: Settings | None = None
+def _resolve(model: ChatModel | str) -> ChatModel:
+    return get_chat_model(model) if isinstance(model, str) else model
+
+
+def stream_answer(model: ChatModel | str, history: list[Turn], settings: Settings | None = None
                   ) -> tuple[ChatAnswer, Iterator[str]]:
     """Start a streamed answer: returns the answer record (filled as the stream runs) and the text chunks."""
     settings = settings or load_settings()
-    model = get_chat_model(model_id)
+    model = _resolve(model)
     llm, region, note = chat_client(model, settings)
     sent, notes = prepare_history(model, history)
     answer = ChatAnswer(model=model, region=region, notes=([note] if note else []) + notes)
@@ -111,10 +115,10 @@ def stream_answer(model_id: str, history: list[Turn], settings: Settings | None 
     return answer, chunks()
 
 
-def answer(model_id: str, history: list[Turn], settings: Settings | None = None) -> ChatAnswer:
+def answer(model: ChatModel | str, history: list[Turn], settings: Settings | None = None) -> ChatAnswer:
     """The whole answer in one Converse call (used when nothing is shown until it is done)."""
     settings = settings or load_settings()
-    model = get_chat_model(model_id)
+    model = _resolve(model)
     llm, region, note = chat_client(model, settings)
     sent, notes = prepare_history(model, history)
     result = ChatAnswer(model=model, region=region, notes=([note] if note else []) + notes)

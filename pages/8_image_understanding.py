@@ -50,7 +50,7 @@ with right:
     run_all = b2.button("Run all nine presets", key=f"{KEY}_all", icon=":material/table_rows:",
                         disabled=not ready or turn is None)
     if go and turn:
-        result, chunks = stream_answer(model.id, [turn])
+        result, chunks = stream_answer(model, [turn])
         try:
             st.write_stream(chunks)
             st.caption(f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} out · "
@@ -64,7 +64,7 @@ with right:
         with st.spinner("Asking all nine presets…"):
             for name, text in PRESETS.items():
                 try:
-                    result = answer(model.id, [Turn("user", text, turn.images)])
+                    result = answer(model, [Turn("user", text, turn.images)])
                     rows.append({"Preset": name, "Answer": result.text, "Tokens in/out":
                                  f"{result.input_tokens}/{result.output_tokens}"})
                     total += result.cost_usd

@@ -92,7 +92,7 @@ if text is not None and (text.strip() or attached):
         if text:
             st.markdown(text)
     with st.chat_message("assistant"):
-        result, chunks = stream_answer(model.id, sent)
+        result, chunks = stream_answer(model, sent)
         try:
             reply = st.write_stream(chunks)
         except WorkshopError as err:

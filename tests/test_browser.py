@@ -225,6 +225,10 @@ def test_understanding_and_chat_stream_answers_in_the_browser(app_url, fake_bedr
             page.get_by_text("I see 1 image.", exact=False).wait_for()
             page.get_by_text("tokens in", exact=False).wait_for()
             shot(page, "lab8-answer")
+            fake_bedrock.fail_next("needs_profile")
+            page.get_by_role("button", name="Go").click()
+            page.get_by_text("can only be called through an inference profile", exact=False).wait_for()
+            shot(page, "lab8-needs-profile")
 
             page.goto(f"{app_url}/multimodal-chatbot")
             wait_for_app(page)

@@ -99,3 +99,11 @@ def test_chat_catalog_rows_are_sane():
         assert model.max_images >= 1 and model.max_image_edge >= 512 and model.regions
     assert get_chat_model(CLAUDE3).from_workshop and not get_chat_model(CLAUDE3).lifecycle.callable_today
     assert get_chat_model(HAIKU).inference_profile_prefix == "us"
+
+
+def test_another_geography_calls_that_profile(stubbed):
+    stubber, sent = stubbed
+    stubber.add_response("converse", copy.deepcopy(REPLY))
+    converse.answer(get_chat_model(HAIKU).in_geo("global"), [Turn("user", "hi")], SETTINGS)
+    assert sent[0]["modelId"] == f"global.{HAIKU}"
+    assert get_chat_model(HAIKU).in_geo("apac") == get_chat_model(HAIKU)  # no such profile: unchanged

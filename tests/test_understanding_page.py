@@ -55,3 +55,11 @@ def test_throttle_and_missing_access_are_explained(aws_env):
     aws_env.fail_next("deny")
     at.button(key="lab8_go").click().run()
     assert "no access" in errors(at)
+
+
+def test_profile_geography_can_be_chosen(aws_env):
+    at = open_app(LAB8)
+    at.radio(key="lab8_model_geo_anthropic.claude-haiku-4-5-20251001-v1:0").set_value("global").run()
+    at.button(key="lab8_go").click().run()
+    assert errors(at) == ""
+    assert aws_env.calls[-1].model_id == "global.anthropic.claude-haiku-4-5-20251001-v1:0"

@@ -39,6 +39,11 @@ def pick_chat_model(key: str, label: str = "Vision model") -> ChatModel:
     by_id = {m.id: m for m in models}
     model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key)
     model = by_id[model_id]
+    if len(model.profile_geos) > 1:
+        geo = st.radio("Inference profile", model.profile_geos, key=f"{key}_geo_{model.id}", horizontal=True,
+                       help="Which cross-region profile to call: us. (US regions), eu. (EU regions) or global. "
+                            "(any region; Anthropic's global prices are about 10% lower).")
+        model = model.in_geo(geo)
     profile = f" · called as `{model.inference_profile_prefix}.{model.id}`" if model.inference_profile_prefix else ""
     st.caption(f"`{model.id}` · {model.provider}{profile} · ${model.price.input_per_million:.2f} in / "
                f"${model.price.output_per_million:.2f} out per million tokens · up to {model.max_images} images")
