@@ -250,5 +250,6 @@ def test_understanding_and_chat_stream_answers_in_the_browser(app_url, fake_bedr
             shot(page, "lab9-throttled")
     finally:
         fake_bedrock.stream_delay_s = 0
-    calls = [c for c in fake_bedrock.calls if c.operation == "converse_stream"]
-    assert len(calls[1].body["messages"][0]["content"]) == 3  # two images and the question
+    compare = next(c for c in fake_bedrock.calls if c.operation == "converse_stream"
+                   and c.body["messages"][0]["content"][-1].get("text") == "Compare the two images:")
+    assert len(compare.body["messages"][0]["content"]) == 3  # two images and the question
