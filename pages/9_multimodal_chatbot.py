@@ -71,6 +71,8 @@ st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=tak
 suggestion = st.session_state.pop(f"{KEY}_queued", None)
 retry_text = st.session_state.get(RETRY)
 retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:")
+if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
+    st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
 message = st.chat_input("Chat with your bot here", key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES,
                         disabled=not ready)
 
@@ -100,6 +102,7 @@ if text is not None and (text.strip() or attached):
             if bad is not None:
                 chat.reject_image(bad.name, err.message)
             st.session_state[RETRY] = chat.failed()
+            st.session_state[f"{KEY}_refill"] = True
             attached[:] = [img for img in sent[-1].images if bad is None or img.name != bad.name]
             st.session_state[LAST] = err
         else:

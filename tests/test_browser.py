@@ -247,6 +247,7 @@ def test_understanding_and_chat_stream_answers_in_the_browser(app_url, fake_bedr
             box.fill("And which is more fun?")
             box.press("Enter")
             page.get_by_role("button", name="Retry: “And which is more fun?”").wait_for()
+            assert page.get_by_placeholder("Chat with your bot here").input_value() == "And which is more fun?"
             shot(page, "lab9-throttled")
     finally:
         fake_bedrock.stream_delay_s = 0

@@ -46,6 +46,7 @@ def test_failed_turn_is_rolled_back_and_can_be_retried(aws_env):
     assert "throttling" in errors(at).lower()
     retry = at.button(key="lab9_retry_go")
     assert "Second question" in retry.label
+    assert at.chat_input(key="lab9_input").value == "Second question"  # back in the box
     retry.click().run()
     roles = [m["role"] for m in aws_env.calls[-1].body["messages"]]
     assert roles == ["user", "assistant", "user"]  # no dangling user turn from the failure
