@@ -210,6 +210,12 @@ def model_mask(selection: Image.Image, family: Family, mode: PaintMode) -> bytes
     return _png(area_to_change(selection, mode).convert("L"))
 
 
+def model_mask_from_png(selection_png: bytes, family: Family, mode: PaintMode) -> bytes:
+    """`model_mask` for a selection stored as PNG bytes (as requests carry it)."""
+    with Image.open(io.BytesIO(selection_png)) as sel:
+        return model_mask(sel.convert("L"), family, mode)
+
+
 def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from lib.bedrock import content_filter_error
-from lib.catalog import Family, ModelInfo
+from lib.catalog import Family, ModelInfo, Task
 from lib.errors import BackendUnavailable
-from lib.catalog import Task
 from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
 from lib.imaging import b64decode, b64encode
+from lib.masks import PaintMode, model_mask_from_png
 
 
 def text_to_image_body(req: GenerationRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
@@ -75,16 +75,9 @@ def remove_background_body(req: EditRequest) -> dict[str, Any]:
 
 
 def _stability_mask(req: EditRequest) -> bytes:
-    from io import BytesIO
-
-    from PIL import Image
-
-    from lib.masks import PaintMode, model_mask
-
     assert req.mask is not None, "validated by the service"
     mode = PaintMode.OUTPAINTING if req.task.keeps_the_mask else PaintMode.INPAINTING
-    with Image.open(BytesIO(req.mask)) as sel:
-        return model_mask(sel.convert("L"), Family.STABILITY_IMAGE, mode)
+    return model_mask_from_png(req.mask, Family.STABILITY_IMAGE, mode)
 
 
 FILTER_STAGES = {"prompt": "prompt", "input image": "input image", "output image": "output image"}

@@ -10,13 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from lib.bedrock import CONTENT_FILTER_MARKERS, content_filter_error
-from lib.catalog import Family, ModelInfo
+from lib.catalog import Family, ModelInfo, Task
 from lib.errors import BackendUnavailable, InvalidInput
-from lib.catalog import Task
 from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
-from lib.imaging import image_size
-from lib.masks import PaintMode, model_mask
-from lib.imaging import b64decode, b64encode
+from lib.imaging import b64decode, b64encode, image_size
+from lib.masks import PaintMode, model_mask_from_png
 
 
 def image_generation_config(req: GenerationRequest | VariationRequest | EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
@@ -72,7 +70,9 @@ def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     if req.task.uses_mask_prompt:
         params["maskPrompt"] = req.mask_prompt
     else:
-        params["maskImage"] = b64encode(_selection_to_titan(req.mask))
+        assert req.mask is not None, "validated by the service"
+        # Titan's OUTPAINTING keeps the masked area itself, so the selection is sent as is (black = masked).
+        params["maskImage"] = b64encode(model_mask_from_png(req.mask, Family.TITAN_IMAGE, PaintMode.INPAINTING))
     if mode is PaintMode.OUTPAINTING:
         params["outPaintingMode"] = req.outpainting_mode
     width, height = image_size(req.image)  # the output is the input's size
@@ -80,17 +80,6 @@ def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     config.update(width=width, height=height)
     key = "outPaintingParams" if mode is PaintMode.OUTPAINTING else "inPaintingParams"
     return {"taskType": mode.value, key: params, "imageGenerationConfig": config}
-
-
-def _selection_to_titan(selection_png: bytes | None) -> bytes:
-    from io import BytesIO
-
-    from PIL import Image
-
-    assert selection_png is not None, "validated by the service"
-    with Image.open(BytesIO(selection_png)) as sel:
-        # Titan's OUTPAINTING keeps the masked area itself, so the selection is sent as is.
-        return model_mask(sel.convert("L"), Family.TITAN_IMAGE, PaintMode.INPAINTING)
 
 
 def parse_images(payload: dict[str, Any], model: ModelInfo) -> list[bytes]:
