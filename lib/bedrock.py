@@ -160,6 +160,7 @@ def translate_error(exc: BaseException, model: ModelInfo | None = None, region: 
 def _translate_client_error(exc: bex.ClientError, model: ModelInfo | None, name: str, where: str) -> WorkshopError:
     err = exc.response.get("Error", {})
     code = err.get("Code", "")
+    code = code[:1].upper() + code[1:]  # errors inside a ConverseStream are named "throttlingException" etc.
     text = err.get("Message", "") or str(exc)
     low = text.lower()
 

@@ -11,12 +11,13 @@ import base64
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from botocore.validate import validate_parameters
 from PIL import Image
 
 
@@ -113,3 +114,41 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> StubbedBedrock:
     stubbed = StubbedBedrock().install(monkeypatch)
     yield stubbed
     stubbed.close()
+
+
+class EventStreamStubber(Stubber):
+    """A Stubber that also accepts responses with an event stream (ConverseStream's `stream`).
+
+    botocore's Stubber validates a whole response against the output shape, and an
+    event-stream member can only be a live `EventStream`, so it refuses every stream
+    response. Here the stream is given as the list of events a caller would iterate;
+    each event is still validated against the stream's shape and the rest of the
+    response against the output shape, so a malformed event fails the test as before.
+    An exception in the list is raised at that point of the iteration, as botocore
+    raises an error event mid-stream.
+    """
+
+    def add_response(self, method: str, service_response: dict[str, Any],
+                     expected_params: dict[str, Any] | None = None) -> None:
+        operation = self.client.meta.service_model.operation_model(self.client.meta.method_to_api_mapping[method])
+        stream_shape = operation.get_event_stream_output()
+        if stream_shape is None:
+            super().add_response(method, service_response, expected_params)
+            return
+        name = next(key for key, member in operation.output_shape.members.items() if member is stream_shape
+                    or member.name == stream_shape.name)
+        events = list(service_response.get(name, []))
+        for event in events:
+            if not isinstance(event, BaseException):
+                validate_parameters(event, stream_shape)
+        rest = {key: value for key, value in service_response.items() if key != name}
+        super().add_response(method, rest, expected_params)
+        self._queue[-1]["response"][1][name] = _event_iterator(events)
+
+
+def _event_iterator(events: list[Any]) -> Iterator[Any]:
+    """Yield the events, raising any exception placed among them."""
+    for event in events:
+        if isinstance(event, BaseException):
+            raise event
+        yield event

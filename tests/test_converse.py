@@ -7,14 +7,16 @@ import io
 
 import boto3
 import pytest
+from botocore.exceptions import EventStreamError, ParamValidationError
 from botocore.stub import Stubber
 from PIL import Image
 
 import lib.converse as converse
 from lib.catalog import CHAT_MODELS, get_chat_model
 from lib.chat import ChatImage, Turn
-from lib.errors import ModelUnavailable, Throttled
+from lib.errors import AccessDenied, BackendUnavailable, ModelUnavailable, Throttled
 from lib.settings import load_settings
+from stub_support import EventStreamStubber
 
 SETTINGS = load_settings({"WORKSHOP_REGION": "us-east-1"})
 CLAUDE3 = "anthropic.claude-3-sonnet-20240229-v1:0"
@@ -107,3 +109,69 @@ def test_another_geography_calls_that_profile(stubbed):
     converse.answer(get_chat_model(HAIKU).in_geo("global"), [Turn("user", "hi")], SETTINGS)
     assert sent[0]["modelId"] == f"global.{HAIKU}"
     assert get_chat_model(HAIKU).in_geo("apac") == get_chat_model(HAIKU)  # no such profile: unchanged
+
+
+# ConverseStream through botocore's Stubber (EventStreamStubber validates each event).
+
+STREAM_EVENTS = [
+    {"messageStart": {"role": "assistant"}},
+    {"contentBlockDelta": {"delta": {"text": "Two "}, "contentBlockIndex": 0}},
+    {"contentBlockDelta": {"delta": {"text": "cats."}, "contentBlockIndex": 0}},
+    {"contentBlockStop": {"contentBlockIndex": 0}},
+    {"messageStop": {"stopReason": "end_turn"}},
+    {"metadata": {"usage": {"inputTokens": 1500, "outputTokens": 3, "totalTokens": 1503}, "metrics": {"latencyMs": 9}}},
+]
+
+
+@pytest.fixture
+def stream_stubbed(monkeypatch):
+    client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    sent: list[dict] = []
+    client.meta.events.register("before-parameter-build.bedrock-runtime.ConverseStream",
+                                lambda params, **_: sent.append(copy.deepcopy(params)))
+    monkeypatch.setattr(converse, "runtime_client", lambda region, settings=None: client)
+    with EventStreamStubber(client) as stubber:
+        yield stubber, sent
+        stubber.assert_no_pending_responses()
+
+
+def test_streamed_answer_arrives_in_chunks_with_tokens_and_cost(stream_stubbed):
+    stubber, sent = stream_stubbed
+    stubber.add_response("converse_stream", {"stream": copy.deepcopy(STREAM_EVENTS)})
+    turn = Turn("user", "Compare the two images:", (ChatImage(png(), "png", "a"), ChatImage(png((8, 8)), "png", "b")))
+    result, chunks = converse.stream_answer(CLAUDE3, [turn], SETTINGS)
+    assert list(chunks) == ["Two ", "cats."]
+    assert result.text == "Two cats." and (result.input_tokens, result.output_tokens) == (1500, 3)
+    assert result.cost_usd == pytest.approx((1500 * 3 + 3 * 15) / 1e6)
+    (params,) = sent
+    assert params["modelId"] == CLAUDE3
+    assert [list(block) for block in params["messages"][0]["content"]] == [["image"], ["image"], ["text"]]
+
+
+def test_stream_start_errors_are_translated(stream_stubbed):
+    stubber, _ = stream_stubbed
+    stubber.add_client_error("converse_stream", "AccessDeniedException",
+                             "You don't have access to the model with the specified model ID.", http_status_code=403)
+    _, chunks = converse.stream_answer(CLAUDE3, [Turn("user", "hi")], SETTINGS)
+    with pytest.raises(AccessDenied):
+        list(chunks)
+
+
+@pytest.mark.parametrize(("event_code", "expected"), [("throttlingException", Throttled),
+                                                      ("modelStreamErrorException", BackendUnavailable)])
+def test_errors_inside_the_stream_are_translated_after_the_partial_text(stream_stubbed, event_code, expected):
+    stubber, _ = stream_stubbed
+    failure = EventStreamError({"Error": {"Code": event_code, "Message": "stream broke"}}, "ConverseStream")
+    stubber.add_response("converse_stream", {"stream": STREAM_EVENTS[:2] + [failure]})
+    result, chunks = converse.stream_answer(CLAUDE3, [Turn("user", "hi")], SETTINGS)
+    received = []
+    with pytest.raises(expected):
+        for chunk in chunks:
+            received.append(chunk)
+    assert received == ["Two "] and result.text == "Two "
+
+
+def test_event_stream_stubber_still_rejects_a_malformed_event():
+    client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with pytest.raises(ParamValidationError):
+        EventStreamStubber(client).add_response("converse_stream", {"stream": [{"contentBlockDelta": {"delta": 7}}]})
