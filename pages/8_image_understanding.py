@@ -26,6 +26,9 @@ left, right = st.columns([2, 3], gap="large")
 
 with left:
     chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="astronaut")
+    st.caption("Samples for each preset: people — Astronaut, Grace Hopper; food — Coffee cup; text — Scanned page, Road sign. "
+               "For the item list a photo of a room works best: upload one of yours (no room photo ships "
+               "with the packages the samples come from).")
     image = None
     if chosen:
         try:
