@@ -18,7 +18,7 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from lib.catalog import ModelInfo
+from lib.catalog import EmbeddingModel, ModelInfo
 from lib.errors import (
     AccessDenied,
     BackendUnavailable,
@@ -102,6 +102,14 @@ def runtime_client(region: str, settings: Settings | None = None) -> Any:
                               s.read_timeout_s)
 
 
+def s3_client(settings: Settings | None = None) -> Any:
+    """An S3 client for lab 1's s3:// sources (built per use: listing is rare, and tests can mock S3 with moto)."""
+    s = settings or load_settings()
+    config = Config(region_name=s.region, retries={"mode": "adaptive", "total_max_attempts": s.max_attempts},
+                    connect_timeout=s.connect_timeout_s, read_timeout=s.read_timeout_s, max_pool_connections=20)
+    return _session(s.profile).client("s3", config=config)
+
+
 def clear_client_cache() -> None:
     """Forget cached clients (after the user changes profile or credentials)."""
     _cached_client.cache_clear()
@@ -114,7 +122,7 @@ class InvokeResult:
     region: str
 
 
-def invoke_json(model: ModelInfo, invoke_id: str, region: str, body: dict[str, Any],
+def invoke_json(model: ModelInfo | EmbeddingModel, invoke_id: str, region: str, body: dict[str, Any],
                 settings: Settings | None = None) -> InvokeResult:
     """InvokeModel with a JSON body; every failure comes back as a WorkshopError."""
     client = runtime_client(region, settings)
@@ -134,7 +142,7 @@ def invoke_json(model: ModelInfo, invoke_id: str, region: str, body: dict[str, A
     return InvokeResult(payload=payload, latency_s=latency, region=region)
 
 
-def translate_error(exc: BaseException, model: ModelInfo | None = None, region: str | None = None) -> WorkshopError:
+def translate_error(exc: BaseException, model: ModelInfo | EmbeddingModel | None = None, region: str | None = None) -> WorkshopError:
     """Turn a boto3/botocore failure into a plain message with the fix."""
     if isinstance(exc, WorkshopError):
         return exc
@@ -157,7 +165,7 @@ def translate_error(exc: BaseException, model: ModelInfo | None = None, region: 
                               detail=str(exc))
 
 
-def _translate_client_error(exc: bex.ClientError, model: ModelInfo | None, name: str, where: str) -> WorkshopError:
+def _translate_client_error(exc: bex.ClientError, model: ModelInfo | EmbeddingModel | None, name: str, where: str) -> WorkshopError:
     err = exc.response.get("Error", {})
     code = err.get("Code", "")
     code = code[:1].upper() + code[1:]  # errors inside a ConverseStream are named "throttlingException" etc.

@@ -384,7 +384,7 @@ def models_for(task: Task) -> list[ModelInfo]:
     return sorted(matching, key=lambda m: not m.lifecycle.callable_today)
 
 
-def call_target(model: "ModelInfo | ChatModel", preferred_region: str) -> tuple[str, str, str | None]:
+def call_target(model: "ModelInfo | ChatModel | EmbeddingModel", preferred_region: str) -> tuple[str, str, str | None]:
     """(region, model id to pass to InvokeModel, note) for calling `model`.
 
     Why: SD3.5/Core/Ultra live only in us-west-2, Nova Canvas not there at all,
@@ -490,3 +490,65 @@ def get_chat_model(model_id: str) -> ChatModel:
         return _CHAT_BY_ID[model_id]
     except KeyError:
         raise InvalidInput(f"Unknown chat model “{model_id}”.", "Pick a model from the list.") from None
+
+
+# --- multimodal embedding models (lab 1), called through InvokeModel ---------------------------
+
+
+class EmbeddingPurpose(StrEnum):
+    """Nova embeds catalogue items and search queries differently; Titan ignores this."""
+
+    INDEX = "GENERIC_INDEX"
+    RETRIEVAL = "GENERIC_RETRIEVAL"
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """A multimodal embedding model: the limits its inputs are fitted to before the call."""
+
+    id: str
+    label: str
+    provider: str
+    regions: tuple[str, ...]
+    lifecycle: Lifecycle
+    dimensions: tuple[int, ...]
+    default_dimension: int
+    max_text_tokens: int
+    max_image_edge: int
+    max_image_bytes: int
+    image_formats: tuple[str, ...]
+    joint_text_image: bool  # one call embeds text and image together (Titan: the average of both)
+    has_purpose: bool  # index vs retrieval purpose (Nova)
+    text_price_per_million: float
+    image_price: float | None  # USD per image; None where no published price is known
+    from_workshop: bool = False
+    inference_profile_prefix: str | None = None  # none needed: both are on-demand
+
+    def picker_label(self) -> str:
+        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
+        return f"{self.label}{tag}"
+
+
+EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
+    EmbeddingModel("amazon.titan-embed-image-v1", "Titan Multimodal Embeddings G1", "Amazon",
+                   ("us-east-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+                    "ap-southeast-2", "ap-south-1", "sa-east-1"),
+                   Lifecycle(Status.ACTIVE, "The workshop's search model."), dimensions=(256, 384, 1024),
+                   default_dimension=1024, max_text_tokens=256, max_image_edge=2048,
+                   max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
+                   has_purpose=False, text_price_per_million=0.80, image_price=0.00006, from_workshop=True),
+    EmbeddingModel("amazon.nova-2-multimodal-embeddings-v1:0", "Amazon Nova Multimodal Embeddings", "Amazon",
+                   ("us-east-1",), Lifecycle(Status.ACTIVE), dimensions=(256, 384, 1024, 3072),
+                   default_dimension=1024, max_text_tokens=8192, max_image_edge=8000,
+                   max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
+                   joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None),
+)
+
+_EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
+
+
+def get_embedding_model(model_id: str) -> EmbeddingModel:
+    try:
+        return _EMBEDDING_BY_ID[model_id]
+    except KeyError:
+        raise InvalidInput(f"Unknown embedding model “{model_id}”.", "Pick a model from the list.") from None

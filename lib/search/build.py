@@ -1,0 +1,261 @@
+"""Building lab 1's index: embed only new images, several at once, and survive throttles and stops.
+
+Why: the workshop embedded every image one call after another, again in every
+browser session. Here a file whose bytes are already indexed costs no call, new
+files are embedded by a bounded pool of threads, throttled calls are retried
+with backoff, finished work is saved as it goes (a stopped or crashed build
+resumes where it was), and a bad file is listed without failing the rest.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from lib.errors import BackendUnavailable, ContentFiltered, InvalidInput, Throttled, WorkshopError
+from lib.imaging import image_size, thumbnail
+from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
+from lib.search.index import ImageIndex, Source, VectorSpace
+from lib.search.sources import ImageSource, SourceItem, sha256
+
+CHECKPOINT_EVERY = 25  # new vectors between saves
+THUMBNAIL_EDGE = 384
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for throttled calls, on top of botocore's own retries."""
+
+    max_tries: int = 6
+    first_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Full-jitter exponential backoff for the given (1-based) failed attempt."""
+        return random.uniform(0, min(self.max_delay_s, self.first_delay_s * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    ref: str
+    title: str
+    reason: str
+
+
+@dataclass
+class BuildProgress:
+    """Counts so far; read by the page while the build runs."""
+
+    total: int = 0
+    embedded: int = 0
+    reused: int = 0
+    failed: int = 0
+    retries: int = 0
+    removed: int = 0
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def done(self) -> int:
+        return self.embedded + self.reused + self.failed
+
+    @property
+    def elapsed_s(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far (None until something is done)."""
+        if not self.done or self.finished:
+            return None
+        return self.elapsed_s / self.done * (self.total - self.done)
+
+
+@dataclass
+class BuildReport:
+    progress: BuildProgress
+    failures: list[FailedFile] = field(default_factory=list)
+    stopped: bool = False
+    error: WorkshopError | None = None  # a failure that stopped the whole build (no access, no credentials)
+
+
+def _fatal(err: WorkshopError) -> bool:
+    """Errors the next call would hit too (no access, no credentials, model gone): stop rather than fail every file.
+
+    A bad file, a filtered image or a throttle that outlasted its retries fails only that file.
+    """
+    return not isinstance(err, (InvalidInput, ContentFiltered, Throttled))
+
+
+class _Builder:
+    def __init__(self, index: ImageIndex, embedder: MultimodalEmbeddings, thumbs: Path, retry: RetryPolicy,
+                 stop: threading.Event, on_progress: Callable[[BuildProgress], None] | None) -> None:
+        self.index, self.embedder, self.thumbs, self.retry = index, embedder, thumbs, retry
+        self.stop, self.on_progress = stop, on_progress
+        self.space = VectorSpace(embedder.model.id, embedder.dimension)
+        self.report = BuildReport(BuildProgress())
+        self.lock = threading.Lock()
+        self.since_save = 0
+
+    def _count(self, what: str, failure: FailedFile | None = None) -> None:
+        with self.lock:
+            setattr(self.report.progress, what, getattr(self.report.progress, what) + 1)
+            if failure:
+                self.report.failures.append(failure)
+        if self.on_progress:
+            self.on_progress(self.report.progress)
+
+    def _thumbnail(self, sha: str, data: bytes) -> None:
+        path = self.thumbs / f"{sha}.png"
+        if not path.exists():
+            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+            tmp.write_bytes(thumbnail(data, THUMBNAIL_EDGE))
+            tmp.replace(path)
+
+    def _embed(self, data: bytes, name: str):  # -> Embedding
+        for attempt in range(1, self.retry.max_tries + 1):
+            try:
+                return self.embedder.embed(EmbeddingInput(image=data), name=name)
+            except Throttled:
+                if attempt == self.retry.max_tries or self.stop.is_set():
+                    raise
+                self._count("retries")
+                self.stop.wait(self.retry.delay(attempt))
+        raise AssertionError("unreachable")
+
+    def process(self, item: SourceItem) -> None:
+        """Read, dedupe by hash, embed if new, add. Runs in a worker thread."""
+        if self.stop.is_set():
+            return
+        source = Source(item.ref, item.root, item.title)
+        try:
+            data = item.read()
+            sha = sha256(data)
+            if self.index.has(sha):
+                self.index.add_source(sha, source)
+                self._count("reused")
+                return
+            embedding = self._embed(data, f"“{item.title}”")
+            self._thumbnail(sha, data)
+            self.index.add(self.space, sha, embedding.vector, source, image_size(data), len(data))
+        except WorkshopError as err:
+            self._count("failed", FailedFile(item.ref, item.title, err.message))
+            if _fatal(err):
+                with self.lock:
+                    self.report.error = self.report.error or err
+                self.stop.set()
+            return
+        except (OSError, ValueError) as exc:  # unreadable file, thumbnail of a broken image, ...
+            self._count("failed", FailedFile(item.ref, item.title, f"Could not read it: {exc}"))
+            return
+        self._count("embedded")
+        with self.lock:
+            self.since_save += 1
+            save = self.since_save >= CHECKPOINT_EVERY
+            if save:
+                self.since_save = 0
+        if save:
+            self.index.save()
+
+
+def build_index(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *, thumbs: Path,
+                workers: int = 8, retry: RetryPolicy = RetryPolicy(), stop: threading.Event | None = None,
+                on_progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
+    """Bring `index` up to date with `sources`; returns counts, failed files and whether it was stopped."""
+    stop = stop or threading.Event()
+    thumbs.mkdir(parents=True, exist_ok=True)
+    builder = _Builder(index, embedder, thumbs, retry, stop, on_progress)
+    progress = builder.report.progress
+    items: list[SourceItem] = []
+    try:
+        for source in sources:
+            listed = source.list_items()
+            items += listed
+            if source.complete:  # files gone from a folder or prefix leave the results
+                gone = set(index.sources_under(source.root)) - {item.ref for item in listed}
+                progress.removed += index.remove_sources(sorted(gone)) if gone else 0
+    except WorkshopError as err:
+        builder.report.error = err
+        progress.finished = time.monotonic()
+        return builder.report
+    progress.total = len(items)
+    if on_progress:
+        on_progress(progress)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="embed") as pool:
+        pending: set[Future] = set()
+        queue = iter(items)
+        for item in queue:  # keep at most 2×workers queued, so a stop cancels quickly
+            pending.add(pool.submit(builder.process, item))
+            if len(pending) >= 2 * workers:
+                _, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if stop.is_set():
+                break
+        wait(pending)
+    index.save()
+    if not stop.is_set() or builder.report.error:
+        index.mark_built()
+    builder.report.stopped = stop.is_set() and builder.report.error is None
+    progress.finished = time.monotonic()
+    return builder.report
+
+
+class BuildJob:
+    """A build running in a background thread, shared by every browser session of this process."""
+
+    def __init__(self, index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *,
+                 thumbs: Path, workers: int = 8) -> None:
+        self.index = index
+        self.stop_event = threading.Event()
+        self.progress = BuildProgress()
+        self.report: BuildReport | None = None
+        self.labels = [getattr(source, "label", source.root) for source in sources]
+
+        def track(progress: BuildProgress) -> None:
+            self.progress = progress
+
+        def run() -> None:
+            try:
+                self.report = build_index(index, embedder, sources, thumbs=thumbs, workers=workers,
+                                          stop=self.stop_event, on_progress=track)
+            except WorkshopError as err:  # e.g. the index folder could not be written
+                self.report = BuildReport(self.progress, error=err)
+            except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent thread death
+                self.report = BuildReport(self.progress, error=BackendUnavailable(
+                    f"The build stopped unexpectedly ({type(exc).__name__}: {exc}).", "Start it again; "
+                    "what was embedded so far is kept."))
+
+        self.thread = threading.Thread(target=run, name="index-build", daemon=True)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+_jobs: dict[int, BuildJob] = {}
+_jobs_lock = threading.Lock()
+
+
+def start_build(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *, thumbs: Path,
+                workers: int = 8) -> BuildJob:
+    """Start a build of `index`, or return the one already running (two sessions never build at once)."""
+    with _jobs_lock:
+        job = _jobs.get(id(index))
+        if job is None or not job.running:
+            job = BuildJob(index, embedder, sources, thumbs=thumbs, workers=workers)
+            _jobs[id(index)] = job
+        return job
+
+
+def last_build(index: ImageIndex) -> BuildJob | None:
+    """The running or most recent build of `index` in this process."""
+    with _jobs_lock:
+        return _jobs.get(id(index))

@@ -1,0 +1,375 @@
+"""The image index for lab 1: FAISS vectors plus a SQLite side table, one folder per (model, dimension).
+
+Why this shape:
+- Vectors are unit length, so an inner-product FAISS index ranks by cosine similarity.
+- Up to `EXACT_SEARCH_LIMIT` vectors the search is exact (IndexFlatIP); above it an HNSW
+  graph keeps a query well under 20 ms (bench/search_bench.py measures both and the recall).
+- Every image is keyed by the SHA-256 of its bytes, so the same file is never embedded twice,
+  whatever its name or wherever it comes from.
+- Files on disk are FAISS's own binary format and SQLite: loading never unpickles anything.
+- An index folder records its model and dimension; opening it for another one is refused,
+  so vectors from different models can never be compared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from lib.errors import InvalidInput
+
+EXACT_SEARCH_LIMIT = 20_000
+HNSW_NEIGHBOURS = 32
+HNSW_SEARCH_DEPTH = 128  # efSearch: recall@10 ≈ 0.99 against exact search at 100 000 vectors
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    row INTEGER PRIMARY KEY, sha TEXT NOT NULL UNIQUE, width INTEGER NOT NULL, height INTEGER NOT NULL,
+    bytes INTEGER NOT NULL, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    ref TEXT PRIMARY KEY, sha TEXT NOT NULL, root TEXT NOT NULL, title TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sources_by_sha ON sources (sha);
+CREATE INDEX IF NOT EXISTS sources_by_root ON sources (root);
+"""
+
+
+@dataclass(frozen=True)
+class VectorSpace:
+    """The model and dimension a vector came from; only vectors of one space may be compared."""
+
+    model_id: str
+    dimension: int
+
+    @property
+    def slug(self) -> str:
+        return f"{re.sub(r'[^A-Za-z0-9]+', '-', self.model_id).strip('-')}-{self.dimension}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an indexed image came from: `ref` is unique (a path, s3:// URI, sample:… or upload:…)."""
+
+    ref: str
+    root: str  # the folder, S3 prefix or collection it was listed from
+    title: str
+
+
+@dataclass(frozen=True)
+class IndexedImage:
+    sha: str
+    width: int
+    height: int
+    bytes: int
+    sources: tuple[Source, ...]
+
+    @property
+    def title(self) -> str:
+        return self.sources[0].title if self.sources else self.sha[:12]
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float  # cosine similarity, -1..1
+    image: IndexedImage
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    space: VectorSpace
+    count: int
+    sources: int
+    size_on_disk: int
+    last_build: float | None
+    search_kind: str
+
+
+class SpaceMismatch(InvalidInput):
+    """Vectors of one model/dimension offered to an index of another."""
+
+
+def _mismatch(expected: VectorSpace, got: VectorSpace) -> SpaceMismatch:
+    return SpaceMismatch(
+        f"Vectors from {got.model_id} ({got.dimension} dims) can't be compared with an index of "
+        f"{expected.model_id} ({expected.dimension} dims).",
+        "Search with the model the index was built with, or build an index for this model.")
+
+
+def _new_faiss(dimension: int, count: int) -> faiss.Index:
+    if count > EXACT_SEARCH_LIMIT:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = HNSW_SEARCH_DEPTH
+        return index
+    return faiss.IndexFlatIP(dimension)
+
+
+class ImageIndex:
+    """Vectors and their images for one vector space, saved under `folder`. Thread-safe."""
+
+    def __init__(self, folder: Path, space: VectorSpace) -> None:
+        self.folder = folder
+        self.space = space
+        self._lock = threading.RLock()
+        self._shas: list[str] = []  # row -> sha
+        self._rows: dict[str, int] = {}
+        self._pending: dict[str, tuple[int, int, int, float]] = {}  # sha -> (w, h, bytes, added) since the last save
+        self._pending_sources: dict[str, Source | None] = {}  # ref -> source, None = removed
+        self._pending_sha: dict[str, str] = {}
+        self._faiss: faiss.Index = faiss.IndexFlatIP(space.dimension)
+        self._saved_rows = 0
+        self._dirty_vectors = False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._load()
+
+    # -- storage -----------------------------------------------------------------------------
+
+    @property
+    def _db_path(self) -> Path:
+        return self.folder / "index.sqlite"
+
+    @property
+    def _faiss_path(self) -> Path:
+        return self.folder / "vectors.faiss"
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._db_path, timeout=30)
+        db.executescript(_SCHEMA)
+        return db
+
+    def _load(self) -> None:
+        with closing(self._connect()) as db, db:
+            info = dict(db.execute("SELECT key, value FROM info"))
+            if not info:
+                db.executemany("INSERT INTO info VALUES (?, ?)",
+                               [("model_id", self.space.model_id), ("dimension", str(self.space.dimension))])
+                return
+            stored = VectorSpace(info["model_id"], int(info["dimension"]))
+            if stored != self.space:
+                raise _mismatch(stored, self.space)
+            shas = [sha for (sha,) in db.execute("SELECT sha FROM images ORDER BY row")]
+            if not self._faiss_path.exists():
+                shas = []
+            else:
+                index = faiss.read_index(str(self._faiss_path))
+                if index.d != self.space.dimension:
+                    raise _mismatch(self.space, VectorSpace(self.space.model_id, index.d))
+                # A crash between writing the vectors and committing their rows leaves extra vectors: drop them.
+                if index.ntotal > len(shas):
+                    index = _rebuilt(index, list(range(len(shas))), self.space.dimension)
+                shas = shas[: index.ntotal]
+                self._faiss = index
+            db.execute("DELETE FROM images WHERE row >= ?", (len(shas),))
+            db.execute("DELETE FROM sources WHERE sha NOT IN (SELECT sha FROM images)")
+        self._shas = shas
+        self._rows = {sha: row for row, sha in enumerate(shas)}
+        self._saved_rows = len(shas)
+
+    def save(self) -> None:
+        """Write what changed: vectors first (atomically), then their rows, so a crash loses at most the new ones."""
+        with self._lock:
+            if not (self._dirty_vectors or self._pending or self._pending_sources
+                    or self._faiss.ntotal != self._saved_rows):
+                return
+            if self._dirty_vectors or self._faiss.ntotal != self._saved_rows:
+                tmp = self._faiss_path.with_suffix(".tmp")
+                faiss.write_index(self._faiss, str(tmp))
+                os.replace(tmp, self._faiss_path)
+            with closing(self._connect()) as db, db:
+                if self._dirty_vectors:  # rows were renumbered by a removal
+                    db.execute("DELETE FROM images")
+                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", self._all_image_rows())
+                else:
+                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
+                                   [(self._rows[sha], sha, *meta) for sha, meta in self._pending.items()])
+                for ref, source in self._pending_sources.items():
+                    if source is None:
+                        db.execute("DELETE FROM sources WHERE ref = ?", (ref,))
+                    else:
+                        db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+                                   (ref, self._pending_sha[ref], source.root, source.title))
+            self._pending.clear()
+            self._pending_sources.clear()
+            self._pending_sha.clear()
+            self._saved_rows = self._faiss.ntotal
+            self._dirty_vectors = False
+
+    def _all_image_rows(self) -> list[tuple[int, str, int, int, int, float]]:
+        meta = dict(self._pending)
+        with closing(sqlite3.connect(self._db_path)) as db:
+            for sha, w, h, n, t in db.execute("SELECT sha, width, height, bytes, added_at FROM images"):
+                meta.setdefault(sha, (w, h, n, t))
+        return [(row, sha, *meta[sha]) for row, sha in enumerate(self._shas)]
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._shas)
+
+    def has(self, sha: str) -> bool:
+        return sha in self._rows
+
+    def add(self, space: VectorSpace, sha: str, vector: np.ndarray, source: Source, size: tuple[int, int],
+            nbytes: int) -> None:
+        """Add one embedded image (a known sha only gains the source)."""
+        if space != self.space:
+            raise _mismatch(self.space, space)
+        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if vector.shape[1] != self.space.dimension:
+            raise _mismatch(self.space, VectorSpace(space.model_id, vector.shape[1]))
+        with self._lock:
+            if sha not in self._rows:
+                if self._faiss.ntotal == EXACT_SEARCH_LIMIT:  # switch to the HNSW graph once, on the way up
+                    self._faiss = _rebuilt(self._faiss, list(range(self._faiss.ntotal)), self.space.dimension,
+                                           count=self._faiss.ntotal + 1)
+                self._faiss.add(vector)
+                self._rows[sha] = len(self._shas)
+                self._shas.append(sha)
+                self._pending[sha] = (size[0], size[1], nbytes, time.time())
+            self.add_source(sha, source)
+
+    def add_source(self, sha: str, source: Source) -> None:
+        """Record another place an already indexed image was found (no embedding needed)."""
+        with self._lock:
+            if sha not in self._rows:
+                raise KeyError(sha)
+            self._pending_sources[source.ref] = source
+            self._pending_sha[source.ref] = sha
+
+    def sources_under(self, root: str) -> dict[str, str]:
+        """ref -> sha for every source listed from `root` (saved and pending)."""
+        with self._lock, closing(sqlite3.connect(self._db_path)) as db:
+            found = dict(db.execute("SELECT ref, sha FROM sources WHERE root = ?", (root,)))
+            for ref, source in self._pending_sources.items():
+                if source is None:
+                    found.pop(ref, None)
+                elif source.root == root:
+                    found[ref] = self._pending_sha[ref]
+            return found
+
+    def remove_sources(self, refs: list[str]) -> int:
+        """Forget sources (files that are gone); images left with no source leave the index. Returns images removed."""
+        with self._lock:
+            for ref in refs:
+                self._pending_sources[ref] = None
+                self._pending_sha.pop(ref, None)
+            self.save()
+            with closing(sqlite3.connect(self._db_path)) as db:
+                kept = {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM sources")}
+            orphans = [sha for sha in self._shas if sha not in kept]
+            if not orphans:
+                return 0
+            keep_rows = [row for row, sha in enumerate(self._shas) if sha in kept]
+            self._faiss = _rebuilt(self._faiss, keep_rows, self.space.dimension)
+            self._shas = [self._shas[row] for row in keep_rows]
+            self._rows = {sha: row for row, sha in enumerate(self._shas)}
+            self._dirty_vectors = True
+            self.save()
+            return len(orphans)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def vector(self, sha: str) -> np.ndarray:
+        with self._lock:
+            return self._faiss.reconstruct(self._rows[sha])
+
+    def search(self, space: VectorSpace, query: np.ndarray, k: int = 8, *, min_score: float = -1.0,
+               exclude: frozenset[str] = frozenset()) -> list[Hit]:
+        """The k most similar images, best first, with cosine scores of at least `min_score`."""
+        if space != self.space:
+            raise _mismatch(self.space, space)
+        query = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.space.dimension:
+            raise _mismatch(self.space, VectorSpace(space.model_id, query.shape[1]))
+        with self._lock:
+            if not self._shas:
+                return []
+            want = min(k + len(exclude), len(self._shas))
+            scores, rows = self._faiss.search(query, want)
+            found = [(float(score), self._shas[row]) for score, row in zip(scores[0], rows[0]) if row >= 0]
+        found = [(score, sha) for score, sha in found if sha not in exclude and score >= min_score][:k]
+        images = self.images([sha for _, sha in found])
+        return [Hit(rank, score, images[sha]) for rank, (score, sha) in enumerate(found, 1) if sha in images]
+
+    def images(self, shas: list[str]) -> dict[str, IndexedImage]:
+        """Metadata and sources of the given images, including those added since the last save."""
+        if not shas:
+            return {}
+        marks = ",".join("?" * len(shas))
+        with self._lock:
+            with closing(sqlite3.connect(self._db_path)) as db:
+                meta = {sha: (w, h, n) for sha, w, h, n in db.execute(
+                    f"SELECT sha, width, height, bytes FROM images WHERE sha IN ({marks})", shas)}
+                found = {ref: Source(ref, root, title) for ref, sha, root, title in db.execute(
+                    f"SELECT ref, sha, root, title FROM sources WHERE sha IN ({marks})", shas)}
+                sha_of = dict(db.execute(f"SELECT ref, sha FROM sources WHERE sha IN ({marks})", shas))
+            for sha in shas:
+                if sha in self._pending:
+                    meta[sha] = self._pending[sha][:3]
+            for ref, source in self._pending_sources.items():
+                if source is None:
+                    found.pop(ref, None)
+                elif self._pending_sha[ref] in meta:
+                    found[ref], sha_of[ref] = source, self._pending_sha[ref]
+        sources: dict[str, list[Source]] = {}
+        for ref in sorted(found):
+            sources.setdefault(sha_of[ref], []).append(found[ref])
+        return {sha: IndexedImage(sha, *meta[sha], tuple(sources.get(sha, ()))) for sha in shas if sha in meta}
+
+    def mark_built(self) -> None:
+        """Record that a build finished now (shown in the status panel)."""
+        self.save()
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT OR REPLACE INTO info VALUES ('last_build', ?)", (str(time.time()),))
+
+    def status(self) -> IndexStatus:
+        with self._lock, closing(sqlite3.connect(self._db_path)) as db:
+            n_sources = db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+            pending = list(self._pending_sources)
+            for start in range(0, len(pending), 500):  # pending refs change the saved count by ±1 each
+                chunk = pending[start:start + 500]
+                saved = {ref for (ref,) in db.execute(
+                    f"SELECT ref FROM sources WHERE ref IN ({','.join('?' * len(chunk))})", chunk)}
+                n_sources += sum((self._pending_sources[ref] is not None) - (ref in saved) for ref in chunk)
+            last = db.execute("SELECT value FROM info WHERE key = 'last_build'").fetchone()
+            size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
+            kind = "exact (flat inner product)" if isinstance(self._faiss, faiss.IndexFlat) else (
+                f"approximate (HNSW, M={HNSW_NEIGHBOURS}, efSearch={HNSW_SEARCH_DEPTH})")
+            return IndexStatus(self.space, len(self._shas), n_sources, size, float(last[0]) if last else None, kind)
+
+
+def _rebuilt(index: faiss.Index, keep_rows: list[int], dimension: int, *, count: int | None = None) -> faiss.Index:
+    """A fresh index (flat or HNSW by size) holding the kept rows of `index`, in order."""
+    vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dimension), np.float32)
+    vectors = vectors[keep_rows]
+    fresh = _new_faiss(dimension, count if count is not None else len(vectors))
+    if len(vectors):
+        fresh.add(vectors)
+    return fresh
+
+
+_shared: dict[tuple[Path, VectorSpace], ImageIndex] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_index(data_dir: Path, space: VectorSpace) -> ImageIndex:
+    """The one ImageIndex per process for this space: every browser session searches the same loaded index."""
+    key = (data_dir.resolve(), space)
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = ImageIndex(data_dir / "search" / space.slug, space)
+        return _shared[key]
+
+
+def forget_shared_indexes() -> None:
+    """Drop loaded indexes (tests, or after the data folder was deleted)."""
+    with _shared_lock:
+        _shared.clear()
