@@ -1,4 +1,4 @@
-"""A fake Amazon ``bedrock-runtime`` endpoint for tests.
+r"""A fake Amazon ``bedrock-runtime`` endpoint for tests.
 
 Real boto3 clients talk to it over HTTP on 127.0.0.1 (point them at it with
 ``endpoint_url=fake.url`` or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``), so tests
@@ -45,6 +45,34 @@ from the decoded images (see the "Converse" section).  ConverseStream answers a 
 ``application/vnd.amazon.eventstream`` body, sent in HTTP chunks
 (``stream_delay_s`` between messages); the failure kind ``stream_error`` breaks
 it after two deltas with a ``modelStreamErrorException`` event.
+
+The multimodal embedding models (InvokeModel on ``amazon.titan-embed-image-v1`` and
+``amazon.nova-2-multimodal-embeddings-v1:0``, bare on-demand ids; bodies and limits in the
+"Embedding models" section) answer ``fake_embedding(model_id, dimension, text=, image=)``:
+deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sensibly.
+
+- Positions 0..12 are a colour block: 12 hue bins (bin k collects hues within 15 degrees
+  of k x 30) and a grey bin (12).  An image (its raw bytes) is decoded, converted to RGB
+  and downscaled to at most 64x64; each pixel adds saturation x value to its hue bin and
+  1 - saturation to the grey bin (HSV).  A text adds 1 per colour word (``COLOUR_WORDS``:
+  whole words, any case, optional plural "s"): red 0, orange 30, yellow 60, green 120,
+  cyan 180, blue 240, purple/violet 270, magenta/pink 300 degrees; grey/gray/black/white/
+  silver the grey bin.  The block is scaled to unit length; a text without colour words
+  has an all-zero block.
+- The remaining positions are a fingerprint: a unit ``standard_normal`` vector from
+  ``numpy.random.default_rng`` seeded with sha256 of (foundation-model id, dimension,
+  "text" or "image", the exact image bytes or the text lower-cased with whitespace
+  collapsed).
+- vector = normalise(colour block + 0.35 x fingerprint).  Text and image together (Titan)
+  give the normalised average of the two vectors.  So the same input always gives the
+  same vector, the text "red" is nearer red images than blue ones, and other models or
+  dimensions give other vectors.  Nova's ``embeddingPurpose`` does not change the vector.
+- Tokens are counted as ``len(re.findall(r"\w+|[^\w\s]", text))``
+  (``count_embedding_tokens``): Titan takes at most 256 (Titan's ``inputTextTokenCount``);
+  Nova 8192, where truncationMode NONE fails and START/END drop the excess tokens from
+  the start/end before embedding.
+- The content-filter failure kinds do not apply to embedding calls: they neither fail
+  them nor are used up by them.  Every other kind fails them as it fails image models.
 """
 
 from __future__ import annotations
@@ -466,6 +494,7 @@ class TitanFamilyModel:
     """Titan Image Generator v1/v2 and Nova Canvas: one request schema, different limits."""
 
     profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    content_filters = True  # the CONTENT_FILTER_KINDS apply
 
     def __init__(
         self,
@@ -656,6 +685,7 @@ class StabilityModel:
     """SD3.5 Large, Stable Image Core and Ultra: flat snake_case schema, one image per call."""
 
     profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    content_filters = True
 
     def __init__(self, image_to_image: bool) -> None:
         self.image_to_image = image_to_image
@@ -861,6 +891,7 @@ class StabilityServiceModel:
     """One Stability AI Image Service: INFERENCE_PROFILE only (``us.`` ids), one image per call."""
 
     profiles: frozenset[str] | None = frozenset({"us"})
+    content_filters = True
 
     def __init__(self, allowed_keys: frozenset[str], planner: Callable[[dict], Job]) -> None:
         self.allowed_keys = allowed_keys
@@ -874,7 +905,341 @@ class StabilityServiceModel:
         return _stability_filtered(kind, job)
 
 
-Model = TitanFamilyModel | StabilityModel | StabilityServiceModel
+# --------------------------------------------------------------------------
+# Embedding models: Titan Multimodal Embeddings G1 and Nova Multimodal Embeddings
+# --------------------------------------------------------------------------
+#
+# Both answer ``fake_embedding`` (see the module docstring for the vector design).
+#
+# Titan (``amazon.titan-embed-image-v1``), body keys ``inputText``, ``inputImage``,
+# ``embeddingConfig`` (no others): at least one of the two inputs; ``inputText`` at most
+# 256 tokens; ``inputImage`` base64 PNG or JPEG, at most 25 MB decoded and 2048 px per
+# side ("Image exceeds max pixels allowed.").  ``embeddingConfig.outputEmbeddingLength``
+# is 256, 384 or 1024 (default 1024).  Answer:
+#     {"embedding": [...], "inputTextTokenCount": <tokens of inputText, 0 without>, "message": null}
+#
+# Nova (``amazon.nova-2-multimodal-embeddings-v1:0``): ``schemaVersion`` (optional,
+# "nova-multimodal-embed-v1"), ``taskType`` "SINGLE_EMBEDDING" (required) and
+# ``singleEmbeddingParams`` with ``embeddingPurpose`` (required; it does not change the
+# vector), ``embeddingDimension`` (256/384/1024/3072, default 3072) and exactly one of
+#     "text":  {"truncationMode": "START"|"END"|"NONE" (required), "value": str}
+#     "image": {"format": "png"|"jpeg"|"gif"|"webp", "detailLevel": "STANDARD_IMAGE"|"DOCUMENT_IMAGE"?,
+#               "source": {"bytes": base64}}
+# ``audio``/``video`` and ``s3Location`` sources are rejected as unsupported by the fake.
+# Unknown keys are rejected at every level.  A text over 8192 tokens fails with
+# truncationMode NONE; START keeps its last 8192 tokens, END its first 8192 (the original
+# characters from the first kept token to the last), and that text is embedded.  The
+# image format must match the bytes; at most 25 MB decoded and 8000 px per side.  Answer:
+#     {"embeddings": [{"embeddingType": "TEXT"|"IMAGE", "embedding": [...]}]}
+
+COLOUR_BLOCK_SIZE = 13  # 12 hue bins of 30 degrees + 1 grey bin, at positions 0..12
+GREY_BIN = 12
+FINGERPRINT_WEIGHT = 0.35
+# Colour word -> bin (hue // 30, or GREY_BIN); matched as whole words, any case, optional plural "s".
+COLOUR_WORDS: dict[str, int] = {
+    "red": 0, "orange": 1, "yellow": 2, "green": 4, "cyan": 6, "blue": 8, "purple": 9, "violet": 9,
+    "magenta": 10, "pink": 10, "grey": GREY_BIN, "gray": GREY_BIN, "black": GREY_BIN,
+    "white": GREY_BIN, "silver": GREY_BIN,
+}  # fmt: skip
+_COLOUR_WORD = re.compile(rf"\b({'|'.join(COLOUR_WORDS)})s?\b", re.IGNORECASE)
+_EMBED_TOKEN = re.compile(r"\w+|[^\w\s]")
+EMBED_IMAGE_MAX_BYTES = 25 * 1024 * 1024
+EMBED_TEXT_MAX_CHARS = 1_000_000  # a sanity cap; the token limits apply long before it
+TITAN_EMBED_MAX_TOKENS = 256
+TITAN_EMBED_MAX_SIDE = 2048
+TITAN_EMBED_DIMENSIONS = (256, 384, 1024)
+TITAN_PIXELS_MESSAGE = "Image exceeds max pixels allowed."
+NOVA_EMBED_MAX_TOKENS = 8192
+NOVA_EMBED_MAX_SIDE = 8000
+NOVA_EMBED_DIMENSIONS = (256, 384, 1024, 3072)
+NOVA_EMBED_SCHEMA = "nova-multimodal-embed-v1"
+NOVA_EMBED_PURPOSES = (
+    "GENERIC_INDEX", "GENERIC_RETRIEVAL", "TEXT_RETRIEVAL", "IMAGE_RETRIEVAL", "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL", "AUDIO_RETRIEVAL", "CLASSIFICATION", "CLUSTERING",
+)  # fmt: skip
+UNSUPPORTED_SOURCE_MESSAGE = "FakeBedrock does not support s3Location image sources."
+
+
+def count_embedding_tokens(text: str) -> int:
+    """The fake's token count for embedding models: runs of word characters and single punctuation marks."""
+    return len(_EMBED_TOKEN.findall(text))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def _text_colour_block(text: str) -> np.ndarray:
+    block = np.zeros(COLOUR_BLOCK_SIZE)
+    for match in _COLOUR_WORD.finditer(text):
+        block[COLOUR_WORDS[match.group(1).lower()]] += 1.0
+    return _unit(block)
+
+
+def _image_colour_block(image: Image.Image) -> np.ndarray:
+    """Hue bins weighted by saturation x value, grey bin by 1 - saturation, over <= 64x64 pixels.
+
+    ``image`` must not be loaded yet: a JPEG is decoded straight at a reduced scale.
+    """
+    image.draft("RGB", (64, 64))
+    rgb = image.convert("RGB")
+    rgb.thumbnail((64, 64), Image.Resampling.BILINEAR)
+    pixels = np.asarray(rgb, dtype=np.float64).reshape(-1, 3) / 255.0
+    red, green, blue = pixels.T
+    value = pixels.max(axis=1)
+    chroma = value - pixels.min(axis=1)
+    saturation = np.divide(chroma, value, out=np.zeros_like(value), where=value > 0)
+    safe = np.where(chroma > 0, chroma, 1.0)
+    sector = np.select(
+        [value == red, value == green],
+        [((green - blue) / safe) % 6, (blue - red) / safe + 2],
+        (red - green) / safe + 4,
+    )
+    bins = np.rint(sector * 2).astype(np.int64) % 12  # sector is hue / 60; bin k is within 15 deg of k x 30
+    block = np.zeros(COLOUR_BLOCK_SIZE)
+    block[:12] = np.bincount(bins, weights=saturation * value, minlength=12)
+    block[GREY_BIN] = float((1.0 - saturation).sum())
+    return _unit(block)
+
+
+def _embedding_part(model_id: str, dimension: int, kind: str, data: bytes, colours: np.ndarray) -> np.ndarray:
+    """normalise(colour block + 0.35 x fingerprint) for one input (``kind`` is "text" or "image")."""
+    seed_bytes = hashlib.sha256(b"\x1f".join([model_id.encode(), str(dimension).encode(), kind.encode(), data]))
+    rng = np.random.default_rng(int.from_bytes(seed_bytes.digest(), "big"))
+    vector = np.zeros(dimension)
+    vector[:COLOUR_BLOCK_SIZE] = colours
+    vector[COLOUR_BLOCK_SIZE:] = FINGERPRINT_WEIGHT * _unit(rng.standard_normal(dimension - COLOUR_BLOCK_SIZE))
+    return _unit(vector)
+
+
+def _embedding(
+    model_id: str,
+    dimension: int,
+    text: str | None,
+    image: bytes | None,
+    image_colours: np.ndarray | None = None,
+) -> list[float]:
+    """The vector both ``fake_embedding`` and the server answer (``image_colours``: already computed)."""
+    if dimension <= COLOUR_BLOCK_SIZE:
+        raise ValueError(f"dimension must be greater than {COLOUR_BLOCK_SIZE}")
+    if text is None and image is None:
+        raise ValueError("give text, image or both")
+    model_id = _split_model_id(model_id)[1]
+    total = np.zeros(dimension)
+    if text is not None:
+        canonical = " ".join(text.lower().split()).encode()
+        total += _embedding_part(model_id, dimension, "text", canonical, _text_colour_block(text))
+    if image is not None:
+        if image_colours is None:
+            image_colours = _image_colour_block(Image.open(io.BytesIO(image)))
+        total += _embedding_part(model_id, dimension, "image", image, image_colours)
+    return _unit(total).tolist()
+
+
+def fake_embedding(
+    model_id: str, dimension: int, *, text: str | None = None, image: bytes | None = None
+) -> list[float]:
+    """The unit vector the fake answers for ``text``, the raw ``image`` bytes, or both.
+
+    ``model_id`` may be a profile id or ARN (reduced to the foundation-model id).  With
+    both inputs, the normalised average of the text vector and the image vector.
+    """
+    return _embedding(model_id, dimension, text, image)
+
+
+def _get_int_enum(obj: dict, key: str, path: str, *, default: int, allowed: tuple[int, ...]) -> int:
+    value = obj.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _malformed(f"{path}/{key}: expected type: Integer, found: {_type_name(value)}")
+    if value not in allowed:
+        raise _malformed(f"{path}/{key}: {value} is not a valid enum value")
+    return value
+
+
+def _get_required_enum(obj: dict, key: str, path: str, allowed: tuple[str, ...]) -> str:
+    return _get_enum(obj, key, path, default=_lookup(obj, key, path, True), allowed=allowed)
+
+
+@dataclass
+class _EmbeddingImage:
+    data: bytes
+    format: str  # lower-case, as PIL names it: png, jpeg, gif, webp
+    colours: np.ndarray
+
+
+def _embedding_image(
+    value: Any, path: str, formats: tuple[str, ...], max_side: int, too_large: Callable[[], BedrockError]
+) -> _EmbeddingImage:
+    """Decode, check size limits, then compute the colour block (decoding errors are the caller's 400)."""
+    if not isinstance(value, str):
+        raise _malformed(f"{path}: expected type: String, found: {_type_name(value)}")
+    names = " or ".join(name.upper() for name in formats)
+    invalid = _malformed(f"{path}: the provided image is not a valid {names} image")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if len(data) > EMBED_IMAGE_MAX_BYTES:
+        raise _malformed(
+            f"{path}: image is {len(data)} bytes, which exceeds the maximum of {EMBED_IMAGE_MAX_BYTES} bytes"
+        )
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise too_large() from None
+    except (ValueError, UnidentifiedImageError, OSError):
+        raise invalid from None
+    if (image.format or "").lower() not in formats:
+        raise invalid
+    if max(image.size) > max_side:
+        raise too_large()
+    try:
+        colours = _image_colour_block(image)
+    except (ValueError, OSError, Image.DecompressionBombError):
+        raise invalid from None
+    return _EmbeddingImage(data, (image.format or "").lower(), colours)
+
+
+def _embedding_text(obj: dict, key: str, path: str) -> str | None:
+    return _get_string(obj, key, path, required=False, max_len=EMBED_TEXT_MAX_CHARS)
+
+
+class _EmbeddingModelBase:
+    """Embedding models are on-demand and never content-filtered (those kinds are not taken for them)."""
+
+    profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    content_filters = False
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+
+    def filtered(self, kind: str, job: Job) -> dict:
+        raise AssertionError("content-filter failures are never taken for embedding models")
+
+
+class TitanMultimodalEmbeddingModel(_EmbeddingModelBase):
+    """Titan Multimodal Embeddings G1: text, image or both (averaged) in one flat body."""
+
+    def plan(self, body: dict) -> Job:
+        _reject_unknown_keys(body, frozenset({"inputText", "inputImage", "embeddingConfig"}), "#")
+        text = _embedding_text(body, "inputText", "#")
+        if text is None and "inputImage" not in body:
+            raise _malformed("#: at least one of inputText or inputImage is required")
+        config = _get_object(body, "embeddingConfig", "#", required=False)
+        _reject_unknown_keys(config, frozenset({"outputEmbeddingLength"}), "#/embeddingConfig")
+        dimension = _get_int_enum(
+            config, "outputEmbeddingLength", "#/embeddingConfig", default=1024, allowed=TITAN_EMBED_DIMENSIONS
+        )
+        tokens = count_embedding_tokens(text) if text is not None else 0
+        if tokens > TITAN_EMBED_MAX_TOKENS:
+            raise _validation_error(
+                f"Too many input tokens. Max input tokens: {TITAN_EMBED_MAX_TOKENS}, "
+                f"request input token count: {tokens}"
+            )
+        image = None
+        if "inputImage" in body:
+            image = _embedding_image(
+                body["inputImage"], "#/inputImage", ("png", "jpeg"), TITAN_EMBED_MAX_SIDE,
+                lambda: _validation_error(TITAN_PIXELS_MESSAGE),
+            )  # fmt: skip
+
+        def render() -> dict:
+            data, colours = (image.data, image.colours) if image is not None else (None, None)
+            vector = _embedding(self.model_id, dimension, text, data, colours)
+            return {"embedding": vector, "inputTextTokenCount": tokens, "message": None}
+
+        return Job(0, render)
+
+
+class NovaMultimodalEmbeddingModel(_EmbeddingModelBase):
+    """Nova Multimodal Embeddings, SINGLE_EMBEDDING of one text or one image."""
+
+    def plan(self, body: dict) -> Job:
+        _reject_unknown_keys(body, frozenset({"schemaVersion", "taskType", "singleEmbeddingParams"}), "#")
+        _get_enum(body, "schemaVersion", "#", default=NOVA_EMBED_SCHEMA, allowed=(NOVA_EMBED_SCHEMA,))
+        _get_required_enum(body, "taskType", "#", ("SINGLE_EMBEDDING",))
+        path = "#/singleEmbeddingParams"
+        params = _get_object(body, "singleEmbeddingParams", "#", required=True)
+        for media in ("audio", "video"):
+            if media in params:
+                raise _malformed(f"{path}/{media}: {media} input is not supported by this fake")
+        allowed = frozenset({"embeddingPurpose", "embeddingDimension", "text", "image"})
+        _reject_unknown_keys(params, allowed, path)
+        _get_required_enum(params, "embeddingPurpose", path, NOVA_EMBED_PURPOSES)
+        dimension = _get_int_enum(
+            params, "embeddingDimension", path, default=3072, allowed=NOVA_EMBED_DIMENSIONS
+        )
+        has_text, has_image = "text" in params, "image" in params
+        if has_text == has_image:
+            found = "both" if has_text else "neither"
+            raise _malformed(f"{path}: exactly one of [text, image, video, audio] is required, found {found}")
+        if has_text:
+            text = self._text(_get_object(params, "text", path, required=True), f"{path}/text")
+
+            def render_text() -> dict:
+                vector = _embedding(self.model_id, dimension, text, None)
+                return {"embeddings": [{"embeddingType": "TEXT", "embedding": vector}]}
+
+            return Job(0, render_text)
+        image = self._image(_get_object(params, "image", path, required=True), f"{path}/image")
+
+        def render_image() -> dict:
+            vector = _embedding(self.model_id, dimension, None, image.data, image.colours)
+            return {"embeddings": [{"embeddingType": "IMAGE", "embedding": vector}]}
+
+        return Job(0, render_image)
+
+    @staticmethod
+    def _text(params: dict, path: str) -> str:
+        _reject_unknown_keys(params, frozenset({"truncationMode", "value"}), path)
+        mode = _get_required_enum(params, "truncationMode", path, ("START", "END", "NONE"))
+        text = _get_string(params, "value", path, required=True, max_len=EMBED_TEXT_MAX_CHARS)
+        assert text is not None
+        tokens = list(_EMBED_TOKEN.finditer(text))
+        if len(tokens) <= NOVA_EMBED_MAX_TOKENS:
+            return text
+        if mode == "NONE":
+            raise _malformed(
+                f"{path}/value: text is {len(tokens)} tokens long, which exceeds the maximum of "
+                f"{NOVA_EMBED_MAX_TOKENS} tokens; set truncationMode START or END to truncate it"
+            )
+        if mode == "END":
+            return text[: tokens[NOVA_EMBED_MAX_TOKENS - 1].end()]
+        return text[tokens[-NOVA_EMBED_MAX_TOKENS].start() :]
+
+    @staticmethod
+    def _image(params: dict, path: str) -> _EmbeddingImage:
+        _reject_unknown_keys(params, frozenset({"format", "detailLevel", "source"}), path)
+        declared = _get_required_enum(params, "format", path, ("png", "jpeg", "gif", "webp"))
+        _get_enum(
+            params, "detailLevel", path, default="STANDARD_IMAGE", allowed=("STANDARD_IMAGE", "DOCUMENT_IMAGE")
+        )
+        source = _get_object(params, "source", path, required=True)
+        if "s3Location" in source:
+            raise _validation_error(UNSUPPORTED_SOURCE_MESSAGE)
+        _reject_unknown_keys(source, frozenset({"bytes"}), f"{path}/source")
+        image = _embedding_image(
+            _lookup(source, "bytes", f"{path}/source", True),
+            f"{path}/source/bytes",
+            ("png", "jpeg", "gif", "webp"),
+            NOVA_EMBED_MAX_SIDE,
+            lambda: _malformed(
+                f"{path}/source/bytes: image dimensions exceed max allowed size: {NOVA_EMBED_MAX_SIDE} pixels"
+            ),
+        )
+        if image.format != declared:
+            raise _malformed(
+                f"{path}/source/bytes: the image was specified as format {declared}, "
+                f"but the image appears to be a {image.format} image"
+            )
+        return image
+
+
+Model = (
+    TitanFamilyModel | StabilityModel | StabilityServiceModel
+    | TitanMultimodalEmbeddingModel | NovaMultimodalEmbeddingModel
+)
 
 MODELS: dict[str, Model] = {
     "amazon.titan-image-generator-v1": TitanFamilyModel(512, 2147483646, _check_titan_size, 8.0),
@@ -884,6 +1249,10 @@ MODELS: dict[str, Model] = {
     "stability.stable-image-core-v1:1": StabilityModel(image_to_image=False),
     "stability.stable-image-ultra-v1:1": StabilityModel(image_to_image=False),
     **{model_id: StabilityServiceModel(*service) for model_id, service in STABILITY_SERVICES.items()},
+    "amazon.titan-embed-image-v1": TitanMultimodalEmbeddingModel("amazon.titan-embed-image-v1"),
+    "amazon.nova-2-multimodal-embeddings-v1:0": NovaMultimodalEmbeddingModel(
+        "amazon.nova-2-multimodal-embeddings-v1:0"
+    ),
 }
 
 _GEO_PREFIX = re.compile(r"^(us|us-gov|eu|apac|jp|au|ca|global)\.")
@@ -1393,7 +1762,8 @@ class FakeBedrock:
 
         Queued failures are consumed in the order they were queued and take
         precedence over ``set_mode``.  Kinds in ``OPERATION_FAILURES`` only
-        apply to (and are only consumed by) their operations.
+        apply to (and are only consumed by) their operations; ``CONTENT_FILTER_KINDS``
+        neither apply to nor are consumed by the embedding models.
         """
         _check_kind(kind)
         if times < 1:
@@ -1414,9 +1784,13 @@ class FakeBedrock:
             self._queued.clear()
             self._mode = None
 
-    def _take_failure(self, model_id: str, operation: str = "invoke") -> str | None:
+    def _take_failure(self, model_id: str, operation: str = "invoke", content_filters: bool = True) -> str | None:
+        """The failure this call shows, if any; ``content_filters=False`` skips (and keeps) those kinds."""
+
         def applies(kind: str | None) -> bool:
-            return kind is not None and operation in OPERATION_FAILURES.get(kind, {operation})
+            if kind is None or (not content_filters and kind in CONTENT_FILTER_KINDS):
+                return False
+            return operation in OPERATION_FAILURES.get(kind, {operation})
 
         with self._lock:
             for queued in self._queued:
@@ -1447,7 +1821,7 @@ class FakeBedrock:
             return _error_response(_validation_error(INVALID_MODEL_MESSAGE))
         if needs_inference_profile(model_id):
             return _error_response(_request_failure("needs_profile", model_id))
-        kind = self._take_failure(model_id)
+        kind = self._take_failure(model_id, content_filters=model.content_filters)
         try:
             if kind in REQUEST_FAILURES:
                 raise _request_failure(kind, model_id)

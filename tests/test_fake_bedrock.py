@@ -30,11 +30,14 @@ from fake_bedrock import (
     MAX_IMAGE_BASE64,
     ROLES_MESSAGE,
     STREAM_ERROR_MESSAGE,
+    TITAN_PIXELS_MESSAGE,
     FakeBedrock,
     background_subject_mask,
+    count_embedding_tokens,
     decode_event_stream,
     encode_event_message,
     edit_fill_colour,
+    fake_embedding,
     mask_prompt_region,
 )
 
@@ -1008,6 +1011,309 @@ def test_langchain_chat_bedrock_converse(client: Any, fake: FakeBedrock) -> None
     assert [call.operation for call in fake.calls] == ["converse", "converse_stream"]
     sent = fake.calls[0].body["messages"][0]["content"][0]["image"]
     assert sent["format"] == "png" and base64.b64decode(sent["source"]["bytes"]) == image_bytes(640, 480)
+
+
+# -- Multimodal embeddings ------------------------------------------------------
+
+TITAN_EMBED = "amazon.titan-embed-image-v1"
+NOVA_EMBED = "amazon.nova-2-multimodal-embeddings-v1:0"
+RED, BLUE = (210, 30, 40), (30, 50, 220)
+
+
+def flat_image(colour: Any, size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def nova_text(value: str, truncation: str = "END", **params: Any) -> dict:
+    single = {"embeddingPurpose": "GENERIC_INDEX", "text": {"truncationMode": truncation, "value": value}}
+    return {"schemaVersion": "nova-multimodal-embed-v1", "taskType": "SINGLE_EMBEDDING",
+            "singleEmbeddingParams": {**single, **params}}  # fmt: skip
+
+
+def nova_image(data: bytes, fmt: str = "png", **params: Any) -> dict:
+    image = {"format": fmt, "source": {"bytes": b64(data)}}
+    single = {"embeddingPurpose": "GENERIC_INDEX", "image": image}
+    return {"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {**single, **params}}
+
+
+def nova_vector(client: Any, body: dict, kind: str) -> np.ndarray:
+    result = invoke(client, NOVA_EMBED, body)
+    assert [item["embeddingType"] for item in result["embeddings"]] == [kind]
+    return np.array(result["embeddings"][0]["embedding"])
+
+
+def titan_vector(client: Any, body: dict) -> np.ndarray:
+    return np.array(invoke(client, TITAN_EMBED, body)["embedding"])
+
+
+def assert_unit(vector: Any, dimension: int) -> None:
+    assert len(vector) == dimension
+    assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("dimension", [None, 256, 384, 1024])
+def test_titan_embedding_text_and_image(client: Any, dimension: int | None) -> None:
+    expected = dimension or 1024
+    config = {"embeddingConfig": {"outputEmbeddingLength": dimension}} if dimension else {}
+    text = invoke(client, TITAN_EMBED, {"inputText": "A red bicycle, leaning on a wall.", **config})
+    assert text["message"] is None
+    assert text["inputTextTokenCount"] == 9 == count_embedding_tokens("A red bicycle, leaning on a wall.")
+    assert_unit(text["embedding"], expected)
+    assert text["embedding"] == fake_embedding(TITAN_EMBED, expected, text="A red bicycle, leaning on a wall.")
+    png = flat_image(RED)
+    image = invoke(client, TITAN_EMBED, {"inputImage": b64(png), **config})
+    assert image["inputTextTokenCount"] == 0
+    assert_unit(image["embedding"], expected)
+    assert image["embedding"] == fake_embedding(TITAN_EMBED, expected, image=png)
+
+
+def test_titan_text_and_image_together_is_the_normalised_average(client: Any) -> None:
+    jpeg = flat_image(BLUE, fmt="JPEG")
+    both = invoke(client, TITAN_EMBED, {"inputText": "blue sofa", "inputImage": b64(jpeg)})
+    assert both["inputTextTokenCount"] == 2
+    assert both["embedding"] == fake_embedding(TITAN_EMBED, 1024, text="blue sofa", image=jpeg)
+    text = np.array(fake_embedding(TITAN_EMBED, 1024, text="blue sofa"))
+    image = np.array(fake_embedding(TITAN_EMBED, 1024, image=jpeg))
+    average = (text + image) / np.linalg.norm(text + image)
+    np.testing.assert_allclose(both["embedding"], average, atol=1e-12)
+    assert_unit(both["embedding"], 1024)
+
+
+@pytest.mark.parametrize("dimension", [None, 256, 384, 1024, 3072])
+def test_nova_embedding_text(client: Any, dimension: int | None) -> None:
+    params = {"embeddingDimension": dimension} if dimension else {}
+    vector = nova_vector(client, nova_text("Green armchair", **params), "TEXT")
+    assert_unit(vector, dimension or 3072)
+    assert vector.tolist() == fake_embedding(NOVA_EMBED, dimension or 3072, text="Green armchair")
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "gif", "webp"])
+def test_nova_embedding_image_formats(client: Any, fmt: str) -> None:
+    data = flat_image(RED, fmt=fmt.upper())
+    body = nova_image(data, fmt, embeddingDimension=1024)
+    body["singleEmbeddingParams"]["image"]["detailLevel"] = "DOCUMENT_IMAGE"
+    vector = nova_vector(client, body, "IMAGE")
+    assert_unit(vector, 1024)
+    assert vector.tolist() == fake_embedding(NOVA_EMBED, 1024, image=data)
+
+
+def _with(body: dict, **changes: Any) -> dict:
+    return {**body, **changes}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"inputText": "a", "normalize": True}, "#: extraneous key [normalize] is not permitted"),
+        ({}, "#: at least one of inputText or inputImage is required"),
+        ({"embeddingConfig": {"outputEmbeddingLength": 256}}, "at least one of inputText or inputImage"),
+        ({"inputText": ""}, "#/inputText: expected minLength: 1, actual: 0"),
+        (
+            {"inputText": "a", "embeddingConfig": {"outputEmbeddingLength": 512}},
+            "#/embeddingConfig/outputEmbeddingLength: 512 is not a valid enum value",
+        ),
+        (
+            {"inputText": "a", "embeddingConfig": {"outputEmbeddingLength": "256"}},
+            "outputEmbeddingLength: expected type: Integer, found: String",
+        ),
+        (
+            {"inputText": "a", "embeddingConfig": {"dimensions": 256}},
+            "#/embeddingConfig: extraneous key [dimensions] is not permitted",
+        ),
+        (
+            {"inputText": "word " * 257},
+            "Too many input tokens. Max input tokens: 256, request input token count: 257",
+        ),
+        ({"inputImage": "not base64!"}, "#/inputImage: the provided image is not a valid PNG or JPEG image"),
+        ({"inputImage": b64(b"GIF89a not really")}, "not a valid PNG or JPEG image"),
+        ({"inputImage": b64(flat_image(RED, fmt="GIF"))}, "not a valid PNG or JPEG image"),
+    ],
+)
+def test_titan_embedding_validation(client: Any, body: dict, fragment: str) -> None:
+    error = invoke_error(client, TITAN_EMBED, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+    assert error["Message"].startswith("Malformed input request: ") or "tokens" in fragment
+
+
+def test_titan_embedding_limits(client: Any) -> None:
+    assert invoke(client, TITAN_EMBED, {"inputText": "word " * 256})["inputTextTokenCount"] == 256
+    assert invoke(client, TITAN_EMBED, {"inputImage": b64(flat_image(RED, (2048, 16)))})["embedding"]
+    for size in ((2049, 16), (16, 2049)):
+        error = invoke_error(client, TITAN_EMBED, {"inputImage": b64(flat_image(RED, size))})["Error"]
+        assert error == {"Code": "ValidationException", "Message": TITAN_PIXELS_MESSAGE}
+
+
+def test_nova_embedding_truncation(client: Any) -> None:
+    words = [f"w{i}" for i in range(8200)]
+    text = "  ".join(words)
+    assert count_embedding_tokens(" ".join(words[:8192])) == 8192
+    assert nova_vector(client, nova_text(" ".join(words[:8192]), "NONE"), "TEXT").size == 3072
+    error = invoke_error(client, NOVA_EMBED, nova_text(text, "NONE"))["Error"]
+    assert error["Code"] == "ValidationException"
+    assert "#/singleEmbeddingParams/text/value: text is 8200 tokens long" in error["Message"]
+    end = nova_vector(client, nova_text(text, "END"), "TEXT")
+    assert end.tolist() == fake_embedding(NOVA_EMBED, 3072, text=" ".join(words[:8192]))
+    start = nova_vector(client, nova_text(text, "START"), "TEXT")
+    assert start.tolist() == fake_embedding(NOVA_EMBED, 3072, text=" ".join(words[8:]))
+    assert end.tolist() != start.tolist()
+
+
+def _nova_params(**changes: Any) -> dict:
+    body = nova_text("hello")
+    body["singleEmbeddingParams"] = {**body["singleEmbeddingParams"], **changes}
+    return body
+
+
+def _nova_text_block(**changes: Any) -> dict:
+    return _nova_params(text={"truncationMode": "END", "value": "hello", **changes})
+
+
+def _nova_image_block(**changes: Any) -> dict:
+    body = nova_image(flat_image(RED))
+    body["singleEmbeddingParams"]["image"] = {**body["singleEmbeddingParams"]["image"], **changes}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (_with(nova_text("a"), extra=1), "#: extraneous key [extra] is not permitted"),
+        (_with(nova_text("a"), schemaVersion="v2"), "#/schemaVersion: v2 is not a valid enum value"),
+        ({"singleEmbeddingParams": {}}, "#: required key [taskType] not found"),
+        (_with(nova_text("a"), taskType="SEGMENTED_EMBEDDING"), "SEGMENTED_EMBEDDING is not a valid enum value"),
+        ({"taskType": "SINGLE_EMBEDDING"}, "#: required key [singleEmbeddingParams] not found"),
+        (_nova_params(embeddingPurpose=None), "embeddingPurpose: None is not a valid enum value"),
+        (_nova_params(embeddingPurpose="SEARCH"), "embeddingPurpose: SEARCH is not a valid enum value"),
+        (_nova_params(embeddingDimension=512), "#/singleEmbeddingParams/embeddingDimension: 512 is not a valid"),
+        (_nova_params(normalize=True), "#/singleEmbeddingParams: extraneous key [normalize] is not permitted"),
+        (
+            _nova_params(image={"format": "png", "source": {"bytes": b64(flat_image(RED))}}),
+            "#/singleEmbeddingParams: exactly one of [text, image, video, audio] is required, found both",
+        ),
+        (_nova_params(text=None), "expected type: JSONObject, found: Null"),
+        (_nova_params(audio={"format": "mp3"}), "#/singleEmbeddingParams/audio: audio input is not supported"),
+        (_nova_params(video={"format": "mp4"}), "video input is not supported by this fake"),
+        (_nova_text_block(truncationMode="MIDDLE"), "text/truncationMode: MIDDLE is not a valid enum value"),
+        (_nova_text_block(language="en"), "#/singleEmbeddingParams/text: extraneous key [language]"),
+        (_nova_text_block(value=""), "text/value: expected minLength: 1, actual: 0"),
+        (_nova_image_block(format="jpeg"), "specified as format jpeg, but the image appears to be a png image"),
+        (_nova_image_block(format="PNG"), "image/format: PNG is not a valid enum value"),
+        (_nova_image_block(detailLevel="HIGH"), "image/detailLevel: HIGH is not a valid enum value"),
+        (_nova_image_block(source={"bytes": "%%%"}), "source/bytes: the provided image is not a valid PNG or JPEG"),
+        (_nova_image_block(source={}), "#/singleEmbeddingParams/image/source: required key [bytes] not found"),
+        (
+            _nova_image_block(source={"s3Location": {"uri": "s3://bucket/key.png"}}),
+            "FakeBedrock does not support s3Location image sources.",
+        ),
+        (
+            _nova_image_block(source={"bytes": b64(flat_image(RED, (8001, 8)))}),
+            "image dimensions exceed max allowed size: 8000 pixels",
+        ),
+    ],
+)
+def test_nova_embedding_validation(client: Any, body: dict, fragment: str) -> None:
+    error = invoke_error(client, NOVA_EMBED, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert fragment in error["Message"]
+
+
+def test_nova_embedding_neither_input(client: Any) -> None:
+    body = {"taskType": "SINGLE_EMBEDDING", "singleEmbeddingParams": {"embeddingPurpose": "GENERIC_INDEX"}}
+    message = invoke_error(client, NOVA_EMBED, body)["Error"]["Message"]
+    assert "exactly one of [text, image, video, audio] is required, found neither" in message
+    big = nova_image(flat_image(RED, (8000, 8)), embeddingDimension=256)
+    assert_unit(nova_vector(client, big, "IMAGE"), 256)
+
+
+def _colour_vectors(client: Any, model_id: str) -> tuple[np.ndarray, ...]:
+    """(red PNG, darker red JPEG, blue PNG, the text "something red", the red PNG again)."""
+    red, other_red, blue = flat_image(RED), flat_image((180, 20, 20), (64, 64), "JPEG"), flat_image(BLUE)
+    if model_id == TITAN_EMBED:
+        images = [titan_vector(client, {"inputImage": b64(data)}) for data in (red, other_red, blue, red)]
+        query = titan_vector(client, {"inputText": "Something RED"})
+    else:
+        pairs = ((red, "png"), (other_red, "jpeg"), (blue, "png"), (red, "png"))
+        images = [nova_vector(client, nova_image(data, fmt), "IMAGE") for data, fmt in pairs]
+        query = nova_vector(client, nova_text("something  red", "NONE"), "TEXT")
+    return images[0], images[1], images[2], query, images[3]
+
+
+@pytest.mark.parametrize("model_id", [TITAN_EMBED, NOVA_EMBED])
+def test_embeddings_rank_by_colour_and_are_deterministic(client: Any, model_id: str) -> None:
+    red, other_red, blue, query, again = _colour_vectors(client, model_id)
+    assert query @ red > 0.7 > 0.2 > query @ blue
+    assert query @ other_red > query @ blue
+    assert red @ other_red > red @ blue
+    assert red.tolist() == again.tolist() and red @ again == pytest.approx(1.0)
+
+
+def test_embeddings_differ_between_models_and_dimensions(client: Any) -> None:
+    red = flat_image(RED)
+    titan = titan_vector(client, {"inputImage": b64(red), "embeddingConfig": {"outputEmbeddingLength": 1024}})
+    nova = nova_vector(client, nova_image(red, embeddingDimension=1024), "IMAGE")
+    assert titan.tolist() != nova.tolist()
+    assert titan[:13].tolist() == pytest.approx(nova[:13].tolist()), "the colour block is shared"
+    assert fake_embedding(TITAN_EMBED, 256, image=red) != fake_embedding(TITAN_EMBED, 1024, image=red)[:256]
+    assert fake_embedding(f"us.{TITAN_EMBED}", 256, text="x") == fake_embedding(TITAN_EMBED, 256, text="x")
+
+
+def test_nova_embedding_purpose_does_not_change_the_vector(client: Any) -> None:
+    vectors = {
+        purpose: nova_vector(client, _nova_params(embeddingPurpose=purpose), "TEXT").tolist()
+        for purpose in ("GENERIC_INDEX", "GENERIC_RETRIEVAL", "TEXT_RETRIEVAL", "CLUSTERING")
+    }
+    assert len({tuple(vector) for vector in vectors.values()}) == 1
+
+
+def test_text_colour_words_and_normalisation() -> None:
+    same = fake_embedding(TITAN_EMBED, 256, text="Two  GREY\ncats")
+    assert same == fake_embedding(TITAN_EMBED, 256, text="two grey cats")
+    grey = np.array(same)
+    assert grey[12] > 0.9 and not grey[:12].any()
+    plural = np.array(fake_embedding(TITAN_EMBED, 256, text="blues and greens"))
+    assert plural[8] == pytest.approx(plural[4]) and plural[8] > 0.6
+    assert not np.array(fake_embedding(TITAN_EMBED, 256, text="reddish bluebird"))[:13].any()
+    with pytest.raises(ValueError):
+        fake_embedding(TITAN_EMBED, 256)
+
+
+def test_embedding_failures(client: Any, fake: FakeBedrock) -> None:
+    fake.fail_next("throttle", model_prefix="amazon.titan-embed")
+    assert invoke(client, NOVA_EMBED, nova_text("a"))["embeddings"], "other models are unaffected"
+    with pytest.raises(client.exceptions.ThrottlingException):
+        invoke(client, TITAN_EMBED, {"inputText": "a"})
+    fake.fail_next("deny")
+    assert invoke_error(client, NOVA_EMBED, nova_text("a"))["Error"]["Code"] == "AccessDeniedException"
+    fake.fail_next("filter_input")
+    fake.fail_next("filter_output")
+    assert invoke(client, TITAN_EMBED, {"inputText": "a"})["embedding"], "embeddings are not filtered"
+    assert invoke(client, NOVA_EMBED, nova_text("a"))["embeddings"]
+    assert invoke_error(client, TITAN_V2, titan_text())["Error"]["Message"] == FILTER_INPUT_MESSAGE
+    assert invoke(client, TITAN_V2, titan_text()) == {"images": [], "error": FILTER_OUTPUT_MESSAGE}
+    fake.reset()
+    message = converse_error(client, NOVA_EMBED, [user("hi")])["Error"]["Message"]
+    assert message.startswith("This action doesn't support the model that you provided.")
+
+
+def test_embedding_calls_are_recorded_and_overlap(client: Any, fake: FakeBedrock) -> None:
+    fake.latency_s = 0.2
+    bodies = [{"inputText": f"red thing {n}"} for n in range(8)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda body: invoke(client, TITAN_EMBED, body), bodies))
+    assert time.monotonic() - started < 0.9, "eight 0.2 s calls must overlap"
+    assert [result["embedding"] for result in results] == [
+        fake_embedding(TITAN_EMBED, 1024, text=body["inputText"]) for body in bodies
+    ]
+    assert sorted(call.body["inputText"] for call in fake.calls) == sorted(b["inputText"] for b in bodies)
+    assert {(call.model_id, call.operation) for call in fake.calls} == {(TITAN_EMBED, "invoke")}
 
 
 # -- Recording, control endpoints, process mode -----------------------------------
