@@ -26,8 +26,12 @@ def _clear_app_caches() -> None:
     import streamlit as st
 
     from lib.bedrock import clear_client_cache
+    from lib.search.build import forget_builds
+    from lib.search.index import forget_shared_indexes
 
     clear_client_cache()
+    forget_builds()
+    forget_shared_indexes()
     st.cache_data.clear()
     st.cache_resource.clear()
 

@@ -101,6 +101,7 @@ class _Builder:
         self.report = BuildReport(BuildProgress())
         self.lock = threading.Lock()
         self.since_save = 0
+        self.claims: dict[str, threading.Event] = {}
 
     def _count(self, what: str, failure: FailedFile | None = None) -> None:
         with self.lock:
@@ -128,6 +129,26 @@ class _Builder:
                 self.stop.wait(self.retry.delay(attempt))
         raise AssertionError("unreachable")
 
+    def _claim(self, sha: str, source: Source) -> bool:
+        """True when this worker should embed `sha`; False when it is (or just got) indexed by another.
+
+        Identical files in one build are embedded once: the second waits for the first.
+        """
+        while True:
+            with self.lock:
+                if self.index.has(sha):
+                    self.index.add_source(sha, source)
+                    return False
+                other = self.claims.get(sha)
+                if other is None:
+                    self.claims[sha] = threading.Event()
+                    return True
+            other.wait()  # if that embedding failed, the loop claims it for this file
+
+    def _release(self, sha: str) -> None:
+        with self.lock:
+            self.claims.pop(sha).set()
+
     def process(self, item: SourceItem) -> None:
         """Read, dedupe by hash, embed if new, add. Runs in a worker thread."""
         if self.stop.is_set():
@@ -136,13 +157,15 @@ class _Builder:
         try:
             data = item.read()
             sha = sha256(data)
-            if self.index.has(sha):
-                self.index.add_source(sha, source)
+            if not self._claim(sha, source):
                 self._count("reused")
                 return
-            embedding = self._embed(data, f"“{item.title}”")
-            self._thumbnail(sha, data)
-            self.index.add(self.space, sha, embedding.vector, source, image_size(data), len(data))
+            try:
+                embedding = self._embed(data, f"“{item.title}”")
+                self._thumbnail(sha, data)
+                self.index.add(self.space, sha, embedding.vector, source, image_size(data), len(data))
+            finally:
+                self._release(sha)
         except WorkshopError as err:
             self._count("failed", FailedFile(item.ref, item.title, err.message))
             if _fatal(err):
@@ -240,7 +263,7 @@ class BuildJob:
         self.stop_event.set()
 
 
-_jobs: dict[int, BuildJob] = {}
+_jobs: dict[Path, BuildJob] = {}
 _jobs_lock = threading.Lock()
 
 
@@ -248,14 +271,24 @@ def start_build(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list
                 workers: int = 8) -> BuildJob:
     """Start a build of `index`, or return the one already running (two sessions never build at once)."""
     with _jobs_lock:
-        job = _jobs.get(id(index))
+        job = _jobs.get(index.folder)
         if job is None or not job.running:
             job = BuildJob(index, embedder, sources, thumbs=thumbs, workers=workers)
-            _jobs[id(index)] = job
+            _jobs[index.folder] = job
         return job
 
 
 def last_build(index: ImageIndex) -> BuildJob | None:
     """The running or most recent build of `index` in this process."""
     with _jobs_lock:
-        return _jobs.get(id(index))
+        return _jobs.get(index.folder)
+
+
+def forget_builds() -> None:
+    """Stop and forget every build (tests, or after the data folder was deleted)."""
+    with _jobs_lock:
+        for job in _jobs.values():
+            job.stop()
+        for job in _jobs.values():
+            job.thread.join(timeout=30)
+        _jobs.clear()

@@ -275,6 +275,21 @@ class ImageIndex:
             self.save()
             return len(orphans)
 
+    def clear(self) -> None:
+        """Forget every vector and source (a rebuild from scratch); the thumbnails stay for reuse."""
+        with self._lock:
+            self._faiss = faiss.IndexFlatIP(self.space.dimension)
+            self._shas, self._rows = [], {}
+            self._pending.clear()
+            self._pending_sources.clear()
+            self._pending_sha.clear()
+            with closing(self._connect()) as db, db:
+                db.execute("DELETE FROM images")
+                db.execute("DELETE FROM sources")
+            self._faiss_path.unlink(missing_ok=True)
+            self._saved_rows = 0
+            self._dirty_vectors = False
+
     # -- queries -----------------------------------------------------------------------------
 
     def vector(self, sha: str) -> np.ndarray:
