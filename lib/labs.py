@@ -29,6 +29,9 @@ class LabPage:
 
 
 LABS: tuple[LabPage, ...] = (
+    LabPage(1, "Image search", "pages/1_image_search.py", ":material/image_search:",
+            "Index photos once with multimodal embeddings and FAISS; search by text, by image, or both.",
+            "image-search", input_key="lab1_input"),
     LabPage(2, "Image generation", "pages/2_image_generation.py", ":material/brush:",
             "Turn a prompt (and a negative prompt) into images; compare models, seeds and costs.",
             "image-generation"),
@@ -51,7 +54,8 @@ LABS: tuple[LabPage, ...] = (
             "Ask a vision model about an image: the workshop's nine prompts, or your own in any language.",
             "image-understanding", input_key="lab8_input"),
     LabPage(9, "Multimodal chatbot", "pages/9_multimodal_chatbot.py", ":material/forum:",
-            "Chat about several images at once, compare them, and keep the conversation.", "multimodal-chatbot"),
+            "Chat about several images at once, compare them, and keep the conversation.", "multimodal-chatbot",
+            input_key="lab9_attach"),
 )
 
 TOOLS: tuple[LabPage, ...] = (

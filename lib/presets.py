@@ -83,3 +83,7 @@ INSERTION_PROMPTS: tuple[str, ...] = (
 CHAT_SUGGESTIONS: tuple[str, ...] = ("Compare the two images:", "Which one is larger?", "Which one looks more fun?",
                                      "What color is the car?")
 CHAT_SAMPLE_IDS: tuple[str, ...] = ("chelsea", "coffee", "rocket", "astronaut")
+
+# Lab 1: the workshop's suggested searches, offered as one-click chips.
+SEARCH_SUGGESTIONS: tuple[str, ...] = ("Cat", "Two cats", "People", "House", "Car and house", "Tacos",
+                                       "Italian food", "Bedroom", "Living room", "Miniature", "Christmas")

@@ -25,6 +25,7 @@ class Settings:
     connect_timeout_s: float
     max_upload_bytes: int
     max_upload_pixels: int
+    embed_workers: int  # concurrent embedding calls while building lab 1's index
 
     @property
     def region_is_default(self) -> bool:
@@ -66,4 +67,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         connect_timeout_s=_float(env, "WORKSHOP_CONNECT_TIMEOUT_S", 5.0),
         max_upload_bytes=_int(env, "WORKSHOP_MAX_UPLOAD_MB", 20) * 1024 * 1024,
         max_upload_pixels=_int(env, "WORKSHOP_MAX_UPLOAD_MEGAPIXELS", 40) * 1_000_000,
+        embed_workers=min(16, max(1, _int(env, "WORKSHOP_EMBED_WORKERS", 8))),
     )

@@ -10,7 +10,7 @@ from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
 from lib.samples import get_sample, sample_bytes
 from lib.vision import VisionLimits, prepare_for_vision
 from lib.ui.common import show_error, start_lab
-from lib.ui.image_input import UPLOAD_TYPES
+from lib.ui.image_input import UPLOAD_TYPES, handoff_key
 from lib.ui.model_picker import pick_chat_model
 
 LAB = lab(9)
@@ -34,6 +34,9 @@ def attach(name: str, data: bytes) -> None:
     for note in prepared.notes:
         st.toast(f"{name}: {note}")
 
+
+for sent_image in st.session_state.pop(handoff_key(LAB.input_key or ""), None) or []:  # e.g. a lab 1 search hit
+    attach(sent_image.label, sent_image.data)
 
 st.caption("Add images with the buttons below or the + in the message box; they go with your next message.")
 cols = st.columns(len(CHAT_SAMPLE_IDS) + 1)

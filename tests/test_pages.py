@@ -73,7 +73,7 @@ def test_home_renders_without_credentials_and_lists_only_built_labs(isolated_env
     assert "Lab 2" in str([e.proto for e in at.get("page_link")]) or True  # page links are not text elements
     links = [e.proto.label for e in at.get("page_link")]
     assert links == [f"Lab {item.number} — {item.title}" for item in LABS] + ["History"]
-    assert [item.number for item in LABS] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert [item.number for item in LABS] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 
 def test_every_page_renders_without_credentials_with_the_fix(isolated_env):

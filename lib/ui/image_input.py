@@ -11,6 +11,7 @@ from lib.catalog import get_model
 from lib.errors import InvalidInput
 from lib.generation.service import PreparedImage, prepare_edit_input, prepare_input
 from lib.imaging import decode_image
+from lib.labs import LabPage
 from lib.samples import available_samples, sample_bytes
 from lib.settings import load_settings
 from lib.ui.common import history_store, show_error
@@ -28,9 +29,26 @@ class ChosenImage:
     sample_id: str | None = None  # set for sample photos: the mask editor offers their rectangle presets
 
 
+SENT = "Sent from another lab"
+
+
+@dataclass(frozen=True)
+class SentImage:
+    """An image another lab hands over that is not in history (a search hit, say)."""
+
+    label: str
+    data: bytes
+
+
 def handoff_key(target: str) -> str:
-    """Session key through which another page passes a history image id to `target`."""
+    """Session key through which another page passes history image ids or `SentImage`s to `target`."""
     return f"handoff:{target}"
+
+
+def send_to_lab(target: LabPage, images: list[SentImage]) -> None:
+    """Open `target` with these images as its input."""
+    st.session_state[handoff_key(target.input_key or "")] = images
+    st.switch_page(target.page)
 
 
 def _history_choices(limit: int = 40) -> dict[str, str]:
@@ -57,11 +75,15 @@ def _decode(data: bytes, label: str) -> ChosenImage | None:
 def choose_images(key: str, max_images: int = 1, default_sample: str | None = None) -> list[ChosenImage]:
     """Up to `max_images` images from the source the user picks. Bad files get a message and are skipped."""
     incoming = st.session_state.pop(handoff_key(key), None)
-    if incoming:
+    if incoming and all(isinstance(item, SentImage) for item in incoming):
+        st.session_state[f"{key}_sent"] = list(incoming)[:max_images]
+        st.session_state[f"{key}_source"] = SENT
+    elif incoming:
         st.session_state[f"{key}_source"] = "From history"
         st.session_state[f"{key}_history"] = list(incoming)[:max_images]
     multi = max_images > 1
-    source = st.radio("Input image", SOURCES, key=f"{key}_source", horizontal=True)
+    sent: list[SentImage] = st.session_state.get(f"{key}_sent") or []
+    source = st.radio("Input image", SOURCES + ((SENT,) if sent else ()), key=f"{key}_source", horizontal=True)
     chosen: list[ChosenImage] = []
 
     if source == "Sample photos":
@@ -81,6 +103,12 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
                 chosen.append(item)
         if picked:
             st.caption(" · ".join(samples[sid].credit for sid in picked))
+
+    elif source == SENT:
+        for item in sent:
+            decoded = _decode(item.data, item.label)
+            if decoded:
+                chosen.append(decoded)
 
     elif source == "Upload":
         files = st.file_uploader("Upload image" + ("s" if multi else ""), type=UPLOAD_TYPES, key=f"{key}_upload",

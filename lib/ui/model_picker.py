@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.catalog import CHAT_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, ModelInfo, Task, models_for
+from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
+                         ModelInfo, Task, models_for)
 
 
 def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
@@ -52,3 +53,20 @@ def pick_chat_model(key: str, label: str = "Vision model") -> ChatModel:
         st.warning(f"**{model.label} is {model.lifecycle.status.value}{when}.** {model.lifecycle.note} Calls may "
                    "be refused; pick a model without a warning for a sure answer.", icon=":material/history_toggle_off:")
     return model
+
+
+def pick_embedding_model(key: str) -> tuple[EmbeddingModel, int]:
+    """The embedding model and vector size; each pair has its own index, so switching never mixes vectors."""
+    by_id = {m.id: m for m in EMBEDDING_MODELS}
+    left, right = st.columns([3, 1])
+    model = by_id[left.selectbox("Embedding model", list(by_id), format_func=lambda mid: by_id[mid].picker_label(),
+                                 key=key)]
+    dimension = right.selectbox("Dimensions", model.dimensions, index=model.dimensions.index(model.default_dimension),
+                                key=f"{key}_dim_{model.id}",
+                                help="Smaller vectors: a smaller, faster index; larger: finer distinctions. "
+                                     "Each model and size keeps its own index.")
+    image_price = f"${model.image_price:.5f} per image" if model.image_price else "image price not published"
+    st.caption(f"`{model.id}` · {', '.join(model.regions[:3])}{'…' if len(model.regions) > 3 else ''} · "
+               f"${model.text_price_per_million:.3f} per million text tokens · {image_price}"
+               + (" · text and image in one call" if model.joint_text_image else " · one input per call"))
+    return model, dimension

@@ -1,0 +1,272 @@
+"""Lab 1 — image search: multimodal embeddings in a FAISS index, searched by text, by image, or both."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from lib.catalog import EmbeddingPurpose
+from lib.errors import WorkshopError
+from lib.labs import LABS, lab
+from lib.presets import SEARCH_SUGGESTIONS
+from lib.search.build import BuildJob, last_build, start_build
+from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
+from lib.search.index import Hit, ImageIndex, VectorSpace, shared_index
+from lib.search.sources import FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original
+from lib.settings import load_settings
+from lib.ui.common import show_error, show_notes, start_lab
+from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
+from lib.ui.model_picker import pick_embedding_model
+
+LAB = lab(1)
+KEY = LAB.key
+RESULTS = f"{KEY}_results"
+MODES = ("Text", "Image", "Text + image")
+SEND_TARGETS = tuple(item for item in LABS if item.number in (3, 4, 5, 6, 7, 8, 9))
+
+settings = load_settings()
+ready = start_lab(LAB)
+model, dimension = pick_embedding_model(f"{KEY}_model")
+space = VectorSpace(model.id, dimension)
+try:
+    index = shared_index(settings.data_dir, space)
+except WorkshopError as err:  # e.g. a folder written by another model under this name
+    show_error(err)
+    st.stop()
+thumbs = settings.data_dir / "search" / "thumbs"
+
+
+def _ago(when: float | None) -> str:
+    if not when:
+        return "never"
+    minutes = (time.time() - when) / 60
+    return "just now" if minutes < 1 else f"{minutes:.0f} min ago" if minutes < 90 else time.strftime(
+        "%Y-%m-%d %H:%M", time.localtime(when))
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 1024:.0f} KB" if nbytes < 1024 ** 2 else f"{nbytes / 1024 ** 2:.1f} MB"
+
+
+@st.fragment(run_every=1.0)
+def build_progress(job: BuildJob) -> None:
+    """Live progress of the running build; the whole page reloads when it ends."""
+    if not job.running:
+        st.rerun()
+    progress = job.progress
+    eta = f" · about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
+    share = progress.done / progress.total if progress.total else 0.0
+    st.progress(share, text=f"Indexing {', '.join(job.labels)}: {progress.done} of {progress.total or '…'} "
+                            f"({progress.embedded} embedded, {progress.reused} already indexed, "
+                            f"{progress.failed} failed){eta}")
+    if st.button("Stop", key=f"{KEY}_stop", icon=":material/stop_circle:",
+                 help="Stops after the calls in flight; everything embedded so far is kept."):
+        job.stop()
+
+
+def show_build_report(job: BuildJob) -> None:
+    report = job.report
+    if report is None:
+        return
+    p = report.progress
+    if report.error:
+        show_error(report.error)
+    summary = (f"{p.embedded} embedded, {p.reused} already indexed (no call), {p.failed} failed"
+               + (f", {p.removed} removed (no longer in their folder)" if p.removed else "")
+               + (f", {p.retries} throttled calls retried" if p.retries else "") + f" in {p.elapsed_s:.1f} s.")
+    if report.stopped:
+        st.warning(f"Build stopped: {summary} Build again to continue where it stopped.", icon=":material/pause:")
+    elif not report.error:
+        st.success(f"Index up to date: {summary}", icon=":material/task_alt:")
+    if report.failures:
+        with st.expander(f"{len(report.failures)} file(s) could not be indexed"):
+            st.dataframe([{"File": f.title, "Where": f.ref, "Why": f.reason} for f in report.failures],
+                         hide_index=True)
+
+
+def chosen_sources() -> list[ImageSource]:
+    """The sources ticked in the build panel; a bad folder or S3 address is reported, not raised."""
+    sources: list[ImageSource] = []
+    if st.session_state.get(f"{KEY}_use_samples", True):
+        sources.append(SampleSource())
+    folder = (st.session_state.get(f"{KEY}_folder") or "").strip()
+    s3_uri = (st.session_state.get(f"{KEY}_s3") or "").strip()
+    uploads = st.session_state.get(f"{KEY}_uploads") or []
+    try:
+        if folder:
+            sources.append(FolderSource(folder))
+        if s3_uri:
+            sources.append(S3Source(s3_uri, settings))
+    except WorkshopError as err:
+        show_error(err)
+        return []
+    if uploads:
+        sources.append(UploadSource([(f.name, f.getvalue()) for f in uploads], settings.data_dir / "search" / "uploads"))
+    return sources
+
+
+def index_panel(index: ImageIndex) -> None:
+    status = index.status()
+    job = last_build(index)
+    with st.container(border=True):
+        st.markdown(f"**Index** · {model.label}, {dimension} dimensions")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Images", f"{status.count:,}")
+        c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
+        c3.metric("Size on disk", _size(status.size_on_disk))
+        c4.metric("Last build", _ago(status.last_build))
+        st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved under "
+                   f"`{index.folder}` and reloaded after a restart without any embedding call.")
+        if job and job.running:
+            build_progress(job)
+            return
+        if job:
+            show_build_report(job)
+        with st.expander("Add images and build", expanded=status.count == 0):
+            st.checkbox("Sample photos (ship inside scikit-image, scikit-learn and matplotlib)", value=True,
+                        key=f"{KEY}_use_samples")
+            st.text_input("Local folder on the machine running the app", key=f"{KEY}_folder",
+                          placeholder="/home/me/Pictures", help="Subfolders included. Only new files are embedded.")
+            st.text_input("S3 prefix", key=f"{KEY}_s3", placeholder="s3://my-bucket/photos/",
+                          help="Listed and read with the app's AWS credentials (s3:ListBucket, s3:GetObject).")
+            st.file_uploader("Your own photos", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{KEY}_uploads")
+            b1, b2 = st.columns(2)
+            build = b1.button("Build / update index", type="primary", icon=":material/database:",
+                              key=f"{KEY}_build", disabled=not ready)
+            rebuild = b2.button("Rebuild from scratch", icon=":material/restart_alt:", key=f"{KEY}_rebuild",
+                                disabled=not ready or status.count == 0,
+                                help="Forget every vector and embed all files again (costs one call per image).")
+            st.caption(f"Files already in the index cost no call. {settings.embed_workers} calls run at once "
+                       "(WORKSHOP_EMBED_WORKERS); throttled calls are retried with backoff.")
+        if build or rebuild:
+            sources = chosen_sources()
+            if not sources:
+                st.info("Tick the sample photos or give a folder, an S3 prefix or files to index.")
+                return
+            if rebuild:
+                index.clear()
+            embedder = MultimodalEmbeddings(model, dimension, settings)
+            start_build(index, embedder, sources, thumbs=thumbs, workers=settings.embed_workers)
+            st.rerun()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def query_vector(model_id: str, dim: int, text: str, image: bytes | None) -> tuple[list[float], tuple[str, ...]]:
+    """The query embedding (cached: clicking the same suggestion twice costs one call)."""
+    embedder = MultimodalEmbeddings(model_id, dim, load_settings())
+    if text and image:
+        result = embedder.embed_text_and_image(text, image)
+    else:
+        result = embedder.embed(EmbeddingInput(text=text or None, image=image, purpose=EmbeddingPurpose.RETRIEVAL))
+    return result.vector.tolist(), result.notes
+
+
+def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> None:
+    k, min_score = st.session_state.get(f"{KEY}_k", 8), st.session_state.get(f"{KEY}_min", 0.0)
+    st.session_state[RESULTS] = (label, space, index.search(space, vector, k, min_score=min_score, exclude=exclude))
+
+
+def similar_to(hit: Hit) -> None:
+    run_search(f"Similar to “{hit.image.title}”", index.vector(hit.image.sha), exclude=frozenset({hit.image.sha}))
+
+
+def send(hit: Hit, target_number: int) -> None:
+    target = next(item for item in SEND_TARGETS if item.number == target_number)
+    try:
+        data = read_original(hit.image.sources[0].ref, settings.data_dir, settings)
+    except (WorkshopError, OSError) as err:
+        st.session_state[f"{KEY}_send_error"] = err
+        return
+    send_to_lab(target, [SentImage(hit.image.title, data)])
+
+
+def thumbnail_of(hit: Hit) -> bytes | None:
+    path = thumbs / f"{hit.image.sha}.png"
+    if path.exists():
+        return path.read_bytes()
+    try:
+        return read_original(hit.image.sources[0].ref, settings.data_dir, settings)
+    except (WorkshopError, OSError):
+        return None
+
+
+def show_hits(label: str, hits: list[Hit]) -> None:
+    st.subheader(f"Results · {label}")
+    if not hits:
+        st.info("No image scored above the minimum. Lower the minimum score or try other words.")
+        return
+    per_row = 4
+    for start in range(0, len(hits), per_row):
+        for col, hit in zip(st.columns(per_row), hits[start:start + per_row]):
+            with col, st.container(border=True):
+                data = thumbnail_of(hit)
+                if data:
+                    st.image(data, width="stretch")
+                else:
+                    st.warning("The file is gone; rebuild the index to drop it.")
+                where = hit.image.sources[0].ref
+                more = f" (+{len(hit.image.sources) - 1} copies)" if len(hit.image.sources) > 1 else ""
+                st.markdown(f"**#{hit.rank} · score {hit.score:.3f}**  \n{hit.image.title}")
+                st.caption(f"{where}{more} · {hit.image.width}×{hit.image.height}")
+                st.button("Find similar", key=f"{KEY}_similar_{hit.image.sha}", icon=":material/image_search:",
+                          on_click=similar_to, args=(hit,), width="stretch")
+                with st.popover("Send to…", icon=":material/send:", width="stretch"):
+                    for target in SEND_TARGETS:
+                        if st.button(target.nav_title, key=f"{KEY}_send_{target.number}_{hit.image.sha}"):
+                            send(hit, target.number)
+
+
+index_panel(index)
+
+st.subheader("Search")
+if len(index) == 0:
+    st.info("The index is empty: open **Add images and build** above and build it from the sample photos "
+            "(one embedding call per photo, once).", icon=":material/database:")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")
+    if mode != "Image":
+        st.pills("Suggestions from the workshop", SEARCH_SUGGESTIONS, key=f"{KEY}_suggestion",
+                 on_change=lambda: st.session_state.update({f"{KEY}_query": st.session_state.get(f"{KEY}_suggestion")
+                                                            or st.session_state.get(f"{KEY}_query", "")}))
+        st.text_input("Search for", key=f"{KEY}_query", placeholder="two cats on a sofa")
+    c1, c2 = st.columns(2)
+    c1.slider("Results (k)", 1, 24, 8, key=f"{KEY}_k")
+    c2.slider("Minimum score", -1.0, 1.0, 0.0, 0.05, key=f"{KEY}_min",
+              help="Cosine similarity. Text-to-image scores are lower than image-to-image ones.")
+with right:
+    image = None
+    if mode != "Text":
+        chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="chelsea")
+        if chosen:
+            image = chosen[0]
+            st.image(image.data, width=220)
+
+text = (st.session_state.get(f"{KEY}_query") or "").strip() if mode != "Image" else ""
+missing = ("type what to look for" if mode != "Image" and not text else
+           "choose an image" if mode != "Text" and image is None else "")
+go = st.button("Search", type="primary", icon=":material/search:", key=f"{KEY}_go",
+               disabled=not ready or bool(missing) or len(index) == 0)
+if missing and ready:
+    st.caption(f"To search, {missing}.")
+if go:
+    try:
+        with st.spinner("Embedding the query…"):
+            vector, notes = query_vector(model.id, dimension, text, image.data if image else None)
+        show_notes(list(notes), f"Query prepared for {model.label}")
+        label = {"Text": f"“{text}”", "Image": f"image “{image.label if image else ''}”",
+                 "Text + image": f"“{text}” + image “{image.label if image else ''}”"}[mode]
+        run_search(label, np.asarray(vector, dtype=np.float32))
+    except WorkshopError as err:
+        show_error(err)
+
+send_error = st.session_state.pop(f"{KEY}_send_error", None)
+if send_error:
+    show_error(send_error) if isinstance(send_error, WorkshopError) else st.error(f"Could not open the file: {send_error}")
+results = st.session_state.get(RESULTS)
+if results and results[1] == space:
+    show_hits(results[0], results[2])
+elif results:
+    st.caption("The last results came from another model or size; search again.")
