@@ -224,13 +224,14 @@ st.subheader("Search")
 if len(index) == 0:
     st.info("The index is empty: open **Add images and build** above and build it from the sample photos "
             "(one embedding call per photo, once).", icon=":material/database:")
+mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")
+if mode != "Image":
+    st.pills("Suggestions from the workshop", SEARCH_SUGGESTIONS, key=f"{KEY}_suggestion",
+             on_change=lambda: st.session_state.update({f"{KEY}_query": st.session_state.get(f"{KEY}_suggestion")
+                                                        or st.session_state.get(f"{KEY}_query", "")}))
 left, right = st.columns([3, 2], gap="large")
 with left:
-    mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")
     if mode != "Image":
-        st.pills("Suggestions from the workshop", SEARCH_SUGGESTIONS, key=f"{KEY}_suggestion",
-                 on_change=lambda: st.session_state.update({f"{KEY}_query": st.session_state.get(f"{KEY}_suggestion")
-                                                            or st.session_state.get(f"{KEY}_query", "")}))
         st.text_input("Search for", key=f"{KEY}_query", placeholder="two cats on a sofa")
     c1, c2 = st.columns(2)
     c1.slider("Results (k)", 1, 24, 8, key=f"{KEY}_k")

@@ -254,3 +254,59 @@ def test_understanding_and_chat_stream_answers_in_the_browser(app_url, fake_bedr
     compare = next(c for c in fake_bedrock.calls if c.operation == "converse_stream"
                    and c.body["messages"][0]["content"][-1].get("text") == "Compare the two images:")
     assert len(compare.body["messages"][0]["content"]) == 3  # two images and the question
+
+
+def radio(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit radio group labelled `label`."""
+    page.get_by_test_id("stRadio").filter(has_text=label).get_by_text(option, exact=True).click()
+
+
+def test_image_search_builds_then_finds_by_text_and_by_uploaded_image(app_url, fake_bedrock, tmp_path):
+    fake_bedrock.reset()
+    fake_bedrock.latency_s = 0.05  # the progress bar is visible for a moment
+    upload = tmp_path / "red-square.png"
+    Image.new("RGB", (300, 300), (220, 30, 30)).save(upload)
+    try:
+        with chromium_page() as page:
+            page.goto(f"{app_url}/image-search")
+            wait_for_app(page)
+            page.get_by_text("The index is empty").wait_for()
+            page.get_by_role("button", name="Build / update index").wait_for()
+            page.get_by_text("Suggestions from the workshop").wait_for()
+            shot(page, "lab1-empty")
+            page.get_by_role("button", name="Build / update index").click()
+            page.get_by_text("Index up to date", exact=False).wait_for(timeout=60_000)
+            shot(page, "lab1-built")
+
+            page.get_by_role("textbox", name="Search for").fill("something red")
+            page.get_by_role("textbox", name="Search for").press("Enter")
+            page.get_by_role("button", name="Search", exact=True).click()
+            page.get_by_text("#1 · score", exact=False).first.wait_for()
+            ranked = page.get_by_text("· score", exact=False).all_inner_texts()
+            scores = [float(t.split("score ")[1].split()[0]) for t in ranked]
+            assert 3 <= len(scores) <= 8 and scores == sorted(scores, reverse=True) and min(scores) >= 0
+            shot(page, "lab1-text-results")
+
+            radio(page, "Search by", "Image")
+            radio(page, "Input image", "Upload")
+            uploader = page.get_by_test_id("stFileUploader").filter(has_text="Upload image")
+            uploader.wait_for()
+            uploader.locator("input[type=file]").set_input_files(str(upload))
+            page.get_by_text("red-square.png").first.wait_for()
+            shot(page, "lab1-image-query")
+            page.get_by_role("button", name="Search", exact=True).click()
+            page.get_by_role("heading", name="Results · image “red-square.png”").wait_for()
+            shot(page, "lab1-image-results")
+
+            fake_bedrock.fail_next("throttle", model_prefix="amazon.titan-embed")
+            radio(page, "Search by", "Text")
+            page.get_by_role("textbox", name="Search for").fill("blue")
+            page.get_by_role("textbox", name="Search for").press("Enter")
+            page.get_by_role("button", name="Search", exact=True).click()
+            page.get_by_text("Bedrock is throttling requests").wait_for()
+            shot(page, "lab1-throttled")
+    finally:
+        fake_bedrock.latency_s = 0
+    uploads = [c for c in fake_bedrock.calls if c.model_id == "amazon.titan-embed-image-v1"
+               and "inputImage" in c.body and "inputText" not in c.body]
+    assert len(uploads) >= 12  # the samples while building, then the uploaded query image
