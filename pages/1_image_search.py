@@ -55,6 +55,7 @@ def build_progress(job: BuildJob) -> None:
     """Live progress of the running build; the whole page reloads when it ends."""
     if not job.running:
         st.rerun()
+    index_metrics(job.index)
     progress = job.progress
     eta = f" · about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
     share = progress.done / progress.total if progress.total else 0.0
@@ -107,21 +108,26 @@ def chosen_sources() -> list[ImageSource]:
     return sources
 
 
-def index_panel(index: ImageIndex) -> None:
+def index_metrics(index: ImageIndex) -> None:
     status = index.status()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Images", f"{status.count:,}")
+    c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
+    c3.metric("Size on disk", _size(status.size_on_disk))
+    c4.metric("Last build", _ago(status.last_build))
+    st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved under "
+               f"`{index.folder}` and reloaded after a restart without any embedding call.")
+
+
+def index_panel(index: ImageIndex) -> None:
     job = last_build(index)
     with st.container(border=True):
         st.markdown(f"**Index** · {model.label}, {dimension} dimensions")
-        c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Images", f"{status.count:,}")
-        c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
-        c3.metric("Size on disk", _size(status.size_on_disk))
-        c4.metric("Last build", _ago(status.last_build))
-        st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved under "
-                   f"`{index.folder}` and reloaded after a restart without any embedding call.")
         if job and job.running:
             build_progress(job)
             return
+        index_metrics(index)
+        status = index.status()
         if job:
             show_build_report(job)
         with st.expander("Add images and build", expanded=status.count == 0):
@@ -221,7 +227,10 @@ def show_hits(label: str, hits: list[Hit]) -> None:
 index_panel(index)
 
 st.subheader("Search")
-if len(index) == 0:
+building = bool((job := last_build(index)) and job.running)
+if len(index) == 0 and building:
+    st.info("Building the index: search opens as soon as the first images are embedded.", icon=":material/hourglass_top:")
+elif len(index) == 0:
     st.info("The index is empty: open **Add images and build** above and build it from the sample photos "
             "(one embedding call per photo, once).", icon=":material/database:")
 mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")

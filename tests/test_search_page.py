@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 
-from PIL import Image
 
 from lib.search import build as build_module
 from test_pages import errors, follow, open_app, texts
@@ -132,7 +130,15 @@ def test_without_credentials_the_page_explains_and_disables_building(isolated_en
     assert at.button(key="lab1_build").disabled and at.button(key="lab1_go").disabled
 
 
-def png(colour) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (40, 30), colour).save(buf, "PNG")
-    return buf.getvalue()
+
+
+def test_send_a_hit_to_the_chatbot_attaches_it(aws_env):
+    at = built(aws_env)
+    at.text_input(key="lab1_query").input("cat").run()
+    at.button(key="lab1_go").click().run()
+    first = next(m.value for m in at.markdown if m.value.startswith("**#1"))
+    title = first.split("\n")[-1].strip()
+    send_key = next(b.key for b in at.button if b.key and b.key.startswith("lab1_send_9_"))
+    at.button(key=send_key).click().run()
+    at = follow(at, "pages/9_multimodal_chatbot.py")
+    assert errors(at) == "" and f"{title} (attached)" in [c for img in at.image for c in img.captions]

@@ -219,9 +219,7 @@ def build_index(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list
             if stop.is_set():
                 break
         wait(pending)
-    index.save()
-    if not stop.is_set() or builder.report.error:
-        index.mark_built()
+    index.mark_built()  # saves too; a stopped build is shown as stopped, with what it finished
     builder.report.stopped = stop.is_set() and builder.report.error is None
     progress.finished = time.monotonic()
     return builder.report
