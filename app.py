@@ -17,7 +17,7 @@ st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/pho
 def home() -> None:
     st.title("Bedrock Image Workshop")
     st.markdown(
-        "Hands-on labs for image AI on **Amazon Bedrock**: generate, edit and understand images with the "
+        "Hands-on labs for image AI on **Amazon Bedrock**: search, generate, edit and understand images with the "
         "models you can call today, next to the workshop's original Titan and Nova Canvas request shapes. "
         "Every result is kept in **History** with its seed, request and estimated cost, so you can reopen, "
         "download and reuse it."
