@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import faiss
 import numpy as np
@@ -66,7 +67,8 @@ def test_save_and_load_round_trip_without_unpickling(tmp_path, monkeypatch):
     reopened = ImageIndex(folder, TITAN)
     assert len(reopened) == 30
     assert [(h.image.sha, round(h.score, 5)) for h in reopened.search(TITAN, x[4], k=5)] == before
-    assert sorted(p.name for p in folder.iterdir()) == ["index.sqlite", "vectors.faiss"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[0] == "index.sqlite" and len(names) == 2 and re.fullmatch(r"vectors-\w+\.faiss", names[1])
 
 
 def test_vectors_of_another_model_are_refused_everywhere(tmp_path):
@@ -112,16 +114,34 @@ def test_above_the_exact_limit_the_index_switches_to_hnsw_and_still_finds_neighb
     assert isinstance(ImageIndex(tmp_path / "i", TITAN)._faiss, faiss.IndexHNSWFlat)
 
 
-def test_vectors_saved_without_their_rows_are_dropped_on_load(tmp_path):
+def test_a_crash_mid_save_leaves_the_previous_consistent_index(tmp_path):
     folder = tmp_path / "i"
     index = ImageIndex(folder, TITAN)
-    fill(index, vectors(5))
+    x = vectors(6)
+    fill(index, x)
     index.save()
-    extra = faiss.read_index(str(folder / "vectors.faiss"))
-    extra.add(vectors(2, seed=9))  # as if the app stopped after writing vectors, before committing rows
-    faiss.write_index(extra, str(folder / "vectors.faiss"))
+    (saved,) = folder.glob("vectors-*.faiss")
+    # As if the app died after writing a new vectors file (a removal renumbers rows) but before its rows:
+    shrunk = faiss.read_index(str(saved))
+    shrunk.remove_ids(np.array([2], dtype=np.int64))
+    faiss.write_index(shrunk, str(folder / "vectors-crashed.faiss"))
     reopened = ImageIndex(folder, TITAN)
-    assert len(reopened) == 5 and reopened._faiss.ntotal == 5
+    assert len(reopened) == 6 and [p.name for p in folder.glob("vectors-*.faiss")] == [saved.name]
+    for i in range(6):
+        assert reopened.search(TITAN, x[i], k=1)[0].image.sha == f"sha{i}"
+
+
+def test_removing_from_a_saved_index_keeps_rows_and_vectors_paired(tmp_path):
+    folder = tmp_path / "i"
+    index = ImageIndex(folder, TITAN)
+    x = vectors(300)
+    fill(index, x)
+    index.save()
+    index.remove_sources(["/folder/img5.png"])
+    reopened = ImageIndex(folder, TITAN)
+    assert len(reopened) == 299 and len(list(folder.glob("vectors-*.faiss"))) == 1
+    for i in (0, 4, 6, 299 - 1):
+        assert reopened.search(TITAN, x[i], k=1)[0].image.sha == f"sha{i}"
 
 
 def test_status_reports_count_sources_size_and_kind(tmp_path):

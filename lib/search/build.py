@@ -23,7 +23,8 @@ from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
 from lib.search.index import ImageIndex, Source, VectorSpace
 from lib.search.sources import ImageSource, SourceItem, sha256
 
-CHECKPOINT_EVERY = 25  # new vectors between saves
+CHECKPOINT_EVERY = 25  # new vectors between saves...
+CHECKPOINT_MIN_INTERVAL_S = 5.0  # ...and at least this long apart: a save rewrites the vectors file
 THUMBNAIL_EDGE = 384
 
 
@@ -101,6 +102,7 @@ class _Builder:
         self.report = BuildReport(BuildProgress())
         self.lock = threading.Lock()
         self.since_save = 0
+        self.last_save = time.monotonic()
         self.claims: dict[str, threading.Event] = {}
 
     def _count(self, what: str, failure: FailedFile | None = None) -> None:
@@ -179,9 +181,10 @@ class _Builder:
         self._count("embedded")
         with self.lock:
             self.since_save += 1
-            save = self.since_save >= CHECKPOINT_EVERY
+            save = (self.since_save >= CHECKPOINT_EVERY
+                    and time.monotonic() - self.last_save >= CHECKPOINT_MIN_INTERVAL_S)
             if save:
-                self.since_save = 0
+                self.since_save, self.last_save = 0, time.monotonic()
         if save:
             self.index.save()
 

@@ -7,6 +7,7 @@ Why this shape:
 - Every image is keyed by the SHA-256 of its bytes, so the same file is never embedded twice,
   whatever its name or wherever it comes from.
 - Files on disk are FAISS's own binary format and SQLite: loading never unpickles anything.
+  The rows name the vectors file they belong to, so a crash mid-save never pairs them wrongly.
 - An index folder records its model and dimension; opening it for another one is refused,
   so vectors from different models can never be compared.
 """
@@ -18,6 +19,7 @@ import re
 import sqlite3
 import threading
 import time
+import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +129,7 @@ class ImageIndex:
         self._faiss: faiss.Index = faiss.IndexFlatIP(space.dimension)
         self._saved_rows = 0
         self._dirty_vectors = False
+        self._generation: str | None = None  # names the vectors file the saved rows belong to
         self.folder.mkdir(parents=True, exist_ok=True)
         self._load()
 
@@ -136,9 +139,8 @@ class ImageIndex:
     def _db_path(self) -> Path:
         return self.folder / "index.sqlite"
 
-    @property
-    def _faiss_path(self) -> Path:
-        return self.folder / "vectors.faiss"
+    def _vectors_path(self, generation: str) -> Path:
+        return self.folder / f"vectors-{generation}.faiss"
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self._db_path, timeout=30)
@@ -155,38 +157,53 @@ class ImageIndex:
             stored = VectorSpace(info["model_id"], int(info["dimension"]))
             if stored != self.space:
                 raise _mismatch(stored, self.space)
+            self._generation = info.get("vectors")
             shas = [sha for (sha,) in db.execute("SELECT sha FROM images ORDER BY row")]
-            if not self._faiss_path.exists():
+            path = self._vectors_path(self._generation) if self._generation else None
+            if path is None or not path.exists():
                 shas = []
             else:
-                index = faiss.read_index(str(self._faiss_path))
+                index = faiss.read_index(str(path))
                 if index.d != self.space.dimension:
                     raise _mismatch(self.space, VectorSpace(self.space.model_id, index.d))
-                # A crash between writing the vectors and committing their rows leaves extra vectors: drop them.
-                if index.ntotal > len(shas):
-                    index = _rebuilt(index, list(range(len(shas))), self.space.dimension)
-                shas = shas[: index.ntotal]
+                shas = shas[: index.ntotal]  # never more rows than vectors (a damaged folder)
                 self._faiss = index
             db.execute("DELETE FROM images WHERE row >= ?", (len(shas),))
             db.execute("DELETE FROM sources WHERE sha NOT IN (SELECT sha FROM images)")
+        self._remove_stray_vector_files()
         self._shas = shas
         self._rows = {sha: row for row, sha in enumerate(shas)}
         self._saved_rows = len(shas)
 
+    def _remove_stray_vector_files(self) -> None:
+        """Vector files of other generations: left by a crash mid-save, never referenced by the rows."""
+        keep = self._vectors_path(self._generation).name if self._generation else None
+        for path in self.folder.glob("vectors*.faiss*"):
+            if path.name != keep:
+                path.unlink(missing_ok=True)
+
     def save(self) -> None:
-        """Write what changed: vectors first (atomically), then their rows, so a crash loses at most the new ones."""
+        """Write what changed so that the rows and the vectors on disk always agree.
+
+        Why generations: vectors go to a new file first, and one SQLite transaction then
+        commits the rows together with that file's name. A crash before the commit leaves
+        the previous, consistent pair; after it, the new one. Nothing is ever half-written.
+        """
         with self._lock:
-            if not (self._dirty_vectors or self._pending or self._pending_sources
-                    or self._faiss.ntotal != self._saved_rows):
+            vectors_changed = self._dirty_vectors or self._faiss.ntotal != self._saved_rows
+            if not (vectors_changed or self._pending or self._pending_sources):
                 return
-            if self._dirty_vectors or self._faiss.ntotal != self._saved_rows:
-                tmp = self._faiss_path.with_suffix(".tmp")
+            generation = self._generation
+            if vectors_changed:
+                generation = uuid.uuid4().hex[:12]
+                tmp = self.folder / f"vectors-{generation}.faiss.tmp"
                 faiss.write_index(self._faiss, str(tmp))
-                os.replace(tmp, self._faiss_path)
+                os.replace(tmp, self._vectors_path(generation))
+            renumbered = self._all_image_rows() if self._dirty_vectors else None  # read before writing
             with closing(self._connect()) as db, db:
-                if self._dirty_vectors:  # rows were renumbered by a removal
+                if renumbered is not None:  # rows were renumbered by a removal
                     db.execute("DELETE FROM images")
-                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", self._all_image_rows())
+                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", renumbered)
                 else:
                     db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
                                    [(self._rows[sha], sha, *meta) for sha, meta in self._pending.items()])
@@ -196,6 +213,12 @@ class ImageIndex:
                     else:
                         db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
                                    (ref, self._pending_sha[ref], source.root, source.title))
+                if generation:
+                    db.execute("INSERT OR REPLACE INTO info VALUES ('vectors', ?)", (generation,))
+            if generation != self._generation:
+                if self._generation:
+                    self._vectors_path(self._generation).unlink(missing_ok=True)
+                self._generation = generation
             self._pending.clear()
             self._pending_sources.clear()
             self._pending_sha.clear()
@@ -286,7 +309,9 @@ class ImageIndex:
             with closing(self._connect()) as db, db:
                 db.execute("DELETE FROM images")
                 db.execute("DELETE FROM sources")
-            self._faiss_path.unlink(missing_ok=True)
+                db.execute("DELETE FROM info WHERE key = 'vectors'")
+            self._generation = None
+            self._remove_stray_vector_files()
             self._saved_rows = 0
             self._dirty_vectors = False
 
