@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import threading
 
 import faiss
 import numpy as np
@@ -162,3 +163,24 @@ def test_status_counts_pending_sources_once(tmp_path):
     index.add(TITAN, "sha0", x[0], Source("/folder/img0.png", "folder", "renamed"), (10, 8), 100)  # same ref
     index.add(TITAN, "sha1", x[1], Source("/elsewhere/b.png", "/elsewhere", "b"), (10, 8), 100)
     assert index.status().sources == 4
+
+
+def test_searches_keep_answering_while_a_removal_rebuilds(tmp_path, monkeypatch):
+    index = ImageIndex(tmp_path / "i", TITAN)
+    x = vectors(50)
+    fill(index, x)
+    index.save()
+    answered_during_rebuild = []
+    original = index_module._rebuilt
+
+    def slow_rebuild(*args, **kwargs):
+        # Another session searches while the rebuild runs; it would wait out the timeout if the lock were held.
+        other = threading.Thread(target=lambda: answered_during_rebuild.append(
+            index.search(TITAN, x[9], k=1)[0].image.sha))
+        other.start()
+        other.join(timeout=5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "_rebuilt", slow_rebuild)
+    assert index.remove_sources(["/folder/img1.png"]) == 1
+    assert answered_during_rebuild == ["sha9"] and len(index) == 49

@@ -31,7 +31,8 @@ from lib.errors import InvalidInput
 
 EXACT_SEARCH_LIMIT = 20_000
 HNSW_NEIGHBOURS = 32
-HNSW_SEARCH_DEPTH = 128  # efSearch: recall@10 ≈ 0.99 against exact search at 100 000 vectors
+HNSW_BUILD_DEPTH = 100  # efConstruction: with efSearch 128, recall@10 = 1.00 at 100 000 (bench/results.md)
+HNSW_SEARCH_DEPTH = 128  # efSearch
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images (
@@ -109,6 +110,7 @@ def _mismatch(expected: VectorSpace, got: VectorSpace) -> SpaceMismatch:
 def _new_faiss(dimension: int, count: int) -> faiss.Index:
     if count > EXACT_SEARCH_LIMIT:
         index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_BUILD_DEPTH
         index.hnsw.efSearch = HNSW_SEARCH_DEPTH
         return index
     return faiss.IndexFlatIP(dimension)
@@ -279,7 +281,11 @@ class ImageIndex:
             return found
 
     def remove_sources(self, refs: list[str]) -> int:
-        """Forget sources (files that are gone); images left with no source leave the index. Returns images removed."""
+        """Forget sources (files that are gone); images left with no source leave the index. Returns images removed.
+
+        The smaller index is built outside the lock (at 100 000 vectors an HNSW graph takes
+        tens of seconds), so searches keep answering from the current one meanwhile.
+        """
         with self._lock:
             for ref in refs:
                 self._pending_sources[ref] = None
@@ -287,16 +293,22 @@ class ImageIndex:
             self.save()
             with closing(sqlite3.connect(self._db_path)) as db:
                 kept = {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM sources")}
-            orphans = [sha for sha in self._shas if sha not in kept]
-            if not orphans:
-                return 0
-            keep_rows = [row for row, sha in enumerate(self._shas) if sha in kept]
-            self._faiss = _rebuilt(self._faiss, keep_rows, self.space.dimension)
-            self._shas = [self._shas[row] for row in keep_rows]
+            current, shas = self._faiss, list(self._shas)
+        keep_rows = [row for row, sha in enumerate(shas) if sha in kept]
+        if len(keep_rows) == len(shas):
+            return 0
+        smaller = _rebuilt(current, keep_rows, self.space.dimension)
+        with self._lock:
+            if self._faiss is not current or self._shas != shas:  # vectors were added meanwhile: redo it locked
+                keep_rows = [row for row, sha in enumerate(self._shas) if sha in kept]
+                smaller = _rebuilt(self._faiss, keep_rows, self.space.dimension)
+                shas = list(self._shas)
+            self._faiss = smaller
+            self._shas = [shas[row] for row in keep_rows]
             self._rows = {sha: row for row, sha in enumerate(self._shas)}
             self._dirty_vectors = True
             self.save()
-            return len(orphans)
+            return len(shas) - len(keep_rows)
 
     def clear(self) -> None:
         """Forget every vector and source (a rebuild from scratch); the thumbnails stay for reuse."""
