@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -735,14 +736,19 @@ def recommendation(d: dict) -> str:
     batch = "; ".join(f"{v['label'].split(', efConstruction ')[1].split(' ')[0]} → "
                       + next(f"{h['recall']:.3f}" for h in v["rows"] if h["ef"] == HNSW_SEARCH_DEPTH)
                       + f" ({v['build_s']:.1f} s)" for v in d["variants"] if v["build_s"] is not None)
-    ceiling = (f"and no more than {best['recall']:.3f} at any efSearch up to {EF_SEARCH[-1]} (the graph, not the "
-               "search depth, is the limit)" if best["recall"] - at["recall"] < 0.005 else
-               f"and {best['recall']:.3f} at efSearch {best['ef']}")
+    if best["recall"] <= at["recall"]:
+        first = min(h["ef"] for h in own if h["recall"] >= at["recall"])
+        ceiling = f"(already at efSearch {first})" if first < HNSW_SEARCH_DEPTH else ""
+    elif best["recall"] - at["recall"] < 0.005 and best["recall"] < 0.999:
+        ceiling = (f"and no more than {best['recall']:.3f} at any efSearch up to {EF_SEARCH[-1]} (the graph, not "
+                   "the search depth, is the limit)")
+    else:
+        ceiling = f"and {best['recall']:.3f} at efSearch {best['ef']}"
     where = "set in `lib/search/index.py`" if LIB_SETS_EFC else "FAISS's default: `lib/search/index.py` never sets it"
     how = "built one `add` at a time" if d["own_incremental"] else "batch-built here: the index itself stays exact at this size"
     text.append(f"- **Recall:** the project's own graph (efConstruction {HNSW_BUILD_DEPTH}, {where}, "
                 f"{how}) reaches recall@10 {at['recall']:.3f} at efSearch "
-                f"{HNSW_SEARCH_DEPTH} {ceiling}. Batch-built graphs at efSearch {HNSW_SEARCH_DEPTH}, by efConstruction "
+                f"{HNSW_SEARCH_DEPTH}{' ' + ceiling if ceiling else ''}. Batch-built graphs at efSearch {HNSW_SEARCH_DEPTH}, by efConstruction "
                 f"(build time): {batch}.")
     if d["n"] < 50_000:
         text.append("- These sizes are small: the crossing and the threshold above are extrapolated. Run the full "
@@ -773,6 +779,7 @@ def main() -> int:
 
     started = time.perf_counter()
     info = machine_info()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a `kill` still runs the clean-up below
     tmp = Path(tempfile.mkdtemp(prefix="search-bench-"))
     try:
         a = bench_build(tmp, args.images, args.latency, args.workers)
