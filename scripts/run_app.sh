@@ -4,6 +4,7 @@
 source "$(dirname "$0")/_env.sh"
 ensure_venv
 install_requirements requirements.txt
+install_local_engines
 cd "$ROOT"
 echo "==> Bedrock Image Workshop on http://${WORKSHOP_ADDRESS:-localhost}:${WORKSHOP_PORT:-8501}"
 exec "$VENV/bin/python" scripts/serve.py \

@@ -5,6 +5,7 @@
 source "$(dirname "$0")/_env.sh"
 ensure_venv
 install_requirements requirements-dev.txt
+install_local_engines
 if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
   echo "==> installing Debian's chromium for the browser tests"
   as_root apt-get update -qq

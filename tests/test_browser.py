@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from browser_support import chromium_page, chromium_path, shot, streamlit_server
 
@@ -75,7 +76,7 @@ def test_generate_see_download_and_send_to_variation(app_url, fake_bedrock, tmp_
         fake_bedrock.fail_next("throttle")
         page.get_by_role("button", name="Generate variations").click()
         page.get_by_text("Bedrock is throttling requests").wait_for()
-        assert page.get_by_test_id("stImageCaption").filter(has_text="Seed").count() == 1  # result kept
+        expect(page.get_by_test_id("stImageCaption").filter(has_text="Seed")).to_have_count(1)  # result kept
         shot(page, "lab3-throttled")
     assert [c.body.get("mode") for c in fake_bedrock.calls][-2:] == ["image-to-image"] * 2
 
@@ -310,3 +311,23 @@ def test_image_search_builds_then_finds_by_text_and_by_uploaded_image(app_url, f
     uploads = [c for c in fake_bedrock.calls if c.model_id == "amazon.titan-embed-image-v1"
                and "inputImage" in c.body and "inputText" not in c.body]
     assert len(uploads) >= 12  # the samples while building, then the uploaded query image
+
+
+@pytest.mark.skipif(__import__("lib.search.local_embeddings", fromlist=["x"]).local_engine_problem() is not None,
+                    reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
+def test_image_search_without_aws_uses_the_local_engine(tmp_path):
+    with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
+        page.goto(f"{url}/image-search")
+        wait_for_app(page)
+        page.get_by_text("runs on the local search engine", exact=False).wait_for()
+        page.get_by_role("button", name="Build / update index").click()
+        page.get_by_text("Index up to date", exact=False).wait_for(timeout=120_000)
+        page.get_by_role("textbox", name="Search for").fill("a cat")
+        page.get_by_role("textbox", name="Search for").press("Enter")
+        page.get_by_role("button", name="Search", exact=True).click()
+        page.get_by_text("#1 · score", exact=False).first.wait_for()
+        text = page.get_by_test_id("stMain").inner_text()
+        assert "Chelsea the cat" in text[text.index("#1 · score"):][:80]
+        assert page.get_by_text("Traceback").count() == 0
+        page.locator("[data-testid=stImage] img").first.wait_for()
+        shot(page, "lab1-local-no-credentials")

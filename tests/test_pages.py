@@ -80,9 +80,10 @@ def test_every_page_renders_without_credentials_with_the_fix(isolated_env):
     for item in LABS:
         at = open_app(item.page)
         assert not at.exception, item.page
-        warning = "\n".join(w.value for w in at.warning)
-        assert "no AWS credentials were found" in warning
-        assert "aws configure" in warning
+        # A lab with a local engine says so in an info box instead of a warning (and still names the fix).
+        message = "\n".join(w.value for w in [*at.warning, *at.info])
+        assert "no aws credentials were found" in message.lower().replace("**", ""), item.page
+        assert "aws configure" in message
         if item.number == 9:
             assert at.chat_input(key="lab9_input").disabled
         else:

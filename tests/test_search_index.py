@@ -171,7 +171,7 @@ def test_searches_keep_answering_while_a_removal_rebuilds(tmp_path, monkeypatch)
     fill(index, x)
     index.save()
     answered_during_rebuild = []
-    original = index_module._rebuilt
+    original = index_module._index_of
 
     def slow_rebuild(*args, **kwargs):
         # Another session searches while the rebuild runs; it would wait out the timeout if the lock were held.
@@ -181,6 +181,6 @@ def test_searches_keep_answering_while_a_removal_rebuilds(tmp_path, monkeypatch)
         other.join(timeout=5)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(index_module, "_rebuilt", slow_rebuild)
+    monkeypatch.setattr(index_module, "_index_of", slow_rebuild)
     assert index.remove_sources(["/folder/img1.png"]) == 1
     assert answered_during_rebuild == ["sha9"] and len(index) == 49

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 
+import pytest
+
+from lib.catalog import LOCAL_TAGS_ID
 from lib.search import build as build_module
+from lib.search.local_embeddings import local_engine_problem
 from test_pages import errors, follow, open_app, texts
 
 LAB1 = "pages/1_image_search.py"
@@ -124,12 +128,28 @@ def test_a_missing_folder_is_explained(aws_env):
     assert "does not exist" in errors(at)
 
 
-def test_without_credentials_the_page_explains_and_disables_building(isolated_env):
+def test_without_credentials_or_local_engines_the_page_explains_and_disables_building(isolated_env, monkeypatch):
+    import lib.local.tags
+
+    monkeypatch.setattr(lib.local.tags, "missing_packages", lambda: ["torch", "sentence-transformers"])
     at = open_app(LAB1)
     assert not at.exception and "no AWS credentials" in texts(at)
+    assert "requirements-local.txt" in "\n".join(w.value for w in at.warning)
     assert at.button(key="lab1_build").disabled and at.button(key="lab1_go").disabled
 
 
+@pytest.mark.skipif(local_engine_problem() is not None, reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
+def test_without_credentials_the_local_engine_builds_and_finds_the_cat(isolated_env):
+    at = open_app(LAB1)
+    assert "runs on the local search engine" in texts(at)
+    assert at.selectbox(key="lab1_model").value == LOCAL_TAGS_ID
+    at.button(key="lab1_build").click().run()
+    at = finish_build(at)
+    assert "Index up to date" in texts(at) and errors(at) == "AWS credentials not found"  # the sidebar status
+    at.text_input(key="lab1_query").input("a cat").run()
+    at.button(key="lab1_go").click().run()
+    first = next(m.value for m in at.markdown if m.value.startswith("**#1"))
+    assert "Chelsea the cat" in first and "on this machine" in texts(at)
 
 
 def test_send_a_hit_to_the_chatbot_attaches_it(aws_env):

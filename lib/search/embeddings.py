@@ -201,3 +201,14 @@ class MultimodalEmbeddings(Embeddings):
         by_image = self.embed(EmbeddingInput(image=data, purpose=EmbeddingPurpose.RETRIEVAL))
         mean = by_text.vector + by_image.vector
         return Embedding(mean / (np.linalg.norm(mean) or 1.0), by_text.input_tokens, by_text.notes + by_image.notes)
+
+
+def embedder_for(model: EmbeddingModel | str, dimension: int | None = None,
+                 settings: Settings | None = None) -> Embeddings:
+    """The embedder for a catalog row: Bedrock's models, or the offline engine for a local row."""
+    model = get_embedding_model(model) if isinstance(model, str) else model
+    if model.runs_locally:
+        from lib.search.local_embeddings import LocalEmbeddings  # imports torch only when asked for
+
+        return LocalEmbeddings(model, dimension, settings)
+    return MultimodalEmbeddings(model, dimension, settings)

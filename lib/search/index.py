@@ -294,10 +294,11 @@ class ImageIndex:
             with closing(sqlite3.connect(self._db_path)) as db:
                 kept = {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM sources")}
             current, shas = self._faiss, list(self._shas)
-        keep_rows = [row for row, sha in enumerate(shas) if sha in kept]
-        if len(keep_rows) == len(shas):
-            return 0
-        smaller = _rebuilt(current, keep_rows, self.space.dimension)
+            keep_rows = [row for row, sha in enumerate(shas) if sha in kept]
+            if len(keep_rows) == len(shas):
+                return 0
+            kept_vectors = current.reconstruct_n(0, current.ntotal)[keep_rows]  # a copy: adds can't disturb it
+        smaller = _index_of(kept_vectors, self.space.dimension)
         with self._lock:
             if self._faiss is not current or self._shas != shas:  # vectors were added meanwhile: redo it locked
                 keep_rows = [row for row, sha in enumerate(self._shas) if sha in kept]
@@ -401,7 +402,11 @@ class ImageIndex:
 def _rebuilt(index: faiss.Index, keep_rows: list[int], dimension: int, *, count: int | None = None) -> faiss.Index:
     """A fresh index (flat or HNSW by size) holding the kept rows of `index`, in order."""
     vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dimension), np.float32)
-    vectors = vectors[keep_rows]
+    return _index_of(vectors[keep_rows], dimension, count=count)
+
+
+def _index_of(vectors: np.ndarray, dimension: int, *, count: int | None = None) -> faiss.Index:
+    """A fresh index (flat or HNSW for `count`, default the number of vectors) holding `vectors`."""
     fresh = _new_faiss(dimension, count if count is not None else len(vectors))
     if len(vectors):
         fresh.add(vectors)

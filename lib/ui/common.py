@@ -74,12 +74,19 @@ def render_sidebar_footer(settings: Settings | None = None) -> None:
         st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f} · data in `{s.data_dir}`")
 
 
-def require_bedrock(settings: Settings | None = None) -> bool:
-    """Say exactly what to do when Bedrock can't be called; True when it can."""
+def require_bedrock(settings: Settings | None = None, *, offline_note: str | None = None) -> bool:
+    """Say exactly what to do when Bedrock can't be called; True when it can.
+
+    `offline_note` says what the lab does instead when a local engine can stand in.
+    """
     creds = current_credentials(settings)
     if creds.found:
         return True
     problem = "" if creds.problem == NO_CREDENTIALS else f" {creds.problem}"
+    if offline_note:
+        st.info(f"**No AWS credentials were found.**{problem} {offline_note}\n\nTo use Bedrock as well: "
+                f"{CREDENTIALS_FIX}", icon=":material/cloud_off:")
+        return False
     st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.**{problem}\n\n"
                f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history.",
                icon=":material/cloud_off:")
@@ -109,13 +116,13 @@ def show_notes(notes: list[str], title: str = "Adjusted for the model") -> None:
         st.info(f"**{title}:**\n" + "\n".join(f"- {n}" for n in notes), icon=":material/tune:")
 
 
-def start_lab(lab: LabPage) -> bool:
+def start_lab(lab: LabPage, *, offline_note: str | None = None) -> bool:
     """Header, settings handed over from History, and the credentials check; True when Bedrock can be called."""
     from lib.ui.generation_controls import apply_prefill  # local: generation_controls imports this module's peers
 
     lab_header(lab)
     apply_prefill(lab.key)
-    return require_bedrock()
+    return require_bedrock(offline_note=offline_note)
 
 
 def suggestion_box(label: str, options: tuple[str, ...], *, fills: str, key: str, placeholder: str) -> None:

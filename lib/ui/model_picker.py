@@ -55,16 +55,24 @@ def pick_chat_model(key: str, label: str = "Vision model") -> ChatModel:
     return model
 
 
-def pick_embedding_model(key: str) -> tuple[EmbeddingModel, int]:
-    """The embedding model and vector size; each pair has its own index, so switching never mixes vectors."""
+def pick_embedding_model(key: str, *, prefer_local: bool = False) -> tuple[EmbeddingModel, int]:
+    """The embedding model and vector size; each pair has its own index, so switching never mixes vectors.
+
+    `prefer_local` starts on the offline engine (no AWS credentials): the lab works at once.
+    """
     by_id = {m.id: m for m in EMBEDDING_MODELS}
-    left, right = st.columns([3, 1])
-    model = by_id[left.selectbox("Embedding model", list(by_id), format_func=lambda mid: by_id[mid].picker_label(),
-                                 key=key)]
+    ids = list(by_id)
+    first = next((i for i, m in enumerate(EMBEDDING_MODELS) if m.runs_locally), 0) if prefer_local else 0
+    left, right = st.columns([3, 2])
+    model = by_id[left.selectbox("Embedding model", ids, index=first, key=key,
+                                 format_func=lambda mid: by_id[mid].picker_label())]
     dimension = right.selectbox("Dimensions", model.dimensions, index=model.dimensions.index(model.default_dimension),
                                 key=f"{key}_dim_{model.id}",
                                 help="Smaller vectors: a smaller, faster index; larger: finer distinctions. "
                                      "Each model and size keeps its own index.")
+    if model.runs_locally:
+        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        return model, dimension
     image_price = f"${model.image_price:.5f} per image" if model.image_price else "image price not published"
     st.caption(f"`{model.id}` · {', '.join(model.regions[:3])}{'…' if len(model.regions) > 3 else ''} · "
                f"${model.text_price_per_million:.3f} per million text tokens · {image_price}"
