@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 
 from conftest import png_bytes
 from test_pages import errors, open_app

@@ -5,7 +5,6 @@ The app reaches the fake endpoint only through AWS_ENDPOINT_URL_BEDROCK_RUNTIME 
 
 from __future__ import annotations
 
-import json
 
 from streamlit.testing.v1 import AppTest
 
