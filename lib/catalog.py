@@ -446,6 +446,7 @@ class ChatModel:
     inference_profile_prefix: str | None = None  # the default geography of its profiles
     from_workshop: bool = False
     profile_geos: tuple[str, ...] = ()  # every geography it has a system profile in, e.g. ("us", "eu", "global")
+    runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
 
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
@@ -459,6 +460,7 @@ class ChatModel:
 
 
 _US = ("us-east-1", "us-east-2", "us-west-2")
+LOCAL_VISION_ID = "local.vision-stand-in"
 CHAT_MODELS: tuple[ChatModel, ...] = (
     ChatModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic", _US,
               Lifecycle(Status.ACTIVE), TokenPrice(1.10, 5.50), max_output_tokens=8192,
@@ -480,6 +482,11 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
     ChatModel("anthropic.claude-3-sonnet-20240229-v1:0", "Claude 3 Sonnet", "Anthropic", ("us-east-1", "us-west-2"),
               Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model.", end_of_life="2026-07-30"),
               TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),
+    ChatModel(LOCAL_VISION_ID, "Local: OCR, faces and ImageNet tags", "This machine (CPU)", ("local",),
+              Lifecycle(Status.ACTIVE, "Offline stand-in for lab 8: answers six of the nine presets (no language "
+                                       "model, so no story, emotion, translation or free questions)."),
+              TokenPrice(0.0, 0.0), max_images=1, max_image_edge=4096, max_image_bytes=50 * 1024 * 1024,
+              runs_locally=True),
 )
 
 _CHAT_BY_ID = {m.id: m for m in CHAT_MODELS}

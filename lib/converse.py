@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from lib.bedrock import runtime_client, translate_error
 from lib.catalog import ChatModel, call_target, get_chat_model
 from lib.chat import Turn, trim_to_limits
-from lib.errors import WorkshopError
+from lib.errors import BackendUnavailable, InvalidInput, WorkshopError
 from lib.settings import Settings, load_settings
 
 
@@ -84,11 +84,38 @@ def _resolve(model: ChatModel | str) -> ChatModel:
     return get_chat_model(model) if isinstance(model, str) else model
 
 
+def _answer_locally(model: ChatModel, history: list[Turn]) -> tuple[ChatAnswer, Iterator[str]]:
+    """The offline stand-in (lab 8 presets only): same record and chunks as a Bedrock answer."""
+    result = ChatAnswer(model=model, region="local")
+
+    def chunks() -> Iterator[str]:
+        from lib.imaging import decode_image
+        from lib.local.understanding import answer as local_answer, missing_packages, preset_for
+
+        missing = missing_packages()
+        if missing:
+            raise BackendUnavailable("The local engine is not installed.", "Install requirements-local.txt (run "
+                                     "`bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1): missing "
+                                     + ", ".join(missing) + ".")
+        turn = history[-1]
+        if not turn.images:
+            raise InvalidInput("The local engine needs an image to look at.", "Choose an image.")
+        started = time.perf_counter()
+        image = decode_image(turn.images[0].data, name="The image").image
+        result.text = local_answer(preset_for(turn.text) or "", image)
+        result.latency_s = time.perf_counter() - started
+        yield result.text
+
+    return result, chunks()
+
+
 def stream_answer(model: ChatModel | str, history: list[Turn], settings: Settings | None = None
                   ) -> tuple[ChatAnswer, Iterator[str]]:
     """Start a streamed answer: returns the answer record (filled as the stream runs) and the text chunks."""
     settings = settings or load_settings()
     model = _resolve(model)
+    if model.runs_locally:
+        return _answer_locally(model, history)
     llm, region, note = chat_client(model, settings)
     sent, notes = prepare_history(model, history)
     answer = ChatAnswer(model=model, region=region, notes=([note] if note else []) + notes)
@@ -119,6 +146,10 @@ def answer(model: ChatModel | str, history: list[Turn], settings: Settings | Non
     """The whole answer in one Converse call (used when nothing is shown until it is done)."""
     settings = settings or load_settings()
     model = _resolve(model)
+    if model.runs_locally:
+        result, chunks = _answer_locally(model, history)
+        "".join(chunks)
+        return result
     llm, region, note = chat_client(model, settings)
     sent, notes = prepare_history(model, history)
     result = ChatAnswer(model=model, region=region, notes=([note] if note else []) + notes)

@@ -6,6 +6,7 @@ from lib.chat import ChatImage, Turn
 from lib.converse import answer, stream_answer
 from lib.errors import WorkshopError
 from lib.labs import lab
+from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
 from lib.ui.common import show_error, show_notes, start_lab
 from lib.ui.image_input import choose_images
@@ -20,8 +21,14 @@ def use_preset() -> None:
     st.session_state[f"{KEY}_prompt"] = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "", "")
 
 
-ready = start_lab(LAB)
-model = pick_chat_model(f"{KEY}_model")
+local_missing = understanding_packages_missing()
+cloud_ready = start_lab(LAB, offline_note=None if local_missing else
+                        "Lab 8 runs on the local engine instead (picked below): six of the nine presets work offline.")
+model = pick_chat_model(f"{KEY}_model", include_local=True, prefer_local=not cloud_ready)
+if model.runs_locally and local_missing:
+    st.warning(f"The local engine's packages are not installed ({', '.join(local_missing)}). Run "
+               "`bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1.", icon=":material/memory:")
+ready = (model.runs_locally and not local_missing) or (cloud_ready and not model.runs_locally)
 left, right = st.columns([2, 3], gap="large")
 
 with left:
@@ -56,8 +63,11 @@ with right:
         result, chunks = stream_answer(model, [turn])
         try:
             st.write_stream(chunks)
-            st.caption(f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} out · "
-                       f"est. ${result.cost_usd:.4f} · {result.latency_s:.1f} s")
+            if model.runs_locally:
+                st.caption(f"{model.label} · on this machine, no tokens, no cost · {result.latency_s:.1f} s")
+            else:
+                st.caption(f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} out · "
+                           f"est. ${result.cost_usd:.4f} · {result.latency_s:.1f} s")
             for note in result.notes:
                 st.caption(f"ℹ️ {note}")
         except WorkshopError as err:

@@ -313,7 +313,7 @@ def test_image_search_builds_then_finds_by_text_and_by_uploaded_image(app_url, f
 
 @pytest.mark.skipif(__import__("lib.search.local_embeddings", fromlist=["x"]).local_engine_problem() is not None,
                     reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
-def test_image_search_without_aws_uses_the_local_engine(tmp_path):
+def test_without_aws_labs_1_and_8_use_the_local_engines(tmp_path):
     with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
         page.goto(f"{url}/image-search")
         wait_for_app(page)
@@ -329,3 +329,11 @@ def test_image_search_without_aws_uses_the_local_engine(tmp_path):
         assert page.get_by_text("Traceback").count() == 0
         page.locator("[data-testid=stImage] img").first.wait_for()
         shot(page, "lab1-local-no-credentials")
+
+        page.goto(f"{url}/image-understanding")
+        wait_for_app(page)
+        page.get_by_text("runs on the local engine", exact=False).wait_for()
+        page.get_by_role("button", name="Go").click()
+        page.get_by_text("A photo of a", exact=False).wait_for(timeout=60_000)
+        page.get_by_text("on this machine, no tokens", exact=False).wait_for()
+        shot(page, "lab8-local-no-credentials")

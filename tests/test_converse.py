@@ -96,7 +96,7 @@ def test_history_is_trimmed_by_whole_exchanges_with_a_note():
 
 
 def test_chat_catalog_rows_are_sane():
-    for model in CHAT_MODELS:
+    for model in (m for m in CHAT_MODELS if not m.runs_locally):
         assert model.price.input_per_million > 0 and model.price.output_per_million > 0
         assert model.max_images >= 1 and model.max_image_edge >= 512 and model.regions
     assert get_chat_model(CLAUDE3).from_workshop and not get_chat_model(CLAUDE3).lifecycle.callable_today

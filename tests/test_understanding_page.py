@@ -63,3 +63,20 @@ def test_profile_geography_can_be_chosen(aws_env):
     at.button(key="lab8_go").click().run()
     assert errors(at) == ""
     assert aws_env.calls[-1].model_id == "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+
+
+def test_without_credentials_the_local_engine_answers_presets_and_explains_the_rest(isolated_env):
+    import pytest
+
+    from lib.local.understanding import missing_packages
+
+    if missing_packages():
+        pytest.skip("local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
+    at = open_app(LAB8)
+    assert "runs on the local engine" in "\n".join(i.value for i in at.info)
+    at.radio(key="lab8_preset").set_value("Image classification").run()
+    at.button(key="lab8_go").click().run()
+    assert "People" in markdown(at) and any("on this machine" in c.value for c in at.caption)
+    at.radio(key="lab8_preset").set_value("Writing a story").run()
+    at.button(key="lab8_go").click().run()
+    assert "no language model" in errors(at)

@@ -34,12 +34,22 @@ def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
     return model
 
 
-def pick_chat_model(key: str, label: str = "Vision model") -> ChatModel:
-    """Selectbox of the vision chat models (callable ones first), with lifecycle and token prices."""
-    models = sorted(CHAT_MODELS, key=lambda m: not m.lifecycle.callable_today)
+def pick_chat_model(key: str, label: str = "Vision model", *, include_local: bool = False,
+                    prefer_local: bool = False) -> ChatModel:
+    """Selectbox of the vision chat models (callable ones first), with lifecycle and token prices.
+
+    `include_local` adds the offline stand-in (lab 8); `prefer_local` starts on it (no AWS credentials).
+    """
+    models = sorted((m for m in CHAT_MODELS if include_local or not m.runs_locally),
+                    key=lambda m: not m.lifecycle.callable_today)
     by_id = {m.id: m for m in models}
-    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key)
+    first = next((i for i, m in enumerate(models) if m.runs_locally), 0) if prefer_local and include_local else 0
+    model_id = st.selectbox(label, list(by_id), index=first, format_func=lambda mid: by_id[mid].picker_label(),
+                            key=key)
     model = by_id[model_id]
+    if model.runs_locally:
+        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        return model
     if len(model.profile_geos) > 1:
         geo = st.radio("Inference profile", model.profile_geos, key=f"{key}_geo_{model.id}", horizontal=True,
                        help="Which cross-region profile to call: us. (US regions), eu. (EU regions) or global. "
