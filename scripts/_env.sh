@@ -38,7 +38,9 @@ install_requirements() {
   sum="$(cat "$ROOT"/requirements*.txt | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
   echo "==> installing $(basename "$file") into $VENV"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/$file"
+  # (pip's warnings about this machine's missing local index folders are dropped; errors still fail the script)
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/$file" 2>&1 |
+    { grep -v "is ignored: it is neither a file nor a directory" || true; }
   echo "$sum" > "$stamp"
 }
 
