@@ -370,12 +370,16 @@ MODELS: tuple[ModelInfo, ...] = (
 _BY_ID = {m.id: m for m in MODELS}
 
 
-def get_model(model_id: str) -> ModelInfo:
+def _row(table: dict, model_id: str, kind: str):
     """The catalog row for `model_id`; an unknown id is the caller's input error."""
     try:
-        return _BY_ID[model_id]
+        return table[model_id]
     except KeyError:
-        raise InvalidInput(f"Unknown model “{model_id}”.", "Pick a model from the list.") from None
+        raise InvalidInput(f"Unknown {kind} “{model_id}”.", "Pick a model from the list.") from None
+
+
+def get_model(model_id: str) -> ModelInfo:
+    return _row(_BY_ID, model_id, "model")
 
 
 def models_for(task: Task) -> list[ModelInfo]:
@@ -493,10 +497,7 @@ _CHAT_BY_ID = {m.id: m for m in CHAT_MODELS}
 
 
 def get_chat_model(model_id: str) -> ChatModel:
-    try:
-        return _CHAT_BY_ID[model_id]
-    except KeyError:
-        raise InvalidInput(f"Unknown chat model “{model_id}”.", "Pick a model from the list.") from None
+    return _row(_CHAT_BY_ID, model_id, "chat model")
 
 
 # --- multimodal embedding models (lab 1), called through InvokeModel ---------------------------
@@ -564,7 +565,4 @@ _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
 
 
 def get_embedding_model(model_id: str) -> EmbeddingModel:
-    try:
-        return _EMBEDDING_BY_ID[model_id]
-    except KeyError:
-        raise InvalidInput(f"Unknown embedding model “{model_id}”.", "Pick a model from the list.") from None
+    return _row(_EMBEDDING_BY_ID, model_id, "embedding model")

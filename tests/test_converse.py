@@ -31,13 +31,19 @@ def png(size=(40, 30)) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def stubbed(monkeypatch):
+def stubbed_client(monkeypatch, operation: str) -> tuple[object, list[dict]]:
+    """A bedrock-runtime client that lib.converse will use, recording the parameters of each `operation` call."""
     client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     sent: list[dict] = []
-    client.meta.events.register("before-parameter-build.bedrock-runtime.Converse",
+    client.meta.events.register(f"before-parameter-build.bedrock-runtime.{operation}",
                                 lambda params, **_: sent.append(copy.deepcopy(params)))
     monkeypatch.setattr(converse, "runtime_client", lambda region, settings=None: client)
+    return client, sent
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    client, sent = stubbed_client(monkeypatch, "Converse")
     with Stubber(client) as stubber:
         yield stubber, sent
 
@@ -125,11 +131,7 @@ STREAM_EVENTS = [
 
 @pytest.fixture
 def stream_stubbed(monkeypatch):
-    client = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    sent: list[dict] = []
-    client.meta.events.register("before-parameter-build.bedrock-runtime.ConverseStream",
-                                lambda params, **_: sent.append(copy.deepcopy(params)))
-    monkeypatch.setattr(converse, "runtime_client", lambda region, settings=None: client)
+    client, sent = stubbed_client(monkeypatch, "ConverseStream")
     with EventStreamStubber(client) as stubber:
         yield stubber, sent
         stubber.assert_no_pending_responses()

@@ -242,14 +242,19 @@ class ImageIndex:
     def has(self, sha: str) -> bool:
         return sha in self._rows
 
+    def _checked(self, space: VectorSpace, vector: np.ndarray) -> np.ndarray:
+        """The vector as one float32 row, refused unless it comes from this index's model and dimension."""
+        if space != self.space:
+            raise _mismatch(self.space, space)
+        row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if row.shape[1] != self.space.dimension:
+            raise _mismatch(self.space, VectorSpace(space.model_id, row.shape[1]))
+        return row
+
     def add(self, space: VectorSpace, sha: str, vector: np.ndarray, source: Source, size: tuple[int, int],
             nbytes: int) -> None:
         """Add one embedded image (a known sha only gains the source)."""
-        if space != self.space:
-            raise _mismatch(self.space, space)
-        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        if vector.shape[1] != self.space.dimension:
-            raise _mismatch(self.space, VectorSpace(space.model_id, vector.shape[1]))
+        vector = self._checked(space, vector)
         with self._lock:
             if sha not in self._rows:
                 if self._faiss.ntotal == EXACT_SEARCH_LIMIT:  # switch to the HNSW graph once, on the way up
@@ -337,11 +342,7 @@ class ImageIndex:
     def search(self, space: VectorSpace, query: np.ndarray, k: int = 8, *, min_score: float = -1.0,
                exclude: frozenset[str] = frozenset()) -> list[Hit]:
         """The k most similar images, best first, with cosine scores of at least `min_score`."""
-        if space != self.space:
-            raise _mismatch(self.space, space)
-        query = np.asarray(query, dtype=np.float32).reshape(1, -1)
-        if query.shape[1] != self.space.dimension:
-            raise _mismatch(self.space, VectorSpace(space.model_id, query.shape[1]))
+        query = self._checked(space, query)
         with self._lock:
             if not self._shas:
                 return []
