@@ -433,14 +433,24 @@ class TokenPrice:
 
 
 @dataclass(frozen=True)
-class ChatModel:
-    """A vision chat model: what Converse calls need to know before the call."""
+class _ListedModel:
+    """What every picker row shows: who makes it, where it runs, and whether it can still be called."""
 
     id: str
     label: str
     provider: str
     regions: tuple[str, ...]
     lifecycle: Lifecycle
+
+    def picker_label(self) -> str:
+        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
+        return f"{self.label}{tag}"
+
+
+@dataclass(frozen=True)
+class ChatModel(_ListedModel):
+    """A vision chat model: what Converse calls need to know before the call."""
+
     price: TokenPrice
     max_images: int = 20  # per request
     max_image_edge: int = 1568  # long edge the model works at; larger images are downscaled first
@@ -451,10 +461,6 @@ class ChatModel:
     from_workshop: bool = False
     profile_geos: tuple[str, ...] = ()  # every geography it has a system profile in, e.g. ("us", "eu", "global")
     runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
-
-    def picker_label(self) -> str:
-        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
-        return f"{self.label}{tag}"
 
     def in_geo(self, geo: str | None) -> "ChatModel":
         """The same model called through another geography's profile (us. / eu. / global.)."""
@@ -511,14 +517,9 @@ class EmbeddingPurpose(StrEnum):
 
 
 @dataclass(frozen=True)
-class EmbeddingModel:
+class EmbeddingModel(_ListedModel):
     """A multimodal embedding model: the limits its inputs are fitted to before the call."""
 
-    id: str
-    label: str
-    provider: str
-    regions: tuple[str, ...]
-    lifecycle: Lifecycle
     dimensions: tuple[int, ...]
     default_dimension: int
     max_text_tokens: int
@@ -532,10 +533,6 @@ class EmbeddingModel:
     from_workshop: bool = False
     inference_profile_prefix: str | None = None  # none needed: both are on-demand
     runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
-
-    def picker_label(self) -> str:
-        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
-        return f"{self.label}{tag}"
 
 
 LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
