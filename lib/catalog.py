@@ -20,6 +20,7 @@ class Family(StrEnum):
 
     TITAN_IMAGE = "titan-image"  # Titan Image Generator v1/v2 and Nova Canvas share one schema
     STABILITY_IMAGE = "stability-image"
+    LOCAL_OPENCV = "local-opencv"  # offline, on this machine (lib/local/removal.py): no request schema at all
 
 
 class Task(StrEnum):
@@ -180,6 +181,10 @@ class ModelInfo:
     def supports(self, task: Task) -> bool:
         return task in self.tasks
 
+    @property
+    def runs_locally(self) -> bool:
+        return self.family is Family.LOCAL_OPENCV
+
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
         return f"{self.label}{tag}"
@@ -254,6 +259,22 @@ def _service(model_id: str, label: str, tasks: set[Task], price: float, note: st
                      tasks=frozenset(tasks), regions=_SERVICE_REGIONS, lifecycle=Lifecycle(Status.ACTIVE),
                      price=ImagePrice(standard=price), image=ImageSpec(**_SERVICE_SPEC),
                      inference_profile_prefix="us", notes=(note,))
+
+
+def _local_eraser(method: str) -> "ModelInfo":
+    """OpenCV's classical inpainting: fills the mask from the pixels around it, offline (issue 6, local mode)."""
+    name = {"telea": "Telea", "navier-stokes": "Navier-Stokes"}[method]
+    rule = SizeRule(min_edge=16, max_edge=4096, max_aspect=20.0)
+    return ModelInfo(
+        id=f"local.opencv-inpaint-{method}", label=f"Local: OpenCV inpainting ({name})", provider="This machine (CPU)",
+        family=Family.LOCAL_OPENCV, tasks=frozenset({Task.ERASE}), regions=("local",),
+        lifecycle=Lifecycle(Status.ACTIVE, "Offline: removes what the mask covers by spreading the surrounding "
+                                           "pixels inward. Good on smooth backgrounds, smeared on texture; it "
+                                           "can't paint anything new."),
+        price=ImagePrice(standard=0.0),
+        image=ImageSpec(prompt_max_chars=0, negative_max_chars=0, seed_max=0, max_images_per_call=1,
+                        input_rule=rule, edit_rule=rule),
+        notes=(f"cv2.inpaint with the {name} method; every pixel outside the mask is kept exactly.",))
 
 
 REMOVE_BACKGROUND_ID = "stability.stable-image-remove-background-v1:0"
@@ -365,6 +386,7 @@ MODELS: tuple[ModelInfo, ...] = (
              "Extends the picture beyond its edges (left, right, up, down); the original pixels stay."),
     _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
              "Cuts out the main subject; used as the first step of a Stability background replacement."),
+    *(_local_eraser(method) for method in ("telea", "navier-stokes")),
 )
 
 _BY_ID = {m.id: m for m in MODELS}

@@ -5,6 +5,7 @@ import streamlit as st
 from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
+from lib.local.removal import opencv_missing
 from lib.masks import PaintMode
 from lib.presets import INSERTION_PROMPTS
 from lib.ui.common import start_lab, suggestion_box
@@ -17,7 +18,8 @@ from lib.ui.runs import results_panel
 LAB = lab(7)
 KEY = LAB.key
 
-ready = start_lab(LAB)
+cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() else
+                        "Erasing still works offline: leave the prompt empty and the local OpenCV eraser is picked.")
 left, right = st.columns([3, 2], gap="large")
 error = None
 
@@ -26,7 +28,8 @@ with left:
                    placeholder="Pick a workshop prompt…")
     prompt = st.text_input("What to paint in the marked area (leave empty to erase it)", key=f"{KEY}_prompt")
     task = Task.INPAINT if prompt.strip() else Task.ERASE
-    model = pick_model(task, key=f"{KEY}_model")
+    model = pick_model(task, key=f"{KEY}_model", prefer_local=not cloud_ready)
+    ready = cloud_ready or model.runs_locally
     photo = edit_input(LAB, model)
     request = None
     if photo:

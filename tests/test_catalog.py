@@ -71,6 +71,9 @@ def test_row_is_sane(model: ModelInfo) -> None:
     assert model.label.strip() and model.provider.strip()
     assert model.tasks and model.tasks <= set(Task)
     assert model.regions and len(set(model.regions)) == len(model.regions)
+    if model.runs_locally:  # offline engines: no AWS region, no price, erasing only
+        assert model.regions == ("local",) and model.price.per_image() == 0 and model.tasks == {Task.ERASE}
+        return
     assert all(REGION_RE.match(r) for r in model.regions), model.regions
     if model.inference_profile_prefix is None:  # on-demand models generate from text
         assert Task.TEXT_TO_IMAGE in model.tasks

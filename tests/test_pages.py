@@ -83,6 +83,8 @@ def test_every_page_renders_without_credentials_with_the_fix(isolated_env):
         message = "\n".join(w.value for w in [*at.warning, *at.info])
         assert "no aws credentials were found" in message.lower().replace("**", ""), item.page
         assert "aws configure" in message
+        if "offline" in message or "local" in message:  # labs 1, 7 and 8 have a local engine to run instead
+            continue
         if item.number == 9:
             assert at.chat_input(key="lab9_input").disabled
         else:

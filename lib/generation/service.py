@@ -247,6 +247,10 @@ def edit(req: EditRequest, settings: Settings | None = None) -> GenerationResult
     settings = settings or load_settings()
     model = get_model(req.model_id)
     validate_edit(req, model)
+    if model.runs_locally:  # offline, no Bedrock call (issue 6, local mode)
+        from lib.local.removal import erase
+
+        return erase(req, model)
     extra_cost, notes = 0.0, []
     if model.family is Family.STABILITY_IMAGE and req.task is Task.OUTPAINT_BY_PROMPT:
         subject, extra_cost = _subject_selection(req, settings)

@@ -8,14 +8,23 @@ from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERI
                          ModelInfo, Task, models_for)
 
 
-def pick_model(task: Task, key: str, label: str = "Model") -> ModelInfo:
-    """Selectbox of the models that can do `task`; callable ones first."""
+def pick_model(task: Task, key: str, label: str = "Model", *, prefer_local: bool = False) -> ModelInfo:
+    """Selectbox of the models that can do `task`; callable ones first.
+
+    `prefer_local` (no AWS credentials) selects an offline engine that can do the task, if there is one.
+    """
     models = models_for(task)
     by_id = {m.id: m for m in models}
+    local = next((m.id for m in models if m.runs_locally), None)
+    if prefer_local and local and st.session_state.get(key) not in by_id:
+        st.session_state[key] = local
     model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key,
                             help="Models marked “end of life” are the workshop's originals: kept so you can see "
                                  "their request shape, but Bedrock no longer serves them to most accounts.")
     model = by_id[model_id]
+    if model.runs_locally:
+        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        return model
     price = model.price.per_image()
     regions = ", ".join(model.regions)
     st.caption(f"`{model.id}` · {model.provider} · regions: {regions} · from ${price:.3f}/image "
