@@ -55,6 +55,6 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                        icon=":material/folder_zip:")
     for note in entry.notes:
         st.caption(f"ℹ️ {note}")
-    with st.expander("Request sent to Bedrock"):
+    with st.expander("What ran on this machine" if entry.region == "local" else "Request sent to Bedrock"):
         st.caption(f"{entry.model_id} in {entry.region} · {entry.when}")
         st.code(json.dumps(entry.body, indent=2), language="json")
