@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.capabilities import capability_table
 from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
-from lib.ui.common import render_sidebar, render_sidebar_footer
+from lib.ui.common import current_credentials, render_sidebar, render_sidebar_footer
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
@@ -31,6 +32,11 @@ def home() -> None:
     for tool in TOOLS:
         st.page_link(tool.page, label=tool.title, icon=tool.icon)
         st.caption(tool.summary)
+    with st.expander("What works on Bedrock and what works offline", expanded=not current_credentials().found):
+        st.dataframe([{"Lab": c.lab, "On Amazon Bedrock": c.bedrock, "On this machine (no AWS account)": c.local,
+                       "Limits offline": c.limits} for c in capability_table()], hide_index=True)
+        st.caption("Local engines run on the CPU with weights that ship inside installed packages; nothing is "
+                   "downloaded. `WORKSHOP_CLOUD_ONLY=1` installs without them.")
     with st.expander("Models in this workshop"):
         st.dataframe(
             [{"Model": m.label, "Id": m.id, "Provider": m.provider, "Status": m.lifecycle.badge(),
