@@ -15,6 +15,14 @@ from lib.ui.common import current_credentials, render_sidebar, render_sidebar_fo
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
 
+def capabilities(expanded: bool) -> None:
+    with st.expander("What works on Bedrock and what works offline", expanded=expanded):
+        st.table([{"Lab": c.lab, "On Amazon Bedrock": c.bedrock, "On this machine (no AWS account)": c.local,
+                   "Limits offline": c.limits} for c in capability_table()], hide_index=True)  # a table wraps text
+        st.caption("Local engines run on the CPU with weights that ship inside installed packages; nothing is "
+                   "downloaded. `WORKSHOP_CLOUD_ONLY=1` installs without them.")
+
+
 def home() -> None:
     st.title("Bedrock Image Workshop")
     st.markdown(
@@ -23,6 +31,8 @@ def home() -> None:
         "Every result is kept in **History** with its seed, request and estimated cost, so you can reopen, "
         "download and reuse it."
     )
+    if not current_credentials().found:  # first thing a newcomer without an AWS account should see
+        capabilities(expanded=True)
     st.subheader("Labs")
     for lab in LABS:
         with st.container(border=True):
@@ -32,11 +42,8 @@ def home() -> None:
     for tool in TOOLS:
         st.page_link(tool.page, label=tool.title, icon=tool.icon)
         st.caption(tool.summary)
-    with st.expander("What works on Bedrock and what works offline", expanded=not current_credentials().found):
-        st.dataframe([{"Lab": c.lab, "On Amazon Bedrock": c.bedrock, "On this machine (no AWS account)": c.local,
-                       "Limits offline": c.limits} for c in capability_table()], hide_index=True)
-        st.caption("Local engines run on the CPU with weights that ship inside installed packages; nothing is "
-                   "downloaded. `WORKSHOP_CLOUD_ONLY=1` installs without them.")
+    if current_credentials().found:
+        capabilities(expanded=False)
     with st.expander("Models in this workshop"):
         st.dataframe(
             [{"Model": m.label, "Id": m.id, "Provider": m.provider, "Status": m.lifecycle.badge(),

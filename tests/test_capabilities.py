@@ -18,6 +18,6 @@ def test_every_lab_has_a_row_and_local_engines_come_from_the_catalog():
 def test_home_page_shows_the_table_without_credentials(isolated_env):
     at = open_app()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table.columns)[:3] == ["Lab", "On Amazon Bedrock", "On this machine (no AWS account)"]
     assert len(table) == len(LABS)
