@@ -58,6 +58,10 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
                     editing: bool = False) -> OutputOptions:
     """Count, size or aspect ratio, quality, prompt strength, output format and seed for `model`."""
     spec = model.image
+    if model.runs_locally:  # a classical, deterministic engine: no count, seed, quality or format to choose
+        st.caption("Runs on this machine: one PNG of the input's size, the same every time (no seed).")
+        return OutputOptions(count=1, width=1024, height=1024, aspect_ratio="1:1", quality="standard",
+                             cfg_scale=None, seed=None, output_format="png")
     mk = f"{key}_{model.id}"  # per-model keys: switching models never carries an invalid value across
     c1, c2 = st.columns(2)
     count = c1.number_input("Number of images", 1, MAX_IMAGES_PER_RUN, 1, key=f"{key}_count",

@@ -36,12 +36,13 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                     st.warning("This image file is missing from the data folder.")
                     continue
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
-                st.image(data, caption=f"Seed {img.seed} · {entry.model_label} · {latency} · ${per_image:.3f}",
-                         width="stretch")
+                local = entry.region == "local"  # an offline engine: no seed, no cost
+                made = f"{entry.model_label} · on this machine" if local else f"Seed {img.seed} · {entry.model_label}"
+                st.image(data, caption=f"{made} · {latency} · ${per_image:.3f}", width="stretch")
                 st.download_button("Download", data, file_name=img.file_name,
                                    mime=MIME_TYPES.get(img.format, "application/octet-stream"),
                                    key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:", width="stretch")
-                if reuse_seed is not None and img.seed is not None:
+                if reuse_seed is not None and img.seed is not None and not local:
                     st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
                               on_click=reuse_seed, args=(img.seed,), width="stretch",
                               help="Put this seed in the seed box: same prompt + same seed = same image.")
