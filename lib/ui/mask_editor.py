@@ -17,6 +17,7 @@ from lib import masks
 from lib.catalog import ModelInfo, SizeRule
 from lib.errors import InvalidInput
 from lib.masks import PaintMode, Polarity
+from lib.local.segmentation import grabcut_available, refine_boxes
 from lib.samples import rectangle_presets, to_pixels
 from lib.ui.common import show_error, show_notes
 
@@ -75,7 +76,18 @@ def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Im
         values = [cols[i].number_input(names[i], 0, limits[i], int(first[i]), key=f"{key}_rect_{names[i]}")
                   for i in range(4)]
         boxes.append(tuple(int(v) for v in values))  # type: ignore[arg-type]
+    if boxes and grabcut_available() and st.checkbox(
+            "Refine to the object inside each rectangle (GrabCut, on this machine)", key=f"{key}_grabcut",
+            help="OpenCV's GrabCut cuts along the object's edges inside the box; no AWS call. It struggles "
+                 "where the object and its background share colours: check the preview."):
+        return _refined(image.convert("RGB").tobytes(), image.size, tuple(boxes))
     return masks.rectangles(image.size, boxes)
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding the object inside the rectangle…")
+def _refined(rgb: bytes, size: tuple[int, int], boxes: tuple) -> Image.Image:
+    """GrabCut once per photo and set of boxes (each rerun of the page would otherwise redo it)."""
+    return refine_boxes(Image.frombytes("RGB", size, rgb), list(boxes))
 
 
 def _upload(key: str, image: Image.Image,
