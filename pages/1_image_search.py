@@ -17,7 +17,7 @@ from lib.search.local_embeddings import local_engine_problem
 from lib.search.index import Hit, ImageIndex, VectorSpace, shared_index
 from lib.search.sources import FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original
 from lib.settings import load_settings
-from lib.ui.common import show_error, show_notes, start_lab
+from lib.ui.common import backend_preference, show_error, show_notes, start_lab
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
 from lib.ui.model_picker import pick_embedding_model
 
@@ -28,9 +28,10 @@ MODES = ("Text", "Image", "Text + image")
 SEND_TARGETS = tuple(item for item in LABS if item.number in (3, 4, 5, 6, 7, 8, 9))
 
 settings = load_settings()
-cloud_ready = start_lab(LAB, offline_note=None if local_engine_problem() else
+preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
+cloud_ready = start_lab(LAB, offline_note=None if local_engine_problem() or preference == "bedrock" else
                         "Lab 1 runs on the local search engine instead (picked below).")
-model, dimension = pick_embedding_model(f"{KEY}_model", prefer_local=not cloud_ready)
+model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)
 local_problem = local_engine_problem() if model.runs_locally else None
 if local_problem:
     st.warning(local_problem, icon=":material/memory:")

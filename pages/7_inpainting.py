@@ -8,7 +8,7 @@ from lib.labs import lab
 from lib.local.removal import opencv_missing
 from lib.masks import PaintMode
 from lib.presets import INSERTION_PROMPTS
-from lib.ui.common import start_lab, suggestion_box
+from lib.ui.common import backend_preference, start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
@@ -18,7 +18,8 @@ from lib.ui.runs import results_panel
 LAB = lab(7)
 KEY = LAB.key
 
-cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() else
+preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
+cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
                         "Erasing still works offline: leave the prompt empty and the local OpenCV eraser is picked.")
 left, right = st.columns([3, 2], gap="large")
 error = None
@@ -28,7 +29,7 @@ with left:
                    placeholder="Pick a workshop prompt…")
     prompt = st.text_input("What to paint in the marked area (leave empty to erase it)", key=f"{KEY}_prompt")
     task = Task.INPAINT if prompt.strip() else Task.ERASE
-    model = pick_model(task, key=f"{KEY}_model", prefer_local=not cloud_ready)
+    model = pick_model(task, key=f"{KEY}_model", preference=preference)
     ready = cloud_ready or model.runs_locally
     photo = edit_input(LAB, model)
     request = None

@@ -8,7 +8,7 @@ from lib.errors import WorkshopError
 from lib.labs import lab
 from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
-from lib.ui.common import show_error, show_notes, start_lab
+from lib.ui.common import backend_preference, show_error, show_notes, start_lab
 from lib.ui.image_input import choose_images
 from lib.ui.model_picker import pick_chat_model
 
@@ -22,9 +22,10 @@ def use_preset() -> None:
 
 
 local_missing = understanding_packages_missing()
-cloud_ready = start_lab(LAB, offline_note=None if local_missing else
+preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
+cloud_ready = start_lab(LAB, offline_note=None if local_missing or preference == "bedrock" else
                         "Lab 8 runs on the local engine instead (picked below): six of the nine presets work offline.")
-model = pick_chat_model(f"{KEY}_model", include_local=True, prefer_local=not cloud_ready)
+model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)
 if model.runs_locally and local_missing:
     st.warning(f"The local engine's packages are not installed ({', '.join(local_missing)}). Run "
                "`bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1.", icon=":material/memory:")

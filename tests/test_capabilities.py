@@ -21,3 +21,23 @@ def test_home_page_shows_the_table_without_credentials(isolated_env):
     table = at.table[0].value
     assert list(table.columns)[:3] == ["Lab", "On Amazon Bedrock", "On this machine (no AWS account)"]
     assert len(table) == len(LABS)
+
+
+def test_the_sidebar_switch_moves_labs_onto_the_local_engines_and_back(aws_env):
+    from lib.catalog import LOCAL_TAGS_ID, LOCAL_VISION_ID
+
+    at = open_app("pages/8_image_understanding.py")
+    assert at.selectbox(key="lab8_model").value != LOCAL_VISION_ID  # credentials found: Bedrock by default
+    at.sidebar.radio(key="backend").set_value("This machine").run()
+    assert at.selectbox(key="lab8_model").value == LOCAL_VISION_ID
+    at.switch_page("pages/1_image_search.py").run()
+    assert at.selectbox(key="lab1_model").value == LOCAL_TAGS_ID
+    at.sidebar.radio(key="backend").set_value("Amazon Bedrock").run()
+    assert at.selectbox(key="lab1_model").value != LOCAL_TAGS_ID
+
+
+def test_without_credentials_choosing_bedrock_explains_the_fix_instead(isolated_env):
+    at = open_app("pages/8_image_understanding.py")
+    at.sidebar.radio(key="backend").set_value("Amazon Bedrock").run()
+    assert "no AWS credentials were found" in "\n".join(w.value for w in at.warning)
+    assert at.button(key="lab8_go").disabled

@@ -63,7 +63,26 @@ def render_sidebar(settings: Settings | None = None) -> None:
             st.success(f"AWS credentials found{via}{prof}", icon=":material/key:")
         else:
             st.error("AWS credentials not found", icon=":material/key_off:")
-        st.markdown(f"**Region:** `{s.region}`  \n**Backend:** {backend_label(s)}")
+        st.markdown(f"**Region:** `{s.region}`  \n**Bedrock endpoint:** {backend_label(s)}")
+        st.radio("Run labs on", BACKENDS, key=BACKEND_KEY, horizontal=False,
+                 help="Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, 7 "
+                      "and 8). This machine: always the local engines where a lab has one.")
+        if backend_preference(s) == "local":
+            st.caption("Labs 1, 7 (erasing) and 8 run on this machine; the others need Bedrock.")
+
+
+BACKEND_KEY = "backend"
+BACKENDS = ("Auto", "Amazon Bedrock", "This machine")
+
+
+def backend_preference(settings: Settings | None = None) -> str | None:
+    """"local", "bedrock", or None (the user's pick stands): the sidebar's choice, with Auto resolved."""
+    choice = st.session_state.get(BACKEND_KEY, "Auto")
+    if choice == "This machine":
+        return "local"
+    if choice == "Amazon Bedrock":
+        return "bedrock"
+    return None if current_credentials(settings).found else "local"
 
 
 def render_sidebar_footer(settings: Settings | None = None) -> None:

@@ -8,16 +8,30 @@ from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERI
                          ModelInfo, Task, models_for)
 
 
-def pick_model(task: Task, key: str, label: str = "Model", *, prefer_local: bool = False) -> ModelInfo:
+def steer(key: str, rows: list, preference: str | None) -> None:
+    """Move the picker at `key` to a local row ("local") or off one ("bedrock"); None leaves the user's pick.
+
+    Why every run: the sidebar's backend switch must take effect on the page the user is on.
+    """
+    local = [row.id for row in rows if row.runs_locally]
+    remote = [row.id for row in rows if not row.runs_locally]
+    current = st.session_state.get(key)
+    if preference == "local" and local and current not in local:
+        st.session_state[key] = local[0]
+    elif preference == "bedrock" and remote and current not in remote:
+        st.session_state[key] = remote[0]
+    elif current is not None and current not in local + remote:
+        del st.session_state[key]  # a row of another task's list: fall back to the default
+
+
+def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | None = None) -> ModelInfo:
     """Selectbox of the models that can do `task`; callable ones first.
 
-    `prefer_local` (no AWS credentials) selects an offline engine that can do the task, if there is one.
+    `preference` ("local" / "bedrock", from the sidebar's backend switch) steers the pick.
     """
     models = models_for(task)
     by_id = {m.id: m for m in models}
-    local = next((m.id for m in models if m.runs_locally), None)
-    if prefer_local and local and st.session_state.get(key) not in by_id:
-        st.session_state[key] = local
+    steer(key, models, preference)
     model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key,
                             help="Models marked “end of life” are the workshop's originals: kept so you can see "
                                  "their request shape, but Bedrock no longer serves them to most accounts.")
@@ -44,17 +58,16 @@ def pick_model(task: Task, key: str, label: str = "Model", *, prefer_local: bool
 
 
 def pick_chat_model(key: str, label: str = "Vision model", *, include_local: bool = False,
-                    prefer_local: bool = False) -> ChatModel:
+                    preference: str | None = None) -> ChatModel:
     """Selectbox of the vision chat models (callable ones first), with lifecycle and token prices.
 
-    `include_local` adds the offline stand-in (lab 8); `prefer_local` starts on it (no AWS credentials).
+    `include_local` adds the offline stand-in (lab 8); `preference` steers the pick (see `steer`).
     """
     models = sorted((m for m in CHAT_MODELS if include_local or not m.runs_locally),
                     key=lambda m: not m.lifecycle.callable_today)
     by_id = {m.id: m for m in models}
-    first = next((i for i, m in enumerate(models) if m.runs_locally), 0) if prefer_local and include_local else 0
-    model_id = st.selectbox(label, list(by_id), index=first, format_func=lambda mid: by_id[mid].picker_label(),
-                            key=key)
+    steer(key, models, preference)
+    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key)
     model = by_id[model_id]
     if model.runs_locally:
         st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
@@ -74,16 +87,15 @@ def pick_chat_model(key: str, label: str = "Vision model", *, include_local: boo
     return model
 
 
-def pick_embedding_model(key: str, *, prefer_local: bool = False) -> tuple[EmbeddingModel, int]:
+def pick_embedding_model(key: str, *, preference: str | None = None) -> tuple[EmbeddingModel, int]:
     """The embedding model and vector size; each pair has its own index, so switching never mixes vectors.
 
-    `prefer_local` starts on the offline engine (no AWS credentials): the lab works at once.
+    `preference` steers the pick (see `steer`): without credentials the offline engine, so the lab works at once.
     """
     by_id = {m.id: m for m in EMBEDDING_MODELS}
-    ids = list(by_id)
-    first = next((i for i, m in enumerate(EMBEDDING_MODELS) if m.runs_locally), 0) if prefer_local else 0
+    steer(key, list(EMBEDDING_MODELS), preference)
     left, right = st.columns([3, 2])
-    model = by_id[left.selectbox("Embedding model", ids, index=first, key=key,
+    model = by_id[left.selectbox("Embedding model", list(by_id), key=key,
                                  format_func=lambda mid: by_id[mid].picker_label())]
     dimension = right.selectbox("Dimensions", model.dimensions, index=model.dimensions.index(model.default_dimension),
                                 key=f"{key}_dim_{model.id}",
