@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# One command: set up (virtualenv, test requirements, Debian's Chromium for browser tests) and run
+# One command: set up (virtualenv, test requirements, Debian's Chromium and Tux Paint stamps) and run
 # every test. Never reaches AWS: tests use botocore Stubber or the fake endpoint in tests/.
 # Extra arguments go to pytest (e.g. -k generation). SKIP_BROWSER_TESTS=1 skips the browser tests.
 source "$(dirname "$0")/_env.sh"
 ensure_venv
 install_requirements requirements-dev.txt
 install_local_engines
-if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing Debian's chromium for the browser tests"
+# Debian packages the tests use: Chromium for the browser tests, and Tux Paint's labelled photo cut-outs
+# (tuxpaint-stamps-default, read from /usr/share) for the local search engine's retrieval check.
+debs=()
+if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then debs+=(chromium); fi
+if [ "${WORKSHOP_CLOUD_ONLY:-0}" != 1 ] && [ ! -d /usr/share/tuxpaint/stamps ]; then debs+=(tuxpaint-stamps-default); fi
+if [ ${#debs[@]} -gt 0 ]; then
+  echo "==> installing Debian packages for the tests: ${debs[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
 fi
 cd "$ROOT"
 # No real AWS account can be reached from tests, whatever this shell has configured.

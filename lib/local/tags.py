@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lib.imaging import to_rgb
+
 for _flag in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_flag, "1")
 
@@ -80,7 +82,7 @@ class TagEngine:
         return np.asarray(vectors, dtype=np.float32)
 
     def _tensor(self, image: Image.Image):
-        rgb = image.convert("RGB").resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+        rgb = to_rgb(image)[0].resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)  # cut-outs on white
         x = (np.asarray(rgb, dtype=np.float32) / 255.0 - 0.5) / 0.5  # the normalisation Lite0 was trained with
         return self._torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
 
