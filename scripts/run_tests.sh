@@ -8,13 +8,17 @@ install_requirements requirements-dev.txt
 install_local_engines
 # Debian packages the tests use: Chromium for the browser tests, and Tux Paint's labelled photo cut-outs
 # (tuxpaint-stamps-default, read from /usr/share) for the local search engine's retrieval check.
-debs=()
-if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then debs+=(chromium); fi
-if [ "${WORKSHOP_CLOUD_ONLY:-0}" != 1 ] && [ ! -d /usr/share/tuxpaint/stamps ]; then debs+=(tuxpaint-stamps-default); fi
-if [ ${#debs[@]} -gt 0 ]; then
-  echo "==> installing Debian packages for the tests: ${debs[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
+need_chromium=0 need_stamps=0
+if [ "${SKIP_BROWSER_TESTS:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then need_chromium=1; fi
+if [ "${WORKSHOP_CLOUD_ONLY:-0}" != 1 ] && [ ! -d /usr/share/tuxpaint/stamps ]; then need_stamps=1; fi
+if [ "$need_chromium$need_stamps" != 00 ]; then as_root apt-get update -qq; fi
+if [ "$need_chromium" = 1 ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ "$need_stamps" = 1 ]; then  # the stamps alone (160 MB), not the Tux Paint program it recommends
+  echo "==> installing Debian's tuxpaint-stamps-default for the local search retrieval check"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tuxpaint-stamps-default >/dev/null
 fi
 cd "$ROOT"
 # No real AWS account can be reached from tests, whatever this shell has configured.
