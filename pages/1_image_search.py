@@ -14,7 +14,7 @@ from lib.presets import SEARCH_SUGGESTIONS
 from lib.search.build import BuildJob, last_build, start_build, thumbnail_path
 from lib.search.embeddings import EmbeddingInput, embedder_for
 from lib.search.local_embeddings import local_engine_problem
-from lib.search.index import Hit, ImageIndex, VectorSpace, shared_index
+from lib.search.index import Hit, ImageIndex, IndexStatus, VectorSpace, shared_index
 from lib.search.sources import FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original
 from lib.settings import load_settings
 from lib.ui.common import backend_preference, show_error, show_notes, start_lab
@@ -115,7 +115,7 @@ def chosen_sources() -> list[ImageSource]:
     return sources
 
 
-def index_metrics(index: ImageIndex) -> None:
+def index_metrics(index: ImageIndex) -> IndexStatus:
     status = index.status()
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Images", f"{status.count:,}")
@@ -124,6 +124,7 @@ def index_metrics(index: ImageIndex) -> None:
     c4.metric("Last build", _ago(status.last_build))
     st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved under "
                f"`{index.folder}` and reloaded after a restart without any embedding call.")
+    return status
 
 
 def index_panel(index: ImageIndex) -> None:
@@ -133,8 +134,7 @@ def index_panel(index: ImageIndex) -> None:
         if job and job.running:
             build_progress(job)
             return
-        index_metrics(index)
-        status = index.status()
+        status = index_metrics(index)
         if job:
             show_build_report(job)
         with st.expander("Add images and build", expanded=status.count == 0):

@@ -155,7 +155,30 @@ def embed(model: EmbeddingModel, dimension: int, item: EmbeddingInput, settings:
     return Embedding(vector, tokens, notes)
 
 
-class MultimodalEmbeddings(Embeddings):
+class ImageTextEmbeddings(Embeddings):
+    """LangChain's text methods plus image methods, all through one `embed` (Bedrock's or the local engine's)."""
+
+    def embed(self, item: EmbeddingInput, *, name: str = "The image") -> Embedding:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed(EmbeddingInput(text=t)).vector.tolist() for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed(EmbeddingInput(text=text, purpose=EmbeddingPurpose.RETRIEVAL)).vector.tolist()
+
+    def embed_image(self, data: bytes, *, query: bool = False) -> list[float]:
+        purpose = EmbeddingPurpose.RETRIEVAL if query else EmbeddingPurpose.INDEX
+        return self.embed(EmbeddingInput(image=data, purpose=purpose)).vector.tolist()
+
+    def embed_images(self, images: list[bytes]) -> list[list[float]]:
+        return [self.embed_image(data) for data in images]
+
+    def embed_text_and_image(self, text: str, data: bytes) -> Embedding:
+        return self.embed(EmbeddingInput(text=text, image=data, purpose=EmbeddingPurpose.RETRIEVAL))
+
+
+class MultimodalEmbeddings(ImageTextEmbeddings):
     """LangChain embeddings for text, images, or both, with one model at one dimension.
 
     Documents are embedded for indexing and queries for retrieval (Nova embeds
@@ -175,19 +198,6 @@ class MultimodalEmbeddings(Embeddings):
     def embed(self, item: EmbeddingInput, *, name: str = "The image") -> Embedding:
         return embed(self.model, self.dimension, item, self.settings, name=name)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.embed(EmbeddingInput(text=t)).vector.tolist() for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed(EmbeddingInput(text=text, purpose=EmbeddingPurpose.RETRIEVAL)).vector.tolist()
-
-    def embed_image(self, data: bytes, *, query: bool = False) -> list[float]:
-        purpose = EmbeddingPurpose.RETRIEVAL if query else EmbeddingPurpose.INDEX
-        return self.embed(EmbeddingInput(image=data, purpose=purpose)).vector.tolist()
-
-    def embed_images(self, images: list[bytes]) -> list[list[float]]:
-        return [self.embed_image(data) for data in images]
-
     def embed_text_and_image(self, text: str, data: bytes) -> Embedding:
         """One query vector for text and image together.
 
@@ -196,7 +206,7 @@ class MultimodalEmbeddings(Embeddings):
         Titan does inside.
         """
         if self.model.joint_text_image:
-            return self.embed(EmbeddingInput(text=text, image=data, purpose=EmbeddingPurpose.RETRIEVAL))
+            return super().embed_text_and_image(text, data)
         by_text = self.embed(EmbeddingInput(text=text, purpose=EmbeddingPurpose.RETRIEVAL))
         by_image = self.embed(EmbeddingInput(image=data, purpose=EmbeddingPurpose.RETRIEVAL))
         mean = by_text.vector + by_image.vector
@@ -204,7 +214,7 @@ class MultimodalEmbeddings(Embeddings):
 
 
 def embedder_for(model: EmbeddingModel | str, dimension: int | None = None,
-                 settings: Settings | None = None) -> Embeddings:
+                 settings: Settings | None = None) -> ImageTextEmbeddings:
     """The embedder for a catalog row: Bedrock's models, or the offline engine for a local row."""
     model = get_embedding_model(model) if isinstance(model, str) else model
     if model.runs_locally:

@@ -7,12 +7,11 @@ local index is built, saved and searched exactly like a Bedrock one (in its own 
 from __future__ import annotations
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from lib.catalog import LOCAL_TAGS_ID, EmbeddingModel, get_embedding_model
 from lib.errors import BackendUnavailable
 from lib.imaging import decode_image
-from lib.search.embeddings import Embedding, EmbeddingInput, fit_text
+from lib.search.embeddings import Embedding, EmbeddingInput, ImageTextEmbeddings, fit_text
 from lib.settings import Settings, load_settings
 
 
@@ -27,7 +26,7 @@ def local_engine_problem() -> str | None:
             "without WORKSHOP_CLOUD_ONLY=1, or `.venv/bin/pip install -r requirements-local.txt`.")
 
 
-class LocalEmbeddings(Embeddings):
+class LocalEmbeddings(ImageTextEmbeddings):
     """ImageNet-tag vectors: images by their top labels, text by MiniLM; both land in one 384-dim space."""
 
     def __init__(self, model: EmbeddingModel | str = LOCAL_TAGS_ID, dimension: int | None = None,
@@ -59,15 +58,3 @@ class LocalEmbeddings(Embeddings):
             notes += decoded.notes + ["Seen as: " + ", ".join(f"{t.label} {t.probability:.0%}" for t in tags[:3])]
         mean = np.sum(vectors, axis=0)
         return Embedding((mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32), 0, tuple(notes))
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.embed(EmbeddingInput(text=t)).vector.tolist() for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed(EmbeddingInput(text=text)).vector.tolist()
-
-    def embed_image(self, data: bytes, *, query: bool = False) -> list[float]:
-        return self.embed(EmbeddingInput(image=data)).vector.tolist()
-
-    def embed_text_and_image(self, text: str, data: bytes) -> Embedding:
-        return self.embed(EmbeddingInput(text=text, image=data))
