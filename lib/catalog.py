@@ -558,6 +558,7 @@ class EmbeddingModel(_ListedModel):
 
 
 LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
+LOCAL_SEARCH_DIMENSION = 384 + 1280  # MiniLM's tag vector, then the CNN's pooled features (lib/search/local_embeddings)
 EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     EmbeddingModel("amazon.titan-embed-image-v1", "Titan Multimodal Embeddings G1", "Amazon",
                    ("us-east-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
@@ -571,10 +572,12 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    default_dimension=1024, max_text_tokens=8192, max_image_edge=8000,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None),
-    EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags (EfficientNet-Lite0 + MiniLM)", "This machine (CPU)",
-                   ("local",), Lifecycle(Status.ACTIVE, "Offline stand-in: knows ImageNet's 1000 object and animal "
-                                                        "classes; not colours, text, people or scenes."),
-                   dimensions=(384,), default_dimension=384, max_text_tokens=256, max_image_edge=8000,
+    EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)",
+                   "This machine (CPU)", ("local",),
+                   Lifecycle(Status.ACTIVE, "Offline stand-in: text finds ImageNet's 1000 object and animal classes "
+                                            "(not colours, text, people or scenes); an image finds photos that look "
+                                            "alike."),
+                   dimensions=(LOCAL_SEARCH_DIMENSION,), default_dimension=LOCAL_SEARCH_DIMENSION, max_text_tokens=256, max_image_edge=8000,
                    max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=True, has_purpose=False, text_price_per_million=0.0, image_price=0.0,
                    runs_locally=True),

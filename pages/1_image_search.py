@@ -183,7 +183,8 @@ def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozens
 
 
 def similar_to(hit: Hit) -> None:
-    run_search(f"Similar to “{hit.image.title}”", index.vector(hit.image.sha), exclude=frozenset({hit.image.sha}))
+    query = embedder_for(model, dimension, settings).similar_query(index.vector(hit.image.sha))  # no call
+    run_search(f"Similar to “{hit.image.title}”", query, exclude=frozenset({hit.image.sha}))
 
 
 def send(hit: Hit, target_number: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib.catalog import LOCAL_TAGS_ID
+from lib.catalog import LOCAL_SEARCH_DIMENSION, LOCAL_TAGS_ID
 from lib.search.build import build_index
 from lib.search.index import ImageIndex, VectorSpace
 from lib.search.local_embeddings import LocalEmbeddings, local_engine_problem
@@ -50,7 +50,7 @@ def test_descriptions_find_their_own_stamp(tmp_path):
         link = gallery / f"{i:03d}-{Path(path).name}"
         link.symlink_to(path)
         links[str(link)] = path
-    index = ImageIndex(tmp_path / "index", VectorSpace(LOCAL_TAGS_ID, 384))
+    index = ImageIndex(tmp_path / "index", VectorSpace(LOCAL_TAGS_ID, LOCAL_SEARCH_DIMENSION))
     embedder = LocalEmbeddings()
     report = build_index(index, embedder, [FolderSource(gallery)], thumbs=tmp_path / "thumbs", workers=2)
     assert report.error is None and report.progress.failed == 0

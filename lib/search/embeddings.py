@@ -177,6 +177,10 @@ class ImageTextEmbeddings(Embeddings):
     def embed_text_and_image(self, text: str, data: bytes) -> Embedding:
         return self.embed(EmbeddingInput(text=text, image=data, purpose=EmbeddingPurpose.RETRIEVAL))
 
+    def similar_query(self, stored: np.ndarray) -> np.ndarray:
+        """The query vector for "find images like this indexed one" (its stored vector, for Bedrock's models)."""
+        return stored
+
 
 class MultimodalEmbeddings(ImageTextEmbeddings):
     """LangChain embeddings for text, images, or both, with one model at one dimension.
