@@ -6,11 +6,16 @@ Invariants (checked by tests/test_chat.py under random sequences of events):
 - an image the model rejected is removed from the history (with a note), so it can't break later turns;
 - trimming drops whole exchanges (user + assistant), oldest first, to fit the model's limits,
   and never drops the turn being asked.
+
+`conversation_fingerprint` names a conversation by its content, so an answer kept in History can be
+replayed for the very same conversation when Bedrock can't be called.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -31,6 +36,7 @@ class Turn:
     role: Role
     text: str = ""
     images: tuple[ChatImage, ...] = ()
+    replayed_from: str = ""  # an assistant turn shown again from History: when and by which model it was made
 
     def to_converse(self) -> dict[str, Any]:
         """{"role", "content": [...]} with images before the text, as the workshop did."""
@@ -60,10 +66,10 @@ class ChatSession:
         self.pending = Turn("user", text, tuple(images))
         return [*self.turns, self.pending]
 
-    def answered(self, text: str) -> None:
-        """The model answered: both turns join the history."""
+    def answered(self, text: str, *, replayed_from: str = "") -> None:
+        """The model answered (or History held its earlier answer: `replayed_from`): both turns join the history."""
         turn = self._take_pending()
-        self.turns += [turn, Turn("assistant", text)]
+        self.turns += [turn, Turn("assistant", text, replayed_from=replayed_from)]
 
     def failed(self) -> str:
         """The call failed: forget the turn, hand its text back so the user can retry."""
@@ -116,6 +122,18 @@ def trim_to_limits(history: list[Turn], *, max_images: int, max_chars: int) -> t
         exchanges.pop(0)
         dropped += 1
     return [t for ex in exchanges for t in ex] + [last], dropped
+
+
+def conversation_fingerprint(model_id: str, turns: list[Turn]) -> str:
+    """sha256 of the model and every turn sent (role, text, each image's bytes): the key of its answer.
+
+    Whether an earlier answer was itself replayed does not count: the model saw the same words.
+    """
+    data = {"model_id": model_id,
+            "turns": [{"role": t.role, "text": t.text,
+                       "images": [hashlib.sha256(img.data).hexdigest() for img in t.images]} for t in turns]}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def converse_messages(history: list[Turn]) -> list[dict[str, Any]]:

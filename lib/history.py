@@ -1,6 +1,8 @@
 """Every result, kept: SQLite rows for the request and metadata, image files on disk.
 
 Files are content-addressed (sha256), so an image reused as an input is stored once.
+Each result also carries a fingerprint of its request (`request_key`), and each chat answer one of
+its conversation, so a lab that can't call Bedrock can replay an identical earlier result.
 A new connection per operation keeps the store safe to share across Streamlit's
 threads without locks of our own.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lib.generation.requests import GenerationResult
+from lib.generation.requests import GenerationResult, ImageRequest, request_fingerprint
 from lib.imaging import EXTENSIONS, image_size, sniff_format
 
 SCHEMA = """
@@ -36,7 +38,8 @@ CREATE TABLE IF NOT EXISTS results (
     region TEXT,
     request_json TEXT NOT NULL,
     body_json TEXT NOT NULL,
-    notes_json TEXT NOT NULL DEFAULT '[]'
+    notes_json TEXT NOT NULL DEFAULT '[]',
+    request_key TEXT               -- request_fingerprint(); NULL in rows made before it existed
 );
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -52,7 +55,28 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE INDEX IF NOT EXISTS results_created ON results(created_at DESC);
 CREATE INDEX IF NOT EXISTS images_result ON images(result_id);
+CREATE TABLE IF NOT EXISTS chat_answers (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    lab TEXT NOT NULL,
+    conversation_key TEXT NOT NULL, -- lib.chat.conversation_fingerprint(model id, turns sent)
+    model_id TEXT NOT NULL,
+    model_label TEXT NOT NULL,
+    region TEXT,
+    answer TEXT NOT NULL,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    latency_s REAL
+);
+CREATE INDEX IF NOT EXISTS chat_answers_key ON chat_answers(conversation_key, created_at DESC);
 """
+
+# Run after SCHEMA and the column migration (an old database gains request_key first).
+INDEXES = "CREATE INDEX IF NOT EXISTS results_request_key ON results(request_key, created_at DESC);"
+
+RESULT_COLUMNS = ("id", "created_at", "lab", "task", "model_id", "model_label", "prompt", "negative_prompt", "seed",
+                  "latency_s", "cost_usd", "region", "request_json", "body_json", "notes_json", "request_key")
 
 
 @dataclass
@@ -100,6 +124,28 @@ class HistoryEntry:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_at))
 
 
+@dataclass
+class StoredAnswer:
+    """A chat answer Bedrock gave, kept so the same conversation can be replayed without a call."""
+
+    id: str
+    created_at: float
+    lab: str
+    conversation_key: str
+    model_id: str
+    model_label: str
+    region: str | None
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+    latency_s: float | None
+
+    @property
+    def when(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_at))
+
+
 class HistoryStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -108,6 +154,20 @@ class HistoryStore:
         self.images_dir.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db:
             db.executescript(SCHEMA)
+            self._migrate(db)
+            db.executescript(INDEXES)
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        """Bring a database made by an earlier version up to date, in place; old rows keep working."""
+        columns = {row["name"] for row in db.execute("PRAGMA table_info(results)")}
+        if "request_key" not in columns:
+            try:
+                db.execute("ALTER TABLE results ADD COLUMN request_key TEXT")
+                db.commit()
+            except sqlite3.OperationalError as exc:  # another process migrated it a moment ago
+                if "duplicate column" not in str(exc).lower():
+                    raise
 
     # -- plumbing ---------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -130,11 +190,17 @@ class HistoryStore:
         return digest, name, fmt
 
     # -- writing ----------------------------------------------------------
-    def record(self, result: GenerationResult, lab: str, inputs: list[bytes] | None = None) -> HistoryEntry:
-        """Store a result with its request, outputs and (optionally) the input images."""
+    def record(self, result: GenerationResult, lab: str, inputs: list[bytes] | None = None, *,
+               asked: ImageRequest | None = None) -> HistoryEntry:
+        """Store a result with its request, outputs and (optionally) the input images.
+
+        `asked` is the request as the lab built it, when the service changed it on the way (Stability's
+        background replacement fills in the mask): the replay lookup must find it by what the lab asks.
+        """
         entry_id = uuid.uuid4().hex[:12]
         req = result.request
         request = req.describe()
+        request_key = request_fingerprint(asked or req)
         rows: list[tuple[Any, ...]] = []
         for role, items in (("output", [(o.data, o.seed) for o in result.images]),
                             ("input", [(b, None) for b in (inputs or [])])):
@@ -144,10 +210,11 @@ class HistoryStore:
                 rows.append((uuid.uuid4().hex[:12], entry_id, role, i, digest, name, fmt, w, h, seed))
         with closing(self._connect()) as db, db:
             db.execute(
-                "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(RESULT_COLUMNS))})",
                 (entry_id, time.time(), lab, req.task.value, result.model.id, result.model.label, req.prompt,
                  req.negative_prompt, req.seed, result.latency_s, result.cost_usd, result.region,
-                 json.dumps(request), json.dumps(result.request_body), json.dumps(result.notes + result.problems)),
+                 json.dumps(request), json.dumps(result.request_body), json.dumps(result.notes + result.problems),
+                 request_key),
             )
             db.executemany("INSERT INTO images VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         entry = self.get(entry_id)
@@ -206,6 +273,59 @@ class HistoryStore:
         with closing(self._connect()) as db:
             row = db.execute("SELECT * FROM images WHERE id=?", (image_id,)).fetchone()
             return self._image(row) if row else None
+
+    def find_identical(self, request: ImageRequest) -> HistoryEntry | None:
+        """The newest Bedrock result of an identical request whose images are still on disk, if any.
+
+        Identical: same model and every field equal, images by their bytes. A random seed (None) matches
+        any earlier seed; a chosen seed must be the one used. Results of local engines are left out:
+        those engines run anyway, so there is nothing to replay.
+        """
+        sql = ("SELECT * FROM results WHERE request_key=? AND COALESCE(region, '') != 'local'"
+               + (" AND seed=?" if request.seed is not None else "")
+               + " ORDER BY created_at DESC, rowid DESC LIMIT 20")
+        args: list[Any] = [request_fingerprint(request)]
+        if request.seed is not None:
+            args.append(request.seed)
+        with closing(self._connect()) as db:
+            for row in db.execute(sql, args).fetchall():
+                entry = self._entry(db, row)
+                if entry.outputs and all(img.path.exists() for img in entry.outputs):
+                    return entry
+        return None
+
+    # -- chat answers -----------------------------------------------------
+    def record_answer(self, conversation_key: str, text: str, *, model_id: str, model_label: str,
+                      region: str | None, input_tokens: int | None = None, output_tokens: int | None = None,
+                      cost_usd: float | None = None, latency_s: float | None = None,
+                      lab: str = "lab9") -> StoredAnswer:
+        """Keep a chat answer under the fingerprint of the conversation that produced it."""
+        answer_id = uuid.uuid4().hex[:12]
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO chat_answers (id, created_at, lab, conversation_key, model_id, model_label, region, "
+                "answer, input_tokens, output_tokens, cost_usd, latency_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (answer_id, time.time(), lab, conversation_key, model_id, model_label, region, text, input_tokens,
+                 output_tokens, cost_usd, latency_s),
+            )
+        found = self._answers("id=?", (answer_id,))
+        assert found
+        return found[0]
+
+    def find_answer(self, conversation_key: str) -> StoredAnswer | None:
+        """The newest Bedrock answer to exactly this conversation (see lib.chat.conversation_fingerprint)."""
+        found = self._answers("conversation_key=? AND COALESCE(region, '') != 'local'", (conversation_key,))
+        return found[0] if found else None
+
+    def _answers(self, where: str, args: tuple[Any, ...]) -> list[StoredAnswer]:
+        with closing(self._connect()) as db:
+            rows = db.execute(f"SELECT * FROM chat_answers WHERE {where} ORDER BY created_at DESC, rowid DESC "
+                              "LIMIT 1", args).fetchall()
+        return [StoredAnswer(id=r["id"], created_at=r["created_at"], lab=r["lab"],
+                             conversation_key=r["conversation_key"], model_id=r["model_id"],
+                             model_label=r["model_label"], region=r["region"], text=r["answer"],
+                             input_tokens=r["input_tokens"], output_tokens=r["output_tokens"],
+                             cost_usd=r["cost_usd"], latency_s=r["latency_s"]) for r in rows]
 
     def totals(self) -> tuple[int, float]:
         """(number of results, total estimated cost in USD)."""

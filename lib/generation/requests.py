@@ -6,8 +6,11 @@ here knows any model's field names.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
 from typing import Any
 
 from lib.catalog import ModelInfo, Task
@@ -102,6 +105,29 @@ class EditRequest:
 
 
 ImageRequest = GenerationRequest | VariationRequest | EditRequest
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-ready stand-in for a field value: bytes by their sha256, enums by value, tuples as lists."""
+    if isinstance(value, (bytes, bytearray)):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def request_fingerprint(req: ImageRequest) -> str:
+    """sha256 of everything that decides the result except the seed, so History can find an identical request.
+
+    The seed is left out because a request with a random seed (None) is identical to any earlier draw;
+    callers compare seeds themselves (see HistoryStore.find_identical). Images and masks count by their bytes.
+    """
+    data = {f.name: _canonical(getattr(req, f.name)) for f in fields(req) if f.name != "seed"}
+    data["task"] = req.task.value  # a class attribute on generation and variation requests, a field on edits
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass
