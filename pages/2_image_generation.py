@@ -11,7 +11,7 @@ from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
 from lib.ui.common import start_lab
 from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.model_picker import pick_model
-from lib.ui.runs import results_panel, run_request
+from lib.ui.runs import results_panel, run_button
 
 LAB = lab(2)
 KEY = LAB.key
@@ -45,8 +45,8 @@ with left:
                                 **options.request_fields())
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f} for {options.count} "
                f"image{'s' if options.count > 1 else ''}")
-    if st.button("Generate", type="primary", key=f"{KEY}_go", disabled=not ready, icon=":material/brush:"):
-        error = run_request(KEY, generate, request, spinner=f"Drawing with {model.label}…")
+    error = run_button(KEY, generate, request, model, ready=ready, label="Generate", icon=":material/brush:",
+                       spinner=f"Drawing with {model.label}…", complete=bool(prompt.strip()))
     with st.expander("Prompt tips"):
         st.markdown("\n".join(f"- {tip}" for tip in PROMPT_TIPS))
 

@@ -12,7 +12,7 @@ from lib.ui.common import show_notes, start_lab, suggestion_box
 from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.image_input import choose_images, prepare_for_model
 from lib.ui.model_picker import pick_model
-from lib.ui.runs import results_panel, run_request
+from lib.ui.runs import results_panel, run_button
 
 LAB = lab(3)
 KEY = LAB.key
@@ -56,9 +56,9 @@ with col_settings:
     request = VariationRequest(model_id=model.id, images=tuple(p.data for p in prepared), prompt=prompt,
                                negative_prompt=negative, strength=strength, **options.variation_fields())
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
-    if st.button("Generate variations", type="primary", key=f"{KEY}_go", disabled=not ready or not prepared,
-                 icon=":material/auto_awesome_motion:"):
-        error = run_request(KEY, vary, request, spinner=f"Drawing with {model.label}…", inputs=list(request.images))
+    error = run_button(KEY, vary, request if prepared else None, model, ready=ready, label="Generate variations",
+                       icon=":material/auto_awesome_motion:", spinner=f"Drawing with {model.label}…",
+                       inputs=list(request.images))
 
 with col_result:
     st.subheader("Result")

@@ -1,15 +1,21 @@
-"""Lab 9 — a multimodal chatbot: several images per message, comparisons, a conversation that survives errors."""
+"""Lab 9 — a multimodal chatbot: several images per message, comparisons, a conversation that survives errors.
+
+Every answer is kept in History under the conversation's fingerprint; without AWS credentials the same
+conversation replays those answers (marked as such) and anything new is handed back with the fix.
+"""
 
 import streamlit as st
 
-from lib.chat import ChatImage, ChatSession, export_zip, rejected_image
+from lib.bedrock import CREDENTIALS_FIX
+from lib.chat import ChatImage, ChatSession, conversation_fingerprint, export_zip, rejected_image
 from lib.converse import stream_answer
 from lib.errors import InvalidInput, WorkshopError
 from lib.labs import lab
 from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
 from lib.samples import get_sample, sample_bytes
 from lib.vision import VisionLimits, prepare_for_vision
-from lib.ui.common import show_error, start_lab
+from lib.ui.common import history_store, show_error, start_lab
+from lib.ui.results import show_replayed
 from lib.ui.image_input import UPLOAD_TYPES, handoff_key
 from lib.ui.model_picker import pick_chat_model
 
@@ -50,6 +56,8 @@ if cols[-1].button("Clear chat", key=f"{KEY}_clear", icon=":material/delete_swee
 
 for turn in chat.turns:
     with st.chat_message(turn.role):
+        if turn.replayed_from:
+            show_replayed(turn.replayed_from, what="answer", same="conversation")
         if turn.images:
             st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
         if turn.text:
@@ -59,6 +67,8 @@ for note in chat.notes:
 last = st.session_state.pop(LAST, None)  # the outcome of the previous message: usage caption or error
 if isinstance(last, WorkshopError):
     show_error(last)
+elif isinstance(last, tuple):  # ("info", text): nothing to replay and no way to call Bedrock
+    st.info(last[1], icon=":material/cloud_off:")
 elif last:
     st.caption(last)
 if attached:
@@ -76,8 +86,8 @@ retry_text = st.session_state.get(RETRY)
 retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:")
 if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
     st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
-message = st.chat_input("Chat with your bot here", key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES,
-                        disabled=not ready)
+placeholder = "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed"
+message = st.chat_input(placeholder, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES)
 
 text = None
 if message is not None:
@@ -89,7 +99,28 @@ elif suggestion:
 elif retry:
     text = retry_text
 
-if text is not None and (text.strip() or attached):
+
+def hand_back(sent_images: tuple[ChatImage, ...]) -> None:
+    """The message was not answered: its text goes back into the box (and the retry button), its images stay."""
+    st.session_state[RETRY] = chat.failed()
+    st.session_state[f"{KEY}_refill"] = True
+    attached[:] = list(sent_images)
+
+
+if text is not None and (text.strip() or attached) and not ready:
+    sent = chat.ask(text, tuple(attached))  # no call: only History can answer
+    kept = history_store().find_answer(conversation_fingerprint(model.id, sent))
+    if kept is not None:
+        chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}")
+        attached.clear()
+        st.session_state.pop(RETRY, None)
+    else:
+        hand_back(sent[-1].images)
+        st.session_state[LAST] = ("info", f"**{model.label} has not answered this conversation before, and a new "
+                                          "answer needs Amazon Bedrock.** Lab 9 has no local engine: it needs a "
+                                          f"Bedrock vision model. Your message is kept below.\n\n{CREDENTIALS_FIX}")
+    st.rerun()
+elif text is not None and (text.strip() or attached):
     sent = chat.ask(text, tuple(attached))
     with st.chat_message("user"):
         if attached:
@@ -104,12 +135,15 @@ if text is not None and (text.strip() or attached):
             bad = rejected_image(sent, err.detail) if isinstance(err, InvalidInput) else None
             if bad is not None:
                 chat.reject_image(bad.name, err.message)
-            st.session_state[RETRY] = chat.failed()
-            st.session_state[f"{KEY}_refill"] = True
-            attached[:] = [img for img in sent[-1].images if bad is None or img.name != bad.name]
+            hand_back(tuple(img for img in sent[-1].images if bad is None or img.name != bad.name))
             st.session_state[LAST] = err
         else:
             chat.answered(result.text or str(reply))
+            if result.region != "local":  # kept so the same conversation can be replayed without Bedrock
+                history_store().record_answer(
+                    conversation_fingerprint(model.id, sent), chat.turns[-1].text, model_id=model.id,
+                    model_label=model.label, region=result.region, input_tokens=result.input_tokens,
+                    output_tokens=result.output_tokens, cost_usd=result.cost_usd, latency_s=result.latency_s)
             attached.clear()
             st.session_state.pop(RETRY, None)
             st.session_state[LAST] = (f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} "

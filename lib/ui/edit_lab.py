@@ -15,7 +15,7 @@ from lib.generation.service import edit, estimate_cost
 from lib.labs import LabPage
 from lib.ui.common import show_notes
 from lib.ui.image_input import choose_images, prepare_for_model
-from lib.ui.runs import run_request
+from lib.ui.runs import run_button
 
 
 @dataclass
@@ -42,11 +42,8 @@ def edit_input(lab: LabPage, model: ModelInfo, default_sample: str = "coffee") -
 
 def run_edit_button(key: str, request: EditRequest | None, model: ModelInfo, *, ready: bool,
                     label: str = "Generate") -> WorkshopError | None:
-    """Estimated cost, then the button; returns the error of this run, if any."""
+    """Estimated cost, then the button (or, without Bedrock, a replay offer); returns the error of this run, if any."""
     if request is not None:
         st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
-    if st.button(label, type="primary", key=f"{key}_go", disabled=not ready or request is None,
-                 icon=":material/brush:"):
-        assert request is not None
-        return run_request(key, edit, request, spinner=f"Painting with {model.label}…", inputs=[request.image])
-    return None
+    return run_button(key, edit, request, model, ready=ready, label=label, icon=":material/brush:",
+                      spinner=f"Painting with {model.label}…", inputs=[request.image] if request else None)

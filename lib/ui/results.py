@@ -19,10 +19,26 @@ def _send(target: LabPage, image_id: str) -> None:
     st.switch_page(target.page)
 
 
+def show_replayed(made: str, *, what: str = "result", same: str = "request") -> None:
+    """The badge and caption of anything shown again from History instead of being made now.
+
+    `made` says when and by what, e.g. "on 2026-11-20 14:03:05 by Claude Sonnet 4.5".
+    """
+    st.badge("Replayed from history", icon=":material/replay:", color="violet")
+    st.caption(f"This {what} was made {made} for an identical {same} and is shown again from History: "
+               "Bedrock was not called and nothing was charged.")
+
+
 def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], None] | None = None,
-                send_to: tuple[LabPage, ...] = (), columns: int = 3) -> None:
-    """One run's images in a grid, each with its facts and actions, then the run's own downloads."""
+                send_to: tuple[LabPage, ...] = (), columns: int = 3, replayed: bool = False) -> None:
+    """One run's images in a grid, each with its facts and actions, then the run's own downloads.
+
+    `replayed`: shown again from History instead of being made now; said above the images so that nobody
+    mistakes it for a fresh call.
+    """
     images = entry.outputs
+    if replayed:
+        show_replayed(f"on {entry.when} by {entry.model_label}" + (f" in {entry.region}" if entry.region else ""))
     per_image = (entry.cost_usd or 0) / max(1, len(images))
     # One image gets most of the width; several share a grid.
     spec: list[int] | int = [3, 1] if len(images) == 1 else min(columns, len(images))

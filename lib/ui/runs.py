@@ -1,4 +1,8 @@
-"""Running a request and showing a lab's results: the same for every image lab."""
+"""Running a request and showing a lab's results: the same for every image lab.
+
+Without AWS credentials a Bedrock lab can still show what it made before: when History holds the
+result of an identical request, the lab offers to replay it (no call) and marks it as replayed.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lib.catalog import ModelInfo
 from lib.errors import WorkshopError
-from lib.generation.requests import GenerationResult
+from lib.generation.requests import GenerationResult, ImageRequest
+from lib.history import HistoryEntry
 from lib.labs import LabPage
 from lib.ui.common import history_store, show_error
 from lib.ui.generation_controls import reuse_seed_callback
@@ -18,16 +24,69 @@ def runs_key(key: str) -> str:
     return f"{key}_runs"
 
 
+def replayed_key(key: str) -> str:
+    """The ids of this session's runs that were replayed from History rather than made now."""
+    return f"{key}_replayed"
+
+
 def run_request(key: str, call: Callable[[Any], GenerationResult], request: Any, *, spinner: str,
                 inputs: list[bytes] | None = None) -> WorkshopError | None:
     """Call the service, record the result in history and in this session's runs; return the error, if any."""
     try:
         with st.spinner(spinner):
             result = call(request)
-        entry = history_store().record(result, lab=key, inputs=inputs)
+        entry = history_store().record(result, lab=key, inputs=inputs, asked=request)
     except WorkshopError as exc:
         return exc
     st.session_state[runs_key(key)] = [entry.id] + st.session_state.get(runs_key(key), [])
+    return None
+
+
+def _replay(key: str, entry_id: str) -> None:
+    """Show a History entry as this lab's newest run, marked as replayed: nothing is called."""
+    runs = [i for i in st.session_state.get(runs_key(key), []) if i != entry_id]
+    st.session_state[runs_key(key)] = [entry_id] + runs
+    st.session_state[replayed_key(key)] = {entry_id} | set(st.session_state.get(replayed_key(key), ()))
+
+
+def short_when(entry: HistoryEntry) -> str:
+    return entry.when[:16]  # to the minute: enough to recognise a run
+
+
+def replay_offer(key: str, request: ImageRequest | None, model: ModelInfo, *, ready: bool) -> HistoryEntry | None:
+    """When Bedrock can't be called, offer the identical earlier result from History (or say there is none).
+
+    Only for Bedrock models: a local engine runs anyway. Returns the entry offered, if any.
+    """
+    if ready or request is None or model.runs_locally:
+        return None
+    entry = history_store().find_identical(request)
+    if entry is None:
+        st.caption(":material/history: Nothing identical in History to replay: a result is replayed only for the "
+                   "same model, prompt, image and settings" + (" and seed" if request.seed is not None else "")
+                   + ". To make a new one, this lab needs AWS credentials (see the warning above).")
+        return None
+    seed = "" if request.seed is not None else f" (seed {entry.seed})"
+    st.button(f"Replay the identical result from {short_when(entry)}", key=f"{key}_replay", icon=":material/replay:",
+              on_click=_replay, args=(key, entry.id), width="stretch",
+              help=f"History holds a result of exactly this request, made with {entry.model_label}{seed}. "
+                   "Show it again without calling Bedrock (nothing is charged).")
+    return entry
+
+
+def run_button(key: str, call: Callable[[Any], GenerationResult], request: ImageRequest | None, model: ModelInfo, *,
+               ready: bool, label: str, icon: str, spinner: str, inputs: list[bytes] | None = None,
+               complete: bool = True) -> WorkshopError | None:
+    """The lab's main button; when Bedrock can't be called, the offer to replay an identical earlier result.
+
+    `request` is None while the lab lacks an input (the button is disabled); `complete` False (e.g. no prompt
+    yet) keeps the button usable, so that the service explains what is missing, but offers no replay.
+    """
+    if st.button(label, type="primary", key=f"{key}_go", disabled=not ready or request is None, icon=icon):
+        assert request is not None
+        return run_request(key, call, request, spinner=spinner, inputs=inputs)
+    if complete:
+        replay_offer(key, request, model, ready=ready)
     return None
 
 
@@ -41,11 +100,13 @@ def results_panel(key: str, error: WorkshopError | None, *, send_to: tuple[LabPa
             st.info(extra, icon=":material/lightbulb:")
     store = history_store()
     entries = [e for e in (store.get(i) for i in st.session_state.get(runs_key(key), [])) if e]
+    replayed = st.session_state.get(replayed_key(key), set())
     if not entries:
         st.info(empty_text, icon=":material/image:")
     for n, entry in enumerate(entries[:6]):
+        again = " · replayed" if entry.id in replayed else ""
         container = st.container() if n == 0 else st.expander(
-            f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}")
+            f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}{again}")
         with container:
             show_result(entry, f"{key}_run{entry.id}", reuse_seed=reuse_seed_callback(key), send_to=send_to,
-                        columns=columns)
+                        columns=columns, replayed=entry.id in replayed)
