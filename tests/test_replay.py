@@ -28,7 +28,8 @@ from test_pages import captions, open_app, texts
 
 SD35 = "stability.sd3-5-large-v1:0"
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
-GEN, LAB6, LAB9 = "pages/2_image_generation.py", "pages/6_replace_background.py", "pages/9_multimodal_chatbot.py"
+GEN, VAR, LAB6, LAB9 = ("pages/2_image_generation.py", "pages/3_image_variation.py", "pages/6_replace_background.py",
+                         "pages/9_multimodal_chatbot.py")
 RED, BLUE = png_bytes(color=(255, 0, 0)), png_bytes(color=(0, 0, 255))
 BADGE = "Replayed from history"
 
@@ -279,6 +280,19 @@ def test_lab2_chosen_seed_must_match_to_replay(aws_env, monkeypatch) -> None:
     assert not [b for b in at.button if b.key == "lab2_replay"]
     at.number_input(key="lab2_seed").set_value(seed).run()
     assert at.button(key="lab2_replay").label.startswith("Replay the identical result")
+
+
+def test_lab3_replays_a_variation_of_the_same_photo(aws_env, monkeypatch) -> None:
+    at = open_app(VAR)
+    at.text_input(key="lab3_prompt").input("As a watercolour").run()
+    at.button(key="lab3_go").click().run()
+    assert not at.exception and len(aws_env.calls) >= 1
+    calls = len(aws_env.calls)
+    drop_credentials(monkeypatch)
+    at = open_app(VAR)
+    at.text_input(key="lab3_prompt").input("As a watercolour").run()
+    at.button(key="lab3_replay").click().run()  # the same sample photo, fitted the same way: identical bytes
+    assert len(aws_env.calls) == calls and any(BADGE in m.value for m in at.markdown)
 
 
 def test_edit_lab_offers_the_replay_through_run_edit_button(aws_env, monkeypatch) -> None:
