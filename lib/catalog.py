@@ -267,12 +267,13 @@ def _local_eraser(method: str) -> "ModelInfo":
     rule = SizeRule(min_edge=16, max_edge=4096, max_aspect=20.0)
     return ModelInfo(
         id=f"local.opencv-inpaint-{method}", label=f"Local: OpenCV inpainting ({name})", provider="This machine (CPU)",
-        family=Family.LOCAL_OPENCV, tasks=frozenset({Task.ERASE}), regions=("local",),
+        family=Family.LOCAL_OPENCV, tasks=frozenset({Task.ERASE, Task.ERASE_BY_PROMPT}), regions=("local",),
         lifecycle=Lifecycle(Status.ACTIVE, "Offline: removes what the mask covers by spreading the surrounding "
                                            "pixels inward. Good on smooth backgrounds, smeared on texture; it "
-                                           "can't paint anything new."),
+                                           "can't paint anything new. A mask prompt is experimental: it only "
+                                           "finds ImageNet's object classes."),
         price=ImagePrice(standard=0.0),
-        image=ImageSpec(prompt_max_chars=0, negative_max_chars=0, seed_max=0, max_images_per_call=1,
+        image=ImageSpec(prompt_max_chars=200, negative_max_chars=0, seed_max=0, max_images_per_call=1,
                         input_rule=rule, edit_rule=rule),
         notes=(f"cv2.inpaint with the {name} method; every pixel outside the mask is kept exactly.",))
 
@@ -405,9 +406,13 @@ def get_model(model_id: str) -> ModelInfo:
 
 
 def models_for(task: Task) -> list[ModelInfo]:
-    """Models that can do `task`: callable ones first, then the workshop's retired ones."""
+    """Models that can do `task`: callable ones first, then the workshop's retired ones, then the offline engines.
+
+    Why local last: they are stand-ins; the sidebar's backend switch moves the picker to them when Bedrock can't
+    be reached (lib/ui/model_picker.steer).
+    """
     matching = [m for m in MODELS if m.supports(task)]
-    return sorted(matching, key=lambda m: not m.lifecycle.callable_today)
+    return sorted(matching, key=lambda m: (m.runs_locally, not m.lifecycle.callable_today))
 
 
 def call_target(model: "ModelInfo | ChatModel | EmbeddingModel", preferred_region: str) -> tuple[str, str, str | None]:

@@ -8,7 +8,8 @@ from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
 from lib.presets import MASKING_EXAMPLES
-from lib.ui.common import start_lab, suggestion_box
+from lib.local.removal import opencv_missing
+from lib.ui.common import backend_preference, start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
@@ -27,7 +28,11 @@ TASKS = {  # (masking mode, painting mode, has prompt) → task
     ("Prompt", PaintMode.OUTPAINTING, False): Task.OUTPAINT_BY_PROMPT,
 }
 
-ready = start_lab(LAB)
+preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
+cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
+                        "Erasing still works offline: choose inpainting, leave the prompt empty, and the local "
+                        "OpenCV eraser removes the marked area (with a mask prompt it finds the object itself, "
+                        "experimentally).")
 left, right = st.columns([3, 2], gap="large")
 error = None
 
@@ -42,7 +47,8 @@ with left:
                    placeholder="Pick a workshop example prompt…")
     prompt = st.text_area("Prompt text:", key=f"{KEY}_prompt", height=80)
     task = TASKS[(masking, painting, bool(prompt.strip()))]
-    model = pick_model(task, key=f"{KEY}_model")
+    model = pick_model(task, key=f"{KEY}_model", preference=preference)
+    ready = cloud_ready or model.runs_locally
     mode = st.radio("Outpainting mode", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True) \
         if painting is PaintMode.OUTPAINTING else "DEFAULT"
     photo = edit_input(LAB, model)
@@ -67,7 +73,7 @@ with left:
         extend_request = EditRequest(model_id=OUTPAINT_ID, task=Task.EXTEND, image=photo.data, extend=extend,
                                      prompt=extend_prompt) if photo else None
         st.caption(f"{extender.notes[0]} ${extender.price.per_image():.2f} per image.")
-        if st.button("Extend", key=f"{KEY}_extend_go", disabled=not ready or extend_request is None,
+        if st.button("Extend", key=f"{KEY}_extend_go", disabled=not cloud_ready or extend_request is None,
                      icon=":material/open_in_full:"):
             error = run_request(KEY, edit, extend_request, spinner="Extending…", inputs=[photo.data])
 

@@ -6,16 +6,22 @@ from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
-from lib.ui.common import start_lab, suggestion_box
+from lib.local.removal import opencv_missing
+from lib.masks import PaintMode
+from lib.ui.common import backend_preference, start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
+from lib.ui.mask_editor import found_object_preview
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
 
 LAB = lab(5)
 KEY = LAB.key
 
-ready = start_lab(LAB)
+preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
+cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
+                        "Removing still works offline, experimentally: leave “Object to add” empty and the local "
+                        "eraser finds the object (ImageNet classes only) and fills it from its surroundings.")
 left, right = st.columns([3, 2], gap="large")
 error = None
 
@@ -27,14 +33,18 @@ with left:
                    key=f"{KEY}_suggestion", placeholder="lamp, table… (on a room photo)")
     prompt = st.text_area("Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
     task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
-    model = pick_model(task, key=f"{KEY}_model")
-    if task is Task.ERASE_BY_PROMPT:
+    model = pick_model(task, key=f"{KEY}_model", preference=preference)
+    ready = cloud_ready or model.runs_locally
+    if task is Task.ERASE_BY_PROMPT and not model.runs_locally:
         st.caption("Stability's Erase Object needs a drawn mask: for removal with a current model, use "
-                   "**Lab 7** and leave its prompt empty.")
+                   "**Lab 7** and leave its prompt empty, or pick the local eraser here.")
     photo = edit_input(LAB, model)
     request = None
-    if photo:
+    if photo and model.runs_locally:
+        found_object_preview(photo.image, obj, PaintMode.INPAINTING)
+    elif photo:
         st.image(photo.image, width=min(480, photo.image.width))
+    if photo:
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask_prompt=obj, prompt=prompt,
                               **options.edit_fields())

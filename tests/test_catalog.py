@@ -72,7 +72,7 @@ def test_row_is_sane(model: ModelInfo) -> None:
     assert model.tasks and model.tasks <= set(Task)
     assert model.regions and len(set(model.regions)) == len(model.regions)
     if model.runs_locally:  # offline engines: no AWS region, no price, erasing only
-        assert model.regions == ("local",) and model.price.per_image() == 0 and model.tasks == {Task.ERASE}
+        assert model.regions == ("local",) and model.price.per_image() == 0 and model.tasks == {Task.ERASE, Task.ERASE_BY_PROMPT}
         return
     assert all(REGION_RE.match(r) for r in model.regions), model.regions
     if model.inference_profile_prefix is None:  # on-demand models generate from text
@@ -231,13 +231,16 @@ def test_models_for_puts_callable_models_first_and_keeps_catalog_order(task: Tas
     found = models_for(task)
     assert found and all(m.supports(task) for m in found)
     assert {m.id for m in found} == {m.id for m in MODELS if m.supports(task)}
-    flags = [m.lifecycle.callable_today for m in found]
+    flags = [m.lifecycle.callable_today for m in found if not m.runs_locally]
     assert flags == sorted(flags, reverse=True)  # every callable one before every retired one
-    # Only the retired Titan/Nova models erase an object named in words; the lab must say so.
+    # On Bedrock, only the retired Titan/Nova models erase an object named in words; the lab must say so
+    # (the offline eraser can, experimentally).
     assert flags[0] is (task is not Task.ERASE_BY_PROMPT)
-    callable_first = [m for m in MODELS if m.supports(task) and m.lifecycle.callable_today]
-    retired = [m for m in MODELS if m.supports(task) and not m.lifecycle.callable_today]
-    assert found == callable_first + retired
+    bedrock = [m for m in MODELS if m.supports(task) and not m.runs_locally]
+    callable_first = [m for m in bedrock if m.lifecycle.callable_today]
+    retired = [m for m in bedrock if not m.lifecycle.callable_today]
+    local = [m for m in MODELS if m.supports(task) and m.runs_locally]
+    assert found == callable_first + retired + local
 
 
 def test_models_for_variation_lists_sd35_first_and_not_core_or_ultra() -> None:

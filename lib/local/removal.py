@@ -1,4 +1,6 @@
-"""Object removal without Bedrock: OpenCV's classical inpainting inside the user's mask (labs 7 and 5).
+"""Object removal without Bedrock: OpenCV's classical inpainting inside a mask (labs 4, 5 and 7).
+
+The mask is the user's, or (experimental) found from a mask prompt by lib/local/object_finder.py.
 
 Why classical: no packaged model can paint new content offline (../shared/reference/offline-engines.md),
 but Telea's and Navier-Stokes' methods fill a hole from its surroundings well enough on smooth
@@ -36,20 +38,33 @@ def erase(req: EditRequest, model: ModelInfo) -> GenerationResult:
 
     started = time.perf_counter()
     with Image.open(io.BytesIO(req.image)) as img:
-        rgb = np.asarray(img.convert("RGB"))
-    with Image.open(io.BytesIO(req.mask or b"")) as sel:
-        hole = (np.asarray(sel.convert("L")) >= 128).astype(np.uint8) * 255  # the selection: 255 = remove
+        photo = img.convert("RGB")
+    rgb = np.asarray(photo)
+    finder: dict[str, object] = {}
+    notes: list[str] = []
+    if req.task.uses_mask_prompt:
+        from lib.local.object_finder import find_object
+
+        found = find_object(photo, req.mask_prompt)
+        selection = found.selection
+        notes.append(found.describe())
+        finder = {"maskFinder": {"prompt": req.mask_prompt, "classes": list(found.classes), "box": list(found.box),
+                                 "presence": round(found.presence, 4)}}
+    else:
+        with Image.open(io.BytesIO(req.mask or b"")) as sel:
+            selection = sel.convert("L")
+    hole = (np.asarray(selection) >= 128).astype(np.uint8) * 255  # the selection: 255 = remove
     method = cv2.INPAINT_NS if model.id.endswith("navier-stokes") else cv2.INPAINT_TELEA
     filled = cv2.inpaint(np.ascontiguousarray(rgb[:, :, ::-1]), hole, INPAINT_RADIUS, method)[:, :, ::-1]
     data = encode_image(Image.fromarray(np.ascontiguousarray(filled)), "png")
     height, width = rgb.shape[:2]
     output = ImageOutput(data=data, format="png", seed=0, width=width, height=height, index=0)
-    notes = [f"Filled {int(hole.astype(bool).sum()):,} pixels from their surroundings on this machine; "
-             "every other pixel is unchanged."]
+    notes.append(f"Filled {int(hole.astype(bool).sum()):,} pixels from their surroundings on this machine; "
+                 "every other pixel is unchanged.")
     if req.count > 1:
         notes.append("OpenCV inpainting has no randomness, so it makes one image, not several.")
     body = {"engine": "cv2.inpaint", "method": "INPAINT_NS" if method == cv2.INPAINT_NS else "INPAINT_TELEA",
             "inpaintRadius": INPAINT_RADIUS, "image": f"<image, {len(req.image)} bytes>",
-            "mask": f"<mask, {len(req.mask or b'')} bytes>"}
+            **(finder or {"mask": f"<mask, {len(req.mask or b'')} bytes>"})}
     return GenerationResult(model=model, request=req, images=[output], latency_s=time.perf_counter() - started,
                             cost_usd=0.0, region="local", request_body=body, notes=notes)

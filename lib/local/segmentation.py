@@ -30,6 +30,7 @@ def refine_boxes(image: Image.Image, boxes: list[tuple[int, int, int, int]]) -> 
         w, h = min(int(w), bgr.shape[1] - x), min(int(h), bgr.shape[0] - y)
         if w < 4 or h < 4:
             continue
+        cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means: the same box must give the same mask
         labels = np.zeros(bgr.shape[:2], np.uint8)
         background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         cv2.grabCut(bgr, labels, (x, y, w, h), background, foreground, ITERATIONS, cv2.GC_INIT_WITH_RECT)

@@ -17,6 +17,7 @@ from lib import masks
 from lib.catalog import ModelInfo, SizeRule
 from lib.errors import InvalidInput
 from lib.masks import PaintMode, Polarity
+from lib.local.object_finder import FoundObject, find_object
 from lib.local.segmentation import grabcut_available, refine_boxes
 from lib.samples import rectangle_presets, to_pixels
 from lib.ui.common import show_error, show_notes
@@ -90,6 +91,27 @@ def _refined(rgb: bytes, size: tuple[int, int], boxes: tuple) -> Image.Image:
     return refine_boxes(Image.frombytes("RGB", size, rgb), list(boxes))
 
 
+@st.cache_data(max_entries=16, show_spinner="Looking for the object on this machine…")
+def _found(rgb: bytes, size: tuple[int, int], prompt: str) -> FoundObject:
+    """The offline finder once per photo and prompt (the eraser finds the same, deterministically)."""
+    return find_object(Image.frombytes("RGB", size, rgb), prompt)
+
+
+def found_object_preview(image: Image.Image, prompt: str, mode: PaintMode) -> FoundObject | None:
+    """What the offline finder selects for a mask prompt, tinted, before anything runs (experimental)."""
+    if not prompt.strip():
+        return None
+    rgb = image.convert("RGB")
+    try:
+        found = _found(rgb.tobytes(), rgb.size, prompt.strip())
+    except InvalidInput as err:
+        show_error(err)
+        return None
+    st.image(masks.overlay(image, masks.area_to_change(found.selection, mode)),
+             width=min(CANVAS_MAX_WIDTH, image.width), caption=f"Tinted = will change. {found.describe()}")
+    return found
+
+
 def _upload(key: str, image: Image.Image,
             photo_fit: tuple[tuple[int, int], SizeRule] | None) -> tuple[Image.Image, list[str]]:
     file = st.file_uploader("Mask image (PNG or JPEG)", type=["png", "jpg", "jpeg", "webp", "bmp"],
@@ -122,6 +144,8 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
                              help="The item to replace (if inpainting), or keep (if outpainting).")
         what = ("repaint it" if mode is PaintMode.INPAINTING else "keep it and repaint everything else")
         st.caption(f"{model.label} finds “{text or '…'}” itself and will {what}.")
+        if model.runs_locally:
+            found_object_preview(image, text, mode)
         return MaskChoice(mask_prompt=text)
 
     notes: list[str] = []

@@ -51,7 +51,7 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
     hidden = [m.label for m in MODELS if not m.supports(task)]
     if hidden:
         st.caption(f"Not shown, because they can't {task.value}: {', '.join(hidden)}.")
-    if not any(m.lifecycle.callable_today for m in models):
+    if not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
         st.info(f"No model you can call on Bedrock today can {task.value}; only the retired workshop models "
                 "could. The request shape is still shown and sent.", icon=":material/info:")
     return model
