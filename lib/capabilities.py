@@ -17,13 +17,22 @@ LAB_TASKS: dict[int, tuple[str, str]] = {
     2: ("Text to image", "No packaged image-generation model exists; nothing local can draw."),
     3: ("Image variation", "Needs a generative model; none ships offline."),
     4: ("Inpainting / outpainting with a mask image or mask prompt", "Painting new content needs Bedrock."),
-    5: ("Replace or remove a named object", "Finding an object by name needs a prompted mask (not offline yet); "
-                                           "remove it with a drawn mask in lab 7."),
+    5: ("Replace or remove a named object", "Replacing needs Bedrock."),
     6: ("Replace the background", "Needs a generative model for the new scene."),
     7: ("Fill a drawn mask from a prompt, or erase it", "Painting from a prompt needs Bedrock."),
     8: ("Describe, classify, list, transcribe, translate, answer", "Story, emotion, translation and free questions "
                                                                   "need a language model."),
     9: ("Chat about several images", "Chat needs a language model; none ships offline."),
+}
+REPLAY = "Without Bedrock, a result History holds for the identical request is replayed (marked as such)."
+LIMITS = {
+    1: "Text finds ImageNet's 1000 classes only (no colours, text, people or scenes); an image finds photos that "
+       "look alike.",
+    8: "Six of nine presets; captions are templates.",
+    4: "Classical fill: fine on smooth backgrounds, smeared on texture. A mask prompt is experimental: ImageNet "
+       "classes only, one region.",
+    5: "Experimental: ImageNet classes only, one region; check the preview.",
+    7: "Classical fill: fine on smooth backgrounds, smeared on texture.",
 }
 
 
@@ -40,8 +49,15 @@ def _local_engines(number: int) -> list[str]:
         return [m.label for m in EMBEDDING_MODELS if m.runs_locally]
     if number == 8:
         return [m.label for m in CHAT_MODELS if m.runs_locally]
+    erasers = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE)]
+    by_prompt = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE_BY_PROMPT)]
     if number == 7:
-        return [f"{m.label}: erase" for m in MODELS if m.runs_locally and m.supports(Task.ERASE)]
+        return [f"{label}: erase a marked area" for label in erasers]
+    if number == 4:
+        return [f"{label}: erase a marked area" + (" or a named object" if label in by_prompt else "")
+                for label in erasers]
+    if number == 5:
+        return [f"{label}: remove a named object" for label in by_prompt]
     return []
 
 
@@ -50,9 +66,7 @@ def capability_table() -> list[Capability]:
     for item in LABS:
         task, gap = LAB_TASKS[item.number]
         engines = _local_engines(item.number)
-        notes = {1: "ImageNet's 1000 classes only: no colours, text, people or scenes.",
-                 8: "Six of nine presets; captions are templates.",
-                 7: "Classical fill: fine on smooth backgrounds, smeared on texture."}
-        limits = " ".join(part for part in (notes.get(item.number, "") if engines else "", gap) if part)
+        replay = REPLAY if item.number in (2, 3, 4, 5, 6, 7, 9) else ""
+        limits = " ".join(part for part in (LIMITS.get(item.number, "") if engines else "", gap, replay) if part)
         rows.append(Capability(f"{item.number}. {item.title}", task, "; ".join(engines) or "—", limits))
     return rows

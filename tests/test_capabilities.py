@@ -11,8 +11,11 @@ def test_every_lab_has_a_row_and_local_engines_come_from_the_catalog():
     rows = {row.lab.split(".")[0]: row for row in capability_table()}
     assert set(rows) == {str(item.number) for item in LABS}
     assert "ImageNet tags" in rows["1"].local and "OCR" in rows["8"].local and "OpenCV" in rows["7"].local
+    assert "named object" in rows["5"].local and "Experimental" in rows["5"].limits
+    assert "or a named object" in rows["4"].local and "look alike" in rows["1"].limits
     for number in ("2", "3", "6", "9"):
         assert rows[number].local == "—" and rows[number].limits  # says what is missing, and why
+        assert "replayed" in rows[number].limits
 
 
 def test_home_page_shows_the_table_without_credentials(isolated_env):

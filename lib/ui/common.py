@@ -65,10 +65,11 @@ def render_sidebar(settings: Settings | None = None) -> None:
             st.error("AWS credentials not found", icon=":material/key_off:")
         st.markdown(f"**Region:** `{s.region}`  \n**Bedrock endpoint:** {backend_label(s)}")
         st.radio("Run labs on", BACKENDS, key=BACKEND_KEY, horizontal=False,
-                 help="Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, 7 "
-                      "and 8). This machine: always the local engines where a lab has one.")
+                 help="Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, "
+                      "4, 5 and 7 for erasing, 8). This machine: always the local engines where a lab has one.")
         if backend_preference(s) == "local":
-            st.caption("Labs 1, 7 (erasing) and 8 run on this machine; the others need Bedrock.")
+            st.caption("Labs 1, 8 and erasing in 4, 5 and 7 run on this machine; the others replay identical "
+                       "earlier results from History, or need Bedrock.")
 
 
 BACKEND_KEY = "backend"
@@ -107,7 +108,8 @@ def require_bedrock(settings: Settings | None = None, *, offline_note: str | Non
                 f"{CREDENTIALS_FIX}", icon=":material/cloud_off:")
         return False
     st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.**{problem}\n\n"
-               f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history.",
+               f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history, and replay "
+               "a result History holds for the identical request.",
                icon=":material/cloud_off:")
     return False
 

@@ -54,7 +54,8 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
                 local = entry.region == "local"  # an offline engine: no seed, no cost
                 made = f"{entry.model_label} · on this machine" if local else f"Seed {img.seed} · {entry.model_label}"
-                st.image(data, caption=f"{made} · {latency} · ${per_image:.3f}", width="stretch")
+                cost = f"${per_image:.3f} when made" if replayed else f"${per_image:.3f}"
+                st.image(data, caption=f"{made} · {latency} · {cost}", width="stretch")
                 st.download_button("Download", data, file_name=img.file_name,
                                    mime=MIME_TYPES.get(img.format, "application/octet-stream"),
                                    key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:", width="stretch")
