@@ -315,10 +315,36 @@ def test_image_search_builds_then_finds_by_text_and_by_uploaded_image(app_url, f
 
 @pytest.mark.skipif(__import__("lib.search.local_embeddings", fromlist=["x"]).local_engine_problem() is not None,
                     reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
-def test_without_aws_labs_1_and_8_use_the_local_engines(tmp_path):
-    with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
-        page.goto(f"{url}/image-search")
+def test_without_aws_every_lab_runs_locally_replays_or_explains(fake_bedrock, tmp_path):
+    """A newcomer's walk with no AWS account: each lab shows a local result, a replay, or what it needs."""
+    prompt, question = "A lighthouse on a cliff at dawn", "What is in this picture?"
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_bedrock.url, "AWS_MAX_ATTEMPTS": "1"}
+    with streamlit_server(env, tmp_path) as url, chromium_page() as page:  # earlier, an instructor with AWS
+        page.goto(f"{url}/image-generation")
         wait_for_app(page)
+        page.get_by_role("textbox", name="What you want to see in the image").fill(prompt)
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_test_id("stImage").first.wait_for()
+        page.goto(f"{url}/multimodal-chatbot")
+        wait_for_app(page)
+        page.get_by_role("button", name="Add chelsea the cat").click()
+        page.get_by_text("Chelsea the cat (attached)").wait_for()
+        page.get_by_test_id("stChatInputTextArea").fill(question)
+        page.get_by_test_id("stChatInputTextArea").press("Enter")
+        page.get_by_text("tokens in", exact=False).wait_for()
+    calls = len(fake_bedrock.calls)
+
+    with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
+        def visit(path: str) -> None:
+            page.goto(url + path)
+            wait_for_app(page)
+            page.get_by_text("AWS credentials not found").wait_for()
+
+        def no_traceback() -> None:
+            assert page.get_by_text("Traceback").count() == 0
+
+        visit("/image-search")  # lab 1: the local search engine
         page.get_by_text("runs on the local search engine", exact=False).wait_for()
         page.get_by_role("button", name="Build / update index").click()
         page.get_by_text("Index up to date", exact=False).wait_for(timeout=120_000)
@@ -328,14 +354,87 @@ def test_without_aws_labs_1_and_8_use_the_local_engines(tmp_path):
         page.get_by_text("#1 · score", exact=False).first.wait_for()
         text = page.get_by_test_id("stMain").inner_text()
         assert "Chelsea the cat" in text[text.index("#1 · score"):][:80]
-        assert page.get_by_text("Traceback").count() == 0
         page.locator("[data-testid=stImage] img").first.wait_for()
+        no_traceback()
         shot(page, "lab1-local-no-credentials")
 
-        page.goto(f"{url}/image-understanding")
-        wait_for_app(page)
+        visit("/image-generation")  # lab 2: the identical request is replayed, a new one is explained
+        page.get_by_role("textbox", name="What you want to see in the image").fill(prompt)
+        page.keyboard.press("Control+Enter")
+        page.get_by_role("button", name="Replay the identical result", exact=False).click()
+        page.get_by_text("Replayed from history").first.wait_for()
+        page.get_by_text("Bedrock was not called and nothing was charged", exact=False).first.wait_for()
+        page.locator("[data-testid=stImage] img").first.wait_for()
+        page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                               ".every(img => img.complete && img.naturalWidth > 0)")
+        shot(page, "lab2-replayed-no-credentials")
+        page.get_by_role("textbox", name="What you want to see in the image").fill(prompt + " in fog")
+        page.keyboard.press("Control+Enter")
+        page.get_by_text("Nothing identical in History", exact=False).wait_for()
+        no_traceback()
+
+        visit("/image-variation")  # lab 3: no local engine, nothing recorded: the fix
+        page.get_by_text("aws configure", exact=False).first.wait_for()
+        no_traceback()
+        shot(page, "lab3-no-credentials")
+
+        visit("/masking")  # lab 4: a mask prompt, found and erased on this machine
+        page.get_by_text("Erasing still works offline", exact=False).wait_for()
+        radio(page, "Masking mode:", "Prompt")
+        page.get_by_role("textbox", name="Item to mask").fill("cup")
+        page.get_by_role("textbox", name="Item to mask").press("Enter")
+        page.get_by_text("Experimental: matched to", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("on this machine ·", exact=False).first.wait_for(timeout=60_000)
+        no_traceback()
+        shot(page, "lab4-local-erase-by-prompt")
+
+        visit("/replace-object")  # lab 5: remove the named object offline
+        page.get_by_role("textbox", name="Object to add (leave blank to remove)").fill("")
+        page.get_by_role("textbox", name="Object to add (leave blank to remove)").press("Tab")
+        page.get_by_text("Experimental: matched to", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_role("button", name="Remove").click()
+        page.get_by_text("on this machine ·", exact=False).first.wait_for(timeout=60_000)
+        no_traceback()
+        shot(page, "lab5-local-removal")
+
+        visit("/replace-background")  # lab 6: no local engine, nothing identical recorded: said so
+        page.get_by_text("Nothing identical in History", exact=False).wait_for()
+        no_traceback()
+        shot(page, "lab6-no-credentials")
+
+        visit("/inpainting")  # lab 7: erase a placed rectangle on this machine
+        radio(page, "Make the mask by", "Rectangles")
+        page.get_by_test_id("stMultiSelect").filter(has_text="Placements").click()
+        page.get_by_role("option", name="Cup of coffee").click()
+        page.keyboard.press("Escape")
+        page.get_by_text("Tinted = will change", exact=False).first.wait_for()
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("on this machine ·", exact=False).first.wait_for(timeout=60_000)
+        no_traceback()
+        shot(page, "lab7-local-erase")
+
+        visit("/image-understanding")  # lab 8: the local engine's answer
         page.get_by_text("runs on the local engine", exact=False).wait_for()
         page.get_by_role("button", name="Go").click()
         page.get_by_text("A photo of a", exact=False).wait_for(timeout=60_000)
         page.get_by_text("on this machine, no tokens", exact=False).wait_for()
+        no_traceback()
         shot(page, "lab8-local-no-credentials")
+
+        visit("/multimodal-chatbot")  # lab 9: the same conversation is replayed, a new question explained
+        page.get_by_role("button", name="Add chelsea the cat").click()
+        page.get_by_text("Chelsea the cat (attached)").wait_for()
+        page.get_by_test_id("stChatInputTextArea").fill(question)
+        page.get_by_test_id("stChatInputTextArea").press("Enter")
+        page.get_by_text("Replayed from history").first.wait_for()
+        page.get_by_test_id("stChatInputTextArea").fill("Is it a happy cat?")
+        page.get_by_test_id("stChatInputTextArea").press("Enter")
+        page.get_by_text("needs Amazon Bedrock", exact=False).wait_for()
+        no_traceback()
+        shot(page, "lab9-replayed-no-credentials")
+
+        visit("/history")
+        page.get_by_text(prompt, exact=False).first.wait_for()
+        no_traceback()
+    assert len(fake_bedrock.calls) == calls  # nothing reached the endpoint without credentials

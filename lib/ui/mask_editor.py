@@ -142,7 +142,8 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
     if method == PROMPT:
         text = st.text_input(prompt_label, value=default_prompt, key=f"{key}_prompt",
                              help="The item to replace (if inpainting), or keep (if outpainting).")
-        what = ("repaint it" if mode is PaintMode.INPAINTING else "keep it and repaint everything else")
+        what = ("fill it from its surroundings" if model.runs_locally else "repaint it") \
+            if mode is PaintMode.INPAINTING else "keep it and repaint everything else"
         st.caption(f"{model.label} finds “{text or '…'}” itself and will {what}.")
         if model.runs_locally:
             found_object_preview(image, text, mode)
