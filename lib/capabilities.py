@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from lib.catalog import CHAT_MODELS, EMBEDDING_MODELS, MODELS, Task
 from lib.labs import LABS
+from lib.local.availability import INSTALL_HINT, missing_for
 
 # What a lab's Bedrock models do, and what is still missing offline (and why).
 LAB_TASKS: dict[int, tuple[str, str]] = {
@@ -44,6 +45,16 @@ class Capability:
     limits: str
 
 
+def _local_rows(number: int) -> list[tuple[str, Task | None]]:
+    """(catalog id, task) of each local engine a lab uses."""
+    if number == 1:
+        return [(m.id, None) for m in EMBEDDING_MODELS if m.runs_locally]
+    if number == 8:
+        return [(m.id, None) for m in CHAT_MODELS if m.runs_locally]
+    task = Task.ERASE_BY_PROMPT if number == 5 else Task.ERASE
+    return [(m.id, task) for m in MODELS if m.runs_locally and m.supports(task)]
+
+
 def _local_engines(number: int) -> list[str]:
     if number == 1:
         return [m.label for m in EMBEDDING_MODELS if m.runs_locally]
@@ -66,6 +77,9 @@ def capability_table() -> list[Capability]:
     for item in LABS:
         task, gap = LAB_TASKS[item.number]
         engines = _local_engines(item.number)
+        needed = sorted({pip for row, task in _local_rows(item.number) for pip in missing_for(row, task)})
+        if needed:  # a cloud-only install: say what is missing instead of offering it
+            engines = [f"Not installed here (needs {', '.join(needed)}). {INSTALL_HINT}"]
         replay = REPLAY if item.number in (2, 3, 4, 5, 6, 7, 9) else ""
         limits = " ".join(part for part in (LIMITS.get(item.number, "") if engines else "", gap, replay) if part)
         rows.append(Capability(f"{item.number}. {item.title}", task, "; ".join(engines) or "—", limits))

@@ -31,11 +31,8 @@ settings = load_settings()
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
 cloud_ready = start_lab(LAB, offline_note=None if local_engine_problem() or preference == "bedrock" else
                         "Lab 1 runs on the local search engine instead (picked below).")
-model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)
-local_problem = local_engine_problem() if model.runs_locally else None
-if local_problem:
-    st.warning(local_problem, icon=":material/memory:")
-ready = (model.runs_locally and local_problem is None) or (cloud_ready and not model.runs_locally)
+model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)  # local: only if installed
+ready = model.runs_locally or cloud_ready
 space = VectorSpace(model.id, dimension)
 try:
     index = shared_index(settings.data_dir, space)

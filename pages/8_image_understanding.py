@@ -25,11 +25,8 @@ local_missing = understanding_packages_missing()
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
 cloud_ready = start_lab(LAB, offline_note=None if local_missing or preference == "bedrock" else
                         "Lab 8 runs on the local engine instead (picked below): six of the nine presets work offline.")
-model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)
-if model.runs_locally and local_missing:
-    st.warning(f"The local engine's packages are not installed ({', '.join(local_missing)}). Run "
-               "`bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1.", icon=":material/memory:")
-ready = (model.runs_locally and not local_missing) or (cloud_ready and not model.runs_locally)
+model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
+ready = model.runs_locally or cloud_ready
 left, right = st.columns([2, 3], gap="large")
 
 with left:

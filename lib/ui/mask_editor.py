@@ -15,7 +15,7 @@ from PIL import Image
 
 from lib import masks
 from lib.catalog import ModelInfo, SizeRule
-from lib.errors import InvalidInput
+from lib.errors import InvalidInput, WorkshopError
 from lib.masks import PaintMode, Polarity
 from lib.local.object_finder import FoundObject, find_object
 from lib.local.segmentation import grabcut_available, refine_boxes
@@ -104,7 +104,7 @@ def found_object_preview(image: Image.Image, prompt: str, mode: PaintMode) -> Fo
     rgb = image.convert("RGB")
     try:
         found = _found(rgb.tobytes(), rgb.size, prompt.strip())
-    except InvalidInput as err:
+    except WorkshopError as err:  # a name it doesn't know, a thing not in the photo, an engine not installed
         show_error(err)
         return None
     st.image(masks.overlay(image, masks.area_to_change(found.selection, mode)),

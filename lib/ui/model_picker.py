@@ -6,6 +6,15 @@ import streamlit as st
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
                          ModelInfo, Task, models_for)
+from lib.local.availability import missing_for
+
+
+def installed(rows: list, task: Task | None = None) -> list:
+    """The rows that can run here: every Bedrock row, and the local ones whose packages are installed.
+
+    Why hide the others: a cloud-only install (WORKSHOP_CLOUD_ONLY=1) should not offer engines that can only fail.
+    """
+    return [row for row in rows if not row.runs_locally or not missing_for(row.id, task)]
 
 
 def steer(key: str, rows: list, preference: str | None) -> None:
@@ -29,7 +38,7 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
 
     `preference` ("local" / "bedrock", from the sidebar's backend switch) steers the pick.
     """
-    models = models_for(task)
+    models = installed(models_for(task), task)
     by_id = {m.id: m for m in models}
     steer(key, models, preference)
     model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key,
@@ -63,7 +72,7 @@ def pick_chat_model(key: str, label: str = "Vision model", *, include_local: boo
 
     `include_local` adds the offline stand-in (lab 8); `preference` steers the pick (see `steer`).
     """
-    models = sorted((m for m in CHAT_MODELS if include_local or not m.runs_locally),
+    models = sorted(installed([m for m in CHAT_MODELS if include_local or not m.runs_locally]),
                     key=lambda m: not m.lifecycle.callable_today)
     by_id = {m.id: m for m in models}
     steer(key, models, preference)
@@ -92,8 +101,9 @@ def pick_embedding_model(key: str, *, preference: str | None = None) -> tuple[Em
 
     `preference` steers the pick (see `steer`): without credentials the offline engine, so the lab works at once.
     """
-    by_id = {m.id: m for m in EMBEDDING_MODELS}
-    steer(key, list(EMBEDDING_MODELS), preference)
+    rows = installed(list(EMBEDDING_MODELS))
+    by_id = {m.id: m for m in rows}
+    steer(key, rows, preference)
     left, right = st.columns([3, 2])
     model = by_id[left.selectbox("Embedding model", list(by_id), key=key,
                                  format_func=lambda mid: by_id[mid].picker_label())]
