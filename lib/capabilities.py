@@ -25,7 +25,8 @@ LAB_TASKS: dict[int, tuple[str, str]] = {
                                                                   "need a language model."),
     9: ("Chat about several images", "Chat needs a language model; none ships offline."),
 }
-REPLAY = "Without Bedrock, a result History holds for the identical request is replayed (marked as such)."
+REPLAY = ("Without Bedrock, History replays what an identical request (or chat) got before, marked as "
+          "replayed.")
 LIMITS = {
     1: "Text finds ImageNet's 1000 classes only (no colours, text, people or scenes); an image finds photos that "
        "look alike.",
