@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
+
+import lib.local.availability as availability
 from lib.capabilities import capability_table
 from lib.labs import LABS
 from test_pages import open_app
 
 
-def test_every_lab_has_a_row_and_local_engines_come_from_the_catalog():
+@pytest.fixture
+def engines_installed(monkeypatch):
+    """As if requirements-local.txt were installed: what these tests check is the catalog and the switch, so they
+    hold on a cloud-only install too (nothing here runs an engine)."""
+    monkeypatch.setattr(availability, "installed", lambda module: True)
+
+
+def test_every_lab_has_a_row_and_local_engines_come_from_the_catalog(engines_installed):
     rows = {row.lab.split(".")[0]: row for row in capability_table()}
     assert set(rows) == {str(item.number) for item in LABS}
     assert "ImageNet tags" in rows["1"].local and "OCR" in rows["8"].local and "OpenCV" in rows["7"].local
@@ -26,7 +36,7 @@ def test_home_page_shows_the_table_without_credentials(isolated_env):
     assert len(table) == len(LABS)
 
 
-def test_the_sidebar_switch_moves_labs_onto_the_local_engines_and_back(aws_env):
+def test_the_sidebar_switch_moves_labs_onto_the_local_engines_and_back(aws_env, engines_installed):
     from lib.catalog import LOCAL_TAGS_ID, LOCAL_VISION_ID
 
     at = open_app("pages/8_image_understanding.py")
@@ -48,8 +58,6 @@ def test_without_credentials_choosing_bedrock_explains_the_fix_instead(isolated_
 
 def test_a_cloud_only_install_hides_the_local_engines_and_says_how_to_get_them(isolated_env, monkeypatch):
     """WORKSHOP_CLOUD_ONLY=1 installs no local packages: no picker offers a local row, the table says why."""
-    import lib.local.availability as availability
-
     local_only = {**availability.TAG_MODULES, **availability.OCR_MODULES}
     monkeypatch.setattr(availability, "installed", lambda module: module not in local_only)
     rows = {row.lab.split(".")[0]: row for row in capability_table()}
