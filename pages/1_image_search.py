@@ -29,8 +29,8 @@ SEND_TARGETS = tuple(item for item in LABS if item.number in (3, 4, 5, 6, 7, 8, 
 
 settings = load_settings()
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note=None if local_engine_problem() or preference == "bedrock" else
-                        "Lab 1 runs on the local search engine instead (picked below).")
+cloud_ready = start_lab(LAB, offline_note="Lab 1 runs on the local search engine instead (picked below).",
+                        offline_ready=local_engine_problem() is None)
 model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
 space = VectorSpace(model.id, dimension)

@@ -8,7 +8,7 @@ from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
 from lib.presets import MASKING_EXAMPLES
-from lib.local.removal import opencv_missing
+from lib.local.availability import task_runs_here
 from lib.ui.common import backend_preference, start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
@@ -29,7 +29,7 @@ TASKS = {  # (masking mode, painting mode, has prompt) → task
 }
 
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
+cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_note=
                         "Erasing still works offline: choose inpainting, leave the prompt empty, and the local "
                         "OpenCV eraser removes the marked area (with a mask prompt it finds the object itself, "
                         "experimentally).")

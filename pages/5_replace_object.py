@@ -6,7 +6,7 @@ from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
-from lib.local.removal import opencv_missing
+from lib.local.availability import task_runs_here
 from lib.masks import PaintMode
 from lib.ui.common import backend_preference, start_lab, suggestion_box
 from lib.ui.edit_lab import edit_input, run_edit_button
@@ -19,7 +19,7 @@ LAB = lab(5)
 KEY = LAB.key
 
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
+cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE_BY_PROMPT), offline_note=
                         "Removing still works offline, experimentally: leave “Object to add” empty and the local "
                         "eraser finds the object (ImageNet classes only) and fills it from its surroundings.")
 left, right = st.columns([3, 2], gap="large")

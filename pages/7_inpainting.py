@@ -5,7 +5,7 @@ import streamlit as st
 from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
-from lib.local.removal import opencv_missing
+from lib.local.availability import task_runs_here
 from lib.masks import PaintMode
 from lib.presets import INSERTION_PROMPTS
 from lib.ui.common import backend_preference, start_lab, suggestion_box
@@ -19,7 +19,7 @@ LAB = lab(7)
 KEY = LAB.key
 
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note=None if opencv_missing() or preference == "bedrock" else
+cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_note=
                         "Erasing still works offline: leave the prompt empty and the local OpenCV eraser is picked.")
 left, right = st.columns([3, 2], gap="large")
 error = None

@@ -21,10 +21,9 @@ def use_preset() -> None:
     st.session_state[f"{KEY}_prompt"] = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "", "")
 
 
-local_missing = understanding_packages_missing()
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note=None if local_missing or preference == "bedrock" else
-                        "Lab 8 runs on the local engine instead (picked below): six of the nine presets work offline.")
+cloud_ready = start_lab(LAB, offline_note="Lab 8 runs on the local engine instead (picked below): six of the nine "
+                                     "presets work offline.", offline_ready=not understanding_packages_missing())
 model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
 left, right = st.columns([2, 3], gap="large")

@@ -86,8 +86,8 @@ retry_text = st.session_state.get(RETRY)
 retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:")
 if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
     st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
-placeholder = "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed"
-message = st.chat_input(placeholder, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES)
+box_hint = "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed"
+message = st.chat_input(box_hint, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES)
 
 text = None
 if message is not None:

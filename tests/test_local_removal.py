@@ -12,11 +12,11 @@ from lib.catalog import Task, get_model, models_for
 from lib.errors import ModelUnavailable
 from lib.generation.requests import EditRequest
 from lib.generation.service import edit
-from lib.local.removal import opencv_missing
+from lib.local.availability import task_runs_here
 from test_edit_pages import LAB7, place_cup
 from test_pages import captions, errors, open_app
 
-pytestmark = pytest.mark.skipif(opencv_missing(), reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
+pytestmark = pytest.mark.skipif(not task_runs_here(Task.ERASE), reason="local engines not installed (WORKSHOP_CLOUD_ONLY=1)")
 TELEA, NS = "local.opencv-inpaint-telea", "local.opencv-inpaint-navier-stokes"
 
 

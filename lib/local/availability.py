@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from lib.catalog import LOCAL_TAGS_ID, LOCAL_VISION_ID, Task
+from lib.catalog import LOCAL_TAGS_ID, LOCAL_VISION_ID, MODELS, Task
 
 TAG_MODULES = {
     "torch": "torch",
@@ -47,3 +47,8 @@ def modules_for(model_id: str, task: Task | None = None) -> dict[str, str]:
 def missing_for(model_id: str, task: Task | None = None) -> list[str]:
     """Pip names a local row still needs here (empty: it can run)."""
     return missing(modules_for(model_id, task))
+
+
+def task_runs_here(task: Task) -> bool:
+    """Whether some offline engine can do `task` on this machine (e.g. erasing, in labs 4, 5 and 7)."""
+    return any(m.runs_locally and m.supports(task) and not missing_for(m.id, task) for m in MODELS)

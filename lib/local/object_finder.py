@@ -50,26 +50,27 @@ class FoundObject:
                 f"{self.coverage:.0%} of the image selected.{doubt}")
 
 
-def matching_classes(prompt: str) -> list[tuple[str, float]]:
-    """The ImageNet labels the prompt means, best first (empty when none is close enough)."""
+def _label_similarity(prompt: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """(labels, cosine of "a photo of a {prompt}" with each label's sentence)."""
     from lib.local.tags import tag_engine
 
     engine = tag_engine()
-    similarity = engine.label_vectors @ engine.text_vector(f"a photo of a {prompt.strip()}")
+    return engine.labels, engine.label_vectors @ engine.text_vector(f"a photo of a {prompt.strip()}")
+
+
+def matching_classes(prompt: str) -> list[tuple[str, float]]:
+    """The ImageNet labels the prompt means, best first (empty when none is close enough)."""
+    labels, similarity = _label_similarity(prompt)
     order = np.argsort(-similarity)
     best = float(similarity[order[0]])
     if best < MIN_MATCH:
         return []
-    return [(engine.labels[i], float(similarity[i])) for i in order[:MAX_CLASSES]
-            if similarity[i] >= best - MATCH_SPREAD]
+    return [(labels[i], float(similarity[i])) for i in order[:MAX_CLASSES] if similarity[i] >= best - MATCH_SPREAD]
 
 
 def closest_labels(prompt: str, count: int = 3) -> list[str]:
-    from lib.local.tags import tag_engine
-
-    engine = tag_engine()
-    similarity = engine.label_vectors @ engine.text_vector(f"a photo of a {prompt.strip()}")
-    return [engine.labels[i] for i in np.argsort(-similarity)[:count]]
+    labels, similarity = _label_similarity(prompt)
+    return [labels[i] for i in np.argsort(-similarity)[:count]]
 
 
 def activation_map(image: Image.Image, class_rows: list[int], weights: np.ndarray) -> np.ndarray:

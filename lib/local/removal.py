@@ -19,13 +19,9 @@ from lib.catalog import ModelInfo
 from lib.errors import BackendUnavailable
 from lib.generation.requests import EditRequest, GenerationResult, ImageOutput
 from lib.imaging import encode_image
-from lib.local.availability import INSTALL_HINT, OPENCV_MODULES, missing, missing_for
+from lib.local.availability import INSTALL_HINT, missing_for
 
 INPAINT_RADIUS = 5  # pixels around each hole pixel that its new value is taken from
-
-
-def opencv_missing() -> bool:
-    return bool(missing(OPENCV_MODULES))
 
 
 def erase(req: EditRequest, model: ModelInfo) -> GenerationResult:

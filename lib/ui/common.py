@@ -137,13 +137,18 @@ def show_notes(notes: list[str], title: str = "Adjusted for the model") -> None:
         st.info(f"**{title}:**\n" + "\n".join(f"- {n}" for n in notes), icon=":material/tune:")
 
 
-def start_lab(lab: LabPage, *, offline_note: str | None = None) -> bool:
-    """Header, settings handed over from History, and the credentials check; True when Bedrock can be called."""
+def start_lab(lab: LabPage, *, offline_note: str | None = None, offline_ready: bool = False) -> bool:
+    """Header, settings handed over from History, and the credentials check; True when Bedrock can be called.
+
+    `offline_note` (what the lab does without Bedrock) is said only when its local engine is installed
+    (`offline_ready`) and the sidebar's switch does not insist on Bedrock.
+    """
     from lib.ui.generation_controls import apply_prefill  # local: generation_controls imports this module's peers
 
     lab_header(lab)
     apply_prefill(lab.key)
-    return require_bedrock(offline_note=offline_note)
+    offline = offline_ready and backend_preference() != "bedrock"
+    return require_bedrock(offline_note=offline_note if offline else None)
 
 
 def suggestion_box(label: str, options: tuple[str, ...], *, fills: str, key: str, placeholder: str) -> None:
