@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -184,9 +185,15 @@ class HistoryStore:
         name = f"{digest}.{EXTENSIONS.get(fmt, fmt)}"
         path = self.images_dir / name
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            # A name of its own per writer: two threads saving the same new image must not share
+            # (and truncate, or rename away) one temporary file. os.replace is atomic, so a reader
+            # sees either no file or the whole one.
+            tmp = self.images_dir / f"{digest}.{uuid.uuid4().hex}.tmp"
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
         return digest, name, fmt
 
     # -- writing ----------------------------------------------------------

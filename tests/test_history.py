@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import sqlite3
+import threading
 import zipfile
 from pathlib import Path
 
@@ -101,6 +102,37 @@ def test_same_bytes_are_stored_once(store: HistoryStore) -> None:
     assert files_in(store) == [hashlib.sha256(RED).hexdigest() + ".png"]
     paths = {img.path for img in first.outputs + first.inputs + second.outputs}
     assert len(paths) == 1
+
+
+def test_concurrent_saves_of_the_same_new_image_all_succeed(store: HistoryStore) -> None:
+    """20 threads recording the same new bytes at once: none fails, one whole file, no temporary left.
+
+    Each round uses a fresh image so every round races on a file that does not exist yet.
+    """
+    threads_n = 20
+    for round_ in range(5):
+        data = encoded((round_, 100, 200), (48, 36))
+        barrier = threading.Barrier(threads_n)
+        errors: list[BaseException] = []
+
+        def save() -> None:
+            barrier.wait()
+            try:
+                store.record(result(outputs=(data,)), "lab2")
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        workers = [threading.Thread(target=save) for _ in range(threads_n)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        assert errors == []
+        path = store.images_dir / (hashlib.sha256(data).hexdigest() + ".png")
+        assert path.read_bytes() == data
+    assert not list(store.images_dir.glob("*.tmp"))
+    assert len(files_in(store)) == 5
+    assert store.totals()[0] == 5 * threads_n
 
 
 def test_variation_request_is_stored_without_image_bytes(store: HistoryStore) -> None:
