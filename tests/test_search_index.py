@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pickle
 import re
+import sqlite3
 import threading
+from contextlib import closing
 
 import faiss
 import numpy as np
@@ -184,3 +186,116 @@ def test_searches_keep_answering_while_a_removal_rebuilds(tmp_path, monkeypatch)
     monkeypatch.setattr(index_module, "_index_of", slow_rebuild)
     assert index.remove_sources(["/folder/img1.png"]) == 1
     assert answered_during_rebuild == ["sha9"] and len(index) == 49
+
+
+# --- removal is atomic; an image with no source is never a hit ---------------------------------
+
+def sources_of_saved(folder) -> dict[str, int]:
+    """sha -> number of saved sources, for every saved image row."""
+    with closing(sqlite3.connect(folder / "index.sqlite")) as db:
+        return dict(db.execute("SELECT images.sha, COUNT(sources.ref) FROM images "
+                               "LEFT JOIN sources ON sources.sha = images.sha GROUP BY images.sha"))
+
+
+def test_a_crash_during_a_removal_leaves_the_index_as_it_was(tmp_path, monkeypatch):
+    folder = tmp_path / "i"
+    index = ImageIndex(folder, TITAN)
+    x = vectors(10)
+    fill(index, x)
+    index.save()
+
+    def crash(*_, **__):
+        raise RuntimeError("the app died while the smaller index was being built")
+
+    monkeypatch.setattr(index_module, "_index_of", crash)  # between finding what goes and saving it
+    with pytest.raises(RuntimeError):
+        index.remove_sources(["/folder/img2.png", "/folder/img5.png"])
+    monkeypatch.undo()
+    reopened = ImageIndex(folder, TITAN)
+    assert len(reopened) == 10 and all(n == 1 for n in sources_of_saved(folder).values())
+    hits = reopened.search(TITAN, x[2], k=10)
+    assert len(hits) == 10 and all(h.image.sources for h in hits)
+    assert index.search(TITAN, x[5], k=1)[0].image.sources[0].ref == "/folder/img5.png"  # nothing stays hidden
+    assert reopened.remove_sources(["/folder/img2.png"]) == 1 and len(ImageIndex(folder, TITAN)) == 9
+
+
+def test_images_left_without_a_source_are_skipped_by_search_and_cleaned_up_on_load(tmp_path):
+    folder = tmp_path / "i"
+    index = ImageIndex(folder, TITAN)
+    x = vectors(10)
+    fill(index, x)
+    index.save()
+    # The state an older version left after dying between its two saves: sources gone, rows and vectors kept.
+    with closing(sqlite3.connect(folder / "index.sqlite")) as db, db:
+        db.execute("DELETE FROM sources WHERE ref IN ('/folder/img2.png', '/folder/img5.png')")
+    hits = index.search(TITAN, x[2], k=10)
+    assert {h.image.sha for h in hits} == {f"sha{i}" for i in range(10)} - {"sha2", "sha5"}
+    assert all(h.image.sources for h in hits) and [h.rank for h in hits] == list(range(1, 9))
+    assert index.search(TITAN, x[5], k=1)[0].image.sha != "sha5"  # k=1 still finds one with a source
+    reopened = ImageIndex(folder, TITAN)
+    assert len(reopened) == 8 and set(sources_of_saved(folder)) == {h.image.sha for h in hits}
+    assert all(n >= 1 for n in sources_of_saved(folder).values())
+    for i in (0, 3, 9):
+        assert reopened.search(TITAN, x[i], k=1)[0].image.sha == f"sha{i}"
+
+
+def test_a_search_during_a_removal_never_returns_an_image_without_a_source(tmp_path, monkeypatch):
+    folder = tmp_path / "i"
+    index = ImageIndex(folder, TITAN)
+    x = vectors(20)
+    fill(index, x)
+    index.save()
+    during: list[list] = []
+    original = index_module._index_of
+
+    def rebuild_while_searching(*args, **kwargs):
+        other = threading.Thread(target=lambda: during.append(index.search(TITAN, x[1], k=3)))
+        other.start()
+        other.join(timeout=5)
+        # Nothing is written before the single final save.
+        assert all(n == 1 for n in sources_of_saved(folder).values()) and len(sources_of_saved(folder)) == 20
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "_index_of", rebuild_while_searching)
+    assert index.remove_sources(["/folder/img1.png"]) == 1
+    (hits,) = during
+    assert len(hits) == 3 and "sha1" not in {h.image.sha for h in hits} and all(h.image.sources for h in hits)
+    assert len(sources_of_saved(folder)) == 19
+
+
+# --- one way to connect: WAL, one busy timeout -------------------------------------------------
+
+def test_the_index_database_is_in_wal_mode_and_every_connection_has_the_same_busy_timeout(tmp_path, monkeypatch):
+    seen: list[tuple[int, str]] = []
+    opened: list[object] = []
+    real_connect = sqlite3.connect
+
+    class Recording(sqlite3.Connection):
+        def close(self) -> None:
+            seen.append((self.execute("PRAGMA busy_timeout").fetchone()[0],
+                         self.execute("PRAGMA journal_mode").fetchone()[0]))
+            super().close()
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, factory=Recording, **kwargs)
+        opened.append(db)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    folder = tmp_path / "i"
+    index = ImageIndex(folder, TITAN)
+    x = vectors(12)
+    fill(index, x)
+    index.save()
+    index.search(TITAN, x[0], k=3)
+    index.sources_under("folder")
+    index.status()
+    index.remove_sources(["/folder/img3.png"])
+    index.mark_built()
+    ImageIndex(folder, TITAN).search(TITAN, x[4], k=1)
+    index.clear()
+    monkeypatch.undo()
+    assert len(seen) == len(opened) >= 8
+    assert set(seen) == {(int(index_module.BUSY_TIMEOUT_S * 1000), "wal")}
+    with closing(sqlite3.connect(folder / "index.sqlite")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # kept in the file, for every process

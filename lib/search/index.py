@@ -10,6 +10,10 @@ Why this shape:
   The rows name the vectors file they belong to, so a crash mid-save never pairs them wrongly.
 - An index folder records its model and dimension; opening it for another one is refused,
   so vectors from different models can never be compared.
+- Every connection to the database goes through `_open_db`: WAL journal (a search reading rows
+  never waits for a build writing them) and one busy timeout, `BUSY_TIMEOUT_S`.
+- Removing files is one transaction (sources, renumbered rows and the new vectors file's name
+  together); an image with no source left is never returned by a search.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ EXACT_SEARCH_LIMIT = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_BUILD_DEPTH = 100  # efConstruction: with efSearch 128, recall@10 = 1.00 at 100 000 (bench/results.md)
 HNSW_SEARCH_DEPTH = 128  # efSearch
+BUSY_TIMEOUT_S = 30.0  # every connection waits this long for another one's write lock
+_IN_CHUNK = 500  # SQLite variables per `IN (...)` query
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images (
@@ -107,6 +113,21 @@ def _mismatch(expected: VectorSpace, got: VectorSpace) -> SpaceMismatch:
         "Search with the model the index was built with, or build an index for this model.")
 
 
+def _open_db(path: Path) -> sqlite3.Connection:
+    """A connection to an index database; the only way this module opens one.
+
+    WAL lets searches read while a build writes; one busy timeout means no connection gives up sooner
+    than another when a save holds the write lock.
+    """
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
+def _chunks(items: list[str]) -> list[list[str]]:
+    return [items[start:start + _IN_CHUNK] for start in range(0, len(items), _IN_CHUNK)]
+
+
 def _new_faiss(dimension: int, count: int) -> faiss.Index:
     if count > EXACT_SEARCH_LIMIT:
         index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
@@ -128,6 +149,7 @@ class ImageIndex:
         self._pending: dict[str, tuple[int, int, int, float]] = {}  # sha -> (w, h, bytes, added) since the last save
         self._pending_sources: dict[str, Source | None] = {}  # ref -> source, None = removed
         self._pending_sha: dict[str, str] = {}
+        self._removing: set[str] = set()  # refs a running removal has hidden; deleted by its one final save
         self._faiss: faiss.Index = faiss.IndexFlatIP(space.dimension)
         self._saved_rows = 0
         self._dirty_vectors = False
@@ -145,12 +167,11 @@ class ImageIndex:
         return self.folder / f"vectors-{generation}.faiss"
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._db_path, timeout=30)
-        db.executescript(_SCHEMA)
-        return db
+        return _open_db(self._db_path)
 
     def _load(self) -> None:
         with closing(self._connect()) as db, db:
+            db.executescript(_SCHEMA)
             info = dict(db.execute("SELECT key, value FROM info"))
             if not info:
                 db.executemany("INSERT INTO info VALUES (?, ?)",
@@ -172,10 +193,22 @@ class ImageIndex:
                 self._faiss = index
             db.execute("DELETE FROM images WHERE row >= ?", (len(shas),))
             db.execute("DELETE FROM sources WHERE sha NOT IN (SELECT sha FROM images)")
+            sourced = {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM sources")}
         self._remove_stray_vector_files()
         self._shas = shas
         self._rows = {sha: row for row, sha in enumerate(shas)}
         self._saved_rows = len(shas)
+        keep_rows = [row for row, sha in enumerate(shas) if sha in sourced]
+        if len(keep_rows) < len(shas):  # images whose every source is gone (a crash of an older version)
+            self._keep_only(keep_rows)
+            self.save()
+
+    def _keep_only(self, keep_rows: list[int], smaller: faiss.Index | None = None) -> None:
+        """Keep these rows (in order), renumbered; `smaller` is their vectors when already built."""
+        self._faiss = smaller if smaller is not None else _rebuilt(self._faiss, keep_rows, self.space.dimension)
+        self._shas = [self._shas[row] for row in keep_rows]
+        self._rows = {sha: row for row, sha in enumerate(self._shas)}
+        self._dirty_vectors = True
 
     def _remove_stray_vector_files(self) -> None:
         """Vector files of other generations: left by a crash mid-save, never referenced by the rows."""
@@ -229,7 +262,7 @@ class ImageIndex:
 
     def _all_image_rows(self) -> list[tuple[int, str, int, int, int, float]]:
         meta = dict(self._pending)
-        with closing(sqlite3.connect(self._db_path)) as db:
+        with closing(self._connect()) as db:
             for sha, w, h, n, t in db.execute("SELECT sha, width, height, bytes, added_at FROM images"):
                 meta.setdefault(sha, (w, h, n, t))
         return [(row, sha, *meta[sha]) for row, sha in enumerate(self._shas)]
@@ -271,13 +304,16 @@ class ImageIndex:
         with self._lock:
             if sha not in self._rows:
                 raise KeyError(sha)
+            self._removing.discard(source.ref)  # found again: a running removal must not delete it
             self._pending_sources[source.ref] = source
             self._pending_sha[source.ref] = sha
 
     def sources_under(self, root: str) -> dict[str, str]:
         """ref -> sha for every source listed from `root` (saved and pending)."""
-        with self._lock, closing(sqlite3.connect(self._db_path)) as db:
+        with self._lock, closing(self._connect()) as db:
             found = dict(db.execute("SELECT ref, sha FROM sources WHERE root = ?", (root,)))
+            for ref in self._removing:
+                found.pop(ref, None)
             for ref, source in self._pending_sources.items():
                 if source is None:
                     found.pop(ref, None)
@@ -285,36 +321,59 @@ class ImageIndex:
                     found[ref] = self._pending_sha[ref]
             return found
 
+    def _live_shas(self) -> set[str]:
+        """Images with at least one source (saved or pending), not counting those a removal has hidden."""
+        with closing(self._connect()) as db:
+            live = dict(db.execute("SELECT ref, sha FROM sources"))
+        for ref in self._removing:
+            live.pop(ref, None)
+        for ref, source in self._pending_sources.items():
+            if source is None:
+                live.pop(ref, None)
+            else:
+                live[ref] = self._pending_sha[ref]
+        return set(live.values())
+
     def remove_sources(self, refs: list[str]) -> int:
         """Forget sources (files that are gone); images left with no source leave the index. Returns images removed.
 
+        Nothing is written until the end, then one save commits the deleted sources, the renumbered
+        rows and the smaller vectors file together: a crash on the way leaves the index as it was.
+        Meanwhile the refs are hidden, so a search never returns an image whose files are gone.
         The smaller index is built outside the lock (at 100 000 vectors an HNSW graph takes
         tens of seconds), so searches keep answering from the current one meanwhile.
         """
+        refs = list(dict.fromkeys(refs))
         with self._lock:
             for ref in refs:
-                self._pending_sources[ref] = None
+                self._pending_sources.pop(ref, None)  # added since the last save: never written now
                 self._pending_sha.pop(ref, None)
-            self.save()
-            with closing(sqlite3.connect(self._db_path)) as db:
-                kept = {sha for (sha,) in db.execute("SELECT DISTINCT sha FROM sources")}
-            current, shas = self._faiss, list(self._shas)
-            keep_rows = [row for row, sha in enumerate(shas) if sha in kept]
-            if len(keep_rows) == len(shas):
-                return 0
-            kept_vectors = current.reconstruct_n(0, current.ntotal)[keep_rows]  # a copy: adds can't disturb it
-        smaller = _index_of(kept_vectors, self.space.dimension)
-        with self._lock:
-            if self._faiss is not current or self._shas != shas:  # vectors were added meanwhile: redo it locked
-                keep_rows = [row for row, sha in enumerate(self._shas) if sha in kept]
-                smaller = _rebuilt(self._faiss, keep_rows, self.space.dimension)
-                shas = list(self._shas)
-            self._faiss = smaller
-            self._shas = [shas[row] for row in keep_rows]
-            self._rows = {sha: row for row, sha in enumerate(self._shas)}
-            self._dirty_vectors = True
-            self.save()
-            return len(shas) - len(keep_rows)
+            self._removing.update(refs)
+        try:
+            with self._lock:
+                kept = self._live_shas()
+                current, shas = self._faiss, list(self._shas)
+                keep_rows = [row for row, sha in enumerate(shas) if sha in kept]
+                kept_vectors = (current.reconstruct_n(0, current.ntotal)[keep_rows]  # a copy: adds can't disturb it
+                                if len(keep_rows) < len(shas) else None)
+            smaller = _index_of(kept_vectors, self.space.dimension) if kept_vectors is not None else None
+            with self._lock:
+                live = self._live_shas()
+                if self._faiss is not current or self._shas != shas or live != kept:  # changed meanwhile: redo
+                    shas = list(self._shas)
+                    keep_rows = [row for row, sha in enumerate(shas) if sha in live]
+                    smaller = None
+                if len(keep_rows) < len(shas):
+                    self._keep_only(keep_rows, smaller)
+                for ref in refs:
+                    if ref in self._removing:  # not found again meanwhile
+                        self._pending_sources[ref] = None
+                self._removing.difference_update(refs)
+                self.save()  # one transaction: sources, rows and the vectors file's name
+                return len(shas) - len(keep_rows)
+        finally:
+            with self._lock:
+                self._removing.difference_update(refs)
 
     def clear(self) -> None:
         """Forget every vector and source (a rebuild from scratch); the thumbnails stay for reuse."""
@@ -324,6 +383,7 @@ class ImageIndex:
             self._pending.clear()
             self._pending_sources.clear()
             self._pending_sha.clear()
+            self._removing.clear()
             with closing(self._connect()) as db, db:
                 db.execute("DELETE FROM images")
                 db.execute("DELETE FROM sources")
@@ -343,28 +403,42 @@ class ImageIndex:
                exclude: frozenset[str] = frozenset()) -> list[Hit]:
         """The k most similar images, best first, with cosine scores of at least `min_score`."""
         query = self._checked(space, query)
-        with self._lock:
-            if not self._shas:
-                return []
-            want = min(k + len(exclude), len(self._shas))
-            scores, rows = self._faiss.search(query, want)
-            found = [(float(score), self._shas[row]) for score, row in zip(scores[0], rows[0]) if row >= 0]
-        found = [(score, sha) for score, sha in found if sha not in exclude and score >= min_score][:k]
-        images = self.images([sha for _, sha in found])
-        return [Hit(rank, score, images[sha]) for rank, (score, sha) in enumerate(found, 1) if sha in images]
+        want = k + len(exclude)
+        while True:
+            with self._lock:
+                total = len(self._shas)
+                if not total:
+                    return []
+                want = min(want, total)
+                scores, rows = self._faiss.search(query, want)
+                found = [(float(score), self._shas[row]) for score, row in zip(scores[0], rows[0]) if row >= 0]
+            candidates = [(score, sha) for score, sha in found if sha not in exclude and score >= min_score]
+            images = self.images([sha for _, sha in candidates])
+            # An image with no source (its files are being removed) is skipped, never returned without one.
+            usable = [(score, sha) for score, sha in candidates if sha in images and images[sha].sources][:k]
+            below_min = any(score < min_score for score, _ in found)  # looking further finds only lower scores
+            if len(usable) == k or want >= total or below_min:
+                return [Hit(rank, score, images[sha]) for rank, (score, sha) in enumerate(usable, 1)]
+            want *= 2
 
     def images(self, shas: list[str]) -> dict[str, IndexedImage]:
         """Metadata and sources of the given images, including those added since the last save."""
         if not shas:
             return {}
-        marks = ",".join("?" * len(shas))
+        meta: dict[str, tuple[int, int, int]] = {}
+        found: dict[str, Source] = {}
+        sha_of: dict[str, str] = {}
         with self._lock:
-            with closing(sqlite3.connect(self._db_path)) as db:
-                meta = {sha: (w, h, n) for sha, w, h, n in db.execute(
-                    f"SELECT sha, width, height, bytes FROM images WHERE sha IN ({marks})", shas)}
-                found = {ref: Source(ref, root, title) for ref, sha, root, title in db.execute(
-                    f"SELECT ref, sha, root, title FROM sources WHERE sha IN ({marks})", shas)}
-                sha_of = dict(db.execute(f"SELECT ref, sha FROM sources WHERE sha IN ({marks})", shas))
+            with closing(self._connect()) as db:
+                for chunk in _chunks(shas):
+                    marks = ",".join("?" * len(chunk))
+                    meta.update({sha: (w, h, n) for sha, w, h, n in db.execute(
+                        f"SELECT sha, width, height, bytes FROM images WHERE sha IN ({marks})", chunk)})
+                    for ref, sha, root, title in db.execute(
+                            f"SELECT ref, sha, root, title FROM sources WHERE sha IN ({marks})", chunk):
+                        found[ref], sha_of[ref] = Source(ref, root, title), sha
+            for ref in self._removing:
+                found.pop(ref, None)
             for sha in shas:
                 if sha in self._pending:
                     meta[sha] = self._pending[sha][:3]
@@ -385,7 +459,7 @@ class ImageIndex:
             db.execute("INSERT OR REPLACE INTO info VALUES ('last_build', ?)", (str(time.time()),))
 
     def status(self) -> IndexStatus:
-        with self._lock, closing(sqlite3.connect(self._db_path)) as db:
+        with self._lock, closing(self._connect()) as db:
             n_sources = db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
             pending = list(self._pending_sources)
             for start in range(0, len(pending), 500):  # pending refs change the saved count by ±1 each
@@ -393,6 +467,9 @@ class ImageIndex:
                 saved = {ref for (ref,) in db.execute(
                     f"SELECT ref FROM sources WHERE ref IN ({','.join('?' * len(chunk))})", chunk)}
                 n_sources += sum((self._pending_sources[ref] is not None) - (ref in saved) for ref in chunk)
+            for chunk in _chunks(sorted(self._removing)):  # hidden by a running removal
+                n_sources -= db.execute(
+                    f"SELECT COUNT(*) FROM sources WHERE ref IN ({','.join('?' * len(chunk))})", chunk).fetchone()[0]
             last = db.execute("SELECT value FROM info WHERE key = 'last_build'").fetchone()
             size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
             kind = "exact (flat inner product)" if isinstance(self._faiss, faiss.IndexFlat) else (
