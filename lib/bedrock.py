@@ -18,7 +18,7 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from lib.catalog import EmbeddingModel, ModelInfo
+from lib.catalog import EmbeddingModel, ModelInfo, working_alternative
 from lib.errors import (
     AccessDenied,
     BackendUnavailable,
@@ -199,9 +199,17 @@ def _translate_client_error(exc: bex.ClientError, model: ModelInfo | EmbeddingMo
                                   "Refresh them (e.g. `aws sso login`) and reload the page.", detail=text)
     if code == "ResourceNotFoundException":
         if "end of its life" in low or "end of life" in low:
-            return ModelUnavailable(f"{name} has reached its end of life on Bedrock.",
-                                    "Pick a model marked “available” — Stable Diffusion 3.5 Large works for the "
-                                    "same lab.", reason="end_of_life", detail=text)
+            alternative = working_alternative(model) if model else None
+            hint = "Pick a model marked “available”"
+            if alternative is None:
+                hint += "."
+            elif isinstance(model, EmbeddingModel):
+                hint += (f" — {alternative.label} works for the same lab (build the index again with it: "
+                         "vectors of different models can't be compared).")
+            else:
+                hint += f" — {alternative.label} works for the same lab."
+            return ModelUnavailable(f"{name} has reached its end of life on Bedrock.", hint, reason="end_of_life",
+                                    detail=text)
         if "legacy" in low:
             return ModelUnavailable(f"{name} is a Legacy model and your account has not used it recently, so "
                                     "Bedrock no longer serves it to you.",

@@ -593,3 +593,31 @@ _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
 
 def get_embedding_model(model_id: str) -> EmbeddingModel:
     return _row(_EMBEDDING_BY_ID, model_id, "embedding model")
+
+
+# --- what to use instead of a model that can't be called -----------------------------------
+
+
+def working_alternative(model: "ModelInfo | ChatModel | EmbeddingModel",
+                        task: Task | None = None) -> "ModelInfo | ChatModel | EmbeddingModel | None":
+    """A model of the same kind that can be called on Bedrock today, to name instead of `model`; None if none.
+
+    Same kind: an image model that does `task` (default: the first of the model's own tasks that another
+    model does, text-to-image before variation before editing), a chat model for a chat model, an
+    embedding model for an embedding model. Never `model` itself, never one that isn't callable today,
+    never an offline engine on this machine (it is a stand-in, not a Bedrock model). Catalog order decides.
+    """
+    def usable(candidate) -> bool:
+        return (candidate.id != model.id and candidate.lifecycle.callable_today
+                and not candidate.runs_locally)
+
+    if isinstance(model, ChatModel):
+        return next((m for m in CHAT_MODELS if usable(m)), None)
+    if isinstance(model, EmbeddingModel):
+        return next((m for m in EMBEDDING_MODELS if usable(m)), None)
+    tasks = [task] if task is not None else [t for t in Task if model.supports(t)]
+    for wanted in tasks:
+        found = next((m for m in models_for(wanted) if usable(m)), None)
+        if found is not None:
+            return found
+    return None

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pytest
 
 from lib.catalog import (
+    CHAT_MODELS,
     EDIT_TASKS,
+    EMBEDDING_MODELS,
     MODELS,
     NOVA_OUTPUT_SIZES,
     STABILITY_ASPECT_SIZES,
@@ -24,6 +26,7 @@ from lib.catalog import (
     models_for,
     output_size,
     require_callable_shape,
+    working_alternative,
 )
 from lib.errors import InvalidInput, ModelUnavailable
 
@@ -390,3 +393,22 @@ def test_lifecycle_badges_and_picker_labels() -> None:
     assert get_model(NOVA).lifecycle.badge() == "end of life since 2026-09-30"
     assert get_model(TITAN_V1).lifecycle.badge() == "end of life"
     assert get_model(TITAN_V1).picker_label().endswith("— end of life")
+
+
+# --- working_alternative --------------------------------------------------------------------
+
+def test_working_alternative_is_callable_on_bedrock_of_the_same_kind_and_never_the_model_itself() -> None:
+    for model in (*MODELS, *CHAT_MODELS, *EMBEDDING_MODELS):
+        alternative = working_alternative(model)
+        if alternative is None:
+            continue
+        assert alternative.id != model.id and alternative.lifecycle.callable_today
+        assert not alternative.runs_locally
+        assert type(alternative) is type(model)
+        if isinstance(model, ModelInfo):
+            assert alternative.tasks & model.tasks
+    assert working_alternative(get_model(TITAN_V1)).id == SD35
+    assert working_alternative(get_model(NOVA), Task.INPAINT).id == "stability.stable-image-inpaint-v1:0"
+    assert working_alternative(get_model(NOVA), Task.ERASE).id == "stability.stable-image-erase-object-v1:0"
+    assert working_alternative(get_model(CORE)).id == SD35
+    assert working_alternative(get_model("stability.stable-image-inpaint-v1:0")) is None  # only retired ones inpaint

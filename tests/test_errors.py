@@ -15,7 +15,15 @@ import pytest
 
 import lib.generation.service as service
 from lib.bedrock import invoke_json, translate_error
-from lib.catalog import get_model
+from lib.catalog import (
+    ChatModel,
+    Lifecycle,
+    Status,
+    get_chat_model,
+    get_embedding_model,
+    get_model,
+    working_alternative,
+)
 from lib.errors import (
     AccessDenied,
     BackendUnavailable,
@@ -32,6 +40,9 @@ from stub_support import StubbedBedrock, b64png, stub  # noqa: F401  (stub is a 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
 NOVA = "amazon.nova-canvas-v1:0"
 SD35 = "stability.sd3-5-large-v1:0"
+INPAINT = "stability.stable-image-inpaint-v1:0"
+CLAUDE_3_SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
+TITAN_EMBED = "amazon.titan-embed-image-v1"
 EAST = load_settings({"WORKSHOP_REGION": "us-east-1"})
 
 INPUT_FILTER = ("This request has been blocked by our content filters. Our filters automatically flagged this "
@@ -117,6 +128,45 @@ def test_resource_not_found_lifecycle(stub: StubbedBedrock, text: str, cls: type
     assert_error(err, cls, "This model can't be called", message, hint, text)
     assert isinstance(err, ModelUnavailable) and err.reason == reason
     assert "Amazon Nova Canvas" in err.message
+
+
+END_OF_LIFE = ("This model version has reached the end of its life. Please refer to the AWS documentation for more "
+               "details.")
+
+
+def end_of_life_hint(model: Any) -> str:
+    """The hint translate_error gives when Bedrock says `model` has reached its end of life."""
+    err = translate_error(bex.ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": END_OF_LIFE}},
+                                          "InvokeModel"), model, "us-east-1")
+    assert isinstance(err, ModelUnavailable) and err.reason == "end_of_life"
+    assert model.label in err.message
+    return err.hint
+
+
+def test_end_of_life_image_model_names_a_working_image_model_for_its_task() -> None:
+    assert "Stable Diffusion 3.5 Large works for the same lab" in end_of_life_hint(get_model(TITAN_V2))
+    # SD 3.5 Large itself retired: it must not suggest itself, but another text-to-image model.
+    retired_sd35 = replace(get_model(SD35), lifecycle=Lifecycle(Status.END_OF_LIFE))
+    hint = end_of_life_hint(retired_sd35)
+    assert "Stable Image Core works for the same lab" in hint and "Stable Diffusion" not in hint
+    # An inpainting-only model has no working replacement in the catalog: name none rather than a wrong one.
+    retired_inpaint = replace(get_model(INPAINT), lifecycle=Lifecycle(Status.END_OF_LIFE))
+    assert end_of_life_hint(retired_inpaint) == "Pick a model marked “available”."
+
+
+def test_end_of_life_chat_model_names_a_working_chat_model() -> None:
+    hint = end_of_life_hint(get_chat_model(CLAUDE_3_SONNET))  # lab 8 and 9's original model
+    assert "Claude Haiku 4.5 works for the same lab" in hint and "Stable Diffusion" not in hint
+    alternative = working_alternative(get_chat_model(CLAUDE_3_SONNET))
+    assert isinstance(alternative, ChatModel) and alternative.lifecycle.callable_today
+    assert not alternative.runs_locally
+
+
+def test_end_of_life_embedding_model_names_a_working_embedding_model() -> None:
+    retired_titan = replace(get_embedding_model(TITAN_EMBED), lifecycle=Lifecycle(Status.END_OF_LIFE))
+    hint = end_of_life_hint(retired_titan)  # lab 1
+    assert "Amazon Nova Multimodal Embeddings works for the same lab" in hint
+    assert "build the index again" in hint and "Stable Diffusion" not in hint
 
 
 def test_resource_not_found_use_case_not_submitted(stub: StubbedBedrock) -> None:
