@@ -56,6 +56,7 @@ class DecodedImage:
     image: Image.Image
     format: str
     notes: list[str] = field(default_factory=list)
+    bits: int = 8  # bits per sample as the file stores them (see stored_bits_per_sample)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -95,13 +96,12 @@ def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: 
             if width * height > max_pixels:
                 raise InvalidInput(
                     f"{name} is {width}×{height} pixels ({width * height / 1e6:.3g} MP); the limit is "
-                    f"{max_pixels / 1e6:.3g} MP.", "Scale it down and upload it again.")
+                    f"{max_pixels / 1e6:.3g} MP.", _downscale_hint(width, height, max_pixels))
             img.load()
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidInput(f"{name} claims an enormous pixel size and was refused as unsafe.",
-                           "Scale it down and upload it again.") from None
+        raise _too_big(name, fmt, data, max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"{name} looks like a {fmt.upper()} image but is damaged or incomplete ({exc}).",
                            "Re-export or re-download it and try again.") from None
@@ -116,7 +116,57 @@ def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: 
     # 180° turns and mirrorings keep the size, so the tag (not the size) says whether it changed.
     if upright is not None and (upright.size != img.size or orientation in range(2, 9)):
         notes.append("Rotated upright using the photo's EXIF orientation.")
-    return DecodedImage(image=upright if upright is not None else img, format=fmt, notes=notes)
+    return DecodedImage(image=upright if upright is not None else img, format=fmt, notes=notes,
+                        bits=stored_bits_per_sample(data))
+
+
+def _downscale_hint(width: int, height: int, limit: int) -> str:
+    """The fix, with a concrete size under `limit` that keeps the proportions."""
+    scale = min(1.0, (limit / (width * height)) ** 0.5)
+    w, h = max(1, int(width * scale)), max(1, int(height * scale))
+    return f"Downscale it below {limit / 1e6:.1f} MP (for example to {w:,}×{h:,}) before uploading."
+
+
+def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """Width and height from the header alone, without Pillow's decompression-bomb check.
+
+    Image.open refuses a bomb before it says how big it is. The format's own opener (what
+    Image.open calls, minus the check) parses only the header; nothing here loads pixels, and
+    Pillow's global limit is left alone (other threads decode at the same time).
+    """
+    Image.init()
+    opener = Image.OPEN.get(fmt.upper())
+    if opener is None:
+        return None
+    try:
+        with opener[0](io.BytesIO(data), None) as img:  # lazy: never .load()ed
+            return img.size
+    except Exception:  # noqa: BLE001 - a header too broken to read: the message just says less
+        return None
+
+
+def _too_big(name: str, fmt: str, data: bytes, max_pixels: int) -> InvalidInput:
+    """The refusal for an image over Pillow's decompression-bomb limit, naming its size and the limit."""
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    size = _header_size(data, fmt)
+    if size is None:
+        return InvalidInput(f"{name} claims more pixels than the workshop accepts ({limit / 1e6:.1f} MP at most) "
+                            "and was refused unread.", f"Downscale it below {limit / 1e6:.1f} MP before uploading.")
+    width, height = size
+    return InvalidInput(f"{name} is {width:,}×{height:,} pixels ({width * height / 1e6:.1f} MP); the workshop "
+                        f"accepts at most {limit / 1e6:.1f} MP.", _downscale_hint(width, height, limit))
+
+
+def stored_bits_per_sample(data: bytes) -> int:
+    """Bits per sample as the file stores them: a PNG's IHDR bit depth, else 8.
+
+    Pillow opens a 16-bit colour PNG as 8-bit RGB(A), so the decoded mode can't tell that the
+    original bytes, if forwarded unchanged, are 16-bit. (16-bit greyscale opens as I;16, which the
+    mode does tell; other formats Pillow reads hold 8 bits or decode to a mode that shows more.)
+    """
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) > 24:
+        return data[24]
+    return 8
 
 
 @dataclass
@@ -130,10 +180,78 @@ class FitResult:
         return bool(self.notes)
 
 
+# 8-bit modes that PNG stores and every vision model decodes; everything else is converted first.
+MODEL_MODES = ("L", "LA", "P", "RGB", "RGBA")
+# What st.image shows in any browser (it re-encodes what it gets as PNG or JPEG with Pillow).
+DISPLAY_MODES = ("L", "RGB", "RGBA")
+_HIGH_BIT_MODES = {"I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I;16N": "16-bit",
+                   "I": "32-bit integer", "F": "32-bit floating-point"}
+# mode → (target mode, how the note names the source)
+_CONVERSIONS = {
+    "1": ("L", "1-bit black and white (1)"),
+    "CMYK": ("RGB", "CMYK print colours"),
+    "YCbCr": ("RGB", "YCbCr colour"),
+    "LAB": ("RGB", "Lab colour"),
+    "HSV": ("RGB", "HSV colour"),
+    "RGBX": ("RGB", "RGBX (padded RGB)"),
+    "RGBa": ("RGBA", "premultiplied alpha (RGBa)"),
+    "La": ("LA", "premultiplied greyscale alpha (La)"),
+    "PA": ("RGBA", "palette with alpha (PA)"),
+}
+_MODE_WORDS = {"L": "greyscale", "LA": "greyscale with transparency", "RGB": "RGB", "RGBA": "RGBA"}
+
+
+def _stretch_to_l(img: Image.Image) -> Image.Image:
+    """8-bit greyscale from a 16/32-bit or float image, its used range stretched over 0–255.
+
+    A plain convert("L") clips: a 16-bit photo (values up to 65535) turns almost all white.
+    """
+    import numpy as np
+
+    values = np.asarray(img, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
+    scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+    return Image.fromarray(scaled.round().clip(0, 255).astype("uint8"), "L")
+
+
+def to_model_mode(img: Image.Image, *, stored_bits: int = 8) -> tuple[Image.Image, list[str]]:
+    """The image in an 8-bit mode of MODEL_MODES (L, LA, P, RGB, RGBA), with a note for each change.
+
+    Why: models read 8-bit images; JPEG can't hold 16/32-bit or float pixels and PNG can't hold
+    32-bit or float ones (Pillow raises "cannot write mode I;16 as JPEG"); Bedrock doesn't read
+    CMYK JPEGs reliably. encode_image, thumbnail, display_image and prepare_for_vision all go
+    through this one conversion, so no caller can forget a mode. High bit depths are stretched
+    over 0–255 (a plain convert clips them to white). `stored_bits` is what the source file held
+    (stored_bits_per_sample): a 16-bit colour PNG decodes to an 8-bit mode, but forwarding its
+    bytes would send 16 bits, so that is noted as a change too.
+    """
+    mode = img.mode
+    if mode in MODEL_MODES:
+        if stored_bits > 8:
+            return img, [f"Converted from {stored_bits} bits per channel to 8: the model reads 8-bit images."]
+        return img, []
+    if mode in _HIGH_BIT_MODES:
+        depth = _HIGH_BIT_MODES[mode]
+        return _stretch_to_l(img), [f"Converted from {depth} greyscale ({mode}) to 8-bit, its range of values "
+                                    "stretched over 0–255: the model reads 8-bit images."]
+    target, what = _CONVERSIONS.get(mode, ("RGBA" if "A" in img.getbands() else "RGB", mode))
+    converted = img.convert(target)
+    why = "the model reads RGB colour" if target == "RGB" else "the model reads 8-bit images"
+    return converted, [f"Converted from {what} to 8-bit {_MODE_WORDS[target]}: {why}."]
+
+
 def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
-    """8-bit RGB, with transparency flattened onto white (models reject alpha)."""
+    """8-bit RGB, with transparency flattened onto white (models that generate or edit reject alpha)."""
     notes: list[str] = []
-    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    mode = img.mode
+    if mode in _HIGH_BIT_MODES:
+        notes.append(f"Converted from {mode} (high bit depth) to 8-bit RGB.")
+        return _stretch_to_l(img).convert("RGB"), notes
+    if mode not in MODEL_MODES:  # CMYK, 1, YCbCr, RGBa, La, PA, ...: the one conversion, then on from there
+        img = to_model_mode(img)[0]
+    has_alpha = img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info)
     if has_alpha:
         rgba = img.convert("RGBA")
         if rgba.getchannel("A").getextrema()[0] < 255:
@@ -143,17 +261,8 @@ def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background, notes
-    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # High bit depth: stretch the used range to 0–255 (a plain convert clips to white).
-        import numpy as np
-
-        values = np.asarray(img, dtype=np.float64)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
-        notes.append(f"Converted from {img.mode} (high bit depth) to 8-bit RGB.")
-        return Image.fromarray(scaled.round().astype("uint8"), "L").convert("RGB"), notes
-    if img.mode != "RGB":
-        notes.append(f"Converted from {img.mode} to 8-bit RGB.")
+    if mode != "RGB":
+        notes.append(f"Converted from {mode} to 8-bit RGB.")
         return img.convert("RGB"), notes
     return img, notes
 
@@ -228,10 +337,16 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
 
 
 def encode_image(img: Image.Image, fmt: str = "png", *, quality: int = 95) -> bytes:
-    """Encode a PIL image to bytes in `fmt` (png, jpeg or webp)."""
+    """Encode a PIL image to bytes in `fmt` (png, jpeg or webp), whatever its mode.
+
+    Non-8-bit modes go through to_model_mode here too, so no mode can make an encoder raise;
+    callers that must report the change call to_model_mode first (then this is a no-op).
+    JPEG has no alpha: it is flattened onto white, as for the models.
+    """
+    img = to_model_mode(img)[0]
     buf = io.BytesIO()
     if fmt == "jpeg":
-        img.convert("RGB").save(buf, "JPEG", quality=quality)
+        to_rgb(img)[0].save(buf, "JPEG", quality=quality)
     elif fmt == "webp":
         img.save(buf, "WEBP", quality=quality)
     else:
@@ -265,8 +380,36 @@ def thumbnail(data: bytes, max_edge: int = 256, fmt: str = "png") -> bytes:
     """A small preview (PNG for history lists; JPEG where thousands are stored, as in lab 1's index)."""
     img = Image.open(io.BytesIO(data))
     img.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a reduced scale, far faster for big photos
+    img = to_model_mode(img)[0]  # 8-bit before resampling: 16-bit/float/CMYK resample and encode like any other
     img.thumbnail((max_edge, max_edge))
     return encode_image(to_rgb(img)[0], fmt, quality=85)
+
+
+def display_image(source: bytes | Image.Image) -> bytes:
+    """Bytes any browser shows, for st.image: PNG or JPEG in 8-bit L, RGB or RGBA (DISPLAY_MODES).
+
+    Why: st.image re-encodes what it gets with Pillow as JPEG or PNG, which raises for 16/32-bit and
+    float greyscale ("cannot write mode I;16 as JPEG"); browsers show neither TIFF nor BMP, and CMYK
+    JPEGs only unreliably. PNG or JPEG bytes already fit to show come back unchanged (no re-encode);
+    anything else is turned upright, converted as for a model (to_model_mode), alpha kept, and encoded:
+    PNG for transparency or a lossless source, JPEG (quality 95) for an opaque photo.
+    """
+    if isinstance(source, Image.Image):
+        img, fmt = source, (source.format or "").lower()
+    else:
+        fmt = sniff_format(source) or ""
+        img = Image.open(io.BytesIO(source))
+        if (fmt in ("png", "jpeg") and img.mode in DISPLAY_MODES and stored_bits_per_sample(source) <= 8
+                and getattr(img, "n_frames", 1) == 1 and img.getexif().get(0x0112, 1) == 1):
+            return source  # st.image's own resize would drop an EXIF turn, hence upright ones only
+        img = ImageOps.exif_transpose(img) or img  # a re-encode drops EXIF: turn it upright first
+    img = to_model_mode(img)[0]
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode == "LA":
+        img = img.convert("RGBA")
+    lossy = img.mode != "RGBA" and fmt not in ("png", "gif", "bmp", "tiff")
+    return encode_image(img, "jpeg" if lossy else "png")
 
 
 def image_size(data: bytes) -> tuple[int, int]:

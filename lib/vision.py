@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from lib.imaging import decode_image, encode_image, to_rgb
+from lib.imaging import decode_image, encode_image, to_model_mode, to_rgb
 
 # Verbatim from the workshop's lab 8, in its order; "Other" is free text (any language).
 PRESETS: dict[str, str] = {
@@ -54,10 +54,17 @@ class VisionImage:
 
 def prepare_for_vision(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, name: str = "The image",
                        max_upload_bytes: int = 20 * 1024 * 1024) -> VisionImage:
-    """The image as a vision model should receive it, with a note for each change."""
+    """The image as a vision model should receive it, with a note for each change.
+
+    The original bytes go out unchanged only when nothing had to change: a format the model reads,
+    within its size, and already 8-bit in a mode it reads (a 16-bit PNG or a CMYK JPEG is re-encoded,
+    see to_model_mode).
+    """
     decoded = decode_image(data, max_bytes=max_upload_bytes, name=name)
     img, fmt, notes = decoded.image, decoded.format, list(decoded.notes)
-    changed = bool(notes)  # e.g. rotated upright from EXIF, first frame of an animation
+    img, mode_notes = to_model_mode(img, stored_bits=decoded.bits)
+    notes += mode_notes
+    changed = bool(notes)  # e.g. rotated upright from EXIF, first frame of an animation, 16-bit to 8-bit
     if fmt not in limits.formats:
         notes.append(f"Converted from {fmt.upper()} to PNG: the model reads {', '.join(limits.formats)}.")
         fmt, changed = "png", True
@@ -69,7 +76,7 @@ def prepare_for_vision(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, nam
         img, changed = img.resize(new, Image.Resampling.LANCZOS), True
     if fmt == "gif" and changed:
         fmt = "png"
-    out = encode_image(_encodable(img, fmt), fmt) if changed else data
+    out = encode_image(img, fmt) if changed else data
     if len(out) > limits.max_bytes:
         out, img, quality = _shrink_to_bytes(to_rgb(img)[0], limits.max_bytes)
         notes.append(f"Re-encoded as JPEG (quality {quality}, {img.width}×{img.height}) to stay under "
@@ -86,9 +93,3 @@ def _shrink_to_bytes(img: Image.Image, max_bytes: int) -> tuple[bytes, Image.Ima
             if len(out) <= max_bytes or min(img.size) <= 64:
                 return out, img, quality
         img = img.resize((max(1, img.width * 3 // 4), max(1, img.height * 3 // 4)), Image.Resampling.LANCZOS)
-
-
-def _encodable(img: Image.Image, fmt: str) -> Image.Image:
-    if fmt == "jpeg":
-        return to_rgb(img)[0]
-    return img if img.mode in ("RGB", "RGBA", "L", "LA", "P") else img.convert("RGBA")

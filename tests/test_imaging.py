@@ -25,7 +25,10 @@ from lib.imaging import (
     fit_image,
     image_size,
     sniff_format,
+    display_image,
+    stored_bits_per_sample,
     thumbnail,
+    to_model_mode,
     to_rgb,
 )
 
@@ -226,9 +229,36 @@ def test_decompression_bomb_is_refused_without_decoding(load_calls: list[str]) -
     assert int.from_bytes(data[16:20], "big") == int.from_bytes(data[20:24], "big") == 30_000
     with pytest.raises(InvalidInput) as info:
         decode_image(data)
-    assert "enormous pixel size" in info.value.message and "refused" in info.value.message
-    assert "Scale it down" in info.value.hint
+    assert info.value.message == ("The file is 30,000×30,000 pixels (900.0 MP); the workshop accepts at most "
+                                  "40.0 MP.")
+    assert info.value.hint == "Downscale it below 40.0 MP (for example to 6,324×6,324) before uploading."
     assert load_calls == []
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    ((12_000, 9_000), "12,000×9,000 pixels (108.0 MP)"),    # over Pillow's limit: its warning
+    ((20_000, 10_000), "20,000×10,000 pixels (200.0 MP)"),  # over twice the limit: its error
+])
+def test_over_pillows_bomb_limit_names_the_size_and_the_limit(size: tuple[int, int], shown: str,
+                                                              load_calls: list[str]) -> None:
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485
+    with pytest.raises(InvalidInput) as info:
+        decode_image(png_claiming_size(*size), max_pixels=10**9, name="“photo.png”")
+    assert info.value.message == f"“photo.png” is {shown}; the workshop accepts at most 89.5 MP."
+    hint = re.fullmatch(r"Downscale it below 89\.5 MP \(for example to ([\d,]+)×([\d,]+)\) before uploading\.",
+                        info.value.hint)
+    assert hint, info.value.hint
+    w, h = (int(g.replace(",", "")) for g in hint.groups())
+    assert w * h <= Image.MAX_IMAGE_PIXELS and w / h == pytest.approx(size[0] / size[1], rel=0.01)
+    assert load_calls == []
+
+
+def test_bomb_limit_is_read_when_refusing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
+    with pytest.raises(InvalidInput) as info:
+        decode_image(save(solid((2000, 1000)), "JPEG"), name="“wide.jpg”")
+    assert info.value.message == "“wide.jpg” is 2,000×1,000 pixels (2.0 MP); the workshop accepts at most 1.0 MP."
+    assert info.value.hint.startswith("Downscale it below 1.0 MP (for example to 1,414×707)")
 
 
 def test_over_the_pixel_limit_is_refused_from_the_header_alone(load_calls: list[str]) -> None:
@@ -506,3 +536,166 @@ def test_sixteen_bit_greyscale_keeps_its_contrast() -> None:
     values = np.asarray(rgb.convert("L"))
     assert values.min() == 0 and values.max() == 255
     assert any("high bit depth" in n for n in notes)
+
+
+# --- every mode: to_model_mode, encode_image, thumbnail, display_image -------------------------------
+
+EIGHT_BIT_MODES = {"L", "LA", "P", "RGB", "RGBA"}  # what a model is sent
+DISPLAY_MODES = {"L", "RGB", "RGBA"}  # what st.image is given
+ALL_MODES = ["1", "L", "LA", "La", "P", "PA", "I;16", "I;16B", "I;16L", "I", "F", "CMYK", "RGB", "RGBA", "RGBa",
+             "RGBX", "YCbCr", "LAB", "HSV"]
+
+
+def ramp(size: tuple[int, int] = (48, 32)) -> Image.Image:
+    """A left-to-right grey ramp (0→255), so conversions that clip or blank the image show."""
+    return Image.fromarray(np.tile(np.linspace(0, 255, size[0], dtype=np.uint8), (size[1], 1)), "L")
+
+
+def in_mode(mode: str, size: tuple[int, int] = (48, 32)) -> Image.Image:
+    """An image in `mode` with real variation in it (high bit depths use values far above 255)."""
+    grey = ramp(size)
+    values = np.asarray(grey, dtype=np.float64)
+    if mode.startswith("I;16"):
+        return Image.frombytes(mode, size, (values * 200 + 1000).astype(">u2" if mode == "I;16B" else "<u2").tobytes())
+    if mode == "I":
+        return Image.fromarray((values * 100_000 - 5_000_000).astype(np.int32))
+    if mode == "F":
+        return Image.fromarray((values / 255 * 3.5 - 1.0).astype(np.float32))
+    colour = Image.merge("RGB", (grey, grey.transpose(Image.Transpose.FLIP_LEFT_RIGHT), Image.new("L", size, 90)))
+    if mode in ("LA", "La", "RGBA", "RGBa", "PA"):
+        base = {"LA": grey, "La": grey, "PA": colour.convert("P")}.get(mode, colour)
+        return Image.merge(mode, (*base.split(), grey.transpose(Image.Transpose.FLIP_TOP_BOTTOM)))
+    return colour.convert(mode)
+
+
+def test_in_mode_builds_every_mode() -> None:
+    for mode in ALL_MODES:
+        assert in_mode(mode).mode == mode
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_to_model_mode_makes_every_mode_8_bit_and_notes_each_change(mode: str) -> None:
+    img = in_mode(mode)
+    out, notes = to_model_mode(img)
+    assert out.mode in EIGHT_BIT_MODES and out.size == img.size
+    if mode in EIGHT_BIT_MODES:
+        assert out is img and notes == []
+    else:
+        assert len(notes) == 1 and "to 8-bit" in notes[0] and "the model reads" in notes[0]
+        assert out.getextrema() != ((0, 0),) * len(out.getbands())  # not blanked
+
+
+@pytest.mark.parametrize(("mode", "note"), [
+    ("I;16", "Converted from 16-bit greyscale (I;16) to 8-bit, its range of values stretched over 0–255: the "
+             "model reads 8-bit images."),
+    ("I", "Converted from 32-bit integer greyscale (I) to 8-bit, its range of values stretched over 0–255: the "
+          "model reads 8-bit images."),
+    ("F", "Converted from 32-bit floating-point greyscale (F) to 8-bit, its range of values stretched over 0–255: "
+          "the model reads 8-bit images."),
+    ("CMYK", "Converted from CMYK print colours to 8-bit RGB: the model reads RGB colour."),
+    ("1", "Converted from 1-bit black and white (1) to 8-bit greyscale: the model reads 8-bit images."),
+])
+def test_to_model_mode_notes_say_what_changed(mode: str, note: str) -> None:
+    out, notes = to_model_mode(in_mode(mode))
+    assert notes == [note]
+    if mode in ("I;16", "I", "F"):
+        assert out.mode == "L" and out.getextrema() == (0, 255)  # stretched, not clipped to white
+
+
+def test_to_model_mode_notes_a_16_bit_colour_source() -> None:
+    img = solid()
+    assert to_model_mode(img, stored_bits=16) == (img, ["Converted from 16 bits per channel to 8: the model "
+                                                        "reads 8-bit images."])
+    assert to_model_mode(img, stored_bits=8) == (img, [])
+
+
+def test_stored_bits_per_sample_reads_the_png_header() -> None:
+    sixteen = Image.fromarray(np.full((4, 4), 40000, dtype=np.uint16))
+    assert stored_bits_per_sample(save(sixteen, "PNG")) == 16
+    assert stored_bits_per_sample(save(solid(), "PNG")) == 8
+    assert stored_bits_per_sample(save(solid(), "JPEG")) == 8
+    assert decode_image(save(sixteen, "PNG")).bits == 16
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_to_rgb_handles_every_mode(mode: str) -> None:
+    rgb, notes = to_rgb(in_mode(mode))
+    assert rgb.mode == "RGB" and rgb.size == (48, 32)
+    assert (notes == []) == (mode == "RGB")
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_encode_image_takes_every_mode(mode: str, fmt: str) -> None:
+    """The bug: encode_image(I;16 image, "jpeg") raised "cannot write mode I;16 as JPEG"."""
+    data = encode_image(in_mode(mode), fmt)
+    with Image.open(io.BytesIO(data)) as back:
+        assert sniff_format(data) == fmt and back.mode in EIGHT_BIT_MODES and back.size == (48, 32)
+
+
+def file_in_mode(mode: str) -> bytes:
+    """How a user's file would bring `mode` (PNG can't hold I, F, CMYK, YCbCr, LAB or PA; JPEG is CMYK's home)."""
+    img = in_mode(mode)
+    fmt = {"CMYK": "JPEG", "I": "TIFF", "F": "TIFF", "I;16B": "TIFF", "YCbCr": "TIFF", "LAB": "TIFF",
+           "PA": "TIFF"}.get(mode, "PNG")
+    data = save(img, fmt)
+    assert Image.open(io.BytesIO(data)).mode == mode
+    return data
+
+
+DECODABLE = ["1", "L", "LA", "P", "PA", "I;16", "I;16B", "I", "F", "CMYK", "RGB", "RGBA", "YCbCr", "LAB"]
+
+
+@pytest.mark.parametrize("mode", DECODABLE)
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+def test_thumbnail_of_every_mode(mode: str, fmt: str) -> None:
+    thumb = thumbnail(file_in_mode(mode), max_edge=24, fmt=fmt)
+    with Image.open(io.BytesIO(thumb)) as back:
+        assert sniff_format(thumb) == fmt and back.mode == "RGB" and back.size == (24, 16)
+
+
+def assert_displayable(data: bytes, size: tuple[int, int] = (48, 32)) -> Image.Image:
+    """PNG or JPEG, 8-bit L/RGB/RGBA, and st.image's own re-encode (JPEG when opaque) works on it."""
+    assert sniff_format(data) in ("png", "jpeg")
+    back = Image.open(io.BytesIO(data))
+    assert back.mode in DISPLAY_MODES and back.size == size and stored_bits_per_sample(data) == 8
+    back.save(io.BytesIO(), "PNG" if back.mode == "RGBA" else "JPEG")
+    return back
+
+
+@pytest.mark.parametrize("mode", DECODABLE)
+def test_display_image_shows_every_decodable_file(mode: str) -> None:
+    data = file_in_mode(mode)
+    shown = display_image(data)
+    back = assert_displayable(shown)
+    if mode in DISPLAY_MODES:
+        assert shown == data  # already fit to show: not re-encoded
+    if mode in ("I;16", "I;16B", "I", "F"):
+        assert back.getextrema() == (0, 255)
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_display_image_shows_every_pil_mode(mode: str) -> None:
+    assert_displayable(display_image(in_mode(mode)))
+
+
+def test_display_image_keeps_transparency_and_colour() -> None:
+    pal = Image.new("P", (48, 32), 0)
+    pal.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    pal.paste(1, (24, 0, 48, 32))
+    back = assert_displayable(display_image(save(pal, "PNG", transparency=0)))
+    assert back.mode == "RGBA" and back.getpixel((2, 2))[3] == 0 and back.getpixel((40, 2)) == (255, 0, 0, 255)
+    cmyk = assert_displayable(display_image(save(Image.new("CMYK", (48, 32), (0, 255, 255, 0)), "JPEG")))
+    r, g, b = cmyk.getpixel((10, 10))
+    assert cmyk.mode == "RGB" and r > 230 and g < 30 and b < 30
+
+
+def test_display_image_turns_an_exif_rotated_photo_upright() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    assert_displayable(display_image(save(solid((32, 48)), "JPEG", exif=exif)), size=(48, 32))
+
+
+def test_display_image_converts_formats_browsers_cant_show() -> None:
+    for pil_format in ("BMP", "TIFF", "GIF", "WEBP"):
+        assert_displayable(display_image(save(solid((48, 32)), pil_format)))
