@@ -10,7 +10,7 @@ import streamlit as st
 from lib.capabilities import capability_table
 from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
-from lib.ui.common import current_credentials, render_sidebar, render_sidebar_footer
+from lib.ui.common import current_credentials, page_errors_caught, render_sidebar, render_sidebar_footer
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
@@ -61,5 +61,6 @@ pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url
 
 navigation = st.navigation(pages)
 render_sidebar()
-navigation.run()
+with page_errors_caught():
+    navigation.run()
 render_sidebar_footer()

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS results (
     request_json TEXT NOT NULL,
     body_json TEXT NOT NULL,
     notes_json TEXT NOT NULL DEFAULT '[]',
-    request_key TEXT               -- request_fingerprint(); NULL in rows made before it existed
+    request_key TEXT,              -- request_fingerprint(); NULL in rows made before it existed
+    after_cancel INTEGER NOT NULL DEFAULT 0  -- the attendee had stopped waiting when it arrived (lib/jobs)
 );
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -68,7 +69,9 @@ CREATE TABLE IF NOT EXISTS chat_answers (
     input_tokens INTEGER,
     output_tokens INTEGER,
     cost_usd REAL,
-    latency_s REAL
+    latency_s REAL,
+    prompt TEXT NOT NULL DEFAULT '',       -- the question asked (the last user turn), for History
+    after_cancel INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chat_answers_key ON chat_answers(conversation_key, created_at DESC);
 """
@@ -77,7 +80,8 @@ CREATE INDEX IF NOT EXISTS chat_answers_key ON chat_answers(conversation_key, cr
 INDEXES = "CREATE INDEX IF NOT EXISTS results_request_key ON results(request_key, created_at DESC);"
 
 RESULT_COLUMNS = ("id", "created_at", "lab", "task", "model_id", "model_label", "prompt", "negative_prompt", "seed",
-                  "latency_s", "cost_usd", "region", "request_json", "body_json", "notes_json", "request_key")
+                  "latency_s", "cost_usd", "region", "request_json", "body_json", "notes_json", "request_key",
+                  "after_cancel")
 
 
 @dataclass
@@ -119,6 +123,7 @@ class HistoryEntry:
     notes: list[str]
     outputs: list[StoredImage] = field(default_factory=list)
     inputs: list[StoredImage] = field(default_factory=list)
+    after_cancel: bool = False  # it arrived after the attendee had cancelled waiting (kept: it was paid)
 
     @property
     def when(self) -> str:
@@ -141,6 +146,8 @@ class StoredAnswer:
     output_tokens: int | None
     cost_usd: float | None
     latency_s: float | None
+    prompt: str = ""
+    after_cancel: bool = False
 
     @property
     def when(self) -> str:
@@ -158,13 +165,19 @@ class HistoryStore:
             self._migrate(db)
             db.executescript(INDEXES)
 
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
+    ADDED_COLUMNS = (("results", "request_key", "TEXT"),
+                     ("results", "after_cancel", "INTEGER NOT NULL DEFAULT 0"),
+                     ("chat_answers", "prompt", "TEXT NOT NULL DEFAULT ''"),
+                     ("chat_answers", "after_cancel", "INTEGER NOT NULL DEFAULT 0"))
+
+    @classmethod
+    def _migrate(cls, db: sqlite3.Connection) -> None:
         """Bring a database made by an earlier version up to date, in place; old rows keep working."""
-        columns = {row["name"] for row in db.execute("PRAGMA table_info(results)")}
-        if "request_key" not in columns:
+        for table, column, kind in cls.ADDED_COLUMNS:
+            if column in {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}:
+                continue
             try:
-                db.execute("ALTER TABLE results ADD COLUMN request_key TEXT")
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 db.commit()
             except sqlite3.OperationalError as exc:  # another process migrated it a moment ago
                 if "duplicate column" not in str(exc).lower():
@@ -198,7 +211,7 @@ class HistoryStore:
 
     # -- writing ----------------------------------------------------------
     def record(self, result: GenerationResult, lab: str, inputs: list[bytes] | None = None, *,
-               asked: ImageRequest | None = None) -> HistoryEntry:
+               asked: ImageRequest | None = None, after_cancel: bool = False) -> HistoryEntry:
         """Store a result with its request, outputs and (optionally) the input images.
 
         `asked` is the request as the lab built it, when the service changed it on the way (Stability's
@@ -221,7 +234,7 @@ class HistoryStore:
                 (entry_id, time.time(), lab, req.task.value, result.model.id, result.model.label, req.prompt,
                  req.negative_prompt, req.seed, result.latency_s, result.cost_usd, result.region,
                  json.dumps(request), json.dumps(result.request_body), json.dumps(result.notes + result.problems),
-                 request_key),
+                 request_key, int(after_cancel)),
             )
             db.executemany("INSERT INTO images VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         entry = self.get(entry_id)
@@ -254,6 +267,7 @@ class HistoryStore:
             request=json.loads(row["request_json"]), body=json.loads(row["body_json"]),
             notes=json.loads(row["notes_json"]),
             outputs=[i for i in images if i.role == "output"], inputs=[i for i in images if i.role == "input"],
+            after_cancel=bool(row["after_cancel"]),
         )
 
     def get(self, entry_id: str) -> HistoryEntry | None:
@@ -305,34 +319,51 @@ class HistoryStore:
     def record_answer(self, conversation_key: str, text: str, *, model_id: str, model_label: str,
                       region: str | None, input_tokens: int | None = None, output_tokens: int | None = None,
                       cost_usd: float | None = None, latency_s: float | None = None,
-                      lab: str = "lab9") -> StoredAnswer:
-        """Keep a chat answer under the fingerprint of the conversation that produced it."""
+                      lab: str = "lab9", prompt: str = "", after_cancel: bool = False) -> StoredAnswer:
+        """Keep a chat answer under the fingerprint of the conversation that produced it.
+
+        `prompt` is the question it answers (the last user turn), shown in History.
+        """
         answer_id = uuid.uuid4().hex[:12]
         with closing(self._connect()) as db, db:
             db.execute(
                 "INSERT INTO chat_answers (id, created_at, lab, conversation_key, model_id, model_label, region, "
-                "answer, input_tokens, output_tokens, cost_usd, latency_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "answer, input_tokens, output_tokens, cost_usd, latency_s, prompt, after_cancel) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (answer_id, time.time(), lab, conversation_key, model_id, model_label, region, text, input_tokens,
-                 output_tokens, cost_usd, latency_s),
+                 output_tokens, cost_usd, latency_s, prompt, int(after_cancel)),
             )
-        found = self._answers("id=?", (answer_id,))
-        assert found
-        return found[0]
+        found = self.get_answer(answer_id)
+        assert found is not None
+        return found
 
     def find_answer(self, conversation_key: str) -> StoredAnswer | None:
         """The newest Bedrock answer to exactly this conversation (see lib.chat.conversation_fingerprint)."""
         found = self._answers("conversation_key=? AND COALESCE(region, '') != 'local'", (conversation_key,))
         return found[0] if found else None
 
-    def _answers(self, where: str, args: tuple[Any, ...]) -> list[StoredAnswer]:
+    def recent_answers(self, limit: int = 30, *, lab: str | None = None) -> list[StoredAnswer]:
+        """Answers of labs 8 and 9, newest first (one lab's only, if given)."""
+        return self._answers("lab=?" if lab else "1=1", (lab,) if lab else (), limit=limit)
+
+    def get_answer(self, answer_id: str) -> StoredAnswer | None:
+        found = self._answers("id=?", (answer_id,))
+        return found[0] if found else None
+
+    def delete_answer(self, answer_id: str) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM chat_answers WHERE id=?", (answer_id,))
+
+    def _answers(self, where: str, args: tuple[Any, ...], *, limit: int = 1) -> list[StoredAnswer]:
         with closing(self._connect()) as db:
             rows = db.execute(f"SELECT * FROM chat_answers WHERE {where} ORDER BY created_at DESC, rowid DESC "
-                              "LIMIT 1", args).fetchall()
+                              "LIMIT ?", (*args, limit)).fetchall()
         return [StoredAnswer(id=r["id"], created_at=r["created_at"], lab=r["lab"],
                              conversation_key=r["conversation_key"], model_id=r["model_id"],
                              model_label=r["model_label"], region=r["region"], text=r["answer"],
                              input_tokens=r["input_tokens"], output_tokens=r["output_tokens"],
-                             cost_usd=r["cost_usd"], latency_s=r["latency_s"]) for r in rows]
+                             cost_usd=r["cost_usd"], latency_s=r["latency_s"], prompt=r["prompt"],
+                             after_cancel=bool(r["after_cancel"])) for r in rows]
 
     def totals(self) -> tuple[int, float]:
         """(number of results, total estimated cost in USD)."""

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lib.catalog import Task
-from lib.errors import WorkshopError
 from lib.generation.requests import GenerationRequest
 from lib.generation.service import estimate_cost, generate
 from lib.labs import lab
@@ -27,7 +26,6 @@ def apply_preset() -> None:
 
 ready = start_lab(LAB)
 left, right = st.columns([2, 3], gap="large")
-error: WorkshopError | None = None
 
 with left:
     st.subheader("Image parameters")
@@ -45,13 +43,13 @@ with left:
                                 **options.request_fields())
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f} for {options.count} "
                f"image{'s' if options.count > 1 else ''}")
-    error = run_button(KEY, generate, request, model, ready=ready, label="Generate", icon=":material/brush:",
-                       spinner=f"Drawing with {model.label}…", complete=bool(prompt.strip()))
+    run_button(KEY, generate, request, model, ready=ready, label="Generate", icon=":material/brush:",
+               complete=bool(prompt.strip()))
     with st.expander("Prompt tips"):
         st.markdown("\n".join(f"- {tip}" for tip in PROMPT_TIPS))
 
 with right:
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(lab(3),),
+    results_panel(KEY, send_to=(lab(3),),
                   empty_text="Your images will appear here. Pick an example or write a prompt, then press "
                              "**Generate**.")

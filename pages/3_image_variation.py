@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lib.catalog import Family, Task
-from lib.errors import WorkshopError
 from lib.generation.requests import VariationRequest
 from lib.generation.service import estimate_cost, vary
 from lib.labs import lab
@@ -20,7 +19,6 @@ KEY = LAB.key
 ready = start_lab(LAB)
 model = pick_model(Task.VARIATION, key=f"{KEY}_model")
 col_input, col_settings, col_result = st.columns([2, 2, 3], gap="large")
-error: WorkshopError | None = None
 
 with col_input:
     st.subheader("Input")
@@ -56,10 +54,9 @@ with col_settings:
     request = VariationRequest(model_id=model.id, images=tuple(p.data for p in prepared), prompt=prompt,
                                negative_prompt=negative, strength=strength, **options.variation_fields())
     st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
-    error = run_button(KEY, vary, request if prepared else None, model, ready=ready, label="Generate variations",
-                       icon=":material/auto_awesome_motion:", spinner=f"Drawing with {model.label}…",
-                       inputs=list(request.images))
+    run_button(KEY, vary, request if prepared else None, model, ready=ready, label="Generate variations",
+               icon=":material/auto_awesome_motion:", inputs=list(request.images))
 
 with col_result:
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(LAB,), empty_text="Variations will appear here.", columns=2)
+    results_panel(KEY, send_to=(LAB,), empty_text="Variations will appear here.", columns=2)

@@ -14,7 +14,7 @@ from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
-from lib.ui.runs import results_panel, run_request
+from lib.ui.runs import describe_job, results_panel, run_request
 
 OUTPAINT_ID = "stability.stable-outpaint-v1:0"
 LAB = lab(4)
@@ -34,7 +34,6 @@ cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_n
                         "OpenCV eraser removes the marked area (with a mask prompt it finds the object itself, "
                         "experimentally).")
 left, right = st.columns([3, 2], gap="large")
-error = None
 
 with left:
     c1, c2 = st.columns(2)
@@ -61,7 +60,7 @@ with left:
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
                               mask_prompt=choice.mask_prompt, prompt=prompt, outpainting_mode=mode,
                               **options.edit_fields())
-    error = run_edit_button(KEY, request, model, ready=ready)
+    run_edit_button(KEY, request, model, ready=ready)
 
     with st.expander("Outpainting beyond the edges: extend the picture (Stable Image Outpaint)"):
         extender = get_model(OUTPAINT_ID)
@@ -75,10 +74,11 @@ with left:
         st.caption(f"{extender.notes[0]} ${extender.price.per_image():.2f} per image.")
         if st.button("Extend", key=f"{KEY}_extend_go", disabled=not cloud_ready or extend_request is None,
                      icon=":material/open_in_full:"):
-            error = run_request(KEY, edit, extend_request, spinner="Extending…", inputs=[photo.data])
+            run_request(KEY, edit, extend_request, what=describe_job("Extend", extend_prompt),
+                        model_label=extender.label, inputs=[photo.data])
 
 with right:
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+    results_panel(KEY, send_to=(lab(3),), columns=2,
                   empty_text="Choose a masking mode and a painting mode: the tinted preview shows what will be "
                              "repainted before you press **Generate**.")

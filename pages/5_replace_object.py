@@ -23,7 +23,6 @@ cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE_BY_PROMPT),
                         "Removing still works offline, experimentally: leave “Object to add” empty and the local "
                         "eraser finds the object (ImageNet classes only) and fills it from its surroundings.")
 left, right = st.columns([3, 2], gap="large")
-error = None
 
 with left:
     st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
@@ -48,9 +47,9 @@ with left:
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask_prompt=obj, prompt=prompt,
                               **options.edit_fields())
-    error = run_edit_button(KEY, request, model, ready=ready, label="Replace" if prompt.strip() else "Remove")
+    run_edit_button(KEY, request, model, ready=ready, label="Replace" if prompt.strip() else "Remove")
 
 with right:
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+    results_panel(KEY, send_to=(lab(3),), columns=2,
                   empty_text="Name the object, say what to put there (or nothing), then press the button.")

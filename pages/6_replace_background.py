@@ -15,11 +15,13 @@ from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.model_picker import pick_model
 from lib.ui.results import show_result
-from lib.ui.runs import results_panel, run_request
+from lib.services.calls import compare_work
+from lib.ui.jobs import submit
+from lib.ui.runs import collect, compare_key, describe_job, error_key, job_key, results_panel
 
 LAB = lab(6)
 KEY = LAB.key
-COMPARE = f"{KEY}_compare"
+COMPARE = compare_key(KEY)
 
 
 def rewrite_hint(err: WorkshopError) -> str | None:
@@ -33,7 +35,6 @@ def rewrite_hint(err: WorkshopError) -> str | None:
 
 ready = start_lab(LAB)
 left, right = st.columns([3, 2], gap="large")
-error = None
 
 with left:
     st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
@@ -53,23 +54,19 @@ with left:
         request = EditRequest(model_id=model.id, task=Task.OUTPAINT_BY_PROMPT, image=photo.data, mask_prompt=obj,
                               prompt=prompt, negative_prompt=negative, outpainting_mode=mode,
                               **options.edit_fields())
-    error = run_edit_button(KEY, request, model, ready=ready)
+    run_edit_button(KEY, request, model, ready=ready)
     if st.button("Compare DEFAULT and PRECISE (same seed)", key=f"{KEY}_compare_go",
                  disabled=not ready or request is None, icon=":material/compare:"):
         assert request is not None
         seed = request.seed if request.seed is not None else random_seed(model)
-        ids = []
-        for each in ("DEFAULT", "PRECISE"):
-            error = run_request(KEY, edit, replace(request, outpainting_mode=each, seed=seed, count=1),
-                                spinner=f"{each} with seed {seed}…", inputs=[request.image])
-            if error:
-                break
-            ids.append(st.session_state[f"{KEY}_runs"][0])
-        st.session_state[COMPARE] = ids if len(ids) == 2 else None
+        st.session_state.pop(error_key(KEY), None)
+        submit(KEY, "compare", describe_job("Compare DEFAULT and PRECISE", request.prompt), model.label,
+               f"compare:{job_key(request)}", compare_work(edit, replace(request, seed=seed), history_store(), KEY))
 
 with right:
+    collect(KEY)  # before the pair is read: a finished comparison sets it
     pair = st.session_state.get(COMPARE)
-    if pair and not error:
+    if pair and not st.session_state.get(error_key(KEY)):
         st.subheader("DEFAULT vs PRECISE")
         for col, entry_id, name in zip(st.columns(2), pair, ("DEFAULT", "PRECISE")):
             entry = history_store().get(entry_id)
@@ -78,5 +75,5 @@ with right:
                     st.markdown(f"**{name}**")
                     show_result(entry, f"{KEY}_cmp{entry_id}", columns=1)
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(lab(3),), columns=2, hint=rewrite_hint,
+    results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint,
                   empty_text="Say what to keep and describe the new scene, then press **Generate**.")

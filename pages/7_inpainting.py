@@ -22,7 +22,6 @@ preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock 
 cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_note=
                         "Erasing still works offline: leave the prompt empty and the local OpenCV eraser is picked.")
 left, right = st.columns([3, 2], gap="large")
-error = None
 
 with left:
     suggestion_box("Workshop prompts", INSERTION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
@@ -39,9 +38,9 @@ with left:
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
                               prompt=prompt, **options.edit_fields())
-    error = run_edit_button(KEY, request, model, ready=ready)
+    run_edit_button(KEY, request, model, ready=ready)
 
 with right:
     st.subheader("Result")
-    results_panel(KEY, error, send_to=(lab(3),), columns=2,
+    results_panel(KEY, send_to=(lab(3),), columns=2,
                   empty_text="Mark an area, write what goes there, then press **Generate**.")

@@ -2,19 +2,46 @@
 
 import streamlit as st
 
-from lib.chat import ChatImage, Turn
-from lib.converse import answer, stream_answer
+from lib.chat import ChatImage, Turn, conversation_fingerprint
 from lib.errors import WorkshopError
+from lib.jobs import Job
+from lib.services.calls import AnswerOutcome, PresetRow, answer_work, presets_work
 from lib.labs import lab
 from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
-from lib.ui.common import backend_preference, show_error, show_notes, start_lab
+from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab
+from lib.ui.jobs import job_panel, submit, take_finished
+from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
 from lib.ui.model_picker import pick_chat_model
 
 LAB = lab(8)
 KEY = LAB.key
 OTHER = "Other (your own prompt, any language)"
+ANSWER, PRESET_ROWS, ERROR = f"{KEY}_answer", f"{KEY}_presets", f"{KEY}_error"
+
+
+def keep(job: Job) -> None:
+    """A finished job's outcome into the page: the answer, the nine rows, or the error."""
+    if job.error is not None:
+        st.session_state[ERROR] = job.error
+    elif job.kind == "answer":
+        st.session_state[ANSWER] = job.result
+    else:
+        st.session_state[PRESET_ROWS] = job.result
+
+
+def preset_table(rows: list[PresetRow]) -> None:
+    st.dataframe([{"Preset": r.preset, "Answer": r.answer, "Tokens in/out": r.tokens} for r in rows],
+                 hide_index=True, width="stretch")
+
+
+def show_progress(job: Job) -> None:
+    """The answer as it streams, or the preset rows answered so far."""
+    if job.kind == "answer":
+        st.markdown(job.partial or "…")
+    elif job.partial:
+        preset_table(job.partial)
 
 
 def use_preset() -> None:
@@ -57,28 +84,30 @@ with right:
     run_all = b2.button("Run all nine presets", key=f"{KEY}_all", icon=":material/table_rows:",
                         disabled=not ready or turn is None)
     if go and turn:
-        result, chunks = stream_answer(model, [turn])
-        try:
-            st.write_stream(chunks)
-            if model.runs_locally:
-                st.caption(f"{model.label} · on this machine, no tokens, no cost · {result.latency_s:.1f} s")
-            else:
-                st.caption(f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} out · "
-                           f"est. ${result.cost_usd:.4f} · {result.latency_s:.1f} s")
-            for note in result.notes:
-                st.caption(f"ℹ️ {note}")
-        except WorkshopError as err:
-            show_error(err)
+        st.session_state.pop(ERROR, None)
+        submit(KEY, "answer", describe_job("Ask", prompt), model.label, conversation_fingerprint(model.id, [turn]),
+               answer_work(model, [turn], history_store(), KEY))
     if run_all and turn:
-        rows, total = [], 0.0
-        with st.spinner("Asking all nine presets…"):
-            for name, text in PRESETS.items():
-                try:
-                    result = answer(model, [Turn("user", text, turn.images)])
-                    rows.append({"Preset": name, "Answer": result.text, "Tokens in/out":
-                                 f"{result.input_tokens}/{result.output_tokens}"})
-                    total += result.cost_usd
-                except WorkshopError as err:
-                    rows.append({"Preset": name, "Answer": f"⚠️ {err.title}: {err.message}", "Tokens in/out": ""})
-        st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption(f"Estimated cost of the nine answers: ${total:.4f}")
+        st.session_state.pop(ERROR, None)
+        submit(KEY, "presets", "Run all nine presets", model.label,
+               "presets:" + conversation_fingerprint(model.id, [turn]), presets_work(model, turn, history_store(), KEY))
+    for job in take_finished(KEY):
+        keep(job)
+    job_panel(KEY, render=show_progress, show_late=keep)
+    if isinstance(error := st.session_state.get(ERROR), WorkshopError):
+        show_error(error)
+    outcome: AnswerOutcome | None = st.session_state.get(ANSWER)
+    if outcome is not None:
+        with st.container(border=True):
+            st.markdown(outcome.text)
+            if outcome.local:
+                st.caption(f"{outcome.model_label} · on this machine, no tokens, no cost · {outcome.latency_s:.1f} s")
+            else:
+                st.caption(f"{outcome.model_label} · {outcome.input_tokens:,} tokens in, {outcome.output_tokens:,} "
+                           f"out · est. ${outcome.cost_usd:.4f} · {outcome.latency_s:.1f} s")
+            for note in outcome.notes:
+                st.caption(f"ℹ️ {note}")
+    rows: list[PresetRow] | None = st.session_state.get(PRESET_ROWS)
+    if rows:
+        preset_table(rows)
+        st.caption(f"Estimated cost of the nine answers: ${sum(r.cost_usd for r in rows):.4f}")

@@ -2,14 +2,17 @@
 
 Every answer is kept in History under the conversation's fingerprint; without AWS credentials the same
 conversation replays those answers (marked as such) and anything new is handed back with the fix.
+A turn is answered by a job (lib/jobs.py): it survives reruns and page changes, images added meanwhile go
+into the next message, and Cancel hands the message back, so the conversation can never get stuck.
 """
 
 import streamlit as st
 
 from lib.bedrock import CREDENTIALS_FIX
 from lib.chat import ChatImage, ChatSession, conversation_fingerprint, export_zip, rejected_image
-from lib.converse import stream_answer
 from lib.errors import InvalidInput, WorkshopError
+from lib.jobs import Job, runner
+from lib.services.calls import AnswerOutcome, answer_work
 from lib.labs import lab
 from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
 from lib.samples import get_sample, sample_bytes
@@ -17,11 +20,14 @@ from lib.vision import VisionLimits, prepare_for_vision
 from lib.ui.common import history_store, show_error, start_lab
 from lib.ui.results import show_replayed
 from lib.ui.image_input import UPLOAD_TYPES, handoff_key
+from lib.ui.jobs import job_panel, submit
+from lib.ui.runs import describe_job
 from lib.ui.model_picker import pick_chat_model
 
 LAB = lab(9)
 KEY = LAB.key
 SESSION, ATTACHED, RETRY, LAST = f"{KEY}_session", f"{KEY}_attached", f"{KEY}_retry", f"{KEY}_last"
+PENDING = f"{KEY}_pending_job"  # the id of the job answering chat.pending
 
 ready = start_lab(LAB)
 model = pick_chat_model(f"{KEY}_model")
@@ -30,17 +36,73 @@ chat: ChatSession = st.session_state.setdefault(SESSION, ChatSession())
 attached: list[ChatImage] = st.session_state.setdefault(ATTACHED, [])
 
 
-def attach(name: str, data: bytes) -> None:
-    try:
-        prepared = prepare_for_vision(data, limits, name=f"“{name}”")
-    except InvalidInput as err:
-        show_error(err)
-        return
-    attached.append(ChatImage(prepared.data, prepared.format, name))
-    for note in prepared.notes:
+def prepared(name: str, data: bytes) -> ChatImage:
+    """An attachment as the model will receive it; InvalidInput (with the reason) when it can't be sent."""
+    image = prepare_for_vision(data, limits, name=f"“{name}”")
+    for note in image.notes:
         st.toast(f"{name}: {note}")
+    return ChatImage(image.data, image.format, name)
 
 
+def attach(name: str, data: bytes) -> None:
+    """Add an image to the next message; a file that is not a usable image is refused, with the reason."""
+    try:
+        attached.append(prepared(name, data))
+    except InvalidInput as err:
+        st.session_state[LAST] = err
+
+
+def hand_back(text: str, sent_images: tuple[ChatImage, ...]) -> None:
+    """The message was not answered: its text goes back into the box (and the retry button), its images
+    stay attached, before any added since."""
+    st.session_state[RETRY] = text
+    st.session_state[f"{KEY}_refill"] = True
+    attached[:] = list(sent_images) + [img for img in attached if img not in sent_images]
+
+
+def settle() -> None:
+    """The pending turn's job, once it ended (or was cancelled, or is gone): answer it or hand it back."""
+    if chat.pending is None:
+        st.session_state.pop(PENDING, None)
+        return
+    job = runner().get(st.session_state.get(PENDING) or "")
+    if job is not None and job.running and not job.cancelled:
+        return
+    sent = [*chat.turns, chat.pending]
+    images = chat.pending.images
+    st.session_state.pop(PENDING, None)
+    if job is None:  # the server lost it (restarted): never leave the conversation waiting for nothing
+        hand_back(chat.failed(), images)
+        st.session_state[LAST] = ("info", "The answer to your last message was lost (the server restarted). "
+                                          "Your message is back in the box.")
+        return
+    job.collected = True
+    if job.cancelled:
+        hand_back(chat.failed(), images)
+        st.session_state[LAST] = ("info", "You cancelled waiting: your message is back in the box. If the answer "
+                                          "still arrives it is kept in History.")
+    elif job.error is not None:
+        err = job.error
+        bad = rejected_image(sent, err.detail) if isinstance(err, InvalidInput) else None
+        if bad is not None:
+            chat.reject_image(bad.name, err.message)
+        hand_back(chat.failed(), tuple(img for img in images if bad is None or img.name != bad.name))
+        st.session_state[LAST] = err
+    else:
+        outcome: AnswerOutcome = job.result
+        chat.answered(outcome.text)
+        st.session_state.pop(RETRY, None)
+        st.session_state[LAST] = (f"{outcome.model_label} · {outcome.input_tokens:,} tokens in, "
+                                  f"{outcome.output_tokens:,} out · est. ${outcome.cost_usd:.4f}"
+                                  + "".join(f" · {n}" for n in outcome.notes))
+
+
+def show_pending(job: Job) -> None:
+    with st.chat_message("assistant"):
+        st.markdown(job.partial or "…")
+
+
+settle()
 for sent_image in st.session_state.pop(handoff_key(LAB.input_key or ""), None) or []:  # e.g. a lab 1 search hit
     attach(sent_image.label, sent_image.data)
 
@@ -50,9 +112,12 @@ for col, sample_id in zip(cols, CHAT_SAMPLE_IDS):
     if col.button(f"Add {get_sample(sample_id).title.lower()}", key=f"{KEY}_add_{sample_id}", icon=":material/add_photo_alternate:"):
         attach(get_sample(sample_id).title, sample_bytes(sample_id))
 if cols[-1].button("Clear chat", key=f"{KEY}_clear", icon=":material/delete_sweep:"):
+    if (job := runner().get(st.session_state.pop(PENDING, None) or "")) is not None:
+        runner().cancel(job.owner, job.id)  # its answer, if it comes, is still kept in History
     chat.clear()
     attached.clear()
     st.session_state.pop(RETRY, None)
+    st.session_state.pop(LAST, None)
 
 for turn in chat.turns:
     with st.chat_message(turn.role):
@@ -62,17 +127,29 @@ for turn in chat.turns:
             st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
         if turn.text:
             st.markdown(turn.text)
+if chat.pending is not None:
+    with st.chat_message("user"):
+        if chat.pending.images:
+            st.image([img.data for img in chat.pending.images], caption=[img.name for img in chat.pending.images],
+                     width=160)
+        if chat.pending.text:
+            st.markdown(chat.pending.text)
+job_panel(KEY, render=show_pending)
 for note in chat.notes:
     st.info(note, icon=":material/hide_image:")
-last = st.session_state.pop(LAST, None)  # the outcome of the previous message: usage caption or error
+last = st.session_state.get(LAST)  # the outcome of the previous message, kept until the next one
 if isinstance(last, WorkshopError):
     show_error(last)
-elif isinstance(last, tuple):  # ("info", text): nothing to replay and no way to call Bedrock
-    st.info(last[1], icon=":material/cloud_off:")
+elif isinstance(last, tuple):  # ("info", text): handed back, with why
+    st.info(last[1], icon=":material/info:")
 elif last:
     st.caption(last)
 if attached:
     st.image([img.data for img in attached], caption=[f"{img.name} (attached)" for img in attached], width=100)
+    if st.button("Remove attached images", key=f"{KEY}_detach", icon=":material/hide_image:"):
+        attached.clear()
+        st.rerun()
+
 
 def take_suggestion() -> None:
     """A clicked suggestion is sent once; the pills reset for the next one."""
@@ -80,75 +157,75 @@ def take_suggestion() -> None:
     st.session_state[f"{KEY}_suggestion"] = None
 
 
-st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion)
+waiting = chat.pending is not None
+st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion, disabled=waiting)
 suggestion = st.session_state.pop(f"{KEY}_queued", None)
 retry_text = st.session_state.get(RETRY)
-retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:")
+retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:",
+                                 disabled=waiting)
 if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
     st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
-box_hint = "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed"
-message = st.chat_input(box_hint, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES)
+box_hint = ("Waiting for the answer… (Cancel above stops waiting)" if waiting else
+            "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed")
+message = st.chat_input(box_hint, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES,
+                        disabled=waiting)
 
 text = None
+files: list[tuple[str, bytes]] = []
 if message is not None:
     text = message.text if hasattr(message, "text") else str(message)
-    for f in getattr(message, "files", []) or []:
-        attach(f.name, f.getvalue())
+    files = [(f.name, f.getvalue()) for f in getattr(message, "files", []) or []]
 elif suggestion:
     text = suggestion
 elif retry:
     text = retry_text
 
+if text is not None and files:
+    # Every attachment must be usable, or nothing is sent: a message is never paid for without its image.
+    good, refused = [], []
+    for name, data in files:
+        try:
+            good.append(prepared(name, data))
+        except InvalidInput as err:
+            refused.append(err)
+    attached.extend(good)
+    if refused:
+        st.session_state[RETRY] = text
+        st.session_state[f"{KEY}_refill"] = True
+        first = refused[0]
+        more = f" ({len(refused) - 1} more file{'s' if len(refused) > 2 else ''} refused too.)" if len(refused) > 1 else ""
+        st.session_state[LAST] = InvalidInput(
+            f"Not sent: {first.message}{more}", "Your text is back in the box and the good images are attached; "
+            "remove or replace the file, then send again.", detail=first.detail)
+        text = None
+        st.rerun()
 
-def hand_back(sent_images: tuple[ChatImage, ...]) -> None:
-    """The message was not answered: its text goes back into the box (and the retry button), its images stay."""
-    st.session_state[RETRY] = chat.failed()
-    st.session_state[f"{KEY}_refill"] = True
-    attached[:] = list(sent_images)
-
-
-if text is not None and (text.strip() or attached) and not ready:
+if text is not None and waiting:  # sent just as the box was disabled: keep it for after the answer
+    hand_back(text, ())
+    st.session_state[LAST] = ("info", "Still waiting for the previous answer: your message is back in the box.")
+    st.rerun()
+elif text is not None and (text.strip() or attached) and not ready:
     sent = chat.ask(text, tuple(attached))  # no call: only History can answer
     kept = history_store().find_answer(conversation_fingerprint(model.id, sent))
     if kept is not None:
         chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}")
         attached.clear()
         st.session_state.pop(RETRY, None)
+        st.session_state.pop(LAST, None)
     else:
-        hand_back(sent[-1].images)
+        hand_back(chat.failed(), sent[-1].images)
         st.session_state[LAST] = ("info", f"**{model.label} has not answered this conversation before, and a new "
                                           "answer needs Amazon Bedrock.** Lab 9 has no local engine: it needs a "
                                           f"Bedrock vision model. Your message is kept below.\n\n{CREDENTIALS_FIX}")
     st.rerun()
 elif text is not None and (text.strip() or attached):
     sent = chat.ask(text, tuple(attached))
-    with st.chat_message("user"):
-        if attached:
-            st.image([img.data for img in attached], caption=[img.name for img in attached], width=160)
-        if text:
-            st.markdown(text)
-    with st.chat_message("assistant"):
-        result, chunks = stream_answer(model, sent)
-        try:
-            reply = st.write_stream(chunks)
-        except WorkshopError as err:
-            bad = rejected_image(sent, err.detail) if isinstance(err, InvalidInput) else None
-            if bad is not None:
-                chat.reject_image(bad.name, err.message)
-            hand_back(tuple(img for img in sent[-1].images if bad is None or img.name != bad.name))
-            st.session_state[LAST] = err
-        else:
-            chat.answered(result.text or str(reply))
-            if result.region != "local":  # kept so the same conversation can be replayed without Bedrock
-                history_store().record_answer(
-                    conversation_fingerprint(model.id, sent), chat.turns[-1].text, model_id=model.id,
-                    model_label=model.label, region=result.region, input_tokens=result.input_tokens,
-                    output_tokens=result.output_tokens, cost_usd=result.cost_usd, latency_s=result.latency_s)
-            attached.clear()
-            st.session_state.pop(RETRY, None)
-            st.session_state[LAST] = (f"{model.label} · {result.input_tokens:,} tokens in, {result.output_tokens:,} "
-                                      f"out · est. ${result.cost_usd:.4f}" + "".join(f" · {n}" for n in result.notes))
-    st.rerun()  # redraw from the session: history, notes, retry button and this outcome in their places
+    attached.clear()
+    st.session_state.pop(LAST, None)
+    job = submit(KEY, "chat", describe_job("Answer", text), model.label, conversation_fingerprint(model.id, sent),
+                 answer_work(model, sent, history_store(), KEY))
+    st.session_state[PENDING] = job.id
+    st.rerun()  # redraw from the session: the pending turn, its job and the disabled box in their places
 
 if chat.turns:
     st.download_button("Export the conversation (Markdown + images, zip)", export_zip(chat.turns),

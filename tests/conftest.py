@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,28 @@ def _clear_app_caches() -> None:
     forget_shared_indexes()
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+class InlineExecutor(Executor):
+    """Runs a job's work at once, in the caller's thread: an AppTest run then sees the job's result."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the future, as a thread pool would
+            future.set_exception(exc)
+        return future
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs():
+    """Page tests (AppTest) run each job inline; lib/jobs.py's own tests and the browser tests use threads."""
+    from lib import jobs
+
+    previous = jobs.use_runner(jobs.JobRunner(executor=InlineExecutor()))
+    yield
+    jobs.use_runner(previous)
 
 
 @pytest.fixture(scope="session")

@@ -162,7 +162,8 @@ def test_an_old_database_gains_the_column_and_keeps_its_rows(tmp_path: Path) -> 
         indexes = [row[1] for row in db.execute("PRAGMA index_list(results)")]
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     db.close()
-    assert columns[-1] == "request_key" and "results_request_key" in indexes and "chat_answers" in tables
+    assert columns[-2:] == ["request_key", "after_cancel"] and "results_request_key" in indexes
+    assert "chat_answers" in tables
     old = store.get("old1")
     assert old is not None and old.prompt == "a fox" and old.request == {"prompt": "a fox"}
     asked = GenerationRequest(model_id=SD35, prompt="a fox")

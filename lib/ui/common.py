@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
+
 import streamlit as st
 
 from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_status
@@ -86,12 +91,33 @@ def backend_preference(settings: Settings | None = None) -> str | None:
     return None if current_credentials(settings).found else "local"
 
 
+@contextmanager
+def page_errors_caught() -> Iterator[None]:
+    """A bug in a page shows the app's own message with a reference; the traceback goes to the server log only.
+
+    Why: a traceback shows server paths and code to every attendee (and `client.showErrorDetails` is
+    "none" in .streamlit/config.toml as a backstop). Streamlit's own rerun/stop signals are BaseExceptions
+    and pass through untouched.
+    """
+    try:
+        yield
+    except Exception:  # noqa: BLE001 - logged with its traceback, never shown
+        reference = uuid.uuid4().hex[:8]
+        logging.getLogger("workshop.pages").exception("page error, reference %s", reference)
+        st.error(f"**Something went wrong on this page.** Your inputs and History are kept. Try again, or reload "
+                 f"the page; if it keeps happening, tell the instructor (reference `{reference}`).",
+                 icon=":material/error:")
+
+
 def render_sidebar_footer(settings: Settings | None = None) -> None:
-    """History totals, drawn after the page ran so they include what it just added."""
+    """Running jobs and History totals, drawn after the page ran so they include what it just added."""
+    from lib.ui.jobs import sidebar_jobs  # local: jobs imports labs, which pages load through here
+
     s = settings or load_settings()
+    sidebar_jobs()
     with st.sidebar:
         count, cost = history_store(s).totals()
-        st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f} · data in `{s.data_dir}`")
+        st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f}")
 
 
 def require_bedrock(settings: Settings | None = None, *, offline_note: str | None = None) -> bool:

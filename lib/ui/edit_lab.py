@@ -9,7 +9,6 @@ import streamlit as st
 from PIL import Image
 
 from lib.catalog import ModelInfo, SizeRule
-from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest
 from lib.generation.service import edit, estimate_cost
 from lib.labs import LabPage
@@ -41,9 +40,9 @@ def edit_input(lab: LabPage, model: ModelInfo, default_sample: str = "coffee") -
 
 
 def run_edit_button(key: str, request: EditRequest | None, model: ModelInfo, *, ready: bool,
-                    label: str = "Generate") -> WorkshopError | None:
-    """Estimated cost, then the button (or, without Bedrock, a replay offer); returns the error of this run, if any."""
+                    label: str = "Generate") -> None:
+    """Estimated cost, then the button (or, without Bedrock, a replay offer); the call runs as a job."""
     if request is not None:
         st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
-    return run_button(key, edit, request, model, ready=ready, label=label, icon=":material/brush:",
-                      spinner=f"Painting with {model.label}…", inputs=[request.image] if request else None)
+    run_button(key, edit, request, model, ready=ready, label=label, icon=":material/brush:",
+               inputs=[request.image] if request else None)

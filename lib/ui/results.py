@@ -37,6 +37,8 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
     mistakes it for a fresh call.
     """
     images = entry.outputs
+    if entry.after_cancel:
+        st.badge("Arrived after cancel", icon=":material/history:", color="orange")
     if replayed:
         show_replayed(f"on {entry.when} by {entry.model_label}" + (f" in {entry.region}" if entry.region else ""))
     per_image = (entry.cost_usd or 0) / max(1, len(images))

@@ -12,10 +12,13 @@ import streamlit as st
 
 from lib.catalog import ModelInfo
 from lib.errors import WorkshopError
-from lib.generation.requests import GenerationResult, ImageRequest
+from lib.generation.requests import GenerationResult, ImageRequest, request_fingerprint
 from lib.history import HistoryEntry
+from lib.jobs import Job
 from lib.labs import LabPage
+from lib.services.calls import image_work
 from lib.ui.common import history_store, show_error
+from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.generation_controls import reuse_seed_callback
 from lib.ui.results import show_result
 
@@ -29,17 +32,48 @@ def replayed_key(key: str) -> str:
     return f"{key}_replayed"
 
 
-def run_request(key: str, call: Callable[[Any], GenerationResult], request: Any, *, spinner: str,
-                inputs: list[bytes] | None = None) -> WorkshopError | None:
-    """Call the service, record the result in history and in this session's runs; return the error, if any."""
-    try:
-        with st.spinner(spinner):
-            result = call(request)
-        entry = history_store().record(result, lab=key, inputs=inputs, asked=request)
-    except WorkshopError as exc:
-        return exc
-    st.session_state[runs_key(key)] = [entry.id] + st.session_state.get(runs_key(key), [])
-    return None
+def error_key(key: str) -> str:
+    """The lab's last failure, shown until its next request (a rerun must not make it vanish)."""
+    return f"{key}_error"
+
+
+def job_key(request: ImageRequest) -> str:
+    """Identical requests share one pending job: same fingerprint, and the same seed when one was chosen."""
+    return f"{request_fingerprint(request)}:{request.seed}"
+
+
+def run_request(key: str, call: Callable[[Any], GenerationResult], request: Any, *, what: str, model_label: str,
+                inputs: list[bytes] | None = None) -> None:
+    """Submit the call as a job: it runs outside this script run and records its result in History at once."""
+    st.session_state.pop(error_key(key), None)
+    submit(key, "image", what, model_label, job_key(request),
+           image_work(call, request, history_store(), key, inputs))
+
+
+def _add_runs(key: str, ids: list[str]) -> None:
+    runs = [i for i in st.session_state.get(runs_key(key), []) if i not in ids]
+    st.session_state[runs_key(key)] = list(reversed(ids)) + runs
+
+
+def collect(key: str) -> None:
+    """Take this lab's finished jobs into the page: new entries on top, or the failure to show."""
+    for job in take_finished(key):
+        if job.error is not None:
+            st.session_state[error_key(key)] = job.error
+        else:
+            _add_runs(key, job.result)
+            if job.kind == "compare":
+                st.session_state[compare_key(key)] = job.result
+            st.session_state.pop(error_key(key), None)
+
+
+def compare_key(key: str) -> str:
+    """Lab 6: the pair of entries made by one DEFAULT-vs-PRECISE comparison."""
+    return f"{key}_compare"
+
+
+def _show_late(job: Job) -> None:
+    _add_runs(job.lab, job.result or [])
 
 
 def _replay(key: str, entry_id: str) -> None:
@@ -74,25 +108,35 @@ def replay_offer(key: str, request: ImageRequest | None, model: ModelInfo, *, re
     return entry
 
 
+def describe_job(label: str, prompt: str) -> str:
+    """What a job is, for people: the button's label and the start of the prompt."""
+    prompt = " ".join(prompt.split())
+    if not prompt:
+        return label
+    return f"{label}: “{prompt[:48]}{'…' if len(prompt) > 48 else ''}”"
+
+
 def run_button(key: str, call: Callable[[Any], GenerationResult], request: ImageRequest | None, model: ModelInfo, *,
-               ready: bool, label: str, icon: str, spinner: str, inputs: list[bytes] | None = None,
-               complete: bool = True) -> WorkshopError | None:
+               ready: bool, label: str, icon: str, inputs: list[bytes] | None = None, complete: bool = True) -> None:
     """The lab's main button; when Bedrock can't be called, the offer to replay an identical earlier result.
 
     `request` is None while the lab lacks an input (the button is disabled); `complete` False (e.g. no prompt
     yet) keeps the button usable, so that the service explains what is missing, but offers no replay.
+    Pressing it submits a job (see lib/ui/jobs.py); pressing it again while that job runs sends nothing.
     """
     if st.button(label, type="primary", key=f"{key}_go", disabled=not ready or request is None, icon=icon):
         assert request is not None
-        return run_request(key, call, request, spinner=spinner, inputs=inputs)
+        run_request(key, call, request, what=describe_job(label, request.prompt), model_label=model.label, inputs=inputs)
     if complete:
         replay_offer(key, request, model, ready=ready)
-    return None
 
 
-def results_panel(key: str, error: WorkshopError | None, *, send_to: tuple[LabPage, ...], empty_text: str,
-                  columns: int = 3, hint: Callable[[WorkshopError], str | None] | None = None) -> None:
-    """The error (if the last run failed), then the newest run, then earlier runs of this session."""
+def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, columns: int = 3,
+                  hint: Callable[[WorkshopError], str | None] | None = None) -> None:
+    """Running jobs, the error (if the last run failed), then the newest run, then earlier runs of this session."""
+    collect(key)
+    job_panel(key, show_late=_show_late)
+    error = st.session_state.get(error_key(key))
     if error:
         show_error(error)
         extra = hint(error) if hint else None
@@ -101,10 +145,11 @@ def results_panel(key: str, error: WorkshopError | None, *, send_to: tuple[LabPa
     store = history_store()
     entries = [e for e in (store.get(i) for i in st.session_state.get(runs_key(key), [])) if e]
     replayed = st.session_state.get(replayed_key(key), set())
-    if not entries:
+    if not entries and not error:
         st.info(empty_text, icon=":material/image:")
     for n, entry in enumerate(entries[:6]):
-        again = " · replayed" if entry.id in replayed else ""
+        again = (" · replayed" if entry.id in replayed else "") + (" · arrived after cancel" if entry.after_cancel
+                                                                    else "")
         container = st.container() if n == 0 else st.expander(
             f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}{again}")
         with container:

@@ -1,0 +1,116 @@
+"""What each kind of job does: make the model call, then store the result the moment it returns.
+
+Why here and not in the page: the page's script run may be gone by the time the model answers (the
+attendee typed, clicked or changed page). Storing belongs to the job, so nothing paid is lost; the
+page only picks up ids and texts that are already in History.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from lib.chat import Turn, conversation_fingerprint
+from lib.converse import ChatAnswer, answer, stream_answer
+from lib.errors import WorkshopError
+from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
+from lib.history import HistoryStore
+from lib.jobs import Job
+from lib.vision import PRESETS
+
+AFTER_CANCEL_NOTE = ("Arrived after you cancelled waiting. It was paid for, so it is kept in History.")
+
+
+def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, store: HistoryStore, lab: str,
+               inputs: list[bytes] | None = None) -> Callable[[Job], list[str]]:
+    """One image call (generate, vary, edit): the History entry's id."""
+    def work(job: Job) -> list[str]:
+        result = call(request)
+        if job.cancelled:
+            result.notes.append(AFTER_CANCEL_NOTE)
+        return [store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled).id]
+    return work
+
+
+def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, store: HistoryStore, lab: str,
+                 modes: tuple[str, ...] = ("DEFAULT", "PRECISE")) -> Callable[[Job], list[str]]:
+    """Lab 6: the same edit once per outpainting mode, same seed; each stored as it returns."""
+    def work(job: Job) -> list[str]:
+        ids: list[str] = []
+        for mode in modes:
+            each = replace(request, outpainting_mode=mode, count=1)
+            result = call(each)
+            if job.cancelled:
+                result.notes.append(AFTER_CANCEL_NOTE)
+            ids.append(store.record(result, lab=lab, inputs=[request.image], asked=each,
+                                    after_cancel=job.cancelled).id)
+            job.partial = list(ids)
+        return ids
+    return work
+
+
+@dataclass
+class AnswerOutcome:
+    """A vision or chat answer as the page shows it, already kept in History (`answer_id`)."""
+
+    text: str
+    model_label: str
+    local: bool
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float
+    notes: list[str]
+    answer_id: str | None  # None for a local engine's answer: nothing paid, nothing to replay
+
+
+def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job) -> AnswerOutcome:
+    answer_id = None
+    if result.region != "local":
+        answer_id = store.record_answer(
+            conversation_fingerprint(result.model.id, sent), result.text, model_id=result.model.id,
+            model_label=result.model.label, region=result.region, input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens, cost_usd=result.cost_usd, latency_s=result.latency_s, lab=lab,
+            prompt=sent[-1].text, after_cancel=job.cancelled).id
+    return AnswerOutcome(text=result.text, model_label=result.model.label, local=result.region == "local",
+                         input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+                         cost_usd=result.cost_usd, latency_s=result.latency_s, notes=list(result.notes),
+                         answer_id=answer_id)
+
+
+def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str) -> Callable[[Job], AnswerOutcome]:
+    """A streamed answer (labs 8 and 9): the text so far is in `job.partial` while it streams."""
+    def work(job: Job) -> AnswerOutcome:
+        result, chunks = stream_answer(model, sent)
+        job.partial = ""
+        for chunk in chunks:
+            job.partial += chunk
+        result.text = result.text or job.partial
+        return _keep(store, sent, result, lab, job)
+    return work
+
+
+@dataclass
+class PresetRow:
+    preset: str
+    answer: str
+    tokens: str
+    cost_usd: float = 0.0
+
+
+def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str,
+                 presets: dict[str, str] = PRESETS) -> Callable[[Job], list[PresetRow]]:
+    """Lab 8's "run all nine": one answer per preset, each kept as it returns; a failure fills its row only."""
+    def work(job: Job) -> list[PresetRow]:
+        rows: list[PresetRow] = []
+        for name, text in presets.items():
+            sent = [Turn("user", text, turn.images)]
+            try:
+                outcome = _keep(store, sent, answer(model, sent), lab, job)
+                rows.append(PresetRow(name, outcome.text, f"{outcome.input_tokens}/{outcome.output_tokens}",
+                                      outcome.cost_usd))
+            except WorkshopError as err:
+                rows.append(PresetRow(name, f"⚠️ {err.title}: {err.message}", ""))
+            job.partial = list(rows)
+        return rows
+    return work

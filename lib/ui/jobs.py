@@ -1,0 +1,165 @@
+"""Jobs as the attendee sees them: submit, watch (what, which model, elapsed, Cancel), pick up.
+
+A model call never runs inside the script run (see lib/jobs.py). The page submits a job and returns at
+once; a small fragment polls while the job runs and reruns the page when it ends, so the page picks the
+result up, also after the attendee typed, clicked or went to another page and came back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+import streamlit as st
+
+from lib.jobs import Job, runner
+from lib.labs import LABS
+
+OWNER_KEY = "workspace_id"
+POLL_S = 0.5
+# Streamlit's own "Running…" widget and Stop button would flash at every poll, and its Stop abandons the
+# page's run (never the job): the app shows its own indicator for running jobs instead.
+_HIDE_STREAMLIT_STATUS = "<style>[data-testid='stStatusWidget']{display:none !important}</style>"
+
+
+def owner() -> str:
+    """Who the jobs belong to: this browser session's workspace."""
+    return st.session_state.setdefault(OWNER_KEY, uuid.uuid4().hex)
+
+
+def submit(lab_key: str, kind: str, what: str, model_label: str, key: str, work: Callable[[Job], Any],
+           **context: Any) -> Job:
+    """Start a job for this session; an identical one still running is not sent again (said in a toast)."""
+    job, new = runner().submit(Job(owner(), lab_key, kind, what, model_label, key, context=context), work)
+    if not new:
+        st.toast(f"Already running: {job.what} ({job.model_label}). Not sent again.", icon=":material/hourglass_top:")
+    return job
+
+
+def take_finished(lab_key: str) -> list[Job]:
+    """This lab's finished jobs the page has not shown yet; each is handed out once."""
+    return runner().take_finished(owner(), lab_key)
+
+
+def running(lab_key: str | None = None) -> list[Job]:
+    return runner().running(owner(), lab_key)
+
+
+def _cancel(job_id: str) -> None:
+    runner().cancel(owner(), job_id)
+
+
+def _dismiss(job_id: str) -> None:
+    job = runner().get(job_id)
+    if job is not None and job.owner == owner():
+        job.collected = True
+
+
+def _elapsed(job: Job) -> str:
+    seconds = int(job.elapsed_s)
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s"
+
+
+def _visible(lab_key: str) -> list[Job]:
+    """Running jobs, and cancelled ones until their (late) result has been seen or dismissed."""
+    return [j for j in runner().jobs(owner(), lab_key) if j.running or (j.cancelled and not j.collected)]
+
+
+def _show(job: Job, key: str, render: Callable[[Job], None] | None,
+          show_late: Callable[[Job], None] | None) -> None:
+    with st.container(border=True, key=f"{key}_job_{job.id}"):
+        if job.running and not job.cancelled:
+            st.markdown(f":material/progress_activity: **{job.what}** · {job.model_label} · running for "
+                        f"{_elapsed(job)}")
+            if render is not None:
+                render(job)
+            st.button("Cancel", key=f"{key}_cancel_{job.id}", icon=":material/cancel:", on_click=_cancel,
+                      args=(job.id,), help="Stop waiting. The call already sent can't be recalled: if its result "
+                                           "still arrives, it is kept in History, marked as arriving after cancel.")
+        elif job.running:
+            st.markdown(f":material/cancel: **Cancelled:** {job.what} · {job.model_label}")
+            st.caption("You stopped waiting. The model is still answering; if the result arrives it is kept in "
+                       "History, marked as arriving after cancel.")
+        else:
+            outcome = ("its result arrived afterwards and is kept in History" if job.error is None
+                       else f"it then failed: {job.error.message}")
+            st.markdown(f":material/history: **Cancelled, {outcome}.** {job.what} · {job.model_label}")
+            c1, c2 = st.columns(2)
+            if job.error is None and show_late is not None:
+                c1.button("Show it here", key=f"{key}_late_{job.id}", icon=":material/visibility:",
+                          on_click=_show_late, args=(job.id, show_late))
+            c2.button("Dismiss", key=f"{key}_dismiss_{job.id}", icon=":material/close:", on_click=_dismiss,
+                      args=(job.id,))
+
+
+def _show_late(job_id: str, show_late: Callable[[Job], None]) -> None:
+    job = runner().get(job_id)
+    if job is not None and job.owner == owner():
+        job.collected = True
+        show_late(job)
+
+
+def job_panel(lab_key: str, *, render: Callable[[Job], None] | None = None,
+              show_late: Callable[[Job], None] | None = None) -> None:
+    """This lab's jobs: each with what, model, elapsed and Cancel; the page reruns when one ends.
+
+    `render` draws a running job's progress (e.g. streamed text); `show_late` puts a result that arrived
+    after a cancel into the page, when the attendee asks for it.
+    """
+    st.html(_HIDE_STREAMLIT_STATUS)
+    jobs = _visible(lab_key)
+    if any(j.running for j in jobs):
+        _watch(lab_key, _snapshot(jobs), render, show_late)
+    else:
+        for job in jobs:
+            _show(job, lab_key, render, show_late)
+
+
+def _snapshot(jobs: list[Job]) -> tuple[tuple[str, bool, bool], ...]:
+    return tuple((j.id, j.running, j.cancelled) for j in jobs)
+
+
+@st.fragment(run_every=POLL_S)
+def _watch(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Callable[[Job], None] | None,
+           show_late: Callable[[Job], None] | None) -> None:
+    """Redraws the running jobs every POLL_S; reruns the whole page as soon as one ends or is cancelled."""
+    jobs = _visible(lab_key)
+    if _snapshot(jobs) != seen:
+        st.rerun()  # the page picks the outcome up (or hands a cancelled message back)
+    for job in jobs:
+        _show(job, lab_key, render, show_late)
+
+
+def _lab_title(lab_key: str) -> tuple[str, str | None]:
+    found = next((lab for lab in LABS if lab.key == lab_key), None)
+    return (f"Lab {found.number}", found.page) if found else (lab_key, None)
+
+
+def sidebar_jobs() -> None:
+    """The app's own running indicator: every running job of this session, on every page, live."""
+    st.html(_HIDE_STREAMLIT_STATUS)
+    active = frozenset(j.id for j in running())
+    ready = [j for j in runner().jobs(owner()) if not j.running and not j.cancelled and not j.collected]
+    if active:
+        with st.sidebar:
+            _sidebar_watch(active)
+    if ready:
+        with st.sidebar:
+            for job in ready:
+                title, page = _lab_title(job.lab)
+                text = f"{title}: {'failed' if job.error else 'result ready'} — {job.what}"
+                if page:
+                    st.page_link(page, label=text, icon=":material/error:" if job.error else ":material/task_alt:")
+                else:
+                    st.caption(text)
+
+
+@st.fragment(run_every=1.0)
+def _sidebar_watch(active: frozenset[str]) -> None:
+    now = running()
+    if frozenset(j.id for j in now) != active:
+        st.rerun()
+    st.markdown(f"**:material/progress_activity: {len(now)} running**")
+    for job in now:
+        title, _ = _lab_title(job.lab)
+        st.caption(f"{title} · {job.what} · {job.model_label} · {_elapsed(job)}")
