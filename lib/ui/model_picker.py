@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
@@ -17,20 +19,69 @@ def installed(rows: list, task: Task | None = None) -> list:
     return [row for row in rows if not row.runs_locally or not missing_for(row.id, task)]
 
 
-def steer(key: str, rows: list, preference: str | None) -> None:
-    """Move the picker at `key` to a local row ("local") or off one ("bedrock"); None leaves the user's pick.
+def _list_id(ids: list[str]) -> str:
+    return hashlib.blake2s("\n".join(ids).encode(), digest_size=4).hexdigest()
 
-    Why every run: the sidebar's backend switch must take effect on the page the user is on.
+
+def remembered_key(key: str, ids: list[str]) -> str:
+    """Where the last pick from this exact option list is kept: one slot per list, so each task keeps its own."""
+    return f"{key}__last_{_list_id(ids)}"
+
+
+def steer(key: str, rows: list, preference: str | None) -> None:
+    """Put a valid row into the picker at `key` before it is drawn; None as `preference` keeps the user's pick.
+
+    - the list changed since the last run (the task changed, e.g. a prompt was typed or cleared): the pick last
+      shown in this list, if there was one; else the current pick if the list has it; else the list's first row
+      (a value set in code, e.g. by History's "open in lab", stands if the list has it);
+    - "local" / "bedrock" (the sidebar's backend switch, every run, so it takes effect on the page the user is on):
+      move onto a local row, or off one, again preferring the last pick shown in this list.
+
+    Why write the value instead of deleting the key: Streamlit then sends the new selection to the browser. After
+    a delete the widget fell back to the first row while the dropdown kept showing the old one (labs 4, 5, 7:
+    "Stable Image Erase Object" on display while Stable Image Inpaint was called).
     """
+    ids = [row.id for row in rows]
+    if not ids:
+        return
     local = [row.id for row in rows if row.runs_locally]
     remote = [row.id for row in rows if not row.runs_locally]
-    current = st.session_state.get(key)
-    if preference == "local" and local and current not in local:
-        st.session_state[key] = local[0]
-    elif preference == "bedrock" and remote and current not in remote:
-        st.session_state[key] = remote[0]
-    elif current is not None and current not in local + remote:
-        del st.session_state[key]  # a row of another task's list: fall back to the default
+    state = st.session_state
+    current = state.get(key)
+    remembered = state.get(remembered_key(key, ids))
+    last_list, last_shown = state.get(f"{key}__shown", (None, None))
+    # The list changed under an unchanged pick: a task switch, not a choice (a choice, or a value set from
+    # History's "open in lab", differs from what was shown last run, and stands if the list has it).
+    switched = last_list not in (None, _list_id(ids)) and current == last_shown
+    if current is None:  # first draw: the list's first row (the default), unless the switch says otherwise
+        pick = ids[0]
+    elif switched and remembered in ids:
+        pick = remembered
+    elif current in ids:
+        pick = current
+    else:
+        pick = remembered if remembered in ids else ids[0]
+    if preference == "local" and local and pick not in local:
+        pick = remembered if remembered in local else local[0]
+    elif preference == "bedrock" and remote and pick not in remote:
+        pick = remembered if remembered in remote else remote[0]
+    if pick != current and not (current is None and pick == ids[0]):
+        state[key] = pick
+
+
+def choose(key: str, rows: list, label: str, preference: str | None, *, container=None, **selectbox_args):
+    """The selectbox over `rows` under the stable `key`; returns the row it shows.
+
+    One mechanism for every picker: `steer` sets a valid value first, so what the dropdown displays, what
+    `st.session_state[key]` holds and what this returns are the same row; the pick is then remembered for this list.
+    """
+    by_id = {row.id: row for row in rows}
+    steer(key, rows, preference)
+    model_id = (container or st).selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(),
+                                           key=key, **selectbox_args)
+    st.session_state[remembered_key(key, list(by_id))] = model_id
+    st.session_state[f"{key}__shown"] = (_list_id(list(by_id)), model_id)
+    return by_id[model_id]
 
 
 def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | None = None) -> ModelInfo:
@@ -39,12 +90,9 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
     `preference` ("local" / "bedrock", from the sidebar's backend switch) steers the pick.
     """
     models = installed(models_for(task), task)
-    by_id = {m.id: m for m in models}
-    steer(key, models, preference)
-    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key,
-                            help="Models marked “end of life” are the workshop's originals: kept so you can see "
-                                 "their request shape, but Bedrock no longer serves them to most accounts.")
-    model = by_id[model_id]
+    model = choose(key, models, label, preference,
+                   help="Models marked “end of life” are the workshop's originals: kept so you can see "
+                        "their request shape, but Bedrock no longer serves them to most accounts.")
     if model.runs_locally:
         st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
         return model
@@ -74,10 +122,7 @@ def pick_chat_model(key: str, label: str = "Vision model", *, include_local: boo
     """
     models = sorted(installed([m for m in CHAT_MODELS if include_local or not m.runs_locally]),
                     key=lambda m: not m.lifecycle.callable_today)
-    by_id = {m.id: m for m in models}
-    steer(key, models, preference)
-    model_id = st.selectbox(label, list(by_id), format_func=lambda mid: by_id[mid].picker_label(), key=key)
-    model = by_id[model_id]
+    model = choose(key, models, label, preference)
     if model.runs_locally:
         st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
         return model
@@ -102,11 +147,8 @@ def pick_embedding_model(key: str, *, preference: str | None = None) -> tuple[Em
     `preference` steers the pick (see `steer`): without credentials the offline engine, so the lab works at once.
     """
     rows = installed(list(EMBEDDING_MODELS))
-    by_id = {m.id: m for m in rows}
-    steer(key, rows, preference)
     left, right = st.columns([3, 2])
-    model = by_id[left.selectbox("Embedding model", list(by_id), key=key,
-                                 format_func=lambda mid: by_id[mid].picker_label())]
+    model = choose(key, rows, "Embedding model", preference, container=left)
     dimension = right.selectbox("Dimensions", model.dimensions, index=model.dimensions.index(model.default_dimension),
                                 key=f"{key}_dim_{model.id}",
                                 help="Smaller vectors: a smaller, faster index; larger: finer distinctions. "
