@@ -1713,6 +1713,10 @@ class FakeBedrock:
         # Pause between ConverseStream messages, so apps can be seen updating as text streams in.
         self.stream_delay_s = 0.0
         self.calls: list[Call] = []
+        # Model calls being served right now, and the most seen at once since reset(): lets a test see
+        # that calls overlapped without timing them.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._queued: list[_QueuedFailure] = []
         self._mode: str | None = None
@@ -1783,6 +1787,13 @@ class FakeBedrock:
             self.calls.clear()
             self._queued.clear()
             self._mode = None
+            self.max_in_flight = self.in_flight
+
+    def _serving(self, delta: int) -> None:
+        """Count a model call in (+1) or out (-1)."""
+        with self._lock:
+            self.in_flight += delta
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def _take_failure(self, model_id: str, operation: str = "invoke", content_filters: bool = True) -> str | None:
         """The failure this call shows, if any; ``content_filters=False`` skips (and keeps) those kinds."""
@@ -1937,11 +1948,19 @@ class _Handler(BaseHTTPRequestHandler):
                 response = fake.handle_control(method, path.removeprefix("/_fake/"), raw_body)
             elif method == "POST" and invoke:
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                response = fake.handle_invoke(unquote(invoke.group(1)), raw_body, headers)
+                fake._serving(+1)
+                try:
+                    response = fake.handle_invoke(unquote(invoke.group(1)), raw_body, headers)
+                finally:
+                    fake._serving(-1)
             elif method == "POST" and converse:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 stream = converse.group(2) == "converse-stream"
-                response = fake.handle_converse(unquote(converse.group(1)), raw_body, headers, stream=stream)
+                fake._serving(+1)
+                try:
+                    response = fake.handle_converse(unquote(converse.group(1)), raw_body, headers, stream=stream)
+                finally:
+                    fake._serving(-1)
             else:
                 message = f"FakeBedrock does not implement {method} {path}"
                 response = _error_response(BedrockError(404, "UnknownOperationException", message))

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -1302,13 +1303,32 @@ def test_embedding_failures(client: Any, fake: FakeBedrock) -> None:
     assert message.startswith("This action doesn't support the model that you provided.")
 
 
-def test_embedding_calls_are_recorded_and_overlap(client: Any, fake: FakeBedrock) -> None:
+def first_calls_meet(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch, parties: int) -> None:
+    """Make the first `parties` InvokeModel calls wait inside the fake until all of them are being served.
+
+    Overlap is then shown by `fake.max_in_flight`, never by timing; a fake (or client) that served one call
+    at a time breaks the barrier instead, and the calls fail (its timeout only ends such a run).
+    """
+    meet = threading.Barrier(parties, timeout=30)
+    waiting = threading.Semaphore(parties)
+    handle_invoke = fake.handle_invoke
+
+    def meeting_invoke(*args: Any, **kwargs: Any) -> Any:
+        if waiting.acquire(blocking=False):
+            meet.wait()
+        return handle_invoke(*args, **kwargs)
+
+    monkeypatch.setattr(fake, "handle_invoke", meeting_invoke)
+
+
+def test_embedding_calls_are_recorded_and_overlap(client: Any, fake: FakeBedrock,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     fake.latency_s = 0.2
     bodies = [{"inputText": f"red thing {n}"} for n in range(8)]
-    started = time.monotonic()
+    first_calls_meet(fake, monkeypatch, 2)
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda body: invoke(client, TITAN_EMBED, body), bodies))
-    assert time.monotonic() - started < 0.9, "eight 0.2 s calls must overlap"
+    assert fake.max_in_flight >= 2, "eight calls must overlap"
     assert [result["embedding"] for result in results] == [
         fake_embedding(TITAN_EMBED, 1024, text=body["inputText"]) for body in bodies
     ]
@@ -1354,21 +1374,43 @@ def test_control_endpoints(client: Any, fake: FakeBedrock) -> None:
     assert bad.value.code == 400
 
 
-def test_latency(client: Any, fake: FakeBedrock) -> None:
+def test_latency(client: Any, fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake waits `latency_s` per call: its sleeps are recorded, not timed."""
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:
+        if threading.current_thread().name != "MainThread":  # the fake's handler threads, not the test's own
+            slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
     fake.latency_s = 0.3
-    started = time.monotonic()
     invoke(client, CORE, {"prompt": "a fox"})
-    assert time.monotonic() - started >= 0.3
+    assert slept == [0.3]
 
 
-def test_serves_calls_concurrently(client: Any, fake: FakeBedrock) -> None:
+def test_serves_calls_concurrently(client: Any, fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overlap is counted inside the fake, never timed: the first two calls wait for each other in there.
+
+    A fake that served one call at a time would break the barrier (its timeout only ends such a run).
+    """
     fake.latency_s = 0.3
-    started = time.monotonic()
+    first_calls_meet(fake, monkeypatch, 2)
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda n: invoke(client, CORE, {"prompt": f"fox {n}"}), range(6)))
-    assert time.monotonic() - started < 1.0, "six 0.3 s calls must overlap"
+    assert fake.max_in_flight >= 2 and fake.in_flight == 0
     assert len({result["images"][0] for result in results}) == 6
     assert len(fake.calls) == 6
+
+
+def test_in_flight_counts_one_at_a_time_calls_as_one_and_reset_clears_the_maximum(
+        client: Any, fake: FakeBedrock) -> None:
+    for n in range(3):
+        invoke(client, CORE, {"prompt": f"fox {n}"})
+    assert (fake.in_flight, fake.max_in_flight) == (0, 1)
+    fake.reset()
+    assert fake.max_in_flight == 0
 
 
 def test_env_var_endpoint_like_the_app(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,6 +78,7 @@ def test_erase_by_prompt_on_this_machine_changes_only_what_was_found(isolated_en
     assert result.request_body["maskFinder"]["classes"] == ["wooden spoon"]
 
 
+@pytest.mark.slow  # a quality measurement of the offline engine
 @pytest.mark.skipif(not STAMPS.is_dir(), reason="Debian's tuxpaint-stamps-default is not installed")
 def test_cutouts_pasted_on_a_background_are_found_by_name():
     noise = np.random.default_rng(7).integers(0, 255, (60, 80, 3), dtype=np.uint8)

@@ -40,6 +40,7 @@ def labelled_stamps() -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow  # a quality measurement of the offline engine
 def test_descriptions_find_their_own_stamp(tmp_path):
     stamps = labelled_stamps()
     assert len(stamps) >= 60

@@ -31,6 +31,7 @@ def sample_index(tmp_path_factory):
     return index
 
 
+@pytest.mark.slow  # a quality measurement of the offline engine
 @pytest.mark.parametrize(("query", "expected"), [("a cat", "sample:chelsea"), ("a cup of coffee", "sample:coffee"),
                                                  ("a rocket launch", "sample:rocket"), ("a daisy", "sample:flower")])
 def test_text_queries_rank_the_right_photo_first(sample_index, query, expected):
@@ -64,6 +65,7 @@ def altered(sample_id: str) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow  # a quality measurement of the offline engine
 @pytest.mark.parametrize("sample_id", [s.id for s in all_samples()])
 def test_an_altered_photo_finds_its_original_by_looks(sample_index, sample_id):
     vector = np.asarray(LocalEmbeddings().embed_image(altered(sample_id), query=True), dtype=np.float32)

@@ -34,6 +34,7 @@ def test_ocr_reads_back_a_rendered_sentence():
     assert local_answer("Transcribing text", sample("chelsea")) == "No text found in this image."
 
 
+@pytest.mark.slow  # a quality measurement of the offline engine
 @pytest.mark.parametrize(("sample_id", "category"), [("astronaut", "People"), ("grace_hopper", "People"),
                                                      ("coffee", "Food"), ("chelsea", "Other"), ("rocket", "Other")])
 def test_people_food_other(sample_id, category):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import re
-import time
+import threading
 from typing import Any, Callable
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import lib.bedrock
 import lib.generation.service as service
 from fake_bedrock import FakeBedrock
 from lib.catalog import get_model
@@ -171,12 +170,18 @@ def test_random_seed_is_never_zero(aws_env: FakeBedrock, monkeypatch: pytest.Mon
 
 def test_stability_n_images_are_n_concurrent_calls_with_consecutive_seeds(
         aws_env: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> None:
-    lib.bedrock.runtime_client("us-west-2")  # build the shared client first: time the calls, not boto3's setup
-    monkeypatch.setattr(aws_env, "latency_s", 0.3)
-    started = time.perf_counter()
+    # All four calls wait for each other inside the fake: they only get through if they run at once.
+    # Overlap is counted there (max_in_flight), never timed; the barrier's timeout only ends a serial run.
+    meet = threading.Barrier(4, timeout=30)
+    handle_invoke = aws_env.handle_invoke
+
+    def meeting_invoke(*args: Any, **kwargs: Any) -> Any:
+        meet.wait()
+        return handle_invoke(*args, **kwargs)
+
+    monkeypatch.setattr(aws_env, "handle_invoke", meeting_invoke)
     result = service.generate(GenerationRequest(model_id=CORE, prompt="a red fox", count=4, seed=100))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.9, f"4 calls of 0.3 s took {elapsed:.2f} s: not concurrent"
+    assert aws_env.max_in_flight == 4, "the 4 calls must run concurrently"
     assert len(aws_env.calls) == 4
     assert sorted(c.body["seed"] for c in aws_env.calls) == [100, 101, 102, 103]
     assert all(c.model_id == CORE for c in aws_env.calls)
