@@ -15,7 +15,9 @@ from lib.search.build import BuildJob, last_build, start_build, thumbnail_path
 from lib.search.embeddings import EmbeddingInput, embedder_for
 from lib.search.local_embeddings import local_engine_problem
 from lib.search.index import Hit, ImageIndex, IndexStatus, VectorSpace, shared_index
-from lib.search.sources import FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original
+from lib.search.sources import (FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original,
+                                shown_ref)
+from lib.imaging import display_image
 from lib.settings import load_settings
 from lib.ui.common import backend_preference, show_error, show_notes, start_lab
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
@@ -87,7 +89,7 @@ def show_build_report(job: BuildJob) -> None:
         st.success(f"Index up to date: {summary}", icon=":material/task_alt:")
     if report.failures:
         with st.expander(f"{len(report.failures)} file(s) could not be indexed"):
-            st.dataframe([{"File": f.title, "Where": f.ref, "Why": f.reason} for f in report.failures],
+            st.dataframe([{"File": f.title, "Where": shown_ref(f.ref, ""), "Why": f.reason} for f in report.failures],
                          hide_index=True)
 
 
@@ -119,8 +121,8 @@ def index_metrics(index: ImageIndex) -> IndexStatus:
     c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
     c3.metric("Size on disk", _size(status.size_on_disk))
     c4.metric("Last build", _ago(status.last_build))
-    st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved under "
-               f"`{index.folder}` and reloaded after a restart without any embedding call.")
+    st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved in the app's "
+               "data folder and reloaded after a restart without any embedding call.")
     return status
 
 
@@ -216,10 +218,10 @@ def show_hits(label: str, hits: list[Hit]) -> None:
             with col, st.container(border=True):
                 data = thumbnail_of(hit)
                 if data:
-                    st.image(data, width="stretch")
+                    st.image(display_image(data), width="stretch")
                 else:
                     st.warning("The file is gone; rebuild the index to drop it.")
-                where = hit.image.sources[0].ref
+                where = shown_ref(hit.image.sources[0].ref, hit.image.sources[0].root)
                 more = f" (+{len(hit.image.sources) - 1} copies)" if len(hit.image.sources) > 1 else ""
                 st.markdown(f"**#{hit.rank} · score {hit.score:.3f}**  \n{hit.image.title}")
                 st.caption(f"{where}{more} · {hit.image.width}×{hit.image.height}")
@@ -259,7 +261,7 @@ with right:
         chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="chelsea")
         if chosen:
             image = chosen[0]
-            st.image(image.data, width=220)
+            st.image(display_image(image.data), width=220)
 
 text = (st.session_state.get(f"{KEY}_query") or "").strip() if mode != "Image" else ""
 missing = ("type what to look for" if mode != "Image" and not text else

@@ -20,7 +20,7 @@ from lib.vision import VisionLimits, prepare_for_vision
 from lib.ui.common import history_store, show_error, start_lab
 from lib.ui.results import show_replayed
 from lib.ui.image_input import UPLOAD_TYPES, handoff_key
-from lib.ui.jobs import job_panel, submit
+from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.ui.model_picker import pick_chat_model
 
@@ -62,6 +62,7 @@ def hand_back(text: str, sent_images: tuple[ChatImage, ...]) -> None:
 
 def settle() -> None:
     """The pending turn's job, once it ended (or was cancelled, or is gone): answer it or hand it back."""
+    take_finished(KEY)  # marks this lab's finished jobs as seen; only the pending turn's counts
     if chat.pending is None:
         st.session_state.pop(PENDING, None)
         return

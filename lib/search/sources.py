@@ -176,3 +176,22 @@ def read_original(ref: str, data_dir: Path, settings: Settings | None = None) ->
     if not path.is_file():
         raise InvalidInput(f"{path} is no longer there.", "Rebuild the index to drop files that were removed.")
     return path.read_bytes()
+
+
+def shown_ref(ref: str, root: str) -> str:
+    """Where a file came from, as attendees may see it: never a server path.
+
+    A folder file is named relative to its folder ("Pictures/cat.jpg"), a sample or upload by its kind;
+    an S3 object by its URI, which the attendee typed.
+    """
+    if ref.startswith("sample:"):
+        return "sample photo"
+    if ref.startswith("upload:"):
+        return "uploaded photo"
+    if ref.startswith("s3://"):
+        return ref
+    path, folder = Path(ref), Path(root)
+    try:
+        return str(Path(folder.name) / path.relative_to(folder))
+    except ValueError:
+        return path.name

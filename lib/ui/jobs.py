@@ -107,6 +107,8 @@ def job_panel(lab_key: str, *, render: Callable[[Job], None] | None = None,
     after a cancel into the page, when the attendee asks for it.
     """
     st.html(_HIDE_STREAMLIT_STATUS)
+    if any(not j.running and not j.cancelled and not j.collected for j in runner().jobs(owner(), lab_key)):
+        st.rerun()  # a job ended after this run's pick-up: run again so the page takes it
     jobs = _visible(lab_key)
     if any(j.running for j in jobs):
         _watch(lab_key, _snapshot(jobs), render, show_late)
