@@ -32,11 +32,21 @@ class ChatImage:
 
 
 @dataclass(frozen=True)
+class AnsweredBy:
+    """Which model answered an assistant turn, through which id and where: what its code view reproduces."""
+
+    model_id: str  # the catalog id
+    invoke_id: str  # what Converse was called with (an inference profile id where the model needs one)
+    region: str
+
+
+@dataclass(frozen=True)
 class Turn:
     role: Role
     text: str = ""
     images: tuple[ChatImage, ...] = ()
     replayed_from: str = ""  # an assistant turn shown again from History: when and by which model it was made
+    answered_by: AnsweredBy | None = None  # assistant turns: the call that made it (not part of the conversation)
 
     def to_converse(self) -> dict[str, Any]:
         """{"role", "content": [...]} with images before the text, as the workshop did."""
@@ -66,10 +76,10 @@ class ChatSession:
         self.pending = Turn("user", text, tuple(images))
         return [*self.turns, self.pending]
 
-    def answered(self, text: str, *, replayed_from: str = "") -> None:
+    def answered(self, text: str, *, replayed_from: str = "", answered_by: AnsweredBy | None = None) -> None:
         """The model answered (or History held its earlier answer: `replayed_from`): both turns join the history."""
         turn = self._take_pending()
-        self.turns += [turn, Turn("assistant", text, replayed_from=replayed_from)]
+        self.turns += [turn, Turn("assistant", text, replayed_from=replayed_from, answered_by=answered_by)]
 
     def failed(self) -> str:
         """The call failed: forget the turn, hand its text back so the user can retry."""

@@ -56,6 +56,11 @@ def to_langchain(history: list[Turn]) -> list[BaseMessage]:
     return messages
 
 
+def llm_options(model: ChatModel) -> dict[str, Any]:
+    """ChatBedrockConverse's settings for `model` besides its id and region (lib/codegen.py shows the same)."""
+    return {"max_tokens": model.max_output_tokens, "temperature": 0}
+
+
 _llms: dict[tuple[str, str, int, int], ChatBedrockConverse] = {}
 _llms_lock = threading.Lock()
 
@@ -68,7 +73,7 @@ def chat_client(model: ChatModel, settings: Settings) -> tuple[ChatBedrockConver
     with _llms_lock:
         if key not in _llms:  # the llm holds the client, so id(client) stays unique while cached
             _llms[key] = ChatBedrockConverse(client=client, model=invoke_id, region_name=region,
-                                             max_tokens=model.max_output_tokens, temperature=0)
+                                             **llm_options(model))
         return _llms[key], region, note
 
 

@@ -125,6 +125,11 @@ def _cost(model: ModelInfo, req: ImageRequest, images: list[ImageOutput]) -> flo
 BodyBuilder = Callable[[Any, ModelInfo, int], dict[str, Any]]
 
 
+def call_seeds(model: ModelInfo, seed: int, count: int) -> list[int]:
+    """The seed of each call of a one-image-per-call model (Stability): seed, seed+1, ... wrapping, never repeating."""
+    return [(seed + i - 1) % model.image.seed_max + 1 for i in range(count)]
+
+
 def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder,
          settings: Settings | None, check: Callable[[Any, ModelInfo], None] = validate) -> GenerationResult:
     settings = settings or load_settings()
@@ -147,7 +152,7 @@ def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder
         problems: list[str] = []
     else:
         # One image per call: N calls in parallel, seeds seed, seed+1, ... so each is reproducible alone.
-        seeds = [(seed + i - 1) % model.image.seed_max + 1 for i in range(req.count)]  # wrap, never repeat
+        seeds = call_seeds(model, seed, req.count)
         bodies = [stability_body(req, model, s) for s in seeds]
         body = bodies[0]
 
@@ -177,6 +182,15 @@ def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder
     return GenerationResult(model=model, request=req, images=images, latency_s=latency,
                             cost_usd=_cost(model, req, images), region=region, request_body=redact_body(body),
                             notes=notes, problems=problems)
+
+
+# Which adapter builds the body of each kind of request: (Titan/Nova Canvas, Stability). The one table for
+# generate/vary/edit below and for lib/codegen.py, which shows the same bodies as code.
+BODY_BUILDERS: dict[type, tuple[BodyBuilder, BodyBuilder]] = {
+    GenerationRequest: (titan.text_to_image_body, stability.text_to_image_body),
+    VariationRequest: (titan.variation_body, stability.image_to_image_body),
+    EditRequest: (titan.edit_body, stability.edit_body),
+}
 
 
 def validate_edit(req: EditRequest, model: ModelInfo) -> None:
@@ -257,7 +271,7 @@ def edit(req: EditRequest, settings: Settings | None = None) -> GenerationResult
         req = replace(req, mask=subject)
         notes.append("Stability has no mask prompt: Remove Background found the main subject (the object-to-keep "
                      "text is not used), then Inpaint repainted everything else. Two calls.")
-    result = _run(req, titan.edit_body, stability.edit_body, settings, check=lambda r, m: None)
+    result = _run(req, *BODY_BUILDERS[EditRequest], settings, check=lambda r, m: None)
     result.cost_usd += extra_cost
     result.notes = notes + result.notes
     return result
@@ -265,12 +279,12 @@ def edit(req: EditRequest, settings: Settings | None = None) -> GenerationResult
 
 def generate(req: GenerationRequest, settings: Settings | None = None) -> GenerationResult:
     """Text to image on any catalog model that can do it."""
-    return _run(req, titan.text_to_image_body, stability.text_to_image_body, settings)
+    return _run(req, *BODY_BUILDERS[GenerationRequest], settings)
 
 
 def vary(req: VariationRequest, settings: Settings | None = None) -> GenerationResult:
     """Image variation (Titan/Nova) or image-to-image (SD3.5 Large)."""
-    return _run(req, titan.variation_body, stability.image_to_image_body, settings)
+    return _run(req, *BODY_BUILDERS[VariationRequest], settings)
 
 
 def expected_size(req: GenerationRequest) -> tuple[int, int]:

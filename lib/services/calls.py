@@ -7,10 +7,11 @@ page only picks up ids and texts that are already in History.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from lib.chat import Turn, conversation_fingerprint
+from lib.catalog import call_target
+from lib.chat import AnsweredBy, Turn, conversation_fingerprint
 from lib.converse import ChatAnswer, answer, stream_answer
 from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
@@ -21,19 +22,44 @@ from lib.vision import PRESETS
 AFTER_CANCEL_NOTE = ("Arrived after you cancelled waiting. It was paid for, so it is kept in History.")
 
 
+def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str) -> Callable[[Job], Any]:
+    """`work`, run only if no server sharing the database is already running the identical request.
+
+    Why: two app servers behind a load balancer share one database; an attendee whose clicks reach both
+    must still not pay twice. The claim is a row with a unique index on running (owner, lab, request).
+    """
+    def run(job: Job) -> Any:
+        if not store.claim_job(job.id, owner, job.lab, job.key, job.what, job.model_label):
+            raise AlreadyRunning("This request is already running (on another server of this class).",
+                                 "Its result will appear in History when it is done: nothing was sent twice.")
+        try:
+            result = work(job)
+        except BaseException as exc:
+            store.finish_job(job.id, "failed", getattr(exc, "message", type(exc).__name__))
+            raise
+        store.finish_job(job.id, "done")
+        return result
+    return run
+
+
+class AlreadyRunning(WorkshopError):
+    title = "Already running"
+
+
 def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, store: HistoryStore, lab: str,
-               inputs: list[bytes] | None = None) -> Callable[[Job], list[str]]:
+               inputs: list[bytes] | None = None, *, owner: str) -> Callable[[Job], list[str]]:
     """One image call (generate, vary, edit): the History entry's id."""
     def work(job: Job) -> list[str]:
         result = call(request)
         if job.cancelled:
             result.notes.append(AFTER_CANCEL_NOTE)
-        return [store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled).id]
-    return work
+        return [store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled,
+                             owner=owner).id]
+    return claimed(work, store, owner)
 
 
 def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, store: HistoryStore, lab: str,
-                 modes: tuple[str, ...] = ("DEFAULT", "PRECISE")) -> Callable[[Job], list[str]]:
+                 modes: tuple[str, ...] = ("DEFAULT", "PRECISE"), *, owner: str) -> Callable[[Job], list[str]]:
     """Lab 6: the same edit once per outpainting mode, same seed; each stored as it returns."""
     def work(job: Job) -> list[str]:
         ids: list[str] = []
@@ -43,10 +69,10 @@ def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, 
             if job.cancelled:
                 result.notes.append(AFTER_CANCEL_NOTE)
             ids.append(store.record(result, lab=lab, inputs=[request.image], asked=each,
-                                    after_cancel=job.cancelled).id)
+                                    after_cancel=job.cancelled, owner=owner).id)
             job.partial = list(ids)
         return ids
-    return work
+    return claimed(work, store, owner)
 
 
 @dataclass
@@ -62,23 +88,29 @@ class AnswerOutcome:
     latency_s: float
     notes: list[str]
     answer_id: str | None  # None for a local engine's answer: nothing paid, nothing to replay
+    sent: list[Turn] = field(default_factory=list)  # the conversation it answers (before trimming)
+    answered_by: AnsweredBy | None = None  # None for a local engine's answer (no Bedrock call to show as code)
 
 
-def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job) -> AnswerOutcome:
+def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job, owner: str) -> AnswerOutcome:
     answer_id = None
     if result.region != "local":
         answer_id = store.record_answer(
             conversation_fingerprint(result.model.id, sent), result.text, model_id=result.model.id,
             model_label=result.model.label, region=result.region, input_tokens=result.input_tokens,
             output_tokens=result.output_tokens, cost_usd=result.cost_usd, latency_s=result.latency_s, lab=lab,
-            prompt=sent[-1].text, after_cancel=job.cancelled).id
+            prompt=sent[-1].text, after_cancel=job.cancelled, owner=owner).id
+    answered_by = None
+    if result.region != "local":
+        answered_by = AnsweredBy(result.model.id, call_target(result.model, result.region)[1], result.region)
     return AnswerOutcome(text=result.text, model_label=result.model.label, local=result.region == "local",
                          input_tokens=result.input_tokens, output_tokens=result.output_tokens,
                          cost_usd=result.cost_usd, latency_s=result.latency_s, notes=list(result.notes),
-                         answer_id=answer_id)
+                         answer_id=answer_id, sent=list(sent), answered_by=answered_by)
 
 
-def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str) -> Callable[[Job], AnswerOutcome]:
+def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str, *,
+                owner: str) -> Callable[[Job], AnswerOutcome]:
     """A streamed answer (labs 8 and 9): the text so far is in `job.partial` while it streams."""
     def work(job: Job) -> AnswerOutcome:
         result, chunks = stream_answer(model, sent)
@@ -86,8 +118,8 @@ def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str) -> 
         for chunk in chunks:
             job.partial += chunk
         result.text = result.text or job.partial
-        return _keep(store, sent, result, lab, job)
-    return work
+        return _keep(store, sent, result, lab, job, owner)
+    return claimed(work, store, owner)
 
 
 @dataclass
@@ -98,19 +130,19 @@ class PresetRow:
     cost_usd: float = 0.0
 
 
-def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str,
-                 presets: dict[str, str] = PRESETS) -> Callable[[Job], list[PresetRow]]:
+def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets: dict[str, str] = PRESETS, *,
+                 owner: str) -> Callable[[Job], list[PresetRow]]:
     """Lab 8's "run all nine": one answer per preset, each kept as it returns; a failure fills its row only."""
     def work(job: Job) -> list[PresetRow]:
         rows: list[PresetRow] = []
         for name, text in presets.items():
             sent = [Turn("user", text, turn.images)]
             try:
-                outcome = _keep(store, sent, answer(model, sent), lab, job)
+                outcome = _keep(store, sent, answer(model, sent), lab, job, owner)
                 rows.append(PresetRow(name, outcome.text, f"{outcome.input_tokens}/{outcome.output_tokens}",
                                       outcome.cost_usd))
             except WorkshopError as err:
                 rows.append(PresetRow(name, f"⚠️ {err.title}: {err.message}", ""))
             job.partial = list(rows)
         return rows
-    return work
+    return claimed(work, store, owner)
