@@ -10,6 +10,7 @@ import streamlit as st
 from lib.capabilities import capability_table
 from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
+from lib.ui.identity import current_viewer, identity_sidebar
 from lib.ui.common import current_credentials, page_errors_caught, render_sidebar, render_sidebar_footer
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
@@ -59,7 +60,9 @@ pages = [st.Page(home, title="Home", icon=":material/home:", default=True, url_p
 pages += [st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS]
 pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path) for tool in TOOLS]
 
+viewer = current_viewer()  # with a sign-in provider, nobody gets past this without signing in
 navigation = st.navigation(pages)
+identity_sidebar(viewer)
 render_sidebar()
 with page_errors_caught():
     navigation.run()

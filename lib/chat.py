@@ -167,6 +167,7 @@ def rejected_image(sent: list[Turn], detail: str) -> ChatImage | None:
 def export_zip(turns: list[Turn], title: str = "Multimodal chat") -> bytes:
     """The conversation as Markdown with its images beside it, zipped."""
     from lib.imaging import EXTENSIONS
+    from lib.text import plain
 
     buf = io.BytesIO()
     lines = [f"# {title}", ""]
@@ -178,7 +179,8 @@ def export_zip(turns: list[Turn], title: str = "Multimodal chat") -> bytes:
                 zf.writestr(name, img.data)
                 lines.append(f"![{img.name}]({name})")
             if turn.text:
-                lines.append(turn.text)
+                # the attendee's words as text (a Markdown viewer fetches nothing); the model's answer as written
+                lines.append(turn.text if turn.role == "assistant" else plain(turn.text))
             lines.append("")
         zf.writestr("conversation.md", "\n".join(lines))
     return buf.getvalue()

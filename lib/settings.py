@@ -26,6 +26,18 @@ class Settings:
     max_upload_bytes: int
     max_upload_pixels: int
     embed_workers: int  # concurrent embedding calls while building lab 1's index
+    # Where results live (lib/storage): SQLite in data_dir by default; PostgreSQL (+pgvector) and S3 for a
+    # class on several servers.
+    database_url: str | None = None  # WORKSHOP_DATABASE_URL, e.g. postgresql://user:pw@host/db
+    blob_url: str | None = None  # WORKSHOP_BLOB_URL, e.g. s3://bucket/prefix
+    # Who is who (lib/ui/identity.py)
+    workspaces: str = "single"  # WORKSHOP_WORKSPACES: "single" (a laptop: one user, the instructor) or "browser"
+    instructors: tuple[str, ...] = ()  # WORKSHOP_INSTRUCTORS: emails (with an OpenID Connect provider)
+    instructor_passcode: str | None = None  # WORKSHOP_INSTRUCTOR_PASSCODE (without a provider)
+    # Lab 1's sources (lib/search/sources.py)
+    folder_roots: tuple[Path, ...] = ()  # WORKSHOP_FOLDER_ROOTS (os.pathsep-separated), besides samples and data
+    s3_prefixes: tuple[str, ...] = ()  # WORKSHOP_S3_PREFIXES: comma-separated s3://bucket/prefix allowed
+    upload_quota: int = 50  # WORKSHOP_UPLOAD_QUOTA: images each attendee may keep for lab 1
 
     @property
     def region_is_default(self) -> bool:
@@ -68,4 +80,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=_int(env, "WORKSHOP_MAX_UPLOAD_MB", 20) * 1024 * 1024,
         max_upload_pixels=_int(env, "WORKSHOP_MAX_UPLOAD_MEGAPIXELS", 40) * 1_000_000,
         embed_workers=min(16, max(1, _int(env, "WORKSHOP_EMBED_WORKERS", 8))),
+        database_url=env.get("WORKSHOP_DATABASE_URL") or None,
+        blob_url=env.get("WORKSHOP_BLOB_URL") or None,
+        workspaces="browser" if env.get("WORKSHOP_WORKSPACES", "").strip().lower() == "browser" else "single",
+        instructors=tuple(e.strip().lower() for e in env.get("WORKSHOP_INSTRUCTORS", "").split(",") if e.strip()),
+        instructor_passcode=env.get("WORKSHOP_INSTRUCTOR_PASSCODE") or None,
+        folder_roots=tuple(Path(p).expanduser() for p in env.get("WORKSHOP_FOLDER_ROOTS", "").split(os.pathsep)
+                           if p.strip()),
+        s3_prefixes=tuple(p.strip() for p in env.get("WORKSHOP_S3_PREFIXES", "").split(",") if p.strip()),
+        upload_quota=max(0, _int(env, "WORKSHOP_UPLOAD_QUOTA", 50)),
     )

@@ -9,8 +9,9 @@ from lib.errors import ContentFiltered, InvalidInput, WorkshopError
 from lib.generation.requests import EditRequest
 from lib.generation.service import edit, random_seed
 from lib.labs import lab
-from lib.presets import BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE, BACKGROUND_REWRITE
-from lib.ui.common import history_store, start_lab
+from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, BACKGROUND_DEFAULT_SCENE,
+                         BACKGROUND_REWRITE)
+from lib.ui.common import history_store, start_lab, viewer
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.model_picker import pick_model
@@ -46,7 +47,7 @@ with left:
                     help="DEFAULT lets the kept object extend into or blend with the new background; PRECISE "
                          "keeps its edge exact.")
     model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
-    photo = edit_input(LAB, model, default_sample="astronaut")
+    photo = edit_input(LAB, model, default_sample=BACKGROUND_DEFAULT_SAMPLE)
     request = None
     if photo:
         st.image(photo.image, width=min(480, photo.image.width))
@@ -61,7 +62,8 @@ with left:
         seed = request.seed if request.seed is not None else random_seed(model)
         st.session_state.pop(error_key(KEY), None)
         submit(KEY, "compare", describe_job("Compare DEFAULT and PRECISE", request.prompt), model.label,
-               f"compare:{job_key(request)}", compare_work(edit, replace(request, seed=seed), history_store(), KEY))
+               f"compare:{job_key(request)}", compare_work(edit, replace(request, seed=seed), history_store(), KEY,
+                                                             owner=viewer().owner))
 
 with right:
     collect(KEY)  # before the pair is read: a finished comparison sets it
@@ -69,7 +71,7 @@ with right:
     if pair and not st.session_state.get(error_key(KEY)):
         st.subheader("DEFAULT vs PRECISE")
         for col, entry_id, name in zip(st.columns(2), pair, ("DEFAULT", "PRECISE")):
-            entry = history_store().get(entry_id)
+            entry = history_store().get(entry_id, viewer())
             if entry:
                 with col:
                     st.markdown(f"**{name}**")

@@ -7,9 +7,11 @@ from lib.errors import WorkshopError
 from lib.jobs import Job
 from lib.services.calls import AnswerOutcome, PresetRow, answer_work, presets_work
 from lib.labs import lab
+from lib.presets import UNDERSTANDING_SAMPLES
+from lib.samples import get_sample
 from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
-from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab
+from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab, viewer
 from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
@@ -57,9 +59,9 @@ left, right = st.columns([2, 3], gap="large")
 
 with left:
     chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="astronaut")
-    st.caption("Samples for each preset: people — Astronaut, Grace Hopper; food — Coffee cup; text — Scanned page, Road sign. "
-               "For the item list a photo of a room works best: upload one of yours (no room photo ships "
-               "with the packages the samples come from).")
+    suited = UNDERSTANDING_SAMPLES.get(st.session_state.get(f"{KEY}_preset") or "", ())
+    if suited:
+        st.caption("Sample photos that suit this preset: " + ", ".join(get_sample(sid).title for sid in suited) + ".")
     image = None
     if chosen:
         try:
@@ -86,11 +88,11 @@ with right:
     if go and turn:
         st.session_state.pop(ERROR, None)
         submit(KEY, "answer", describe_job("Ask", prompt), model.label, conversation_fingerprint(model.id, [turn]),
-               answer_work(model, [turn], history_store(), KEY))
+               answer_work(model, [turn], history_store(), KEY, owner=viewer().owner))
     if run_all and turn:
         st.session_state.pop(ERROR, None)
         submit(KEY, "presets", "Run all nine presets", model.label,
-               "presets:" + conversation_fingerprint(model.id, [turn]), presets_work(model, turn, history_store(), KEY))
+               "presets:" + conversation_fingerprint(model.id, [turn]), presets_work(model, turn, history_store(), KEY, owner=viewer().owner))
     for job in take_finished(KEY):
         keep(job)
     job_panel(KEY, render=show_progress, show_late=keep)

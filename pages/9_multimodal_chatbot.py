@@ -17,11 +17,12 @@ from lib.labs import lab
 from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
 from lib.samples import get_sample, sample_bytes
 from lib.vision import VisionLimits, prepare_for_vision
-from lib.ui.common import history_store, show_error, start_lab
+from lib.ui.common import history_store, show_error, start_lab, viewer
 from lib.ui.results import show_replayed
 from lib.ui.image_input import UPLOAD_TYPES, handoff_key
 from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
+from lib.text import plain
 from lib.ui.model_picker import pick_chat_model
 
 LAB = lab(9)
@@ -126,15 +127,15 @@ for turn in chat.turns:
             show_replayed(turn.replayed_from, what="answer", same="conversation")
         if turn.images:
             st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
-        if turn.text:
-            st.markdown(turn.text)
+        if turn.text:  # the attendee's words as typed; the model's answer as the Markdown it writes
+            st.markdown(turn.text if turn.role == "assistant" else plain(turn.text))
 if chat.pending is not None:
     with st.chat_message("user"):
         if chat.pending.images:
             st.image([img.data for img in chat.pending.images], caption=[img.name for img in chat.pending.images],
                      width=160)
         if chat.pending.text:
-            st.markdown(chat.pending.text)
+            st.markdown(plain(chat.pending.text))
 job_panel(KEY, render=show_pending)
 for note in chat.notes:
     st.info(note, icon=":material/hide_image:")
@@ -162,7 +163,7 @@ waiting = chat.pending is not None
 st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion, disabled=waiting)
 suggestion = st.session_state.pop(f"{KEY}_queued", None)
 retry_text = st.session_state.get(RETRY)
-retry = retry_text and st.button(f"Retry: “{retry_text}”", key=f"{KEY}_retry_go", icon=":material/replay:",
+retry = retry_text and st.button(f"Retry: “{plain(retry_text)}”", key=f"{KEY}_retry_go", icon=":material/replay:",
                                  disabled=waiting)
 if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
     st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
@@ -207,7 +208,7 @@ if text is not None and waiting:  # sent just as the box was disabled: keep it f
     st.rerun()
 elif text is not None and (text.strip() or attached) and not ready:
     sent = chat.ask(text, tuple(attached))  # no call: only History can answer
-    kept = history_store().find_answer(conversation_fingerprint(model.id, sent))
+    kept = history_store().find_answer(conversation_fingerprint(model.id, sent), viewer())
     if kept is not None:
         chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}")
         attached.clear()
@@ -224,7 +225,7 @@ elif text is not None and (text.strip() or attached):
     attached.clear()
     st.session_state.pop(LAST, None)
     job = submit(KEY, "chat", describe_job("Answer", text), model.label, conversation_fingerprint(model.id, sent),
-                 answer_work(model, sent, history_store(), KEY))
+                 answer_work(model, sent, history_store(), KEY, owner=viewer().owner))
     st.session_state[PENDING] = job.id
     st.rerun()  # redraw from the session: the pending turn, its job and the disabled box in their places
 

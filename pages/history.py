@@ -1,47 +1,68 @@
-"""History: every earlier result — reopen it, download it, reuse its settings or its images."""
+"""History: your earlier results and answers — reopen, download, reuse, delete. Instructors see the class.
+
+Paged, with thumbnails (a full image only when an entry is opened); attendee text is shown as text.
+"""
 
 from functools import partial
 
 import streamlit as st
 
-from lib.labs import LABS, lab, lab_for_key, tool
-from lib.history import entry_zip
-from lib.ui.common import history_store, lab_header
+from lib.history import HistoryEntry, StoredAnswer, entry_zip
+from lib.labs import LABS, lab_for_key, tool
+from lib.ui.common import history_store, lab_header, viewer
 from lib.ui.generation_controls import prefill_key
 from lib.ui.image_input import handoff_key
 from lib.ui.results import show_result
+from lib.text import plain
 
 PAGE = tool("History")
+PAGE_SIZE = 20
 lab_header(PAGE)
 store = history_store()
+me = viewer()
 
-f1, f2 = st.columns([1, 2])
-lab_names = {item.key: f"Lab {item.number} — {item.title}" for item in LABS}
-only_lab = f1.selectbox("Lab", [None, *lab_names], format_func=lambda k: "All labs" if k is None else lab_names[k],
-                        key="history_lab")
-search = f2.text_input("Search prompts and models", key="history_search")
-entries = store.recent(30, lab=only_lab, search=search)
-count, cost = store.totals()
-st.caption(f"{count} result{'s' if count != 1 else ''} in total · estimated spend ${cost:,.3f}")
 
-if not entries:
-    st.info("Nothing here yet. Results from every lab are saved automatically — try "
-            f"**Lab 2 — {lab(2).title}** first." if not (only_lab or search) else "No result matches.",
-            icon=":material/history:")
+def lab_name(key: str) -> str:
+    found = lab_for_key(key)
+    return f"Lab {found.number} · {found.title}" if found else key
 
-for entry in entries:
+
+def owner_name(owner: str) -> str:
+    return owner.removeprefix("browser:")[:8] if owner.startswith("browser:") else owner
+
+
+def whose(owner: str) -> str:
+    """ · attendee, for the instructor's class-wide view (their own entries say nothing)."""
+    return f" · {owner_name(owner)}" if me.instructor and owner != me.owner else ""
+
+
+def delete(entry_id: str) -> None:
+    store.delete(entry_id, me)
+
+
+def delete_answer(answer_id: str) -> None:
+    store.delete_answer(answer_id, me)
+
+
+def show_entry(entry: HistoryEntry) -> None:
     origin = lab_for_key(entry.lab)
     with st.container(border=True):
         thumbs, facts = st.columns([2, 3])
         with thumbs:
-            st.image([img.read_bytes() for img in entry.outputs if img.path.exists()], width=110)
+            shown = [img.thumbnail_bytes() for img in entry.outputs if img.exists()]
+            if shown:
+                st.image(shown, width=110)
+            else:
+                st.caption("The image files are missing.")
         with facts:
-            st.markdown(f"**“{entry.prompt or '(no prompt)'}”**")
-            st.caption(f"{origin.nav_title if origin else entry.lab} · {entry.model_label} · seed {entry.seed} · "
-                       f"{entry.latency_s or 0:.1f} s · ${entry.cost_usd or 0:.3f} · {entry.when}")
+            st.markdown(f"**“{plain(entry.prompt)}”**" if entry.prompt else "**(no prompt)**")
+            seed = f" · seed {entry.seed}" if entry.seed is not None else ""
+            st.caption(plain(f"{lab_name(entry.lab)} · {entry.model_label}{seed} · {entry.latency_s or 0:.1f} s · "
+                             f"${entry.cost_usd or 0:.3f} · {entry.when}") + plain(whose(entry.owner)))
             b1, b2, b3 = st.columns(3)
-            if origin and b1.button(f"Reuse in Lab {origin.number}", key=f"hist_reuse_{entry.id}",
-                                    icon=":material/replay:", help="Open the lab with these settings and seed."):
+            if origin and entry.owner == me.owner and b1.button(
+                    f"Reuse in Lab {origin.number}", key=f"hist_reuse_{entry.id}", icon=":material/replay:",
+                    help="Open the lab with these settings and seed."):
                 st.session_state[prefill_key(origin.key)] = entry.request
                 if entry.inputs and origin.input_key:
                     st.session_state[handoff_key(origin.input_key)] = [img.id for img in entry.inputs]
@@ -49,8 +70,53 @@ for entry in entries:
             b2.download_button("Zip", partial(entry_zip, entry), file_name=f"{entry.lab}-{entry.id}.zip",
                                mime="application/zip", key=f"hist_zip_{entry.id}", on_click="ignore",
                                icon=":material/folder_zip:")
-            if b3.button("Delete", key=f"hist_del_{entry.id}", icon=":material/delete:"):
-                store.delete(entry.id)
-                st.rerun()
+            b3.button("Delete", key=f"hist_del_{entry.id}", icon=":material/delete:", on_click=delete,
+                      args=(entry.id,))
         with st.expander("Open"):
-            show_result(entry, f"hist_{entry.id}", send_to=(lab(3),))
+            show_result(entry, f"hist_{entry.id}")
+
+
+def show_answer(answer: StoredAnswer) -> None:
+    with st.container(border=True):
+        st.markdown(f"**“{plain(answer.prompt)}”**" if answer.prompt else "**(images only)**")
+        st.caption(plain(f"{lab_name(answer.lab)} · {answer.model_label} · {answer.input_tokens or 0:,} tokens in, "
+                         f"{answer.output_tokens or 0:,} out · ${answer.cost_usd or 0:.4f} · {answer.when}")
+                   + plain(whose(answer.owner)) + (" · arrived after cancel" if answer.after_cancel else ""))
+        with st.expander("Answer"):
+            st.text(answer.text)
+        st.button("Delete", key=f"hist_adel_{answer.id}", icon=":material/delete:", on_click=delete_answer,
+                  args=(answer.id,))
+
+
+if me.instructor and me.owner != "local":
+    with st.expander("The class: results and estimated spend per attendee", expanded=True):
+        st.dataframe([{"Attendee": owner_name(t.owner), "Images": t.results, "Answers": t.answers,
+                       "Est. spend ($)": round(t.cost_usd, 4)} for t in store.per_owner()], hide_index=True)
+
+images_tab, answers_tab = st.tabs(["Images", "Answers (labs 8 and 9)"])
+with images_tab:
+    f1, f2 = st.columns([1, 2])
+    lab_names = {item.key: lab_name(item.key) for item in LABS}
+    only_lab = f1.selectbox("Lab", [None, *lab_names], key="history_lab",
+                            format_func=lambda k: "All labs" if k is None else lab_names[k])
+    search = f2.text_input("Search prompts and models", key="history_search")
+    total = store.count(lab=only_lab, search=search, viewer=me)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page_no = st.number_input("Page", 1, pages, 1, key="history_page") if pages > 1 else 1
+    count, cost = store.totals(me)
+    st.caption(f"{count} result{'s' if count != 1 else ''} and answers for an estimated ${cost:,.3f}"
+               + (" (the whole class)" if me.instructor and me.owner != "local" else "")
+               + (f" · page {page_no} of {pages}" if pages > 1 else ""))
+    entries = store.recent(PAGE_SIZE, lab=only_lab, search=search, viewer=me, offset=(page_no - 1) * PAGE_SIZE)
+    if not entries:
+        st.info("Nothing here yet. Every lab saves its results here automatically." if not (only_lab or search)
+                else "No result matches.", icon=":material/history:")
+    for item in entries:
+        show_entry(item)
+
+with answers_tab:
+    answers = store.recent_answers(PAGE_SIZE, viewer=me)
+    if not answers:
+        st.info("No answers yet: labs 8 and 9 keep every answer the model gives here.", icon=":material/forum:")
+    for item in answers:
+        show_answer(item)

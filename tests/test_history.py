@@ -57,7 +57,7 @@ def store(tmp_path: Path) -> HistoryStore:
 
 def files_in(store: HistoryStore) -> list[str]:
     """Names of the image files on disk."""
-    return sorted(p.name for p in store.images_dir.iterdir())
+    return sorted(p.name for p in store.images_dir.iterdir() if p.is_file())
 
 
 def set_created(store: HistoryStore, entry_id: str, when: float) -> None:
@@ -90,9 +90,9 @@ def test_record_stores_request_metadata_outputs_and_inputs(store: HistoryStore) 
 
 def test_files_are_content_addressed(store: HistoryStore) -> None:
     entry = store.record(result(outputs=(RED,)), "lab2", inputs=[PHOTO])
-    assert entry.outputs[0].path.name == hashlib.sha256(RED).hexdigest() + ".png"
-    assert entry.inputs[0].path.name == hashlib.sha256(PHOTO).hexdigest() + ".jpg"
-    assert entry.outputs[0].path.parent == store.images_dir
+    assert entry.outputs[0].name == hashlib.sha256(RED).hexdigest() + ".png"
+    assert entry.inputs[0].name == hashlib.sha256(PHOTO).hexdigest() + ".jpg"
+    assert (store.images_dir / entry.outputs[0].name).is_file()
     assert not list(store.images_dir.glob("*.tmp"))
 
 
@@ -100,7 +100,7 @@ def test_same_bytes_are_stored_once(store: HistoryStore) -> None:
     first = store.record(result(outputs=(RED, RED)), "lab2", inputs=[RED])
     second = store.record(result(outputs=(RED,)), "lab3")
     assert files_in(store) == [hashlib.sha256(RED).hexdigest() + ".png"]
-    paths = {img.path for img in first.outputs + first.inputs + second.outputs}
+    paths = {img.name for img in first.outputs + first.inputs + second.outputs}
     assert len(paths) == 1
 
 
@@ -182,7 +182,7 @@ def test_delete_removes_only_files_no_other_entry_uses(store: HistoryStore) -> N
     store.delete(shared.id)
     assert store.get(shared.id) is None
     assert files_in(store) == sorted([red, blue])  # RED is still used by the other entry
-    assert store.get(other.id) is not None and other.outputs[0].path.exists()
+    assert store.get(other.id) is not None and other.outputs[0].exists()
 
     store.delete(other.id)
     assert files_in(store) == []

@@ -101,7 +101,7 @@ def test_cancel_stops_waiting_and_a_late_result_is_kept_and_marked(jobs: JobRunn
         return GenerationResult(model=model, request=req.with_seed(7), images=[ImageOutput(data, "png", 7, 32, 32)],
                                 latency_s=0.1, cost_usd=0.08, region="us-west-2", request_body={"prompt": "a fox"})
 
-    j = jobs.submit(job(), image_work(call, request, store, "lab2"))[0]
+    j = jobs.submit(job(), image_work(call, request, store, "lab2", owner="alice"))[0]
     assert jobs.cancel("alice", j.id)
     assert jobs.running("alice") == []  # nothing to wait for any more
     release.set()
@@ -123,6 +123,6 @@ def test_the_result_is_stored_even_if_nobody_ever_collects_it(jobs: JobRunner, t
         return GenerationResult(model=model, request=req.with_seed(3), images=[ImageOutput(data, "png", 3, 16, 16)],
                                 latency_s=0.1, cost_usd=0.08, region="us-west-2", request_body={})
 
-    j = jobs.submit(job(), image_work(call, GenerationRequest(model_id=SD35, prompt="x"), store, "lab2"))[0]
+    j = jobs.submit(job(), image_work(call, GenerationRequest(model_id=SD35, prompt="x"), store, "lab2", owner="alice"))[0]
     wait_done(jobs, j)
     assert [e.id for e in store.recent()] == j.result and not store.recent()[0].after_cancel

@@ -11,20 +11,28 @@ import streamlit as st
 
 from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_status
 from lib.errors import WorkshopError
-from lib.history import HistoryStore
+from lib.history import LOCAL, HistoryStore, Viewer
 from lib.labs import LabPage
 from lib.settings import Settings, load_settings
 
 
 @st.cache_resource(show_spinner=False)
-def _history_store(data_dir: str) -> HistoryStore:
-    return HistoryStore(data_dir)  # type: ignore[arg-type]
+def _history_store(data_dir: str, database: str | None, blobs: str | None) -> HistoryStore:
+    return HistoryStore(data_dir, database=database, blobs=blobs)  # type: ignore[arg-type]
 
 
 def history_store(settings: Settings | None = None) -> HistoryStore:
-    """The history store for the configured data folder, shared by all sessions."""
+    """The history store of this deployment (data folder, or WORKSHOP_DATABASE_URL / WORKSHOP_BLOB_URL),
+    shared by all sessions."""
     settings = settings or load_settings()
-    return _history_store(str(settings.data_dir))
+    return _history_store(str(settings.data_dir), settings.database_url, settings.blob_url)
+
+
+def viewer() -> Viewer:
+    """This session's owner and role (lib/ui/identity.py)."""
+    from lib.ui.identity import current_viewer
+
+    return current_viewer()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -116,8 +124,9 @@ def render_sidebar_footer(settings: Settings | None = None) -> None:
     s = settings or load_settings()
     sidebar_jobs()
     with st.sidebar:
-        count, cost = history_store(s).totals()
-        st.caption(f"History: {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f}")
+        count, cost = history_store(s).totals(viewer())
+        whose = "the class" if viewer().instructor and viewer().owner != LOCAL.owner else "yours"
+        st.caption(f"History ({whose}): {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f}")
 
 
 def require_bedrock(settings: Settings | None = None, *, offline_note: str | None = None) -> bool:

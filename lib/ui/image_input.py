@@ -12,9 +12,10 @@ from lib.errors import InvalidInput
 from lib.generation.service import PreparedImage, prepare_edit_input, prepare_input
 from lib.imaging import decode_image
 from lib.labs import LabPage
-from lib.samples import available_samples, sample_bytes
+from lib.presets import photo_for
+from lib.samples import available_samples, get_sample, sample_bytes
 from lib.settings import load_settings
-from lib.ui.common import history_store, show_error
+from lib.ui.common import history_store, show_error, viewer
 
 SOURCES = ("Sample photos", "Upload", "From history")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
@@ -51,10 +52,43 @@ def send_to_lab(target: LabPage, images: list[SentImage]) -> None:
     st.switch_page(target.page)
 
 
+def upload_limit_mb() -> int:
+    """The app's own upload limit in MB (WORKSHOP_MAX_UPLOAD_MB): what every uploader states and enforces."""
+    return max(1, load_settings().max_upload_bytes // (1024 * 1024))
+
+
+def select_sample(key: str, sample_id: str) -> None:
+    """Make `sample_id` the chosen sample photo of the image input `key` (call from a widget callback)."""
+    st.session_state[f"{key}_source"] = "Sample photos"
+    st.session_state[f"{key}_sample"] = sample_id
+    st.session_state[f"{key}_samples"] = [sample_id]
+
+
+def photo_suggestions(label: str, options: tuple[str, ...], *, fills: str, key: str, placeholder: str,
+                      input_key: str) -> None:
+    """Suggestions that copy the chosen text into the box `fills` and, when it names something in a sample
+    photo, pick that photo in the image input `input_key`, so the text always matches the picture."""
+    def copy() -> None:
+        text = st.session_state.get(key) or ""
+        st.session_state[fills] = text
+        match = photo_for(text)
+        if match is not None:
+            select_sample(input_key, match.sample)
+
+    def shown(text: str) -> str:
+        match = photo_for(text)
+        if match is None:
+            return text
+        where = get_sample(match.sample).title
+        return f"{text} — {where}: {match.area}" if match.area else f"{text} — {where}"
+
+    st.selectbox(label, options, index=None, key=key, placeholder=placeholder, on_change=copy, format_func=shown)
+
+
 def _history_choices(limit: int = 40) -> dict[str, str]:
     """image id → label, newest first."""
     choices: dict[str, str] = {}
-    for entry in history_store().recent(limit):
+    for entry in history_store().recent(limit, viewer=viewer()):  # only your own results
         for img in entry.outputs:
             prompt = (entry.prompt[:40] + "…") if len(entry.prompt) > 40 else entry.prompt
             choices[img.id] = f"{entry.when} · {entry.model_label} · “{prompt}” #{img.index + 1}"
@@ -92,10 +126,20 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
             st.info("No sample photos found: install requirements.txt (scikit-image, scikit-learn, matplotlib).")
             return []
         first = default_sample if default_sample in samples else next(iter(samples))
-        picked = st.multiselect("Sample photos", list(samples), default=[first], key=f"{key}_samples",
-                                format_func=lambda sid: samples[sid].title, max_selections=max_images) if multi \
-            else [st.selectbox("Sample photo", list(samples), index=list(samples).index(first),
-                               key=f"{key}_sample", format_func=lambda sid: samples[sid].title)]
+        for state_key in (f"{key}_sample", f"{key}_samples"):  # a photo set by a suggestion that is not listed
+            value = st.session_state.get(state_key)
+            if value is not None and not set([value] if isinstance(value, str) else value) <= set(samples):
+                del st.session_state[state_key]
+        if multi and isinstance(st.session_state.get(f"{key}_samples"), list):
+            picked = st.multiselect("Sample photos", list(samples), key=f"{key}_samples",
+                                    format_func=lambda sid: samples[sid].title, max_selections=max_images)
+        elif multi:
+            picked = st.multiselect("Sample photos", list(samples), default=[first], key=f"{key}_samples",
+                                    format_func=lambda sid: samples[sid].title, max_selections=max_images)
+        else:
+            st.session_state.setdefault(f"{key}_sample", first)
+            picked = [st.selectbox("Sample photo", list(samples), key=f"{key}_sample",
+                                   format_func=lambda sid: samples[sid].title)]
         for sid in picked:
             item = _decode(sample_bytes(sid), samples[sid].title)
             if item:
@@ -103,6 +147,10 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
                 chosen.append(item)
         if picked:
             st.caption(" · ".join(samples[sid].credit for sid in picked))
+        ideas = [idea for sid in picked for idea in samples[sid].suggestions]
+        if ideas:  # from the instructor's manifest (WORKSHOP_SAMPLES_DIR), shown as plain text
+            st.caption("Ideas for this photo, from the instructor:")
+            st.text("\n".join(ideas))
 
     elif source == SENT:
         for item in sent:
@@ -112,9 +160,8 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
 
     elif source == "Upload":
         files = st.file_uploader("Upload image" + ("s" if multi else ""), type=UPLOAD_TYPES, key=f"{key}_upload",
-                                 accept_multiple_files=multi,
-                                 help="PNG, JPEG, WebP, GIF, BMP or TIFF, up to "
-                                      f"{load_settings().max_upload_bytes // (1024 * 1024)} MB.")
+                                 accept_multiple_files=multi, max_upload_size=upload_limit_mb(),
+                                 help=f"PNG, JPEG, WebP, GIF, BMP or TIFF, up to {upload_limit_mb()} MB.")
         files = (files or []) if multi else ([files] if files else [])
         if len(files) > max_images:
             st.warning(f"Using the first {max_images} of {len(files)} files: this model takes at most {max_images}.")
@@ -135,8 +182,8 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
                                 format_func=lambda iid: choices[iid], max_selections=max_images)
         store = history_store()
         for iid in picked:
-            stored = store.image(iid)
-            if stored and stored.path.exists():
+            stored = store.image(iid, viewer())
+            if stored and stored.exists():
                 item = _decode(stored.read_bytes(), choices[iid])
                 if item:
                     chosen.append(item)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lib.jobs import Job, runner
 from lib.labs import LABS
+from lib.text import plain
 
 OWNER_KEY = "workspace_id"
 POLL_S = 0.5
@@ -69,7 +70,7 @@ def _show(job: Job, key: str, render: Callable[[Job], None] | None,
           show_late: Callable[[Job], None] | None) -> None:
     with st.container(border=True, key=f"{key}_job_{job.id}"):
         if job.running and not job.cancelled:
-            st.markdown(f":material/progress_activity: **{job.what}** · {job.model_label} · running for "
+            st.markdown(f":material/progress_activity: **{plain(job.what)}** · {job.model_label} · running for "
                         f"{_elapsed(job)}")
             if render is not None:
                 render(job)
@@ -77,13 +78,13 @@ def _show(job: Job, key: str, render: Callable[[Job], None] | None,
                       args=(job.id,), help="Stop waiting. The call already sent can't be recalled: if its result "
                                            "still arrives, it is kept in History, marked as arriving after cancel.")
         elif job.running:
-            st.markdown(f":material/cancel: **Cancelled:** {job.what} · {job.model_label}")
+            st.markdown(f":material/cancel: **Cancelled:** {plain(job.what)} · {job.model_label}")
             st.caption("You stopped waiting. The model is still answering; if the result arrives it is kept in "
                        "History, marked as arriving after cancel.")
         else:
             outcome = ("its result arrived afterwards and is kept in History" if job.error is None
                        else f"it then failed: {job.error.message}")
-            st.markdown(f":material/history: **Cancelled, {outcome}.** {job.what} · {job.model_label}")
+            st.markdown(f":material/history: **Cancelled, {plain(outcome)}.** {plain(job.what)} · {job.model_label}")
             c1, c2 = st.columns(2)
             if job.error is None and show_late is not None:
                 c1.button("Show it here", key=f"{key}_late_{job.id}", icon=":material/visibility:",
@@ -149,7 +150,7 @@ def sidebar_jobs() -> None:
         with st.sidebar:
             for job in ready:
                 title, page = _lab_title(job.lab)
-                text = f"{title}: {'failed' if job.error else 'result ready'} — {job.what}"
+                text = plain(f"{title}: {'failed' if job.error else 'result ready'} — {job.what}")
                 if page:
                     st.page_link(page, label=text, icon=":material/error:" if job.error else ":material/task_alt:")
                 else:
@@ -164,4 +165,4 @@ def _sidebar_watch(active: frozenset[str]) -> None:
     st.markdown(f"**:material/progress_activity: {len(now)} running**")
     for job in now:
         title, _ = _lab_title(job.lab)
-        st.caption(f"{title} · {job.what} · {job.model_label} · {_elapsed(job)}")
+        st.caption(plain(f"{title} · {job.what} · {job.model_label} · {_elapsed(job)}"))

@@ -49,7 +49,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
         cols = st.columns(spec)
         for col, img in zip(cols, images[row_start:row_start + per_row]):
             with col:
-                data = img.read_bytes() if img.path.exists() else None
+                data = img.read_bytes() if img.exists() else None
                 if data is None:
                     st.warning("This image file is missing from the data folder.")
                     continue

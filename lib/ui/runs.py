@@ -17,8 +17,9 @@ from lib.history import HistoryEntry
 from lib.jobs import Job
 from lib.labs import LabPage
 from lib.services.calls import image_work
-from lib.ui.common import history_store, show_error
+from lib.ui.common import history_store, show_error, viewer
 from lib.ui.jobs import job_panel, submit, take_finished
+from lib.text import plain
 from lib.ui.generation_controls import reuse_seed_callback
 from lib.ui.results import show_result
 
@@ -47,7 +48,7 @@ def run_request(key: str, call: Callable[[Any], GenerationResult], request: Any,
     """Submit the call as a job: it runs outside this script run and records its result in History at once."""
     st.session_state.pop(error_key(key), None)
     submit(key, "image", what, model_label, job_key(request),
-           image_work(call, request, history_store(), key, inputs))
+           image_work(call, request, history_store(), key, inputs, owner=viewer().owner))
 
 
 def _add_runs(key: str, ids: list[str]) -> None:
@@ -94,7 +95,7 @@ def replay_offer(key: str, request: ImageRequest | None, model: ModelInfo, *, re
     """
     if ready or request is None or model.runs_locally:
         return None
-    entry = history_store().find_identical(request)
+    entry = history_store().find_identical(request, viewer())
     if entry is None:
         st.caption(":material/history: Nothing identical in History to replay: a result is replayed only for the "
                    "same model, prompt, image and settings" + (" and seed" if request.seed is not None else "")
@@ -143,7 +144,7 @@ def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, co
         if extra:
             st.info(extra, icon=":material/lightbulb:")
     store = history_store()
-    entries = [e for e in (store.get(i) for i in st.session_state.get(runs_key(key), [])) if e]
+    entries = [e for e in (store.get(i, viewer()) for i in st.session_state.get(runs_key(key), [])) if e]
     replayed = st.session_state.get(replayed_key(key), set())
     if not entries and not error:
         st.info(empty_text, icon=":material/image:")
@@ -151,7 +152,7 @@ def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, co
         again = (" · replayed" if entry.id in replayed else "") + (" · arrived after cancel" if entry.after_cancel
                                                                     else "")
         container = st.container() if n == 0 else st.expander(
-            f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}{again}")
+            plain(f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}{again}"))
         with container:
             show_result(entry, f"{key}_run{entry.id}", reuse_seed=reuse_seed_callback(key), send_to=send_to,
                         columns=columns, replayed=entry.id in replayed)

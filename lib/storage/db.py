@@ -1,0 +1,78 @@
+"""The SQL engine for results, from settings, with its schema brought up to date by Alembic.
+
+Why SQLAlchemy Core + Alembic: the same queries run on SQLite (embedded default) and PostgreSQL (a class
+on several servers), and schema changes are named, ordered migrations instead of ad-hoc column checks.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_S = 30
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def database_url(data_dir: Path, configured: str | None) -> str:
+    """The configured URL (postgresql://… becomes SQLAlchemy's psycopg 3 URL), or SQLite in the data folder."""
+    if not configured:
+        return f"sqlite:///{Path(data_dir).resolve() / 'history.sqlite3'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if configured.startswith(prefix):
+            return "postgresql+psycopg://" + configured[len(prefix):]
+    return configured
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy's event signature
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per URL and process, migrated to the newest schema on first use."""
+    with _lock:
+        if url in _engines:
+            return _engines[url]
+        if url.startswith("sqlite"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        migrate(engine)
+        _engines[url] = engine
+        return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Run every migration not yet applied. On PostgreSQL an advisory lock keeps two servers starting at
+    once from running the same migration twice."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(20261201)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def forget_engines() -> None:
+    """Dispose every engine (tests, and a settings change)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
