@@ -96,3 +96,23 @@ def png_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, ...] = (200, 4
     buf = io.BytesIO()
     Image.new(mode, size, color).save(buf, "PNG")
     return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory) -> str:
+    """A real PostgreSQL (+pgvector) for this test session, started by the test command and stopped after."""
+    from real_engines import pgserver_available, postgres
+
+    if not pgserver_available():
+        pytest.skip("the pgserver wheel is not installed (requirements-dev.txt installs it)")
+    with postgres(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory) -> str:
+    """moto's S3 server for this test session (moto[server] in requirements-dev.txt)."""
+    from real_engines import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url

@@ -1,0 +1,119 @@
+"""lib/storage on every backend it claims: SQLite + files (embedded default) and real PostgreSQL + S3 (moto server).
+
+The PostgreSQL and S3 servers are started by the test command itself (tests/real_engines.py); nothing is
+mocked. "Two servers" are two independent store objects pointed at the same database and bucket, as two
+app processes would be.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import png_bytes
+from lib.catalog import get_model
+from lib.generation.requests import GenerationRequest, GenerationResult, ImageOutput
+from lib.storage.db import forget_engines
+from lib.storage.results import HistoryStore, Viewer
+
+SD35 = "stability.sd3-5-large-v1:0"
+ALICE, BOB = Viewer("alice"), Viewer("bob")
+TEACHER = Viewer("teacher", instructor=True)
+
+
+def result(prompt: str = "a fox", color=(200, 40, 40)) -> GenerationResult:
+    data = png_bytes((24, 24), color)
+    request = GenerationRequest(model_id=SD35, prompt=prompt).with_seed(5)
+    return GenerationResult(model=get_model(SD35), request=request, images=[ImageOutput(data, "png", 5, 24, 24)],
+                            latency_s=0.2, cost_usd=0.08, region="us-west-2", request_body={"prompt": prompt})
+
+
+@pytest.fixture(params=["sqlite+files", "postgres+s3"])
+def stores(request, tmp_path, monkeypatch):
+    """Two stores ("two servers") over one backend; SQLite's two share the data folder."""
+    if request.param == "sqlite+files":
+        yield HistoryStore(tmp_path / "data"), HistoryStore(tmp_path / "data")
+    else:
+        url, s3 = request.getfixturevalue("postgres_url"), request.getfixturevalue("s3_endpoint")
+        from real_engines import make_bucket
+
+        for name, value in {"AWS_ENDPOINT_URL_S3": s3, "AWS_ACCESS_KEY_ID": "testing",
+                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}.items():
+            monkeypatch.setenv(name, value)
+        bucket = f"class-{uuid.uuid4().hex[:8]}"
+        make_bucket(s3, bucket)
+        one = HistoryStore(tmp_path / "one", database=url, blobs=f"s3://{bucket}/results")
+        forget_engines()  # the second "server" has its own engine and connection pool
+        two = HistoryStore(tmp_path / "two", database=url, blobs=f"s3://{bucket}/results")
+        with one.engine.begin() as db:  # the session's database is shared by every test: start empty
+            for table in ("images", "results", "chat_answers", "jobs"):
+                db.execute(sa.text(f"DELETE FROM {table}"))
+        yield one, two
+    forget_engines()
+
+
+def test_an_attendee_sees_reuses_and_deletes_only_their_own(stores):
+    store, _ = stores
+    mine = store.record(result("alice's fox"), "lab2", inputs=[png_bytes((8, 8))], owner="alice")
+    theirs = store.record(result("bob's owl", (10, 200, 10)), "lab2", owner="bob")
+    assert [e.id for e in store.recent(viewer=ALICE)] == [mine.id]
+    assert store.get(theirs.id, ALICE) is None and store.image(theirs.outputs[0].id, ALICE) is None
+    assert store.image(mine.inputs[0].id, ALICE) is not None
+    assert store.find_identical(GenerationRequest(model_id=SD35, prompt="bob's owl"), ALICE) is None
+    assert store.find_identical(GenerationRequest(model_id=SD35, prompt="bob's owl"), BOB).id == theirs.id
+    assert not store.delete(theirs.id, ALICE)  # refused: bob's result stays on bob's page
+    assert store.get(theirs.id, BOB) is not None
+    assert store.count(viewer=ALICE) == 1 and store.totals(ALICE) == (1, pytest.approx(0.08))
+    # The instructor sees the class, with per-attendee counts and spend.
+    assert {e.id for e in store.recent(viewer=TEACHER)} == {mine.id, theirs.id}
+    assert {(t.owner, t.results) for t in store.per_owner()} == {("alice", 1), ("bob", 1)}
+    assert store.delete(theirs.id, TEACHER)
+
+
+def test_chat_answers_have_owners_too(stores):
+    store, _ = stores
+    store.record_answer("conv1", "A cat.", model_id="m", model_label="M", region="us-east-1", owner="alice",
+                        prompt="What is it?", cost_usd=0.001)
+    assert store.find_answer("conv1", BOB) is None
+    assert store.find_answer("conv1", ALICE).text == "A cat."
+    assert [a.prompt for a in store.recent_answers(viewer=ALICE)] == ["What is it?"]
+    assert store.recent_answers(viewer=BOB) == []
+    answer = store.recent_answers(viewer=ALICE)[0]
+    assert not store.delete_answer(answer.id, BOB) and store.delete_answer(answer.id, ALICE)
+
+
+def test_two_servers_share_results_images_and_deletions(stores):
+    one, two = stores
+    made = one.record(result("made on server one"), "lab2", owner="alice")
+    seen = two.get(made.id, ALICE)
+    assert seen is not None and seen.outputs[0].read_bytes() == made.outputs[0].read_bytes()
+    assert seen.outputs[0].thumbnail_bytes()[:2] == b"\xff\xd8"  # a JPEG thumbnail, readable from both
+    assert two.delete(made.id, ALICE)
+    assert one.get(made.id, ALICE) is None
+    assert not one.blobs.exists(made.outputs[0].name)  # no other result used it: the bytes are gone too
+
+
+def test_a_request_runs_on_one_server_only(stores):
+    one, two = stores
+    assert one.claim_job("job1", "alice", "lab2", "key-a", "Generate", "SD 3.5")
+    assert not two.claim_job("job2", "alice", "lab2", "key-a", "Generate", "SD 3.5")  # identical, still running
+    assert two.claim_job("job3", "bob", "lab2", "key-a", "Generate", "SD 3.5")  # another attendee's is theirs
+    one.finish_job("job1", "done")
+    assert two.claim_job("job4", "alice", "lab2", "key-a", "Generate", "SD 3.5")  # finished: may run again
+
+
+def test_migrations_are_named_and_at_head(stores):
+    store, _ = stores
+    with store.engine.connect() as db:
+        assert db.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() \
+            .startswith(("0002", "0003", "0004", "0005"))
+
+
+def test_the_embedded_default_needs_no_server(tmp_path, monkeypatch):
+    """No database URL, no blob URL: SQLite and files in the data folder, nothing else to set up."""
+    store = HistoryStore(tmp_path / "data")
+    entry = store.record(result(), "lab2")
+    assert store.engine.dialect.name == "sqlite" and store.db_path.is_file()
+    assert (store.images_dir / entry.outputs[0].name).is_file()
