@@ -1,19 +1,27 @@
-"""Sample photos, read at run time from the packages that ship them (see images/manifest.json).
+"""Sample photos: read at run time from the packages that ship them, a few kept in images/samples/, and an
+instructor's own folder (WORKSHOP_SAMPLES_DIR) — see images/manifest.json.
 
-Why not copy them into the repo: the packages are installed anyway, and the
-manifest keeps each photo's source and licence next to its id.
+Why most are not copied into the repo: the packages are installed anyway, and the manifest keeps each
+photo's source and licence next to its id. Photos of subjects no Python package ships (a house, a car, a
+sign, fruit) are copies from a Debian package whose licence allows it, recorded in the same manifest.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = PROJECT_ROOT / "images" / "manifest.json"
+IMAGES = PROJECT_ROOT / "images"
+MANIFEST = IMAGES / "manifest.json"
+SAMPLES_DIR_ENV = "WORKSHOP_SAMPLES_DIR"  # an instructor's own photos, shown in every lab's sample picker
+OWN_MANIFEST = "manifest.json"  # optional, inside that folder: titles and per-photo suggestions
+OWN_PREFIX = "own:"
+PHOTO_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 
 
 @dataclass(frozen=True)
@@ -25,9 +33,18 @@ class Sample:
     subjects: tuple[str, ...]
     source: str
     licence: str
+    local_file: Path | None = None  # kept in images/ or in the instructor's folder, not in a package
+    suggestions: tuple[str, ...] = ()  # ideas for this photo, from the instructor's manifest
+
+    @property
+    def own(self) -> bool:
+        """One of the instructor's photos (WORKSHOP_SAMPLES_DIR)."""
+        return self.id.startswith(OWN_PREFIX)
 
     def file(self) -> Path | None:
-        """Where the installed package keeps the photo, or None if the package is missing."""
+        """Where the photo is: its own file, or inside the installed package; None if it is missing."""
+        if self.local_file is not None:
+            return self.local_file if self.local_file.is_file() else None
         spec = importlib.util.find_spec(self.package)
         if spec is None or not spec.submodule_search_locations:
             return None
@@ -36,6 +53,8 @@ class Sample:
 
     def read_bytes(self) -> bytes:
         path = self.file()
+        if path is None and self.local_file is not None:
+            raise FileNotFoundError(f"Sample “{self.title}”: the file {self.local_file} is missing.")
         if path is None:
             raise FileNotFoundError(f"Sample “{self.title}” needs the package {self.package}; "
                                     f"install requirements.txt.")
@@ -50,18 +69,66 @@ class Sample:
 def all_samples() -> tuple[Sample, ...]:
     """Every sample in the manifest, in manifest order."""
     data = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    return tuple(Sample(id=s["id"], title=s["title"], package=s["package"], path=s["path"],
-                        subjects=tuple(s.get("subjects", ())), source=s["source"], licence=s["licence"])
+    return tuple(Sample(id=s["id"], title=s["title"], package=s.get("package", ""), path=s.get("path") or s["file"],
+                        subjects=tuple(s.get("subjects", ())), source=s["source"], licence=s["licence"],
+                        local_file=IMAGES / s["file"] if s.get("file") else None)
                  for s in data["samples"])
 
 
+def samples_dir(env: dict[str, str] | None = None) -> Path | None:
+    """The instructor's folder of photos (WORKSHOP_SAMPLES_DIR), when it is set and exists."""
+    value = (os.environ if env is None else env).get(SAMPLES_DIR_ENV, "").strip()
+    folder = Path(value).expanduser() if value else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def own_samples(folder: Path | None = None) -> tuple[Sample, ...]:
+    """The photos in the instructor's folder, with the titles and suggestions of its optional manifest.json.
+
+    The manifest (all keys optional but "file"): {"samples": [{"file": "desk.jpg", "title": "Antique desk",
+    "subjects": ["desk", "wall"], "suggestions": ["A hutch on the desk"], "source": "…", "licence": "…"}]}.
+    Photos it does not list are shown under their file name.
+    """
+    folder = folder if folder is not None else samples_dir()
+    if folder is None:
+        return ()
+    manifest = folder / OWN_MANIFEST
+    stamp = (folder.stat().st_mtime, manifest.stat().st_mtime if manifest.is_file() else 0.0)
+    return _own_samples(str(folder.resolve()), stamp)
+
+
+@lru_cache(maxsize=4)
+def _own_samples(folder: str, _stamp: tuple[float, float]) -> tuple[Sample, ...]:
+    root = Path(folder)
+    described: dict[str, dict] = {}
+    manifest = root / OWN_MANIFEST
+    if manifest.is_file():
+        try:
+            rows = json.loads(manifest.read_text(encoding="utf-8")).get("samples", [])
+            described = {str(row["file"]): row for row in rows if isinstance(row, dict) and row.get("file")}
+        except (ValueError, AttributeError):
+            described = {}  # a broken manifest leaves the photos listed under their file names
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
+    samples = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        row = described.get(rel, {})
+        samples.append(Sample(
+            id=f"{OWN_PREFIX}{rel}", title=str(row.get("title") or path.stem.replace("_", " ")), package="",
+            path=rel, subjects=tuple(str(x) for x in row.get("subjects", ())),
+            source=str(row.get("source") or "The instructor's own photos (WORKSHOP_SAMPLES_DIR)"),
+            licence=str(row.get("licence") or "as the instructor states"), local_file=path,
+            suggestions=tuple(str(x) for x in row.get("suggestions", ()))))
+    return tuple(samples)
+
+
 def available_samples() -> list[Sample]:
-    """Samples whose package is installed (the rest are quietly left out)."""
-    return [s for s in all_samples() if s.file() is not None]
+    """The instructor's own photos first, then the shipped samples that are installed (missing ones are left out)."""
+    return [*own_samples(), *(s for s in all_samples() if s.file() is not None)]
 
 
 def get_sample(sample_id: str) -> Sample:
-    for s in all_samples():
+    for s in (*all_samples(), *own_samples()):
         if s.id == sample_id:
             return s
     raise KeyError(sample_id)
@@ -82,11 +149,13 @@ def _mask_presets() -> dict:
 
 
 def rectangle_presets(sample_id: str | None) -> dict[str, Box]:
-    """Named boxes (fractions of the image) for a sample, then the workshop's desk placements."""
+    """Named boxes (fractions of the image) of what a sample photo shows.
+
+    The workshop's desk placements are kept in the file for the record but not offered: no sample shows a
+    desk, and a placement must name something in the photo.
+    """
     data = _mask_presets()
-    presets: dict[str, Box] = {name: tuple(box) for name, box in data["samples"].get(sample_id or "", {}).items()}
-    presets.update({f"Workshop: {name}": tuple(box) for name, box in data["workshop"].items()})
-    return presets
+    return {name: tuple(box) for name, box in data["samples"].get(sample_id or "", {}).items()}
 
 
 def to_pixels(box: Box, size: tuple[int, int]) -> tuple[int, int, int, int]:

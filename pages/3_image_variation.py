@@ -7,9 +7,9 @@ from lib.generation.requests import VariationRequest
 from lib.generation.service import estimate_cost, vary
 from lib.labs import lab
 from lib.presets import VARIATION_PROMPTS
-from lib.ui.common import show_notes, start_lab, suggestion_box
+from lib.ui.common import show_notes, start_lab
 from lib.ui.generation_controls import output_controls, prompt_counter
-from lib.ui.image_input import choose_images, prepare_for_model
+from lib.ui.image_input import choose_images, photo_suggestions, prepare_for_model
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
 
@@ -38,8 +38,8 @@ with col_input:
 
 with col_settings:
     st.subheader("Settings")
-    suggestion_box("Suggestions", VARIATION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
-                   placeholder="Pick a suggested prompt…")
+    photo_suggestions("Suggestions", VARIATION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
+                      placeholder="Pick a suggested prompt…", input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_input("How to vary the image", key=f"{KEY}_prompt",
                            help=("Required for Stable Diffusion 3.5 image-to-image."
                                  if model.family is Family.STABILITY_IMAGE else "Optional for Titan and Nova Canvas."))

@@ -9,8 +9,9 @@ from lib.labs import lab
 from lib.masks import PaintMode
 from lib.presets import MASKING_EXAMPLES
 from lib.local.availability import task_runs_here
-from lib.ui.common import backend_preference, start_lab, suggestion_box
+from lib.ui.common import backend_preference, start_lab
 from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.image_input import photo_suggestions
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
@@ -42,8 +43,9 @@ with left:
     painting = PaintMode(c2.radio("Painting mode:", [m.value for m in PaintMode], key=f"{KEY}_painting",
                                   help="Inpainting repaints the masked area; outpainting keeps it and repaints "
                                        "everything else."))
-    suggestion_box("Workshop examples", MASKING_EXAMPLES, fills=f"{KEY}_prompt", key=f"{KEY}_example",
-                   placeholder="Pick a workshop example prompt…")
+    photo_suggestions("Examples", MASKING_EXAMPLES, fills=f"{KEY}_prompt", key=f"{KEY}_example",
+                      placeholder="Pick an example prompt (it picks its photo too)…",
+                      input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_area("Prompt text:", key=f"{KEY}_prompt", height=80)
     task = TASKS[(masking, painting, bool(prompt.strip()))]
     model = pick_model(task, key=f"{KEY}_model", preference=preference)

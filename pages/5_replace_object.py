@@ -5,11 +5,12 @@ import streamlit as st
 from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
-from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
+from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_SAMPLE, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
 from lib.local.availability import task_runs_here
 from lib.masks import PaintMode
-from lib.ui.common import backend_preference, start_lab, suggestion_box
+from lib.ui.common import backend_preference, start_lab
 from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.image_input import photo_suggestions
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import found_object_preview
 from lib.ui.model_picker import pick_model
@@ -28,8 +29,8 @@ with left:
     st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", REPLACE_DEFAULT_WITH)
     obj = st.text_input("Object to remove/replace", key=f"{KEY}_object")
-    suggestion_box("Try also (from the workshop)", REPLACE_SUGGESTIONS, fills=f"{KEY}_object",
-                   key=f"{KEY}_suggestion", placeholder="lamp, table… (on a room photo)")
+    photo_suggestions("Try also", REPLACE_SUGGESTIONS, fills=f"{KEY}_object", key=f"{KEY}_suggestion",
+                      placeholder="Another object (it picks its photo too)…", input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_area("Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
     task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
@@ -37,7 +38,7 @@ with left:
     if task is Task.ERASE_BY_PROMPT and not model.runs_locally:
         st.caption("Stability's Erase Object needs a drawn mask: for removal with a current model, use "
                    "**Lab 7** and leave its prompt empty, or pick the local eraser here.")
-    photo = edit_input(LAB, model)
+    photo = edit_input(LAB, model, default_sample=REPLACE_DEFAULT_SAMPLE)
     request = None
     if photo and model.runs_locally:
         found_object_preview(photo.image, obj, PaintMode.INPAINTING)

@@ -8,8 +8,9 @@ from lib.labs import lab
 from lib.local.availability import task_runs_here
 from lib.masks import PaintMode
 from lib.presets import INSERTION_PROMPTS
-from lib.ui.common import backend_preference, start_lab, suggestion_box
+from lib.ui.common import backend_preference, start_lab
 from lib.ui.edit_lab import edit_input, run_edit_button
+from lib.ui.image_input import photo_suggestions
 from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
@@ -24,8 +25,9 @@ cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_n
 left, right = st.columns([3, 2], gap="large")
 
 with left:
-    suggestion_box("Workshop prompts", INSERTION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
-                   placeholder="Pick a workshop prompt…")
+    photo_suggestions("Prompts for the sample photos", INSERTION_PROMPTS, fills=f"{KEY}_prompt",
+                      key=f"{KEY}_suggestion", placeholder="Pick a prompt (it picks its photo; place its area "
+                                                           "under Rectangles)…", input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_input("What to paint in the marked area (leave empty to erase it)", key=f"{KEY}_prompt")
     task = Task.INPAINT if prompt.strip() else Task.ERASE
     model = pick_model(task, key=f"{KEY}_model", preference=preference)

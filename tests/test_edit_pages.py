@@ -82,9 +82,12 @@ def test_lab7_wrong_size_mask_names_both_sizes(aws_env):
     assert "64×64 but the image is 600×400" in errors(at)
 
 
+COZY = "A cup of coffee on a table in a cozy living room"  # an example that keeps the cup (lib/presets.py)
+
+
 def test_lab4_overlay_follows_the_painting_mode_and_titan_gets_black(aws_env):
     at = open_app(LAB4)
-    at.selectbox(key="lab4_example").set_value("A cozy living room").run()
+    at.selectbox(key="lab4_example").set_value(COZY).run()
     at.radio(key="lab4_painting").set_value("OUTPAINTING").run()
     at.selectbox(key="lab4_model").set_value(TITAN_V2).run()
     place_cup(at, "lab4")
@@ -92,7 +95,7 @@ def test_lab4_overlay_follows_the_painting_mode_and_titan_gets_black(aws_env):
     at.button(key="lab4_go").click().run()
     assert errors(at) == ""
     body = aws_env.calls[-1].body
-    assert body["taskType"] == "OUTPAINTING" and body["outPaintingParams"]["text"] == "A cozy living room"
+    assert body["taskType"] == "OUTPAINTING" and body["outPaintingParams"]["text"] == COZY
     mask = b64_array(body["outPaintingParams"]["maskImage"])
     h, w = mask.shape[:2]
     assert tuple(mask[int(h * 0.3), int(w * 0.5)]) == (0, 0, 0)  # black = the masked (kept) cup
