@@ -1,0 +1,454 @@
+#!/usr/bin/env python
+"""A whole class on one app server: N attendees through lab 2 and lab 9, driven over Streamlit's websocket.
+
+Run from the repository root:
+
+    .venv/bin/python bench/class_bench.py                      # 30 attendees, writes nothing, prints the report
+    .venv/bin/python bench/class_bench.py --json after.json    # also keep the figures
+    .venv/bin/python bench/class_bench.py --app-root /tmp/before --json before.json   # another checkout
+    .venv/bin/python bench/class_bench.py --compare before.json after.json            # side by side
+
+It starts tests/fake_bedrock.py (--latency 0.15: every model call answers after 150 ms) and the app exactly
+as scripts/run_app.sh does (scripts/serve.py, the checkout's own .streamlit/config.toml), both on 127.0.0.1,
+with dummy credentials and a temporary data folder, then measures with bench/st_client.py (no browser):
+
+1. Visits: every page, right after the server started (first visit, imports included), then in a new session
+   (first visit of that session) and again after going to another page and back (repeat visit): time until
+   the first full run finished, and how many full and fragment runs the visit caused.
+2. Work per interaction, one attendee alone: the duration of every script run each lab's usual interaction
+   causes (typing a prompt, pressing its button, the fragment polls while a job runs), model time excluded
+   (a run that waits for the model inline, as labs did before jobs, includes it).
+3. The class: N attendees at once (started over --ramp seconds), each opens lab 2, types a prompt, presses
+   Generate and waits for the image (time to result = press → image with its "Seed" caption), then goes to
+   lab 9, sends a message and waits for the answer (send → the answer's "tokens in" line). Failures, p50/p95,
+   the server's CPU (cores used) and memory.
+
+Nothing here is a test and nothing asserts a time. Only loopback addresses; every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from st_client import StreamlitSession, element_text  # noqa: E402
+
+PAGES = ("home", "image-search", "image-generation", "image-variation", "masking", "replace-object",
+         "replace-background", "inpainting", "image-understanding", "multimodal-chatbot", "history")
+LAB_OF = {"image-search": "1", "image-generation": "2", "image-variation": "3", "masking": "4",
+          "replace-object": "5", "replace-background": "6", "inpainting": "7", "image-understanding": "8",
+          "multimodal-chatbot": "9", "home": "home", "history": "history"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Process:
+    """CPU seconds and memory of a process, read from /proc (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+class Stack:
+    """The fake endpoint and the app server, started and stopped together."""
+
+    def __init__(self, app_root: Path, latency: float, python: str) -> None:
+        self.app_root = app_root
+        self.latency = latency
+        self.python = python
+        self.tmp = Path(tempfile.mkdtemp(prefix="class-bench-"))
+        self.fake_port, self.app_port = _free_port(), _free_port()
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Stack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
+        fake = subprocess.Popen([self.python, str(ROOT / "tests" / "fake_bedrock.py"), "--latency", str(self.latency),
+                                 "--port", str(self.fake_port)], env=env, cwd=ROOT,
+                                stdout=(self.tmp / "fake.log").open("w"), stderr=subprocess.STDOUT)
+        self.procs.append(fake)
+        env.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
+                    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": f"http://127.0.0.1:{self.fake_port}",
+                    "AWS_CONFIG_FILE": str(self.tmp / "no-config"), "AWS_SHARED_CREDENTIALS_FILE":
+                    str(self.tmp / "no-credentials"), "WORKSHOP_DATA_DIR": str(self.tmp / "data")})
+        self.server = subprocess.Popen([self.python, "scripts/serve.py", "--server.port", str(self.app_port),
+                                        "--server.address", "127.0.0.1"], env=env, cwd=self.app_root,
+                                       stdout=(self.tmp / "server.log").open("w"), stderr=subprocess.STDOUT)
+        self.procs.append(self.server)
+        self.url = f"http://127.0.0.1:{self.app_port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"the app did not start; see {self.tmp / 'server.log'}")
+        self.started = time.time()
+        self.fake = Process(fake.pid)
+        self.app = Process(self.server.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# -- 1. visits -----------------------------------------------------------------------------------------
+
+
+async def visit(url: str, page: str, *, timeout: float) -> dict[str, Any]:
+    """A new session opens `page`; then goes home and back (a repeat visit)."""
+    session = StreamlitSession(url, timeout_s=timeout)
+    await session.connect()
+    try:
+        sent = time.perf_counter()
+        first = await session.open(page)
+        first_s = first.finished - sent
+        await session.settle()
+        first_full = sum(r.full for r in session.runs)
+        first_frag = sum(not r.full for r in session.runs)
+        other = "home" if page != "home" else "history"
+        await session.goto(other)
+        await session.settle()
+        mark = len(session.runs)
+        sent = time.perf_counter()
+        again = await session.goto(page)
+        repeat_s = again.finished - sent
+        await session.settle()
+        later = session.runs[mark:]
+        return {"page": page, "first_s": first_s, "first_full_runs": first_full, "first_fragment_runs": first_frag,
+                "repeat_s": repeat_s, "repeat_full_runs": sum(r.full for r in later),
+                "repeat_fragment_runs": sum(not r.full for r in later), "errors": session.errors}
+    finally:
+        await session.close()
+
+
+async def visits(url: str, *, timeout: float) -> dict[str, Any]:
+    cold = {}
+    for page in PAGES:  # right after start: the first visit of each page in this server process
+        session = StreamlitSession(url, timeout_s=timeout)
+        await session.connect()
+        try:
+            sent = time.perf_counter()
+            run = await session.open(page)
+            cold[page] = run.finished - sent
+            await session.settle()
+        finally:
+            await session.close()
+    warm = [await visit(url, page, timeout=timeout) for page in PAGES]
+    return {"cold_first_s": cold, "pages": warm}
+
+
+# -- 2. work per interaction ---------------------------------------------------------------------------
+
+
+async def _job_done(session: StreamlitSession, predicate, timeout: float) -> float:
+    found = await session.wait_for(predicate, timeout)
+    await session.settle(0.7)
+    return found.at
+
+
+def _has(text: str):
+    return lambda etype, proto: text in element_text(etype, proto)
+
+
+async def interactions(url: str, *, timeout: float) -> dict[str, list[float]]:
+    """Durations of the full and fragment runs each lab's usual interactions cause (one attendee)."""
+    runs: dict[str, list[float]] = {}
+
+    async def lab(page: str, steps) -> None:
+        session = StreamlitSession(url, timeout_s=timeout)
+        await session.connect()
+        try:
+            await session.open(page)
+            await session.settle()
+            mark = len(session.runs)
+            await steps(session)
+            await session.settle()
+            runs[LAB_OF[page]] = [r.duration for r in session.runs[mark:] if r.duration is not None and r.completed]
+            if session.errors:
+                runs.setdefault("errors", []).extend(session.errors)  # type: ignore[arg-type]
+        finally:
+            await session.close()
+
+    async def lab1(s: StreamlitSession) -> None:
+        await s.set("lab1_query", "a cat")
+
+    async def lab2(s: StreamlitSession) -> None:
+        await s.set("lab2_prompt", "a lighthouse at dusk, oil painting")
+        await s.click("lab2_go")
+        await _job_done(s, _has("Seed "), timeout)
+
+    def prompt_only(key: str):
+        async def steps(s: StreamlitSession) -> None:
+            await s.set(key, "a red bicycle")
+        return steps
+
+    async def lab8(s: StreamlitSession) -> None:
+        await s.click("lab8_go")
+        await _job_done(s, _has("tokens in"), timeout)
+
+    async def lab9(s: StreamlitSession) -> None:
+        await s.chat("lab9_input", "What is in a typical workshop room?")
+        await _job_done(s, _has("tokens in"), timeout)
+
+    await lab("image-search", lab1)
+    await lab("image-generation", lab2)
+    await lab("image-variation", prompt_only("lab3_prompt"))
+    await lab("masking", prompt_only("lab4_prompt"))
+    await lab("replace-object", prompt_only("lab5_prompt"))
+    await lab("replace-background", prompt_only("lab6_prompt"))
+    await lab("inpainting", prompt_only("lab7_prompt"))
+    await lab("image-understanding", lab8)
+    await lab("multimodal-chatbot", lab9)
+    return runs
+
+
+# -- 3. the class --------------------------------------------------------------------------------------
+
+
+async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str, Any]) -> None:
+    await asyncio.sleep(delay)
+    session = StreamlitSession(url, timeout_s=timeout)
+    stage = "connect"
+    try:
+        await session.connect()
+        stage = "open lab 2"
+        await session.open("image-generation")
+        stage = "type the prompt"
+        await session.set("lab2_prompt", f"attendee {n}: a lighthouse on a cliff at dusk, watercolour")
+        stage = "generate"
+        waiting = asyncio.ensure_future(session.wait_for(_has("Seed "), timeout))
+        sent = await session.click("lab2_go")
+        found = await waiting
+        out["lab2"].append(found.at - sent)
+        await session.settle(0.3)
+        stage = "open lab 9"
+        await session.goto("multimodal-chatbot")
+        stage = "chat"
+        waiting = asyncio.ensure_future(session.wait_for(_has("tokens in"), timeout))
+        sent = await session.chat("lab9_input", f"attendee {n}: what makes a good workshop?")
+        found = await waiting
+        out["lab9"].append(found.at - sent)
+        await session.settle(0.3)
+        if session.errors:
+            out["failures"].append(f"attendee {n}: {session.errors[0]}")
+    except Exception as exc:  # noqa: BLE001 - a failure of this attendee, reported
+        out["failures"].append(f"attendee {n} at {stage}: {type(exc).__name__} {exc}".strip())
+    finally:
+        out["runs"].extend(r.duration for r in session.runs if r.duration is not None and r.completed and r.full)
+        out["fragment_runs"].extend(r.duration for r in session.runs if r.duration is not None and r.completed
+                                    and not r.full)
+        await session.close()
+
+
+async def klass(stack: Stack, attendees: int, ramp: float, timeout: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"lab2": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": []}
+    rng = random.Random(16)
+    cpu0, fake0, wall0 = stack.app.cpu_s(), stack.fake.cpu_s(), time.perf_counter()
+    client0 = time.process_time()
+    peak = stack.app.rss_mib()
+    tasks = [asyncio.ensure_future(attendee(stack.url, n, rng.uniform(0, ramp), timeout, out))
+             for n in range(attendees)]
+    while not all(t.done() for t in tasks):
+        peak = max(peak, stack.app.rss_mib())
+        await asyncio.wait(tasks, timeout=0.5)
+    wall = time.perf_counter() - wall0
+    out.update(wall_s=wall, server_cpu_s=stack.app.cpu_s() - cpu0, fake_cpu_s=stack.fake.cpu_s() - fake0,
+               client_cpu_s=time.process_time() - client0, server_rss_peak_mib=peak,
+               server_rss_end_mib=stack.app.rss_mib())
+    return out
+
+
+# -- report --------------------------------------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    k = result["class"]
+    per_lab = {lab: {"p50": _pct(v, 0.5), "p95": _pct(v, 0.95), "n": len(v)}
+               for lab, v in result["interactions"].items() if lab != "errors"}
+    return {
+        "attendees": result["attendees"],
+        "lab2_p50": _pct(k["lab2"], 0.5), "lab2_p95": _pct(k["lab2"], 0.95), "lab2_n": len(k["lab2"]),
+        "lab9_p50": _pct(k["lab9"], 0.5), "lab9_p95": _pct(k["lab9"], 0.95), "lab9_n": len(k["lab9"]),
+        "failures": len(k["failures"]),
+        "class_run_p50": _pct(k["runs"], 0.5), "class_run_p95": _pct(k["runs"], 0.95),
+        "class_wall_s": k["wall_s"], "server_cores": k["server_cpu_s"] / k["wall_s"],
+        "server_cpu_s": k["server_cpu_s"], "fake_cpu_s": k["fake_cpu_s"], "client_cpu_s": k["client_cpu_s"],
+        "server_rss_peak_mib": k["server_rss_peak_mib"], "server_rss_before_mib": result["rss_before_class_mib"],
+        "interaction_p50": per_lab,
+        "visits": {v["page"]: v for v in result["visits"]["pages"]},
+        "cold_first_s": result["visits"]["cold_first_s"],
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    s = summary(result)
+    lines = [f"# Class bench · {result['label']}", "",
+             f"{result['machine']} · app at `{result['app_root']}` (commit {result['commit']}) · fake latency "
+             f"{result['latency']} s · {s['attendees']} attendees", "",
+             "| Measure | Result |", "|---|---|",
+             f"| Lab 2 time to result, p50 / p95 | {_ms(s['lab2_p50'])} / {_ms(s['lab2_p95'])} ({s['lab2_n']} results) |",
+             f"| Lab 9 time to result, p50 / p95 | {_ms(s['lab9_p50'])} / {_ms(s['lab9_p95'])} ({s['lab9_n']} answers) |",
+             f"| Failures | {s['failures']} |",
+             f"| Full script runs during the class, p50 / p95 | {_ms(s['class_run_p50'])} / {_ms(s['class_run_p95'])} |",
+             f"| Server CPU during the class | {s['server_cpu_s']:.1f} s in {s['class_wall_s']:.1f} s = "
+             f"{s['server_cores']:.2f} cores (fake endpoint {s['fake_cpu_s']:.1f} s, this client {s['client_cpu_s']:.1f} s) |",
+             f"| Server memory (RSS) before / peak | {s['server_rss_before_mib']:.0f} / {s['server_rss_peak_mib']:.0f} MiB |",
+             "", "| Page | First visit after start | First visit, new session (full + fragment runs) | "
+                 "Repeat visit (full + fragment runs) | Work per interaction, p50 (runs) |", "|---|---|---|---|---|"]
+    for page in PAGES:
+        v = s["visits"][page]
+        lab = LAB_OF[page]
+        inter = s["interaction_p50"].get(lab)
+        inter_text = f"{_ms(inter['p50'])} ({inter['n']})" if inter else "—"
+        lines.append(f"| {page} | {_ms(s['cold_first_s'][page])} | {_ms(v['first_s'])} ({v['first_full_runs']} + "
+                     f"{v['first_fragment_runs']}) | {_ms(v['repeat_s'])} ({v['repeat_full_runs']} + "
+                     f"{v['repeat_fragment_runs']}) | {inter_text} |")
+    failures = result["class"]["failures"][:10]
+    if failures:
+        lines += ["", "Failures (first 10):", *[f"- {f}" for f in failures]]
+    return "\n".join(lines)
+
+
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    b, a = summary(before), summary(after)
+    rows = [
+        ("Lab 2 time to result, p50", "lab2_p50"), ("Lab 2 time to result, p95", "lab2_p95"),
+        ("Lab 9 time to result, p50", "lab9_p50"), ("Lab 9 time to result, p95", "lab9_p95"),
+        ("Full script runs during the class, p50", "class_run_p50"),
+        ("Full script runs during the class, p95", "class_run_p95"),
+    ]
+    lines = [f"| {before['attendees']} attendees, one server | Before ({before['commit']}) | After ({after['commit']}) |",
+             "|---|---|---|"]
+    lines += [f"| {label} | {_ms(b[key])} | {_ms(a[key])} |" for label, key in rows]
+    lines += [f"| Failures | {b['failures']} | {a['failures']} |",
+              f"| Server CPU (cores used during the class) | {b['server_cores']:.2f} | {a['server_cores']:.2f} |",
+              f"| Server memory, peak RSS | {b['server_rss_peak_mib']:.0f} MiB | {a['server_rss_peak_mib']:.0f} MiB |"]
+    lines += ["", "| Page | First visit after start (before → after) | First visit, new session | Repeat visit | "
+                  "Full runs per visit | Work per interaction, p50 |", "|---|---|---|---|---|---|"]
+    for page in PAGES:
+        vb, va = b["visits"][page], a["visits"][page]
+        ib, ia = b["interaction_p50"].get(LAB_OF[page]), a["interaction_p50"].get(LAB_OF[page])
+        inter = f"{_ms(ib['p50']) if ib else '—'} → {_ms(ia['p50']) if ia else '—'}"
+        lines.append(f"| {page} | {_ms(b['cold_first_s'][page])} → {_ms(a['cold_first_s'][page])} | "
+                     f"{_ms(vb['first_s'])} → {_ms(va['first_s'])} | {_ms(vb['repeat_s'])} → {_ms(va['repeat_s'])} | "
+                     f"{vb['first_full_runs']} → {va['first_full_runs']} | {inter} |")
+    return "\n".join(lines)
+
+
+def _commit(root: Path) -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs {model} · Python {platform.python_version()}"
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    app_root = Path(args.app_root).resolve()
+    with Stack(app_root, args.latency, args.python) as stack:
+        print(f"server on {stack.url} ({app_root})", file=sys.stderr)
+        result: dict[str, Any] = {"label": args.label or app_root.name, "app_root": str(app_root),
+                                  "commit": _commit(app_root), "machine": _machine(), "latency": args.latency,
+                                  "attendees": args.attendees}
+        print("visits…", file=sys.stderr)
+        result["visits"] = await visits(stack.url, timeout=args.timeout)
+        print("interactions…", file=sys.stderr)
+        result["interactions"] = await interactions(stack.url, timeout=args.timeout)
+        result["rss_before_class_mib"] = stack.app.rss_mib()
+        print(f"class of {args.attendees}…", file=sys.stderr)
+        result["class"] = await klass(stack, args.attendees, args.ramp, args.timeout)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--attendees", type=int, default=30)
+    parser.add_argument("--ramp", type=float, default=2.0, help="attendees start within this many seconds")
+    parser.add_argument("--latency", type=float, default=0.15, help="seconds per fake model call")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one wait may take")
+    parser.add_argument("--app-root", default=str(ROOT), help="checkout to serve (e.g. a git worktree)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter with the app's requirements")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--json", help="write the raw figures here")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print two JSON runs side by side")
+    args = parser.parse_args()
+    if args.compare:
+        before, after = (json.loads(Path(p).read_text()) for p in args.compare)
+        print(compare(before, after))
+        return 0
+    result = asyncio.run(main_async(args))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+    print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
