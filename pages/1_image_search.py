@@ -19,6 +19,7 @@ from lib.search.sources import (FolderSource, ImageSource, S3Source, SampleSourc
                                 shown_ref)
 from lib.imaging import display_image
 from lib.settings import load_settings
+from lib.text import plain
 from lib.ui.common import backend_preference, show_error, show_notes, start_lab
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
 from lib.ui.model_picker import pick_embedding_model
@@ -176,9 +177,12 @@ def query_vector(model_id: str, dim: int, text: str, image: bytes | None) -> tup
     return result.vector.tolist(), result.notes
 
 
-def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozenset()) -> None:
+def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozenset(), *, text: str = "") -> None:
+    """Search and keep the hits; `text` is the query's words when it was text alone (judged against the
+    model's good-match score)."""
     k, min_score = st.session_state.get(f"{KEY}_k", 8), st.session_state.get(f"{KEY}_min", 0.0)
-    st.session_state[RESULTS] = (label, space, index.search(space, vector, k, min_score=min_score, exclude=exclude))
+    st.session_state[RESULTS] = (label, space, index.search(space, vector, k, min_score=min_score, exclude=exclude),
+                                 text)
 
 
 def similar_to(hit: Hit) -> None:
@@ -206,12 +210,17 @@ def thumbnail_of(hit: Hit) -> bytes | None:
         return None
 
 
-def show_hits(label: str, hits: list[Hit]) -> None:
+def show_hits(label: str, hits: list[Hit], text: str = "") -> None:
     st.subheader(f"Results · {label}")
     st.caption(f"Ranked by {model.label}" + (" on this machine" if model.runs_locally else " on Amazon Bedrock"))
     if not hits:
         st.info("No image scored above the minimum. Lower the minimum score or try other words.")
         return
+    if text and hits[0].score < model.good_text_match:
+        st.warning(f"**Nothing matches “{plain(text)}” well.** The best score is {hits[0].score:.2f}, below "
+                   f"{model.good_text_match:.2f}, where {model.label} usually finds what a query names. The photos "
+                   "below are only the closest ones: try other words, or add photos of it to the index.",
+                   icon=":material/search_off:")
     per_row = 4
     for start in range(0, len(hits), per_row):
         for col, hit in zip(st.columns(per_row), hits[start:start + per_row]):
@@ -277,7 +286,7 @@ if go:
         show_notes(list(notes), f"Query prepared for {model.label}")
         label = {"Text": f"“{text}”", "Image": f"image “{image.label if image else ''}”",
                  "Text + image": f"“{text}” + image “{image.label if image else ''}”"}[mode]
-        run_search(label, np.asarray(vector, dtype=np.float32))
+        run_search(label, np.asarray(vector, dtype=np.float32), text=text if mode == "Text" else "")
     except WorkshopError as err:
         show_error(err)
 
@@ -286,6 +295,6 @@ if send_error:
     show_error(send_error) if isinstance(send_error, WorkshopError) else st.error(f"Could not open the file: {send_error}")
 results = st.session_state.get(RESULTS)
 if results and results[1] == space:
-    show_hits(results[0], results[2])
+    show_hits(results[0], results[2], results[3] if len(results) > 3 else "")
 elif results:
     st.caption("The last results came from another model or size; search again.")

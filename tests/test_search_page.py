@@ -55,8 +55,8 @@ def test_build_then_search_by_text_shows_ranked_scored_hits(aws_env):
 
 def test_suggestion_chip_fills_the_query(aws_env):
     at = built(aws_env)
-    at.pills(key="lab1_suggestion").set_value("Two cats").run()
-    assert at.text_input(key="lab1_query").value == "Two cats"
+    at.pills(key="lab1_suggestion").set_value("Car and house").run()
+    assert at.text_input(key="lab1_query").value == "Car and house"
 
 
 def test_search_by_image_finds_the_same_photo_first(aws_env):
@@ -163,3 +163,22 @@ def test_send_a_hit_to_the_chatbot_attaches_it(aws_env):
     at.button(key=send_key).click().run()
     at = follow(at, "pages/9_multimodal_chatbot.py")
     assert errors(at) == "" and f"{title} (attached)" in [c for img in at.image for c in img.captions]
+
+
+def test_a_query_that_matches_nothing_well_is_said_to(aws_env, monkeypatch):
+    """Below the model's good-match score (lib/catalog.py), the page says so instead of ranking without comment."""
+    from lib.catalog import get_embedding_model
+
+    row = get_embedding_model(TITAN)
+    at = built(aws_env)
+    at.text_input(key="lab1_query").input("red").run()
+    at.button(key="lab1_go").click().run()
+    best = max(float(m.value.split("score ")[1].split("**")[0]) for m in at.markdown if m.value.startswith("**#1"))
+    assert ("Nothing matches" in "\n".join(w.value for w in at.warning)) == (best < row.good_text_match)
+    monkeypatch.setitem(row.__dict__, "good_text_match", best + 0.01)  # the catalog row says: not good enough
+    at.button(key="lab1_go").click().run()
+    warning = "\n".join(w.value for w in at.warning)
+    assert "Nothing matches “red” well" in warning and f"{best:.2f}" in warning
+    monkeypatch.setitem(row.__dict__, "good_text_match", best - 0.01)
+    at.button(key="lab1_go").click().run()
+    assert "Nothing matches" not in "\n".join(w.value for w in at.warning)
