@@ -92,15 +92,15 @@ def identity_sidebar(viewer: Viewer, settings: Settings | None = None) -> None:
             role = "instructor" if viewer.instructor else "attendee"
             st.caption(f"Signed in as {viewer.owner} ({role})")
             st.button("Sign out", key="sign_out", icon=":material/logout:", on_click=st.logout)
+        elif s.workspaces == "browser" and viewer.instructor:
+            st.caption("Instructor: you see every attendee's results.")
+            st.button("Leave instructor mode", key="instructor_leave",
+                      on_click=lambda: st.session_state.update({INSTRUCTOR_KEY: False}))
         elif s.workspaces == "browser":
-            if viewer.instructor:
-                st.caption("Instructor: you see every attendee's results.")
-                st.button("Leave instructor mode", key="instructor_leave",
-                          on_click=lambda: st.session_state.update({INSTRUCTOR_KEY: False}))
-            elif passcode := _passcode(s):
+            st.caption("Your own workspace in this browser: only you see what you make here.")
+            if passcode := _passcode(s):
                 with st.expander("Instructor sign-in"):
                     st.text_input("Passcode", type="password", key="instructor_passcode_input",
                                   on_change=_check_passcode, args=(passcode,))
                     if st.session_state.get("instructor_passcode_failed"):
                         st.caption("That passcode is not right.")
-            st.caption("Your own workspace in this browser: only you see what you make here.")
