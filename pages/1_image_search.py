@@ -23,6 +23,7 @@ from lib.text import plain
 from lib.ui.common import backend_preference, show_error, show_notes, start_lab
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
 from lib.ui.model_picker import pick_embedding_model
+from lib.ui.code_view import lab1_code_view, search_query
 
 LAB = lab(1)
 KEY = LAB.key
@@ -188,6 +189,7 @@ def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozens
 def similar_to(hit: Hit) -> None:
     query = embedder_for(model, dimension, settings).similar_query(index.vector(hit.image.sha))  # no call
     run_search(f"Similar to “{hit.image.title}”", query, exclude=frozenset({hit.image.sha}))
+    search_query(KEY, similar_to=hit)
 
 
 def send(hit: Hit, target_number: int) -> None:
@@ -287,6 +289,7 @@ if go:
         label = {"Text": f"“{text}”", "Image": f"image “{image.label if image else ''}”",
                  "Text + image": f"“{text}” + image “{image.label if image else ''}”"}[mode]
         run_search(label, np.asarray(vector, dtype=np.float32), text=text if mode == "Text" else "")
+        search_query(KEY, text=text or None, image=image.data if image else None)  # for its code view
     except WorkshopError as err:
         show_error(err)
 
@@ -296,5 +299,6 @@ if send_error:
 results = st.session_state.get(RESULTS)
 if results and results[1] == space:
     show_hits(results[0], results[2], results[3] if len(results) > 3 else "")
+    lab1_code_view(KEY, results[2], space, settings)  # the build-and-search as code
 elif results:
     st.caption("The last results came from another model or size; search again.")

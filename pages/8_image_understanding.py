@@ -16,6 +16,7 @@ from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
 from lib.ui.model_picker import pick_chat_model
+from lib.ui.code_view import chat_code_view
 
 LAB = lab(8)
 KEY = LAB.key
@@ -109,6 +110,7 @@ with right:
                            f"out · est. ${outcome.cost_usd:.4f} · {outcome.latency_s:.1f} s")
             for note in outcome.notes:
                 st.caption(f"ℹ️ {note}")
+            chat_code_view(outcome.sent, outcome.text, outcome.answered_by, lab=KEY, key=f"{KEY}_answer")
     rows: list[PresetRow] | None = st.session_state.get(PRESET_ROWS)
     if rows:
         preset_table(rows)

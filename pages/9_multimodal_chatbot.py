@@ -24,6 +24,7 @@ from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.text import plain
 from lib.ui.model_picker import pick_chat_model
+from lib.ui.code_view import chat_turn_code_view, replayed_by
 
 LAB = lab(9)
 KEY = LAB.key
@@ -92,7 +93,7 @@ def settle() -> None:
         st.session_state[LAST] = err
     else:
         outcome: AnswerOutcome = job.result
-        chat.answered(outcome.text)
+        chat.answered(outcome.text, answered_by=outcome.answered_by)
         st.session_state.pop(RETRY, None)
         st.session_state[LAST] = (f"{outcome.model_label} · {outcome.input_tokens:,} tokens in, "
                                   f"{outcome.output_tokens:,} out · est. ${outcome.cost_usd:.4f}"
@@ -129,6 +130,7 @@ for turn in chat.turns:
             st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
         if turn.text:  # the attendee's words as typed; the model's answer as the Markdown it writes
             st.markdown(turn.text if turn.role == "assistant" else plain(turn.text))
+        chat_turn_code_view(chat.turns, turn, lab=KEY)  # the call that answered it, as code
 if chat.pending is not None:
     with st.chat_message("user"):
         if chat.pending.images:
@@ -210,7 +212,8 @@ elif text is not None and (text.strip() or attached) and not ready:
     sent = chat.ask(text, tuple(attached))  # no call: only History can answer
     kept = history_store().find_answer(conversation_fingerprint(model.id, sent), viewer())
     if kept is not None:
-        chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}")
+        chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}",
+                      answered_by=replayed_by(model, kept.region))
         attached.clear()
         st.session_state.pop(RETRY, None)
         st.session_state.pop(LAST, None)

@@ -108,6 +108,9 @@ with images_tab:
                + (" (the whole class)" if me.instructor and me.owner != "local" else "")
                + (f" · page {page_no} of {pages}" if pages > 1 else ""))
     entries = store.recent(PAGE_SIZE, lab=only_lab, search=search, viewer=me, offset=(page_no - 1) * PAGE_SIZE)
+    from lib.ui.code_view import notebook_export  # one self-contained block: this session or these results
+
+    notebook_export(entries)  # as a Jupyter notebook
     if not entries:
         st.info("Nothing here yet. Every lab saves its results here automatically." if not (only_lab or search)
                 else "No result matches.", icon=":material/history:")

@@ -44,5 +44,6 @@ def run_edit_button(key: str, request: EditRequest | None, model: ModelInfo, *, 
     """Estimated cost, then the button (or, without Bedrock, a replay offer); the call runs as a job."""
     if request is not None:
         st.caption(f"Estimated cost: ${estimate_cost(request):.3f}")
+    # History keeps the mask with the image: the result's code (lib/codegen.py) reads the very mask that was sent.
     run_button(key, edit, request, model, ready=ready, label=label, icon=":material/brush:",
-               inputs=[request.image] if request else None)
+               inputs=[request.image, *([request.mask] if request.mask else [])] if request else None)

@@ -78,3 +78,6 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
     with st.expander("What ran on this machine" if entry.region == "local" else "Request sent to Bedrock"):
         st.caption(f"{entry.model_id} in {entry.region} · {entry.when}")
         st.code(json.dumps(entry.body, indent=2), language="json")
+    from lib.ui.code_view import entry_code_view  # imported here: the code view is one self-contained addition
+
+    entry_code_view(entry, key)  # the same request as runnable code (boto3, AWS CLI), copy and download
