@@ -55,6 +55,7 @@ class CredentialStatus:
     source: str = ""  # e.g. "env", "shared-credentials-file", "sso"
     profile: str | None = None
     problem: str = ""
+    checking: bool = False  # not found in variables or files; a background check still asks the instance/container
 
 
 def _session(profile: str | None) -> boto3.Session:
@@ -74,6 +75,117 @@ def credential_status(settings: Settings | None = None) -> CredentialStatus:
     if creds is None:
         return CredentialStatus(False, profile=settings.profile, problem=NO_CREDENTIALS)
     return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
+
+
+# Providers that may wait on the network (instance metadata, container endpoint) or run a program: never on a
+# page's thread. Whatever comes before them in boto3's chain is read from variables and files in milliseconds.
+SLOW_PROVIDERS = ("container-role", "iam-role", "custom-process")
+CREDENTIAL_REFRESH_S = 30.0
+
+
+def quick_credential_status(settings: Settings | None = None) -> CredentialStatus | None:
+    """Credentials from environment variables and AWS files only; None when only a slow provider could say.
+
+    Why: on a laptop where the instance-metadata address never answers, boto3's full chain waits about 2 s
+    for it. Deferred providers (SSO, assume-role) are only set up here, never called.
+    """
+    settings = settings or load_settings()
+    try:
+        resolver = _session(settings.profile)._session.get_component("credential_provider")
+        for name in SLOW_PROVIDERS:
+            try:
+                resolver.remove(name)
+            except Exception:  # noqa: BLE001 - a botocore without that provider
+                pass
+        creds = resolver.load_credentials()
+    except bex.ProfileNotFound:
+        return CredentialStatus(False, profile=settings.profile,
+                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
+    except bex.BotoCoreError as exc:
+        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+    if creds is None:
+        return None
+    return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
+
+
+def _credential_key(settings: Settings) -> str:
+    """What the answer depends on: the profile and every AWS_ variable (hashed: a secret is never kept)."""
+    import hashlib
+    import os
+
+    aws = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    return hashlib.sha256(repr((settings.profile, aws)).encode()).hexdigest()
+
+
+class CredentialWatcher:
+    """The last known credential status, refreshed on a background thread; a caller never waits on the network.
+
+    The first question for a configuration is answered from variables and files (`quick_credential_status`);
+    when they hold nothing, the answer says `checking` while the full chain (instance role, container role,
+    credential process) runs on a thread. Every answer is checked again in the background once it is
+    `refresh_s` old: `aws configure` or an expired SSO session shows up without anybody waiting for it.
+    """
+
+    def __init__(self, refresh_s: float = CREDENTIAL_REFRESH_S) -> None:
+        self.refresh_s = refresh_s
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[CredentialStatus, float]] = {}
+        self._running: set[str] = set()
+
+    def status(self, settings: Settings | None = None) -> CredentialStatus:
+        s = settings or load_settings()
+        key = _credential_key(s)
+        with self._lock:
+            entry = self._known.get(key)
+        if entry is None:
+            quick = quick_credential_status(s)
+            first = quick or CredentialStatus(False, profile=s.profile, problem=NO_CREDENTIALS, checking=True)
+            with self._lock:
+                entry = self._known.setdefault(key, (first, 0.0 if first.checking else time.monotonic()))
+            if quick is None or quick.found:
+                self._refresh(key, s)  # the full chain: an instance role, or the exact source of what was found
+            return entry[0]
+        if time.monotonic() - entry[1] >= self.refresh_s:
+            self._refresh(key, s)
+        return entry[0]
+
+    def _refresh(self, key: str, settings: Settings) -> None:
+        with self._lock:
+            if key in self._running:
+                return
+            self._running.add(key)
+        threading.Thread(target=self._check, args=(key, settings), name="credential-check", daemon=True).start()
+
+    def _check(self, key: str, settings: Settings) -> None:
+        try:
+            status = credential_status(settings)
+        except Exception as exc:  # noqa: BLE001 - reported as not found, with the reason; the thread never dies loud
+            status = CredentialStatus(False, profile=settings.profile, problem=str(exc))
+        with self._lock:
+            self._known[key] = (status, time.monotonic())
+            self._running.discard(key)
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Until no check runs (tests, and a page that wants the settled answer); True when idle."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._running:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def forget(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+_watcher = CredentialWatcher()
+
+
+def credential_watcher() -> CredentialWatcher:
+    """The process's watcher, shared by every session."""
+    return _watcher
 
 
 @lru_cache(maxsize=16)

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import streamlit as st
 
-from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_status
+from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_watcher
 from lib.errors import WorkshopError
 from lib.history import LOCAL, HistoryStore, Viewer
 from lib.labs import LabPage
@@ -35,15 +35,13 @@ def viewer() -> Viewer:
     return current_viewer()
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def _cached_credential_status(profile: str | None, region: str, endpoint: str | None) -> CredentialStatus:
-    return credential_status()
-
-
 def current_credentials(settings: Settings | None = None) -> CredentialStatus:
-    """Credential status, re-checked at most every 30 s (the check may probe instance metadata)."""
-    s = settings or load_settings()
-    return _cached_credential_status(s.profile, s.region, s.endpoint_url)
+    """The last known credential status, at once: a background thread re-checks it every 30 s.
+
+    Why not on the page's thread: the check may probe instance metadata, which on a laptop never answers
+    and used to hold the page for about 2 s every 30 s (lib/bedrock.py CredentialWatcher).
+    """
+    return credential_watcher().status(settings or load_settings())
 
 
 CREDENTIAL_SOURCES = {
@@ -76,6 +74,8 @@ def render_sidebar(settings: Settings | None = None) -> None:
             st.success(f"AWS credentials found{via}{prof}", icon=":material/key:")
         else:
             st.error("AWS credentials not found", icon=":material/key_off:")
+            if creds.checking:
+                _credentials_watch()
         st.markdown(f"**Region:** `{s.region}`  \n**Bedrock endpoint:** {backend_label(s)}")
         st.radio("Run labs on", BACKENDS, key=BACKEND_KEY, horizontal=False,
                  help="Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, "
@@ -83,6 +83,22 @@ def render_sidebar(settings: Settings | None = None) -> None:
         if backend_preference(s) == "local":
             st.caption("Labs 1, 8 and erasing in 4, 5 and 7 run on this machine; the others replay identical "
                        "earlier results from History, or need Bedrock.")
+
+
+def in_fragment_rerun() -> bool:
+    """True while Streamlit reruns only a fragment (its poll or one of its widgets), not the whole page."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+@st.fragment(run_every=1.0)
+def _credentials_watch() -> None:
+    """While the background check still asks for an instance or container role: reload once it knows."""
+    if in_fragment_rerun() and not current_credentials().checking:
+        st.rerun()
+    st.caption("Still looking for an instance or container role…")
 
 
 BACKEND_KEY = "backend"
