@@ -12,6 +12,7 @@ from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
 from lib.ui.identity import current_viewer, identity_sidebar
 from lib.ui.common import current_credentials, page_errors_caught, render_sidebar, render_sidebar_footer
+from lib.ui.engines import start_background_work
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
@@ -64,6 +65,8 @@ viewer = current_viewer()  # with a sign-in provider, nobody gets past this with
 navigation = st.navigation(pages)
 identity_sidebar(viewer)
 render_sidebar()
+credentials = current_credentials()
+start_background_work(offline=not credentials.found and not credentials.checking)  # once per process
 with page_errors_caught():
     navigation.run()
 render_sidebar_footer()

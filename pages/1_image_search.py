@@ -21,6 +21,7 @@ from lib.imaging import display_image
 from lib.settings import load_settings
 from lib.text import plain
 from lib.ui.common import backend_preference, show_error, show_notes, start_lab
+from lib.ui.engines import local_engines_ready
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
 from lib.ui.model_picker import pick_embedding_model
 from lib.ui.code_view import lab1_code_view, search_query
@@ -37,6 +38,7 @@ cloud_ready = start_lab(LAB, offline_note="Lab 1 runs on the local search engine
                         offline_ready=local_engine_problem() is None)
 model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
+engine_ready = not model.runs_locally or local_engines_ready("search")  # never load them on this page's thread
 space = VectorSpace(model.id, dimension)
 try:
     index = shared_index(settings.data_dir, space)
@@ -281,7 +283,14 @@ go = st.button("Search", type="primary", icon=":material/search:", key=f"{KEY}_g
                disabled=not ready or bool(missing) or len(index) == 0)
 if missing and ready:
     st.caption(f"To search, {missing}.")
-if go:
+QUEUED = f"{KEY}_queued_search"
+if go and not engine_ready:  # pressed while the engines load: it runs on the page's first run after they're ready
+    st.session_state[QUEUED] = True
+if st.session_state.get(QUEUED) and not engine_ready:
+    st.info("Your search runs as soon as the local engine has loaded (progress above).", icon=":material/hourglass_top:")
+elif st.session_state.pop(QUEUED, False):
+    go = True
+if go and engine_ready:
     try:
         with st.spinner("Embedding the query…"):
             vector, notes = query_vector(model.id, dimension, text, image.data if image else None)

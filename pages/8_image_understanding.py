@@ -12,6 +12,7 @@ from lib.samples import get_sample
 from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
 from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab, viewer
+from lib.ui.engines import local_engines_ready
 from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
@@ -56,6 +57,8 @@ cloud_ready = start_lab(LAB, offline_note="Lab 8 runs on the local engine instea
                                      "presets work offline.", offline_ready=not understanding_packages_missing())
 model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
+if model.runs_locally:
+    local_engines_ready("lab 8")  # answers run as jobs; loading starts now, with its progress
 left, right = st.columns([2, 3], gap="large")
 
 with left:

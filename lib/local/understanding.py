@@ -52,15 +52,22 @@ _ocr = None
 _ocr_lock = threading.Lock()
 
 
-def read_text(image: Image.Image) -> list[str]:
-    """Lines of text in the image, top to bottom (RapidOCR)."""
+def ocr_engine():
+    """The shared RapidOCR engine, loaded once (lib/warmup.py loads it in the background at start)."""
     global _ocr
     from rapidocr_onnxruntime import RapidOCR
 
     with _ocr_lock:
         if _ocr is None:
             _ocr = RapidOCR()
-        result, _ = _ocr(np.asarray(image.convert("RGB"))[:, :, ::-1])  # RapidOCR reads BGR arrays
+        return _ocr
+
+
+def read_text(image: Image.Image) -> list[str]:
+    """Lines of text in the image, top to bottom (RapidOCR)."""
+    engine = ocr_engine()
+    with _ocr_lock:
+        result, _ = engine(np.asarray(image.convert("RGB"))[:, :, ::-1])  # RapidOCR reads BGR arrays
     return [line[1] for line in result or [] if line[1].strip()]
 
 
