@@ -7,7 +7,11 @@ CHANGE for the chosen paint mode; polarity for each model is applied later, in l
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
+import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -20,7 +24,8 @@ from lib.masks import PaintMode, Polarity
 from lib.local.object_finder import FoundObject, find_object
 from lib.local.segmentation import grabcut_available, refine_boxes
 from lib.samples import rectangle_presets, to_pixels
-from lib.ui.common import show_error, show_notes
+from lib.ui.common import in_fragment_rerun, show_error, show_notes
+from lib.ui.engines import local_engines_ready
 
 DRAW, RECTANGLES, UPLOAD, PROMPT = "Draw", "Rectangles", "Mask file", "Mask prompt"
 CANVAS_MAX_WIDTH = 560
@@ -47,21 +52,69 @@ class MaskChoice:
 
 
 def _draw(key: str, image: Image.Image) -> Image.Image:
+    scale = min(1.0, CANVAS_MAX_WIDTH / image.width)
+    shown = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return _canvas(key, _canvas_background(image, shown), shown, image.size)
+
+
+def _canvas_background(image: Image.Image, shown: tuple[int, int]) -> str:
+    """The photo as the canvas shows it: a JPEG data URL at the canvas' own size, encoded once per photo.
+
+    Why: the canvas only displays the background (the mask comes back at canvas size and is scaled to the
+    photo), and encoding the full photo as PNG on every run cost a sixth of the lab's script time.
+    """
+    small = image if image.size == shown else image.resize(shown, Image.Resampling.BILINEAR)
+    rgb = small.convert("RGB")
+    digest = hashlib.blake2b(rgb.tobytes(), digest_size=16).hexdigest()
+    with _backgrounds_lock:
+        url = _backgrounds.pop(digest, None)
+        if url is None:
+            buf = io.BytesIO()
+            rgb.save(buf, "JPEG", quality=90)
+            url = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        _backgrounds[digest] = url  # most recent last
+        while len(_backgrounds) > 32:
+            _backgrounds.pop(next(iter(_backgrounds)))
+    return url
+
+
+_backgrounds: dict[str, str] = {}  # digest of the shown photo -> data URL, shared by every session
+_backgrounds_lock = threading.Lock()
+
+
+def _strokes_key(key: str) -> str:
+    return f"{key}_canvas_drawn"
+
+
+@st.fragment
+def _canvas(key: str, background: str, shown: tuple[int, int], size: tuple[int, int]) -> Image.Image | None:
+    """The drawing canvas and its tools, in a fragment: only a change to the drawing reruns the page.
+
+    Why: the canvas reports how it fitted its background as soon as it mounts, and that report reran the
+    whole lab on every visit. Inside a fragment it reruns only this; strokes, undo and reset rerun the page
+    (its preview and request must follow them); the brush and its size don't.
+    """
     from streamlit_drawable_canvas import st_canvas  # imported here: it only loads inside a Streamlit runtime
 
     c1, c2 = st.columns([1, 2])
     tool = c1.segmented_control("Tool", ["Brush", "Eraser"], default="Brush", key=f"{key}_tool",
                                 required=True)
     width = c2.slider("Brush size", 5, 80, 30, key=f"{key}_brush")
-    scale = min(1.0, CANVAS_MAX_WIDTH / image.width)
     canvas = st_canvas(
         stroke_color=masks.ERASER_COLOR if tool == "Eraser" else masks.BRUSH_COLOR,
-        stroke_width=width, background_image=image, drawing_mode="freedraw", return_image_data=True,
-        width=round(image.width * scale), height=round(image.height * scale), key=f"{key}_canvas")
+        stroke_width=width, background_image=background, drawing_mode="freedraw", return_image_data=True,
+        width=shown[0], height=shown[1], key=f"{key}_canvas")
     st.caption("Paint the area you mean (magenta). Eraser strokes show in cyan and remove paint; the toolbar "
                "has undo and reset. The preview below shows the resulting mask.")
-    data = canvas.image_data if canvas.json_data and canvas.json_data.get("objects") else None
-    return masks.from_strokes(data, image.size) if data is not None else masks.empty(image.size)
+    objects = (canvas.json_data or {}).get("objects") or []
+    drawn = hashlib.blake2b(json.dumps(objects, sort_keys=True).encode(), digest_size=16).hexdigest()
+    if in_fragment_rerun():
+        if st.session_state.get(_strokes_key(key)) != drawn:
+            st.rerun()  # the drawing changed: the page's preview and request follow it
+        return None
+    st.session_state[_strokes_key(key)] = drawn
+    data = canvas.image_data if objects else None
+    return masks.from_strokes(data, size) if data is not None else masks.empty(size)
 
 
 def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Image:
@@ -99,7 +152,7 @@ def _found(rgb: bytes, size: tuple[int, int], prompt: str) -> FoundObject:
 
 def found_object_preview(image: Image.Image, prompt: str, mode: PaintMode) -> FoundObject | None:
     """What the offline finder selects for a mask prompt, tinted, before anything runs (experimental)."""
-    if not prompt.strip():
+    if not prompt.strip() or not local_engines_ready("finding the object"):
         return None
     rgb = image.convert("RGB")
     try:
