@@ -1,0 +1,254 @@
+"""A page never waits for slow work it can leave to a thread (issue 16). No wall-clock assertions here:
+each test blocks the slow work on an Event and shows the page finishes anyway, or counts the work done.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, png_bytes
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.info]
+                     + [m.value for m in at.error] + [m.value for m in at.warning])
+
+
+# -- Streamlit's collection after every run ---------------------------------------------------------------
+
+
+def test_post_script_gc_is_off_in_the_config():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+
+
+# -- credentials ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def watcher():
+    from lib import bedrock
+
+    bedrock.credential_watcher().forget()
+    yield bedrock.credential_watcher()
+    bedrock.credential_watcher().wait_idle()
+    bedrock.credential_watcher().forget()
+
+
+def test_the_full_credential_check_never_runs_on_the_page_thread(isolated_env, monkeypatch, watcher):
+    """No credentials in variables or files: the chain would go on to the instance metadata. That part runs
+    on the watcher's thread only, and the page renders while it is still blocked."""
+    from lib import bedrock
+
+    release = threading.Event()
+    seen: list[str] = []
+
+    def slow_check(settings=None):
+        seen.append(threading.current_thread().name)
+        release.wait(30)  # stands in for an instance-metadata address that never answers
+        return bedrock.CredentialStatus(False, problem=bedrock.NO_CREDENTIALS)
+
+    monkeypatch.setattr(bedrock, "credential_status", slow_check)
+    try:
+        at = open_app("pages/2_image_generation.py")  # finishes although the check is still blocked
+        assert not at.exception
+        assert "AWS credentials not found" in [e.value for e in at.error]
+    finally:
+        release.set()
+    assert watcher.wait_idle()
+    assert seen and set(seen) == {"credential-check"}
+
+
+def test_instance_metadata_is_never_asked_on_the_page_thread(isolated_env, monkeypatch, watcher):
+    from botocore import credentials
+
+    asked: list[str] = []
+    for provider in (credentials.InstanceMetadataProvider, credentials.ContainerProvider):
+        original = provider.load
+
+        def load(self, _original=original):
+            asked.append(threading.current_thread().name)
+            return _original(self)
+
+        monkeypatch.setattr(provider, "load", load)
+    at = open_app("pages/9_multimodal_chatbot.py")
+    assert not at.exception
+    assert watcher.wait_idle()
+    assert asked and set(asked) == {"credential-check"}
+
+
+def test_credentials_in_variables_are_found_at_once(isolated_env, monkeypatch, watcher):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    status = watcher.status()
+    assert status.found and status.source == "env" and not status.checking
+
+
+def test_a_changed_configuration_is_checked_again(isolated_env, monkeypatch, watcher):
+    assert not watcher.status().found
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert watcher.status().found  # another configuration: asked afresh, not the last answer
+
+
+def test_a_stale_answer_is_refreshed_in_the_background(isolated_env, monkeypatch):
+    from lib import bedrock
+
+    calls: list[str] = []
+
+    def check(settings=None):
+        calls.append(threading.current_thread().name)
+        return bedrock.CredentialStatus(True, source="iam-role")
+
+    monkeypatch.setattr(bedrock, "credential_status", check)
+    fresh = bedrock.CredentialWatcher(refresh_s=0.0)  # every answer is already stale
+    first = fresh.status()
+    assert first.checking and not first.found  # nothing in variables or files: the thread asks further
+    assert fresh.wait_idle()
+    assert fresh.status().source == "iam-role"
+    assert fresh.wait_idle()
+    assert calls and set(calls) == {"credential-check"}
+
+
+# -- lab 8: an image is prepared once ---------------------------------------------------------------------
+
+
+def test_prepare_for_vision_runs_once_per_image_and_limits(monkeypatch):
+    from lib import vision
+
+    calls: list[int] = []
+    original = vision._prepare
+
+    def counting(data, limits=vision.CLAUDE_LIMITS, **kw):
+        calls.append(len(data))
+        return original(data, limits, **kw)
+
+    monkeypatch.setattr(vision, "_prepare", counting)
+    data = png_bytes((300, 200), (10, 200, 30))
+    first = vision.prepare_for_vision(data)
+    first.notes.append("changed by a caller")
+    again = vision.prepare_for_vision(data)
+    assert len(calls) == 1
+    assert again.data == first.data and "changed by a caller" not in again.notes
+    vision.prepare_for_vision(data, vision.VisionLimits(max_long_edge=100))  # other limits: prepared again
+    assert len(calls) == 2
+
+
+# -- the offline engines warm up in the background --------------------------------------------------------
+
+
+def test_warmup_runs_its_steps_once_on_its_own_thread():
+    from lib.warmup import EngineWarmup, Step
+
+    ran: list[str] = []
+    gate = threading.Event()
+    warm = EngineWarmup((Step("one", lambda: ran.append(threading.current_thread().name)),
+                         Step("two", lambda: gate.wait(30)),
+                         Step("not installed", lambda: ran.append("never"), needs=lambda: False)))
+    assert not warm.status().started
+    warm.start()
+    warm.start()
+    assert not warm.ready()
+    gate.set()
+    assert warm.wait(30)
+    status = warm.status()
+    assert status.ready and status.done == status.total == 2 and status.error is None
+    assert ran == ["engine-warmup"]
+
+
+def test_a_failing_step_is_reported_and_the_warmup_still_ends():
+    from lib.warmup import EngineWarmup, Step
+
+    def broken():
+        raise ImportError("no torch here")
+
+    warm = EngineWarmup((Step("torch", broken), Step("after", lambda: None)))
+    warm.start()
+    assert warm.wait(30)
+    assert "no torch here" in (warm.status().error or "")
+
+
+def test_modules_of_a_page_are_read_without_running_it():
+    from lib.warmup import modules_imported_by
+
+    names = modules_imported_by(ROOT / "pages" / "2_image_generation.py")
+    assert "streamlit" in names and "lib.generation.service" in names
+
+
+@pytest.fixture
+def blocked_engines():
+    from lib import warmup
+
+    gate = threading.Event()
+    previous = warmup.use_engines(warmup.EngineWarmup((warmup.Step("EfficientNet (held by the test)",
+                                                                   lambda: gate.wait(60)),)))
+    yield gate
+    gate.set()
+    warmup.engines().wait(60)
+    warmup.use_engines(previous)
+
+
+def _local_index(data_dir, n: int = 3):
+    from lib.catalog import LOCAL_SEARCH_DIMENSION, LOCAL_TAGS_ID
+    from lib.search.index import Source, VectorSpace, shared_index
+
+    space = VectorSpace(LOCAL_TAGS_ID, LOCAL_SEARCH_DIMENSION)
+    index = shared_index(data_dir, space)
+    rng = np.random.default_rng(16)
+    for i in range(n):
+        vector = rng.normal(size=LOCAL_SEARCH_DIMENSION).astype(np.float32)
+        index.add(space, f"{i:064x}", vector / np.linalg.norm(vector), Source(f"sample:{i}", "samples", f"Photo {i}"),
+                  (64, 48), 1000)
+    index.save()
+    return index
+
+
+def test_lab1_searches_only_once_the_engines_are_loaded(isolated_env, monkeypatch, blocked_engines):
+    """Without credentials lab 1 runs on the local engine. While it loads, the page shows the progress and
+    keeps a search for later; it never loads the engine on its own thread."""
+    from lib.search import local_embeddings
+    from lib.search.embeddings import Embedding
+
+    _local_index(isolated_env / "data")
+    used: list[str] = []
+
+    def embed(self, item, *, name="The image"):
+        used.append(threading.current_thread().name)
+        vector = np.zeros(self.dimension, np.float32)
+        vector[0] = 1.0
+        return Embedding(vector, 0, ())
+
+    monkeypatch.setattr(local_embeddings.LocalEmbeddings, "embed", embed)
+    at = open_app("pages/1_image_search.py")
+    assert not at.exception
+    assert "Loading the offline engines for search" in "\n".join(p.proto.text for p in at.get("progress"))
+    at.text_input(key="lab1_query").set_value("a cat").run()
+    at.button(key="lab1_go").click().run()
+    assert "Your search runs as soon as the local engine has loaded" in texts(at)
+    assert used == []  # nothing embedded while the engine loads
+    blocked_engines.set()
+    from lib.warmup import engines
+
+    assert engines().wait(60)
+    at.run()  # the progress fragment's rerun, once the engines are ready
+    assert used and "Results" in "\n".join(h.value for h in at.subheader)
+
+
+def test_the_object_finder_preview_waits_for_the_engines(isolated_env, blocked_engines):
+    at = open_app("pages/5_replace_object.py")
+    assert not at.exception
+    at.text_input(key="lab5_object").set_value("cup").run()
+    assert not at.exception
+    assert "Tinted = will change" not in texts(at)  # no preview yet, and no stall: the progress is shown
