@@ -654,7 +654,9 @@ def recorded_converse(model: ChatModel, invoke_id: str, region: str, history: li
     messages = to_langchain(sent)
     options = llm_options(model)
     client = _RecordingClient()
-    llm = ChatBedrockConverse(client=client, model=invoke_id, region_name=region, **options)
+    # bedrock_client too: otherwise LangChain builds a real boto3 control-plane client for every bundle
+    # (0.2-0.7 s of service-model loading under the GIL, on the page's thread; issue 16's profile).
+    llm = ChatBedrockConverse(client=client, bedrock_client=client, model=invoke_id, region_name=region, **options)
     try:
         if stream:
             for _ in llm.stream(messages):
