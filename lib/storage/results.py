@@ -24,6 +24,9 @@ from lib.storage.blobs import BlobStore, blob_store
 from lib.storage.db import database_url, engine_for
 
 LOCAL_OWNER = "local"
+# Results and answers imported from an instructor's results pack (lib/storage/packs.py): every attendee may
+# replay them, none lists them as their own, and they are not spend of this class.
+PACK_OWNER = "pack"
 
 meta = sa.MetaData()
 results = sa.Table(
@@ -55,7 +58,7 @@ jobs = sa.Table(
     sa.Column("id", sa.Text, primary_key=True), sa.Column("owner", sa.Text), sa.Column("lab", sa.Text),
     sa.Column("request_key", sa.Text), sa.Column("what", sa.Text), sa.Column("model_label", sa.Text),
     sa.Column("state", sa.Text), sa.Column("started_at", sa.Float), sa.Column("finished_at", sa.Float),
-    sa.Column("error", sa.Text),
+    sa.Column("error", sa.Text), sa.Column("est_cost_usd", sa.Float), sa.Column("error_kind", sa.Text),
 )
 
 
@@ -178,6 +181,16 @@ def _visible(table: sa.Table, viewer: Viewer | None) -> Any:
     return table.c.owner == viewer.owner
 
 
+def _replayable(table: sa.Table, viewer: Viewer | None) -> Any:
+    """What a viewer may replay and open: their own rows, and a results pack's (shared with everyone)."""
+    return sa.or_(_visible(table, viewer), table.c.owner == PACK_OWNER)
+
+
+def _spent(table: sa.Table) -> Any:
+    """Rows that count as this class's spend: everything but an imported pack."""
+    return table.c.owner != PACK_OWNER
+
+
 class HistoryStore:
     """History for one deployment: `data_dir` for the embedded default, or the configured database and blobs."""
 
@@ -280,7 +293,7 @@ class HistoryStore:
 
     def get(self, entry_id: str, viewer: Viewer | None = None) -> HistoryEntry | None:
         with self.engine.connect() as db:
-            row = db.execute(sa.select(results).where(results.c.id == entry_id, _visible(results, viewer))).first()
+            row = db.execute(sa.select(results).where(results.c.id == entry_id, _replayable(results, viewer))).first()
             return self._entries(db, [row])[0] if row else None
 
     def _filtered(self, viewer: Viewer | None, lab: str | None, search: str, owner: str | None) -> Any:
@@ -312,26 +325,28 @@ class HistoryStore:
     def image(self, image_id: str, viewer: Viewer | None = None) -> StoredImage | None:
         """One stored image, if the viewer may see the result it belongs to."""
         query = (sa.select(images).join(results, results.c.id == images.c.result_id)
-                 .where(images.c.id == image_id, _visible(results, viewer)))
+                 .where(images.c.id == image_id, _replayable(results, viewer)))
         with self.engine.connect() as db:
             row = db.execute(query).first()
             return self._image(row) if row else None
 
     def find_identical(self, request: ImageRequest, viewer: Viewer | None = None) -> HistoryEntry | None:
-        """The newest Bedrock result of an identical request, of the viewer's, whose images are still stored.
+        """The newest Bedrock result of an identical request, of the viewer's or from a results pack, with every
+        image it asked for still stored.
 
         Identical: same model and every field equal, images by their bytes. A random seed (None) matches
         any earlier seed; a chosen seed must be the one used. Results of local engines are left out:
-        those engines run anyway, so there is nothing to replay.
+        those engines run anyway, so there is nothing to replay. A result with fewer images than the request
+        asked for (one filtered, one lost) is never offered: a replay is the whole set or nothing.
         """
         where = [results.c.request_key == request_fingerprint(request),
-                 sa.func.coalesce(results.c.region, "") != "local", _visible(results, viewer)]
+                 sa.func.coalesce(results.c.region, "") != "local", _replayable(results, viewer)]
         if request.seed is not None:
             where.append(results.c.seed == request.seed)
         query = sa.select(results).where(*where).order_by(results.c.created_at.desc()).limit(20)
         with self.engine.connect() as db:
             for entry in self._entries(db, db.execute(query)):
-                if entry.outputs and all(img.exists() for img in entry.outputs):
+                if complete_set(entry, request.count):
                     return entry
         return None
 
@@ -358,7 +373,7 @@ class HistoryStore:
     def find_answer(self, conversation_key: str, viewer: Viewer | None = None) -> StoredAnswer | None:
         """The newest Bedrock answer to exactly this conversation (see lib.chat.conversation_fingerprint)."""
         found = self._answers(chat_answers.c.conversation_key == conversation_key,
-                              sa.func.coalesce(chat_answers.c.region, "") != "local", viewer=viewer)
+                              sa.func.coalesce(chat_answers.c.region, "") != "local", viewer=viewer, replay=True)
         return found[0] if found else None
 
     def recent_answers(self, limit: int = 30, *, lab: str | None = None, viewer: Viewer | None = None,
@@ -377,8 +392,10 @@ class HistoryStore:
                                                           _visible(chat_answers, viewer)))
             return done.rowcount > 0
 
-    def _answers(self, *where: Any, viewer: Viewer | None, limit: int = 1, offset: int = 0) -> list[StoredAnswer]:
-        query = (sa.select(chat_answers).where(*where, _visible(chat_answers, viewer))
+    def _answers(self, *where: Any, viewer: Viewer | None, limit: int = 1, offset: int = 0,
+                 replay: bool = False) -> list[StoredAnswer]:
+        owners = _replayable(chat_answers, viewer) if replay else _visible(chat_answers, viewer)
+        query = (sa.select(chat_answers).where(*where, owners)
                  .order_by(chat_answers.c.created_at.desc(), chat_answers.c.id).limit(limit).offset(offset))
         with self.engine.connect() as db:
             rows = db.execute(query).all()
@@ -393,9 +410,9 @@ class HistoryStore:
         """(number of results, total estimated cost in USD of results and answers) the viewer may see."""
         with self.engine.connect() as db:
             count, cost = db.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(results.c.cost_usd), 0))
-                                     .where(_visible(results, viewer))).one()
+                                     .where(_visible(results, viewer), _spent(results))).one()
             answers = db.execute(sa.select(sa.func.coalesce(sa.func.sum(chat_answers.c.cost_usd), 0))
-                                 .where(_visible(chat_answers, viewer))).scalar_one()
+                                 .where(_visible(chat_answers, viewer), _spent(chat_answers))).scalar_one()
         return int(count), float(cost) + float(answers)
 
     def per_owner(self) -> list[OwnerTotals]:
@@ -403,31 +420,37 @@ class HistoryStore:
         with self.engine.connect() as db:
             made = {r.owner: (r.n, r.cost) for r in db.execute(
                 sa.select(results.c.owner, sa.func.count().label("n"),
-                          sa.func.coalesce(sa.func.sum(results.c.cost_usd), 0).label("cost")).group_by(results.c.owner))}
+                          sa.func.coalesce(sa.func.sum(results.c.cost_usd), 0).label("cost"))
+                .where(_spent(results)).group_by(results.c.owner))}
             said = {r.owner: (r.n, r.cost) for r in db.execute(
                 sa.select(chat_answers.c.owner, sa.func.count().label("n"),
                           sa.func.coalesce(sa.func.sum(chat_answers.c.cost_usd), 0).label("cost"))
-                .group_by(chat_answers.c.owner))}
+                .where(_spent(chat_answers)).group_by(chat_answers.c.owner))}
         totals = [OwnerTotals(owner, made.get(owner, (0, 0.0))[0], said.get(owner, (0, 0.0))[0],
                               float(made.get(owner, (0, 0.0))[1]) + float(said.get(owner, (0, 0.0))[1]))
                   for owner in set(made) | set(said)]
         return sorted(totals, key=lambda t: (-t.cost_usd, t.owner))
 
     # -- job claims (one running job per owner, lab and request, across servers) --------------------------
-    def claim_job(self, job_id: str, owner: str, lab: str, request_key: str, what: str, model_label: str) -> bool:
-        """Claim a request for running; False when an identical one is already running on any server."""
+    def claim_job(self, job_id: str, owner: str, lab: str, request_key: str, what: str, model_label: str,
+                  est_cost_usd: float | None = None) -> bool:
+        """Claim a request for running; False when an identical one is already running on any server.
+
+        `est_cost_usd` is what the call is expected to cost: spend caps count it while the call runs.
+        """
         try:
             with self.engine.begin() as db:
                 db.execute(jobs.insert().values(id=job_id, owner=owner, lab=lab, request_key=request_key, what=what,
-                                                model_label=model_label, state="running", started_at=time.time()))
+                                                model_label=model_label, state="running", started_at=time.time(),
+                                                est_cost_usd=est_cost_usd))
             return True
         except sa.exc.IntegrityError:
             return False
 
-    def finish_job(self, job_id: str, state: str, error: str | None = None) -> None:
+    def finish_job(self, job_id: str, state: str, error: str | None = None, error_kind: str | None = None) -> None:
         with self.engine.begin() as db:
             db.execute(jobs.update().where(jobs.c.id == job_id).values(state=state, finished_at=time.time(),
-                                                                         error=error))
+                                                                         error=error, error_kind=error_kind))
 
     def expire_jobs(self, older_than_s: float = 900.0) -> int:
         """Claims of a server that died mid-call never finish: after `older_than_s` they no longer block."""
@@ -436,6 +459,12 @@ class HistoryStore:
                                                   jobs.c.started_at < time.time() - older_than_s)
                               .values(state="failed", finished_at=time.time(), error="expired"))
             return done.rowcount
+
+
+def complete_set(entry: HistoryEntry, asked: int | None = None) -> bool:
+    """Every image the request asked for is there and stored: the only kind of result a replay may show."""
+    wanted = max(1, int(asked if asked is not None else entry.request.get("count") or 1))
+    return len(entry.outputs) >= wanted and all(img.exists() for img in entry.outputs)
 
 
 def entry_zip(entry: HistoryEntry) -> bytes:
