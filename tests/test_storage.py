@@ -102,6 +102,10 @@ def test_a_request_runs_on_one_server_only(stores):
     assert two.claim_job("job3", "bob", "lab2", "key-a", "Generate", "SD 3.5")  # another attendee's is theirs
     one.finish_job("job1", "done")
     assert two.claim_job("job4", "alice", "lab2", "key-a", "Generate", "SD 3.5")  # finished: may run again
+    # A server that died mid-call never finishes its claim: once old, it no longer blocks the request.
+    with two.engine.begin() as db:
+        db.execute(sa.text("UPDATE jobs SET started_at = started_at - 3600 WHERE id = 'job4'"))
+    assert one.claim_job("job5", "alice", "lab2", "key-a", "Generate", "SD 3.5")
 
 
 def test_migrations_are_named_and_at_head(stores):

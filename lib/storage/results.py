@@ -24,6 +24,7 @@ from lib.storage.blobs import BlobStore, blob_store
 from lib.storage.db import database_url, engine_for
 
 LOCAL_OWNER = "local"
+CLAIM_EXPIRES_S = 900.0  # longer than any model call with its retries (read timeout 120 s × attempts)
 # Results and answers imported from an instructor's results pack (lib/storage/packs.py): every attendee may
 # replay them, none lists them as their own, and they are not spend of this class.
 PACK_OWNER = "pack"
@@ -437,7 +438,9 @@ class HistoryStore:
         """Claim a request for running; False when an identical one is already running on any server.
 
         `est_cost_usd` is what the call is expected to cost: spend caps count it while the call runs.
+        A claim older than CLAIM_EXPIRES_S (its server died mid-call) no longer blocks.
         """
+        self.expire_jobs(CLAIM_EXPIRES_S)
         try:
             with self.engine.begin() as db:
                 db.execute(jobs.insert().values(id=job_id, owner=owner, lab=lab, request_key=request_key, what=what,
