@@ -12,6 +12,11 @@ Failures can be injected in-process (``fail_next``/``set_mode``) or, for a fake
 started as a separate process (``python tests/fake_bedrock.py --port 8599``),
 through the ``/_fake/...`` control endpoints.
 
+The same port also serves the Bedrock control plane (ListFoundationModels, GetFoundationModel,
+inference profiles, model availability, Marketplace agreement offers) and STS GetCallerIdentity:
+``fake.control`` (tests/fake_control_plane.py) holds the documented model states, and a test sets
+per-model states there (end of life, no agreement, profile only…), which runtime calls then follow.
+
 Image editing (Titan/Nova ``INPAINTING``/``OUTPAINTING`` and the Stability
 Image Services) answers images that tests can check pixel by pixel: the input
 is decoded, copied, and only the *repainted area* is filled with one flat colour
@@ -99,6 +104,8 @@ from urllib.parse import unquote
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from fake_control_plane import ControlPlane
 
 # --------------------------------------------------------------------------
 # Errors and injectable failures
@@ -1722,6 +1729,8 @@ class FakeBedrock:
         self._mode: str | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The bedrock control plane and STS GetCallerIdentity, on the same port (tests/fake_control_plane.py)
+        self.control = ControlPlane()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -1788,6 +1797,7 @@ class FakeBedrock:
             self._queued.clear()
             self._mode = None
             self.max_in_flight = self.in_flight
+        self.control.reset()
 
     def _serving(self, delta: int) -> None:
         """Count a model call in (+1) or out (-1)."""
@@ -1832,6 +1842,8 @@ class FakeBedrock:
             return _error_response(_validation_error(INVALID_MODEL_MESSAGE))
         if needs_inference_profile(model_id):
             return _error_response(_request_failure("needs_profile", model_id))
+        if refusal := self.control.runtime_refusal(model_id, headers):
+            return _error_response(BedrockError(*refusal))
         kind = self._take_failure(model_id, content_filters=model.content_filters)
         try:
             if kind in REQUEST_FAILURES:
@@ -1867,6 +1879,8 @@ class FakeBedrock:
             return _error_response(_validation_error(message))
         if needs_inference_profile(model_id):
             return _error_response(_request_failure("needs_profile", model_id))
+        if refusal := self.control.runtime_refusal(model_id, headers):
+            return _error_response(BedrockError(*refusal))
         kind = self._take_failure(model_id, operation)
         try:
             if kind in REQUEST_FAILURES:
@@ -1905,6 +1919,10 @@ class FakeBedrock:
                 self.set_mode(args["kind"])
             elif method == "POST" and action == "reset":
                 self.reset()
+            elif method == "POST" and action == "control_model":
+                self.control.set_model(args.pop("model_id"), **args)
+            elif method == "POST" and action == "control_caller":
+                self.control.set_caller(args.pop("access_key", None), **args)
             else:
                 return _json_response(404, {"message": f"no control endpoint {method} /_fake/{action}"})
         except (ValueError, KeyError, TypeError) as error:
@@ -1961,6 +1979,9 @@ class _Handler(BaseHTTPRequestHandler):
                     response = fake.handle_converse(unquote(converse.group(1)), raw_body, headers, stream=stream)
                 finally:
                     fake._serving(-1)
+            elif (control := fake.control.handle(
+                    method, self.path, raw_body, {k.lower(): v for k, v in self.headers.items()})) is not None:
+                response = control
             else:
                 message = f"FakeBedrock does not implement {method} {path}"
                 response = _error_response(BedrockError(404, "UnknownOperationException", message))
