@@ -20,17 +20,28 @@ from typing import Callable
 from lib.errors import BackendUnavailable, ContentFiltered, InvalidInput, Throttled, WorkshopError
 from lib.imaging import image_size, thumbnail
 from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
-from lib.search.index import ImageIndex, Source, VectorSpace
+from lib.search.index import SHARED, Source, VectorIndex, VectorSpace
 from lib.search.sources import ImageSource, SourceItem, sha256
+from lib.storage.blobs import BlobStore, FileBlobs
 
 CHECKPOINT_EVERY = 25  # new vectors between saves...
 CHECKPOINT_MIN_INTERVAL_S = 5.0  # ...and at least this long apart: a save rewrites the vectors file
 THUMBNAIL_EDGE = 384
 
 
+def thumbnail_name(sha: str) -> str:
+    """An image's preview in the thumbnails store (JPEG: a fifth of a PNG's size, and faster to write)."""
+    return f"{sha}.jpg"
+
+
 def thumbnail_path(thumbs: Path, sha: str) -> Path:
-    """Where the index keeps an image's preview (JPEG: a fifth of a PNG's size, and faster to write)."""
-    return thumbs / f"{sha}.jpg"
+    """Where a thumbnails folder keeps an image's preview."""
+    return thumbs / thumbnail_name(sha)
+
+
+def thumbnail_store(thumbs: Path | BlobStore) -> BlobStore:
+    """A folder (the embedded default) or a blob store (WORKSHOP_BLOB_URL: every server shows the previews)."""
+    return FileBlobs(thumbs) if isinstance(thumbs, (str, Path)) else thumbs
 
 
 @dataclass(frozen=True)
@@ -99,10 +110,11 @@ def _fatal(err: WorkshopError) -> bool:
 
 
 class _Builder:
-    def __init__(self, index: ImageIndex, embedder: MultimodalEmbeddings, thumbs: Path, retry: RetryPolicy,
-                 stop: threading.Event, on_progress: Callable[[BuildProgress], None] | None) -> None:
+    def __init__(self, index: VectorIndex, embedder: MultimodalEmbeddings, thumbs: BlobStore, retry: RetryPolicy,
+                 stop: threading.Event, on_progress: Callable[[BuildProgress], None] | None,
+                 owner: str = SHARED) -> None:
         self.index, self.embedder, self.thumbs, self.retry = index, embedder, thumbs, retry
-        self.stop, self.on_progress = stop, on_progress
+        self.stop, self.on_progress, self.owner = stop, on_progress, owner
         self.space = VectorSpace(embedder.model.id, embedder.dimension)
         self.report = BuildReport(BuildProgress())
         self.lock = threading.Lock()
@@ -119,11 +131,9 @@ class _Builder:
             self.on_progress(self.report.progress)
 
     def _thumbnail(self, sha: str, data: bytes) -> None:
-        path = thumbnail_path(self.thumbs, sha)
-        if not path.exists():
-            tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-            tmp.write_bytes(thumbnail(data, THUMBNAIL_EDGE, "jpeg"))
-            tmp.replace(path)
+        name = thumbnail_name(sha)
+        if not self.thumbs.exists(name):
+            self.thumbs.put(name, thumbnail(data, THUMBNAIL_EDGE, "jpeg"))  # each writer its own temp name
 
     def _embed(self, data: bytes, name: str):  # -> Embedding
         for attempt in range(1, self.retry.max_tries + 1):
@@ -144,8 +154,11 @@ class _Builder:
         while True:
             with self.lock:
                 if self.index.has(sha):
-                    self.index.add_source(sha, source)
-                    return False
+                    try:
+                        self.index.add_source(sha, source)
+                        return False
+                    except KeyError:
+                        pass  # removed meanwhile (by another server sharing the index): embed it again
                 other = self.claims.get(sha)
                 if other is None:
                     self.claims[sha] = threading.Event()
@@ -160,7 +173,7 @@ class _Builder:
         """Read, dedupe by hash, embed if new, add. Runs in a worker thread."""
         if self.stop.is_set():
             return
-        source = Source(item.ref, item.root, item.title)
+        source = Source(item.ref, item.root, item.title, SHARED if item.shared else self.owner)
         try:
             data = item.read()
             sha = sha256(data)
@@ -194,22 +207,28 @@ class _Builder:
             self.index.save()
 
 
-def build_index(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *, thumbs: Path,
-                workers: int = 8, retry: RetryPolicy = RetryPolicy(), stop: threading.Event | None = None,
-                on_progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
-    """Bring `index` up to date with `sources`; returns counts, failed files and whether it was stopped."""
+def build_index(index: VectorIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *,
+                thumbs: Path | BlobStore, workers: int = 8, retry: RetryPolicy = RetryPolicy(),
+                stop: threading.Event | None = None, on_progress: Callable[[BuildProgress], None] | None = None,
+                owner: str = SHARED) -> BuildReport:
+    """Bring `index` up to date with `sources`; returns counts, failed files and whether it was stopped.
+
+    `owner` owns the sources this build adds (lib/search/index.sources_owner: SHARED for an instructor, else
+    the attendee); the sample photos are always SHARED. Files gone from a folder or prefix are removed only
+    from the sources `owner` owns: an attendee's build never removes a shared source.
+    """
     stop = stop or threading.Event()
-    thumbs.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(index, embedder, thumbs, retry, stop, on_progress)
+    builder = _Builder(index, embedder, thumbnail_store(thumbs), retry, stop, on_progress, owner)
     progress = builder.report.progress
     items: list[SourceItem] = []
     try:
         for source in sources:
             listed = source.list_items()
             items += listed
-            if source.complete:  # files gone from a folder or prefix leave the results
-                gone = set(index.sources_under(source.root)) - {item.ref for item in listed}
-                progress.removed += index.remove_sources(sorted(gone)) if gone else 0
+            whose = SHARED if getattr(source, "shared", False) else owner
+            if source.complete and whose == owner:  # files gone from a folder or prefix leave the results
+                gone = set(index.sources_under(source.root, owner)) - {item.ref for item in listed}
+                progress.removed += index.remove_sources(sorted(gone), owner) if gone else 0
     except WorkshopError as err:
         builder.report.error = err
         progress.finished = time.monotonic()
@@ -234,11 +253,12 @@ def build_index(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list
 
 
 class BuildJob:
-    """A build running in a background thread, shared by every browser session of this process."""
+    """A build running in a background thread, shared by every browser session of this process with its owner."""
 
-    def __init__(self, index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *,
-                 thumbs: Path, workers: int = 8) -> None:
+    def __init__(self, index: VectorIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *,
+                 thumbs: Path | BlobStore, workers: int = 8, owner: str = SHARED) -> None:
         self.index = index
+        self.owner = owner
         self.stop_event = threading.Event()
         self.progress = BuildProgress()
         self.report: BuildReport | None = None
@@ -250,7 +270,7 @@ class BuildJob:
         def run() -> None:
             try:
                 self.report = build_index(index, embedder, sources, thumbs=thumbs, workers=workers,
-                                          stop=self.stop_event, on_progress=track)
+                                          stop=self.stop_event, on_progress=track, owner=owner)
             except WorkshopError as err:  # e.g. the index folder could not be written
                 self.report = BuildReport(self.progress, error=err)
             except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent thread death
@@ -269,25 +289,29 @@ class BuildJob:
         self.stop_event.set()
 
 
-_jobs: dict[Path, BuildJob] = {}
+_jobs: dict[tuple, BuildJob] = {}
 _jobs_lock = threading.Lock()
 
 
-def start_build(index: ImageIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *, thumbs: Path,
-                workers: int = 8) -> BuildJob:
-    """Start a build of `index`, or return the one already running (two sessions never build at once)."""
+def start_build(index: VectorIndex, embedder: MultimodalEmbeddings, sources: list[ImageSource], *,
+                thumbs: Path | BlobStore, workers: int = 8, owner: str = SHARED) -> BuildJob:
+    """Start `owner`'s build of `index`, or return theirs already running (one owner never builds twice at once).
+
+    Each owner has their own build (an attendee's sources are theirs: SHARED for an instructor, see
+    lib/search/index.sources_owner); several owners' builds may add to the same index at once.
+    """
     with _jobs_lock:
-        job = _jobs.get(index.folder)
+        job = _jobs.get((index.key, owner))
         if job is None or not job.running:
-            job = BuildJob(index, embedder, sources, thumbs=thumbs, workers=workers)
-            _jobs[index.folder] = job
+            job = BuildJob(index, embedder, sources, thumbs=thumbs, workers=workers, owner=owner)
+            _jobs[(index.key, owner)] = job
         return job
 
 
-def last_build(index: ImageIndex) -> BuildJob | None:
-    """The running or most recent build of `index` in this process."""
+def last_build(index: VectorIndex, owner: str = SHARED) -> BuildJob | None:
+    """The running or most recent build of `index` by `owner` in this process."""
     with _jobs_lock:
-        return _jobs.get(index.folder)
+        return _jobs.get((index.key, owner))
 
 
 def forget_builds() -> None:

@@ -14,6 +14,13 @@ Why this shape:
   never waits for a build writing them) and one busy timeout, `BUSY_TIMEOUT_S`.
 - Removing files is one transaction (sources, renumbered rows and the new vectors file's name
   together); an image with no source left is never returned by a search.
+- Every source has an owner (one app serves a class): the samples and what an instructor adds are
+  SHARED; an attendee's uploads and folders are theirs. A source is keyed by (owner, ref), so two
+  attendees indexing the same file each own their row; searches, images and status take a viewer and
+  return only images with a source it may see. Databases written before owners existed are migrated in
+  place (their sources become shared).
+- `VectorIndex` is what lab 1 and the build use; `shared_index` picks this FAISS index (embedded
+  default) or lib/search/pg_index.PgVectorIndex (PostgreSQL + pgvector, shared by every server).
 """
 
 from __future__ import annotations
@@ -27,11 +34,15 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import faiss
 import numpy as np
 
 from lib.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from lib.storage.results import Viewer
 
 EXACT_SEARCH_LIMIT = 20_000
 HNSW_NEIGHBOURS = 32
@@ -45,10 +56,22 @@ CREATE TABLE IF NOT EXISTS images (
     row INTEGER PRIMARY KEY, sha TEXT NOT NULL UNIQUE, width INTEGER NOT NULL, height INTEGER NOT NULL,
     bytes INTEGER NOT NULL, added_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
-    ref TEXT PRIMARY KEY, sha TEXT NOT NULL, root TEXT NOT NULL, title TEXT NOT NULL);
+    ref TEXT NOT NULL, sha TEXT NOT NULL, root TEXT NOT NULL, title TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (ref, owner));
 CREATE INDEX IF NOT EXISTS sources_by_sha ON sources (sha);
 CREATE INDEX IF NOT EXISTS sources_by_root ON sources (root);
 """
+SHARED = ""  # the owner of sources everyone sees: the samples and whatever an instructor adds
+
+
+def sources_owner(viewer: "Viewer") -> str:
+    """Who owns the sources a viewer adds: SHARED for an instructor (the class's index), else the attendee."""
+    return SHARED if viewer.instructor else viewer.owner
+
+
+def visible(owner: str, viewer: "Viewer | None") -> bool:
+    """Whether a source of `owner` may be shown to `viewer` (None: no filter, for the app's own work)."""
+    return viewer is None or owner == SHARED or viewer.may_see(owner)
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,7 @@ class Source:
     ref: str
     root: str  # the folder, S3 prefix or collection it was listed from
     title: str
+    owner: str = SHARED  # who added it; SHARED sources are seen by everyone
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,35 @@ class IndexStatus:
     search_kind: str
 
 
+class VectorIndex(Protocol):
+    """What lab 1's page and its build use of an index, whichever holds the vectors.
+
+    ImageIndex: FAISS + SQLite files in the data folder (the embedded default, one server).
+    lib/search/pg_index.PgVectorIndex: PostgreSQL + pgvector (WORKSHOP_DATABASE_URL), shared by every server.
+    Sources carry an owner; `viewer` (lib/storage/results.Viewer, None = no filter) limits what is returned.
+    """
+
+    space: VectorSpace
+
+    @property
+    def key(self) -> tuple[str, ...]: ...  # names the index among the process's indexes (builds are tracked by it)
+    def __len__(self) -> int: ...  # every image, whoever's
+    def has(self, sha: str) -> bool: ...
+    def add(self, space: VectorSpace, sha: str, vector: np.ndarray, source: Source, size: tuple[int, int],
+            nbytes: int) -> None: ...
+    def add_source(self, sha: str, source: Source) -> None: ...  # KeyError when `sha` isn't indexed
+    def sources_under(self, root: str, owner: str = SHARED) -> dict[str, str]: ...
+    def remove_sources(self, refs: list[str], owner: str = SHARED) -> int: ...
+    def clear(self) -> None: ...
+    def save(self) -> None: ...
+    def mark_built(self) -> None: ...
+    def vector(self, sha: str) -> np.ndarray: ...  # KeyError when `sha` isn't indexed
+    def search(self, space: VectorSpace, query: np.ndarray, k: int = 8, *, min_score: float = -1.0,
+               exclude: frozenset[str] = frozenset(), viewer: "Viewer | None" = None) -> list[Hit]: ...
+    def images(self, shas: list[str], viewer: "Viewer | None" = None) -> dict[str, IndexedImage]: ...
+    def status(self, viewer: "Viewer | None" = None) -> IndexStatus: ...
+
+
 class SpaceMismatch(InvalidInput):
     """Vectors of one model/dimension offered to an index of another."""
 
@@ -122,6 +175,36 @@ def _open_db(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
     db.execute("PRAGMA journal_mode=WAL")
     return db
+
+
+def _add_owners(db: sqlite3.Connection) -> None:
+    """In-place migration of an index written before sources had owners: every source becomes SHARED.
+
+    SQLite can't change a primary key, so the table is rebuilt in one transaction (a crash leaves the old
+    one); BEGIN IMMEDIATE makes a second process opening the same old index wait, then find it done.
+    """
+    def has_owner() -> bool:
+        return any(row[1] == "owner" for row in db.execute("PRAGMA table_info(sources)"))
+
+    if has_owner():
+        return
+    db.commit()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not has_owner():
+            db.execute("ALTER TABLE sources RENAME TO sources_before_owners")
+            db.execute("DROP INDEX IF EXISTS sources_by_sha")
+            db.execute("DROP INDEX IF EXISTS sources_by_root")
+            for statement in _SCHEMA.split(";"):
+                if "sources" in statement:
+                    db.execute(statement)
+            db.execute("INSERT INTO sources (ref, sha, root, title, owner) "
+                       "SELECT ref, sha, root, title, ? FROM sources_before_owners", (SHARED,))
+            db.execute("DROP TABLE sources_before_owners")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -147,9 +230,10 @@ class ImageIndex:
         self._shas: list[str] = []  # row -> sha
         self._rows: dict[str, int] = {}
         self._pending: dict[str, tuple[int, int, int, float]] = {}  # sha -> (w, h, bytes, added) since the last save
-        self._pending_sources: dict[str, Source | None] = {}  # ref -> source, None = removed
-        self._pending_sha: dict[str, str] = {}
-        self._removing: set[str] = set()  # refs a running removal has hidden; deleted by its one final save
+        # Sources are keyed by (owner, ref): two owners may index the same file.
+        self._pending_sources: dict[tuple[str, str], Source | None] = {}  # key -> source, None = removed
+        self._pending_sha: dict[tuple[str, str], str] = {}
+        self._removing: set[tuple[str, str]] = set()  # keys a running removal has hidden; deleted by its final save
         self._faiss: faiss.Index = faiss.IndexFlatIP(space.dimension)
         self._saved_rows = 0
         self._dirty_vectors = False
@@ -158,6 +242,11 @@ class ImageIndex:
         self._load()
 
     # -- storage -----------------------------------------------------------------------------
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Names this index among every index of the process (builds are tracked by it)."""
+        return ("faiss", str(self.folder))
 
     @property
     def _db_path(self) -> Path:
@@ -172,6 +261,7 @@ class ImageIndex:
     def _load(self) -> None:
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
+            _add_owners(db)
             info = dict(db.execute("SELECT key, value FROM info"))
             if not info:
                 db.executemany("INSERT INTO info VALUES (?, ?)",
@@ -242,12 +332,12 @@ class ImageIndex:
                 else:
                     db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
                                    [(self._rows[sha], sha, *meta) for sha, meta in self._pending.items()])
-                for ref, source in self._pending_sources.items():
+                for (owner, ref), source in self._pending_sources.items():
                     if source is None:
-                        db.execute("DELETE FROM sources WHERE ref = ?", (ref,))
+                        db.execute("DELETE FROM sources WHERE ref = ? AND owner = ?", (ref, owner))
                     else:
-                        db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
-                                   (ref, self._pending_sha[ref], source.root, source.title))
+                        db.execute("INSERT OR REPLACE INTO sources (ref, sha, root, title, owner) VALUES (?, ?, ?, ?, ?)",
+                                   (ref, self._pending_sha[(owner, ref)], source.root, source.title, owner))
                 if generation:
                     db.execute("INSERT OR REPLACE INTO info VALUES ('vectors', ?)", (generation,))
             if generation != self._generation:
@@ -304,37 +394,49 @@ class ImageIndex:
         with self._lock:
             if sha not in self._rows:
                 raise KeyError(sha)
-            self._removing.discard(source.ref)  # found again: a running removal must not delete it
-            self._pending_sources[source.ref] = source
-            self._pending_sha[source.ref] = sha
+            key = (source.owner, source.ref)
+            self._removing.discard(key)  # found again: a running removal must not delete it
+            self._pending_sources[key] = source
+            self._pending_sha[key] = sha
 
-    def sources_under(self, root: str) -> dict[str, str]:
-        """ref -> sha for every source listed from `root` (saved and pending)."""
+    def sources_under(self, root: str, owner: str = SHARED) -> dict[str, str]:
+        """ref -> sha for every source of `owner` listed from `root` (saved and pending)."""
         with self._lock, closing(self._connect()) as db:
-            found = dict(db.execute("SELECT ref, sha FROM sources WHERE root = ?", (root,)))
-            for ref in self._removing:
-                found.pop(ref, None)
-            for ref, source in self._pending_sources.items():
+            found = dict(db.execute("SELECT ref, sha FROM sources WHERE root = ? AND owner = ?", (root, owner)))
+            for who, ref in self._removing:
+                if who == owner:
+                    found.pop(ref, None)
+            for (who, ref), source in self._pending_sources.items():
+                if who != owner:
+                    continue
                 if source is None:
                     found.pop(ref, None)
                 elif source.root == root:
-                    found[ref] = self._pending_sha[ref]
+                    found[ref] = self._pending_sha[(who, ref)]
             return found
+
+    def _live_sources(self, viewer: "Viewer | None" = None) -> dict[tuple[str, str], str]:
+        """(owner, ref) -> sha of every source (saved or pending) `viewer` may see, less those a removal hides."""
+        with closing(self._connect()) as db:
+            if viewer is None or viewer.instructor:
+                rows = db.execute("SELECT owner, ref, sha FROM sources")
+            else:
+                rows = db.execute("SELECT owner, ref, sha FROM sources WHERE owner IN (?, ?)", (SHARED, viewer.owner))
+            live = {(owner, ref): sha for owner, ref, sha in rows}
+        for key in self._removing:
+            live.pop(key, None)
+        for key, source in self._pending_sources.items():
+            if source is None:
+                live.pop(key, None)
+            elif visible(key[0], viewer):
+                live[key] = self._pending_sha[key]
+        return live
 
     def _live_shas(self) -> set[str]:
         """Images with at least one source (saved or pending), not counting those a removal has hidden."""
-        with closing(self._connect()) as db:
-            live = dict(db.execute("SELECT ref, sha FROM sources"))
-        for ref in self._removing:
-            live.pop(ref, None)
-        for ref, source in self._pending_sources.items():
-            if source is None:
-                live.pop(ref, None)
-            else:
-                live[ref] = self._pending_sha[ref]
-        return set(live.values())
+        return set(self._live_sources().values())
 
-    def remove_sources(self, refs: list[str]) -> int:
+    def remove_sources(self, refs: list[str], owner: str = SHARED) -> int:
         """Forget sources (files that are gone); images left with no source leave the index. Returns images removed.
 
         Nothing is written until the end, then one save commits the deleted sources, the renumbered
@@ -343,7 +445,7 @@ class ImageIndex:
         The smaller index is built outside the lock (at 100 000 vectors an HNSW graph takes
         tens of seconds), so searches keep answering from the current one meanwhile.
         """
-        refs = list(dict.fromkeys(refs))
+        refs = [(owner, ref) for ref in dict.fromkeys(refs)]  # keys: (owner, ref)
         with self._lock:
             for ref in refs:
                 self._pending_sources.pop(ref, None)  # added since the last save: never written now
@@ -400,8 +502,8 @@ class ImageIndex:
             return self._faiss.reconstruct(self._rows[sha])
 
     def search(self, space: VectorSpace, query: np.ndarray, k: int = 8, *, min_score: float = -1.0,
-               exclude: frozenset[str] = frozenset()) -> list[Hit]:
-        """The k most similar images, best first, with cosine scores of at least `min_score`."""
+               exclude: frozenset[str] = frozenset(), viewer: "Viewer | None" = None) -> list[Hit]:
+        """The k most similar images `viewer` may see, best first, with cosine scores of at least `min_score`."""
         query = self._checked(space, query)
         want = k + len(exclude)
         while True:
@@ -413,43 +515,44 @@ class ImageIndex:
                 scores, rows = self._faiss.search(query, want)
                 found = [(float(score), self._shas[row]) for score, row in zip(scores[0], rows[0]) if row >= 0]
             candidates = [(score, sha) for score, sha in found if sha not in exclude and score >= min_score]
-            images = self.images([sha for _, sha in candidates])
-            # An image with no source (its files are being removed) is skipped, never returned without one.
+            images = self.images([sha for _, sha in candidates], viewer)
+            # An image with no source (its files are being removed, or only others' sources) is skipped.
             usable = [(score, sha) for score, sha in candidates if sha in images and images[sha].sources][:k]
             below_min = any(score < min_score for score, _ in found)  # looking further finds only lower scores
             if len(usable) == k or want >= total or below_min:
                 return [Hit(rank, score, images[sha]) for rank, (score, sha) in enumerate(usable, 1)]
             want *= 2
 
-    def images(self, shas: list[str]) -> dict[str, IndexedImage]:
-        """Metadata and sources of the given images, including those added since the last save."""
+    def images(self, shas: list[str], viewer: "Viewer | None" = None) -> dict[str, IndexedImage]:
+        """Metadata and the sources `viewer` may see of the given images, including those added since the last save."""
         if not shas:
             return {}
         meta: dict[str, tuple[int, int, int]] = {}
-        found: dict[str, Source] = {}
-        sha_of: dict[str, str] = {}
+        found: dict[tuple[str, str], Source] = {}
+        sha_of: dict[tuple[str, str], str] = {}
         with self._lock:
             with closing(self._connect()) as db:
                 for chunk in _chunks(shas):
                     marks = ",".join("?" * len(chunk))
                     meta.update({sha: (w, h, n) for sha, w, h, n in db.execute(
                         f"SELECT sha, width, height, bytes FROM images WHERE sha IN ({marks})", chunk)})
-                    for ref, sha, root, title in db.execute(
-                            f"SELECT ref, sha, root, title FROM sources WHERE sha IN ({marks})", chunk):
-                        found[ref], sha_of[ref] = Source(ref, root, title), sha
-            for ref in self._removing:
-                found.pop(ref, None)
+                    for ref, sha, root, title, owner in db.execute(
+                            f"SELECT ref, sha, root, title, owner FROM sources WHERE sha IN ({marks})", chunk):
+                        found[(owner, ref)], sha_of[(owner, ref)] = Source(ref, root, title, owner), sha
+            for key in self._removing:
+                found.pop(key, None)
             for sha in shas:
                 if sha in self._pending:
                     meta[sha] = self._pending[sha][:3]
-            for ref, source in self._pending_sources.items():
+            for key, source in self._pending_sources.items():
                 if source is None:
-                    found.pop(ref, None)
-                elif self._pending_sha[ref] in meta:
-                    found[ref], sha_of[ref] = source, self._pending_sha[ref]
+                    found.pop(key, None)
+                elif self._pending_sha[key] in meta:
+                    found[key], sha_of[key] = source, self._pending_sha[key]
         sources: dict[str, list[Source]] = {}
-        for ref in sorted(found):
-            sources.setdefault(sha_of[ref], []).append(found[ref])
+        for key in sorted(found, key=lambda key: (key[1], key[0])):  # by ref, then owner
+            if visible(key[0], viewer):
+                sources.setdefault(sha_of[key], []).append(found[key])
         return {sha: IndexedImage(sha, *meta[sha], tuple(sources.get(sha, ()))) for sha in shas if sha in meta}
 
     def mark_built(self) -> None:
@@ -458,23 +561,36 @@ class ImageIndex:
         with closing(self._connect()) as db, db:
             db.execute("INSERT OR REPLACE INTO info VALUES ('last_build', ?)", (str(time.time()),))
 
-    def status(self) -> IndexStatus:
+    def status(self, viewer: "Viewer | None" = None) -> IndexStatus:
+        """Counts, size and kind; for an attendee (a viewer who isn't an instructor) the counts are of what they see."""
         with self._lock, closing(self._connect()) as db:
-            n_sources = db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
-            pending = list(self._pending_sources)
-            for start in range(0, len(pending), 500):  # pending refs change the saved count by ±1 each
-                chunk = pending[start:start + 500]
-                saved = {ref for (ref,) in db.execute(
-                    f"SELECT ref FROM sources WHERE ref IN ({','.join('?' * len(chunk))})", chunk)}
-                n_sources += sum((self._pending_sources[ref] is not None) - (ref in saved) for ref in chunk)
-            for chunk in _chunks(sorted(self._removing)):  # hidden by a running removal
-                n_sources -= db.execute(
-                    f"SELECT COUNT(*) FROM sources WHERE ref IN ({','.join('?' * len(chunk))})", chunk).fetchone()[0]
+            if viewer is not None and not viewer.instructor:
+                live = self._live_sources(viewer)
+                count, n_sources = len(set(live.values()) & set(self._rows)), len(live)
+            else:
+                count, n_sources = len(self._shas), self._source_count(db)
             last = db.execute("SELECT value FROM info WHERE key = 'last_build'").fetchone()
             size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
             kind = "exact (flat inner product)" if isinstance(self._faiss, faiss.IndexFlat) else (
                 f"approximate (HNSW, M={HNSW_NEIGHBOURS}, efSearch={HNSW_SEARCH_DEPTH})")
-            return IndexStatus(self.space, len(self._shas), n_sources, size, float(last[0]) if last else None, kind)
+            return IndexStatus(self.space, count, n_sources, size, float(last[0]) if last else None, kind)
+
+    def _source_count(self, db: sqlite3.Connection) -> int:
+        """Every source, saved and pending, without reading them all: pending keys change the saved count by ±1."""
+        n_sources = db.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        pending = list(self._pending_sources)
+        for start in range(0, len(pending), 250):
+            chunk = pending[start:start + 250]
+            where = " OR ".join("(owner = ? AND ref = ?)" for _ in chunk)
+            saved = set(db.execute(f"SELECT owner, ref FROM sources WHERE {where}", [v for key in chunk for v in key]))
+            n_sources += sum((self._pending_sources[key] is not None) - (key in saved) for key in chunk)
+        removing = sorted(self._removing)
+        for start in range(0, len(removing), 250):  # hidden by a running removal
+            chunk = removing[start:start + 250]
+            where = " OR ".join("(owner = ? AND ref = ?)" for _ in chunk)
+            n_sources -= db.execute(f"SELECT COUNT(*) FROM sources WHERE {where}",
+                                    [v for key in chunk for v in key]).fetchone()[0]
+        return n_sources
 
 
 def _rebuilt(index: faiss.Index, keep_rows: list[int], dimension: int, *, count: int | None = None) -> faiss.Index:
@@ -491,12 +607,30 @@ def _index_of(vectors: np.ndarray, dimension: int, *, count: int | None = None) 
     return fresh
 
 
-_shared: dict[tuple[Path, VectorSpace], ImageIndex] = {}
+_shared: dict[tuple[object, VectorSpace], VectorIndex] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_index(data_dir: Path, space: VectorSpace) -> ImageIndex:
-    """The one ImageIndex per process for this space: every browser session searches the same loaded index."""
+def uses_pgvector(database_url: str | None) -> bool:
+    """True when WORKSHOP_DATABASE_URL names PostgreSQL: lab 1's vectors then live in pgvector."""
+    return bool(database_url) and database_url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def shared_index(data_dir: Path, space: VectorSpace, *, database_url: str | None = None) -> VectorIndex:
+    """The one index per process for this space: every browser session searches the same loaded index.
+
+    With a PostgreSQL `database_url` (settings.database_url) it is a PgVectorIndex, which every server of a
+    class shares; otherwise the FAISS ImageIndex in the data folder.
+    """
+    if uses_pgvector(database_url):
+        from lib.search.pg_index import PgVectorIndex
+        from lib.storage.db import database_url as sqlalchemy_url, engine_for
+
+        key: tuple[object, VectorSpace] = (database_url, space)
+        with _shared_lock:
+            if key not in _shared:
+                _shared[key] = PgVectorIndex(engine_for(sqlalchemy_url(data_dir, database_url)), space)
+            return _shared[key]
     key = (data_dir.resolve(), space)
     with _shared_lock:
         if key not in _shared:
