@@ -302,10 +302,7 @@ def _translate_client_error(exc: bex.ClientError, model: ModelInfo | EmbeddingMo
                                 f"Use the profile id “{suggestion}” (or eu./global. for other geographies).",
                                 reason="needs_inference_profile", detail=text)
     if code == "AccessDeniedException":
-        return AccessDenied(f"Your AWS account has no access to {name}{where}.",
-                            "In the Bedrock console open “Model access” (Stability models: subscribe through "
-                            "AWS Marketplace) and enable it for this region; check that no SCP or IAM policy "
-                            "denies bedrock:InvokeModel.", detail=text)
+        return _access_denied(text, low, name, where)
     if code in BAD_CREDENTIAL_CODES:
         return BackendUnavailable("AWS rejected your credentials (expired or invalid).",
                                   "Refresh them (e.g. `aws sso login`) and reload the page.", detail=text)
@@ -327,16 +324,55 @@ def _translate_client_error(exc: bex.ClientError, model: ModelInfo | EmbeddingMo
                                     "Bedrock no longer serves it to you.",
                                     "Pick a model marked “available”.", reason="legacy", detail=text)
         if "use case" in low:
-            return AccessDenied(f"{name} needs the Anthropic use-case form first.",
-                                "Submit it once in the Bedrock console (Model access), then retry.", detail=text)
+            return _use_case_error(name, text)
         return ModelUnavailable(f"{name} is not offered{where}.", "Pick another model or region.",
                                 reason="not_in_region", detail=text)
     if code in SERVER_CODES:
         return BackendUnavailable(f"{name} had a temporary problem{where}.", "Try again in a moment.", detail=text)
+    if code == "ValidationException" and "model identifier is invalid" in low:
+        return ModelUnavailable(f"{name} is not offered{where}.", "Pick another model, or run the class in a region "
+                                "that offers it.", reason="not_in_region", detail=text)
     if code == "ValidationException":
         return InvalidInput(f"{name} refused the request: {_short(text)}",
                             "Adjust the highlighted setting and try again.", detail=text)
     return BackendUnavailable(f"Bedrock returned {code or 'an error'}: {_short(text)}", "Try again.", detail=text)
+
+
+MARKETPLACE_MARKERS = ("aws marketplace", "aws-marketplace", "marketplace subscription")
+
+
+def _use_case_error(name: str, text: str) -> AccessDenied:
+    return AccessDenied(f"{name} needs the Anthropic use-case form (its first-use form), which this account has not "
+                        "submitted yet.",
+                        "Submit it once for the account (Bedrock console → Model catalog → an Anthropic model; it "
+                        "replaced the old “Model access” request), then retry. Other models work meanwhile.",
+                        detail=text)
+
+
+def _access_denied(text: str, low: str, name: str, where: str) -> WorkshopError:
+    """AccessDeniedException has several causes since serverless models are enabled on first use (2026)."""
+    if "legacy" in low:
+        return ModelUnavailable(f"{name} is a Legacy model and your account has not used it recently, so "
+                                "Bedrock no longer serves it to you.", "Pick a model marked “available”.",
+                                reason="legacy", detail=text)
+    if "use case" in low:
+        return _use_case_error(name, text)
+    if any(m in low for m in MARKETPLACE_MARKERS):
+        if "being processed" in low or ("recently" in low and "not authorized" not in low):
+            return AccessDenied(f"The AWS Marketplace subscription for {name} is still being set up.",
+                                "A third-party model's subscription completes in the background after its first "
+                                "use: calls can be refused for up to 15 minutes. Try again in a few minutes.",
+                                detail=text)
+        return AccessDenied(f"The AWS Marketplace subscription for {name} could not be completed{where}.",
+                            "Bedrock subscribes on the first call, which needs aws-marketplace:Subscribe and "
+                            "ViewSubscriptions for the caller and a payment method on the account; after fixing, "
+                            "allow up to 15 minutes. The instructor can also accept the model's offer on the "
+                            "Instructor page.", detail=text)
+    return AccessDenied(f"Your AWS account has no access to {name}{where}.",
+                        "Serverless models are enabled on first use (the console's old “Model access” page is "
+                        "retired): check that IAM allows bedrock:InvokeModel on it and no SCP denies it; a "
+                        "third-party model (Stability, Anthropic) also needs its AWS Marketplace subscription.",
+                        detail=text)
 
 
 def content_filter_error(text: str, stage: str | None = None) -> ContentFiltered:

@@ -38,6 +38,9 @@ class Settings:
     folder_roots: tuple[Path, ...] = ()  # WORKSHOP_FOLDER_ROOTS (os.pathsep-separated), besides samples and data
     s3_prefixes: tuple[str, ...] = ()  # WORKSHOP_S3_PREFIXES: comma-separated s3://bucket/prefix allowed
     upload_quota: int = 50  # WORKSHOP_UPLOAD_QUOTA: images each attendee may keep for lab 1
+    # Spend caps in USD (lib/services/guard.py): a call whose estimate would pass one is refused before it is sent
+    cap_attendee_usd: float | None = None  # WORKSHOP_CAP_ATTENDEE_USD: each person, the instructor included
+    cap_class_usd: float | None = None  # WORKSHOP_CAP_CLASS_USD: everyone together
 
     @property
     def region_is_default(self) -> bool:
@@ -56,6 +59,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(env.get(name, default))
     except ValueError:
         return default
+
+
+def _cap(env: Mapping[str, str], name: str) -> float | None:
+    """A spend cap in USD; unset, empty or not a number: no cap."""
+    try:
+        value = float(env.get(name, "") or "nan")
+    except ValueError:
+        return None
+    return max(0.0, value) if value == value else None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -89,4 +101,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                            if p.strip()),
         s3_prefixes=tuple(p.strip() for p in env.get("WORKSHOP_S3_PREFIXES", "").split(",") if p.strip()),
         upload_quota=max(0, _int(env, "WORKSHOP_UPLOAD_QUOTA", 50)),
+        cap_attendee_usd=_cap(env, "WORKSHOP_CAP_ATTENDEE_USD"),
+        cap_class_usd=_cap(env, "WORKSHOP_CAP_CLASS_USD"),
     )

@@ -17,25 +17,33 @@ from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
 from lib.history import HistoryStore
 from lib.jobs import Job
+from lib.services.guard import chat_estimate, check_call, error_kind, image_estimate
+from lib.storage.control import ClassControl
 from lib.vision import PRESETS
 
 AFTER_CANCEL_NOTE = ("Arrived after you cancelled waiting. It was paid for, so it is kept in History.")
 
 
-def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str) -> Callable[[Job], Any]:
-    """`work`, run only if no server sharing the database is already running the identical request.
+def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str,
+            estimate_usd: float = 0.0) -> Callable[[Job], Any]:
+    """`work`, run only if no server sharing the database is already running the identical request, the
+    instructor has not paused the class, and its estimated cost passes no spend cap (lib/services/guard.py).
 
     Why: two app servers behind a load balancer share one database; an attendee whose clicks reach both
-    must still not pay twice. The claim is a row with a unique index on running (owner, lab, request).
+    must still not pay twice. The claim is a row with a unique index on running (owner, lab, request); it
+    carries `estimate_usd`, so calls still running count against the caps. Pause and caps are checked after
+    the claim and before anything is sent, in this one place every lab's call goes through.
     """
     def run(job: Job) -> Any:
-        if not store.claim_job(job.id, owner, job.lab, job.key, job.what, job.model_label):
+        if not store.claim_job(job.id, owner, job.lab, job.key, job.what, job.model_label,
+                               est_cost_usd=estimate_usd):
             raise AlreadyRunning("This request is already running (on another server of this class).",
                                  "Its result will appear in History when it is done: nothing was sent twice.")
         try:
+            check_call(ClassControl(store.engine), owner, estimate_usd, job_id=job.id)
             result = work(job)
         except BaseException as exc:
-            store.finish_job(job.id, "failed", getattr(exc, "message", type(exc).__name__))
+            store.finish_job(job.id, "failed", getattr(exc, "message", type(exc).__name__), error_kind(exc))
             raise
         store.finish_job(job.id, "done")
         return result
@@ -55,7 +63,7 @@ def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, s
             result.notes.append(AFTER_CANCEL_NOTE)
         return [store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled,
                              owner=owner).id]
-    return claimed(work, store, owner)
+    return claimed(work, store, owner, image_estimate(request))
 
 
 def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, store: HistoryStore, lab: str,
@@ -72,7 +80,8 @@ def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, 
                                     after_cancel=job.cancelled, owner=owner).id)
             job.partial = list(ids)
         return ids
-    return claimed(work, store, owner)
+    estimate = sum(image_estimate(replace(request, outpainting_mode=mode, count=1)) for mode in modes)
+    return claimed(work, store, owner, estimate)
 
 
 @dataclass
@@ -119,7 +128,7 @@ def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str, *,
             job.partial += chunk
         result.text = result.text or job.partial
         return _keep(store, sent, result, lab, job, owner)
-    return claimed(work, store, owner)
+    return claimed(work, store, owner, chat_estimate(model, sent))
 
 
 @dataclass
@@ -145,4 +154,5 @@ def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets:
                 rows.append(PresetRow(name, f"⚠️ {err.title}: {err.message}", ""))
             job.partial = list(rows)
         return rows
-    return claimed(work, store, owner)
+    estimate = sum(chat_estimate(model, [Turn("user", text, turn.images)]) for text in presets.values())
+    return claimed(work, store, owner, estimate)
