@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import re
+import textwrap
 import time
 import zipfile
 from dataclasses import dataclass, field, fields, replace
@@ -348,7 +349,8 @@ _INVOKE = '''def invoke(model_id, body):
 
 
 def _docstring(title: str, lines: list[str]) -> str:
-    text = "\n".join([title, "", *lines]).replace('"""', "'''")
+    wrapped = [part for line in lines for part in (textwrap.wrap(line, LINE) or [""])]
+    text = "\n".join([title, "", *wrapped]).replace('"""', "'''")
     return f'"""{text}\n"""'
 
 
@@ -608,6 +610,13 @@ def _image_cli(call: _ImageCall, title: str, facts: str, folder: str) -> str:
                   "done"]
     else:
         assert call.seeds is not None
+        if len(call.seeds) == 1:
+            return "\n".join(out + _cli_folder(lines + [
+                *invoke, "  --body fileb://body.json response.json",
+                "reason=$(jq -r '.finish_reasons[0] // empty' response.json)",
+                "if [ -n \"$reason\" ]; then echo \"No image: $reason\"; exit 1; fi",
+                f"jq -r '.images[0]' response.json | base64 --decode > output-1.{call.output_ext}",
+                f"echo \"saved output-1.{call.output_ext}\""], folder)) + "\n"
         lines += ["number=0",
                   f"for seed in {' '.join(str(s) for s in call.seeds)}; do  # Stability: one image per call",
                   "  number=$((number + 1))",

@@ -62,7 +62,7 @@ def code_view(bundle: CodeBundle | str, key: str) -> None:
         tabs = st.tabs([STYLE_LABELS[style] for style in bundle.styles])
         for tab, style in zip(tabs, bundle.styles):
             with tab:
-                st.code(bundle.script(style), language=LANGUAGES[style], line_numbers=False)
+                st.code(bundle.script(style), language=LANGUAGES[style], wrap_lines=True)
                 st.caption(f"Run: {bundle.run_line(style)}")
         for note in bundle.notes:
             st.caption(f"ℹ️ {note}")
