@@ -252,3 +252,45 @@ def test_the_object_finder_preview_waits_for_the_engines(isolated_env, blocked_e
     at.text_input(key="lab5_object").set_value("cup").run()
     assert not at.exception
     assert "Tinted = will change" not in texts(at)  # no preview yet, and no stall: the progress is shown
+
+
+# -- lab 1: a save writes the vectors file without holding the index ---------------------------------------
+
+
+def test_a_search_answers_while_a_save_writes_the_vectors_file(tmp_path, monkeypatch):
+    from lib.search import index as index_module
+    from lib.search.index import ImageIndex, Source, VectorSpace
+
+    space = VectorSpace("amazon.titan-embed-image-v1", 256)
+    index = ImageIndex(tmp_path / "idx", space)
+    rng = np.random.default_rng(7)
+
+    def unit() -> np.ndarray:
+        v = rng.normal(size=256).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    for i in range(20):
+        index.add(space, f"a{i:063x}", unit(), Source(f"f{i}", "root", f"photo {i}"), (8, 8), 10)
+    writing, release = threading.Event(), threading.Event()
+    original = index_module.faiss.write_index
+
+    def slow_write(faiss_index, path):
+        writing.set()
+        release.wait(30)  # stands in for a 100 000-vector file (about 2 s)
+        return original(faiss_index, path)
+
+    monkeypatch.setattr(index_module.faiss, "write_index", slow_write)
+    saver = threading.Thread(target=index.save)
+    saver.start()
+    assert writing.wait(30)
+    hits = index.search(space, index.vector(f"a{3:063x}"), k=3)  # answers although the save is mid-write
+    assert hits[0].image.sha == f"a{3:063x}"
+    adder = threading.Thread(target=index.add, args=(space, "b" * 64, unit(), Source("new", "root", "new"), (8, 8), 10))
+    adder.start()  # a new vector waits until the file and its rows are committed
+    release.set()
+    saver.join(30)
+    adder.join(30)
+    assert not saver.is_alive() and not adder.is_alive()
+    index.save()
+    reloaded = ImageIndex(tmp_path / "idx", space)
+    assert len(reloaded) == 21 and reloaded.has("b" * 64)

@@ -227,6 +227,10 @@ class ImageIndex:
         self.folder = folder
         self.space = space
         self._lock = threading.RLock()
+        # While a save writes the vectors file, the lock is free: searches go on, and whatever would change
+        # the vectors (add, remove, clear) waits for `_thawed` (a 100 000-vector file takes ~2 s to write).
+        self._frozen = False
+        self._thawed = threading.Condition(self._lock)
         self._shas: list[str] = []  # row -> sha
         self._rows: dict[str, int] = {}
         self._pending: dict[str, tuple[int, int, int, float]] = {}  # sha -> (w, h, bytes, added) since the last save
@@ -314,7 +318,9 @@ class ImageIndex:
         commits the rows together with that file's name. A crash before the commit leaves
         the previous, consistent pair; after it, the new one. Nothing is ever half-written.
         """
+        inline = self._lock._is_owned()  # called by a change that holds the lock (a removal): write in it
         with self._lock:
+            self._wait_writable()  # another save is writing its vectors file
             vectors_changed = self._dirty_vectors or self._faiss.ntotal != self._saved_rows
             if not (vectors_changed or self._pending or self._pending_sources):
                 return
@@ -322,33 +328,55 @@ class ImageIndex:
             if vectors_changed:
                 generation = uuid.uuid4().hex[:12]
                 tmp = self.folder / f"vectors-{generation}.faiss.tmp"
-                faiss.write_index(self._faiss, str(tmp))
-                os.replace(tmp, self._vectors_path(generation))
-            renumbered = self._all_image_rows() if self._dirty_vectors else None  # read before writing
-            with closing(self._connect()) as db, db:
-                if renumbered is not None:  # rows were renumbered by a removal
-                    db.execute("DELETE FROM images")
-                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", renumbered)
+            if not vectors_changed or inline:
+                if vectors_changed:
+                    faiss.write_index(self._faiss, str(tmp))
+                    os.replace(tmp, self._vectors_path(generation))
+                self._commit_saved(generation)
+                return
+            self._frozen = True  # the vectors can't change until their rows are committed below
+        try:  # without the lock: searches answer meanwhile (write_index only reads the index)
+            faiss.write_index(self._faiss, str(tmp))
+            os.replace(tmp, self._vectors_path(generation))
+            with self._lock:
+                self._commit_saved(generation)
+        finally:
+            with self._lock:
+                self._frozen = False
+                self._thawed.notify_all()
+
+    def _wait_writable(self) -> None:
+        """Under the lock: until no save is writing the vectors file (the lock is released meanwhile)."""
+        while self._frozen:
+            self._thawed.wait()
+
+    def _commit_saved(self, generation: str | None) -> None:
+        """Under the lock: the rows, sources and the vectors file's name in one transaction."""
+        renumbered = self._all_image_rows() if self._dirty_vectors else None  # read before writing
+        with closing(self._connect()) as db, db:
+            if renumbered is not None:  # rows were renumbered by a removal
+                db.execute("DELETE FROM images")
+                db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", renumbered)
+            else:
+                db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
+                               [(self._rows[sha], sha, *meta) for sha, meta in self._pending.items()])
+            for (owner, ref), source in self._pending_sources.items():
+                if source is None:
+                    db.execute("DELETE FROM sources WHERE ref = ? AND owner = ?", (ref, owner))
                 else:
-                    db.executemany("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
-                                   [(self._rows[sha], sha, *meta) for sha, meta in self._pending.items()])
-                for (owner, ref), source in self._pending_sources.items():
-                    if source is None:
-                        db.execute("DELETE FROM sources WHERE ref = ? AND owner = ?", (ref, owner))
-                    else:
-                        db.execute("INSERT OR REPLACE INTO sources (ref, sha, root, title, owner) VALUES (?, ?, ?, ?, ?)",
-                                   (ref, self._pending_sha[(owner, ref)], source.root, source.title, owner))
-                if generation:
-                    db.execute("INSERT OR REPLACE INTO info VALUES ('vectors', ?)", (generation,))
-            if generation != self._generation:
-                if self._generation:
-                    self._vectors_path(self._generation).unlink(missing_ok=True)
-                self._generation = generation
-            self._pending.clear()
-            self._pending_sources.clear()
-            self._pending_sha.clear()
-            self._saved_rows = self._faiss.ntotal
-            self._dirty_vectors = False
+                    db.execute("INSERT OR REPLACE INTO sources (ref, sha, root, title, owner) VALUES (?, ?, ?, ?, ?)",
+                               (ref, self._pending_sha[(owner, ref)], source.root, source.title, owner))
+            if generation:
+                db.execute("INSERT OR REPLACE INTO info VALUES ('vectors', ?)", (generation,))
+        if generation != self._generation:
+            if self._generation:
+                self._vectors_path(self._generation).unlink(missing_ok=True)
+            self._generation = generation
+        self._pending.clear()
+        self._pending_sources.clear()
+        self._pending_sha.clear()
+        self._saved_rows = self._faiss.ntotal
+        self._dirty_vectors = False
 
     def _all_image_rows(self) -> list[tuple[int, str, int, int, int, float]]:
         meta = dict(self._pending)
@@ -379,6 +407,8 @@ class ImageIndex:
         """Add one embedded image (a known sha only gains the source)."""
         vector = self._checked(space, vector)
         with self._lock:
+            while sha not in self._rows and self._frozen:  # a new vector waits for a save's file to be written
+                self._thawed.wait()
             if sha not in self._rows:
                 if self._faiss.ntotal == EXACT_SEARCH_LIMIT:  # switch to the HNSW graph once, on the way up
                     self._faiss = _rebuilt(self._faiss, list(range(self._faiss.ntotal)), self.space.dimension,
@@ -460,6 +490,7 @@ class ImageIndex:
                                 if len(keep_rows) < len(shas) else None)
             smaller = _index_of(kept_vectors, self.space.dimension) if kept_vectors is not None else None
             with self._lock:
+                self._wait_writable()
                 live = self._live_shas()
                 if self._faiss is not current or self._shas != shas or live != kept:  # changed meanwhile: redo
                     shas = list(self._shas)
@@ -480,6 +511,7 @@ class ImageIndex:
     def clear(self) -> None:
         """Forget every vector and source (a rebuild from scratch); the thumbnails stay for reuse."""
         with self._lock:
+            self._wait_writable()
             self._faiss = faiss.IndexFlatIP(self.space.dimension)
             self._shas, self._rows = [], {}
             self._pending.clear()
