@@ -167,7 +167,7 @@ class StreamlitSession:
         self._mounted_canvases.clear()
         mark = len(self.runs)
         await self._send_rerun(page_hash=target)
-        return await self.full_run_after(mark)
+        return await self.full_run_after(mark, page=target)
 
     async def set(self, key: str, value: Any, kind: str | None = None) -> Run:
         """Commit a widget's value (a text box loses focus, a choice is picked): one rerun."""
@@ -200,12 +200,13 @@ class StreamlitSession:
 
     # -- waiting --------------------------------------------------------------------------------------
 
-    async def full_run_after(self, mark: int, *, fragment_ok: bool = False) -> Run:
-        """The first run started after `mark` runs that finished (a full one unless `fragment_ok`)."""
+    async def full_run_after(self, mark: int, *, fragment_ok: bool = False, page: str | None = None) -> Run:
+        """The first run started after `mark` runs that finished (a full one unless `fragment_ok`; of `page`,
+        when given: a run of the old page may still come in before the navigation)."""
         deadline = time.perf_counter() + self.timeout_s
         while True:
             for run in self.runs[mark:]:
-                if run.finished is not None and (run.full or fragment_ok):
+                if run.finished is not None and (run.full or fragment_ok) and page in (None, run.page_hash):
                     return run
             await self._wait_change(deadline)
 
@@ -275,6 +276,8 @@ class StreamlitSession:
         elif kind == "navigation":
             self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
             self.page_hash = msg.navigation.page_script_hash  # the page shown (st.navigation's choice)
+            if self.runs:
+                self.runs[-1].page_hash = self.page_hash
         elif kind == "script_finished":
             for run in reversed(self.runs):
                 if run.finished is None:
