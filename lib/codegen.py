@@ -765,6 +765,79 @@ def _render_chat(chat: _Chat, title: str, facts: str, style: str, folder: str, n
     return "\n".join(out) + "\n"
 
 
+def presets_bundle(rows: list[tuple[str, list[Turn], str]], *, model_id: str, invoke_id: str, region: str,
+                   lab: str = "lab8", created_at: float | None = None) -> CodeBundle:
+    """Lab 8's "run all nine presets": one Converse call per preset prompt about the same image.
+
+    `rows` are (preset name, the question sent, its answer). The call is the one the app makes for the first
+    preset (recorded as for a single answer), with the prompt as the loop's variable."""
+    rows = [r for r in rows if r[1] and r[1][-1].role == "user"]
+    if not rows:
+        raise CodeUnavailable("No preset was answered by a Bedrock model.")
+    model = get_chat_model(model_id)
+    first_prompt = rows[0][1][-1].text
+    operation, kwargs, messages, options = recorded_converse(model, invoke_id, region, rows[0][1], stream=False)
+    files = Files()
+    prompt = Code("prompt", "$prompt")
+    converse_kwargs = replace_values(externalise({k: v for k, v in kwargs.items() if v not in ([], None, {})}, files),
+                                     {first_prompt: prompt})
+    lc_messages = [(type(m).__name__, replace_values(externalise(m.content, files), {first_prompt: prompt}))
+                   for m in messages]
+    presets = {name: sent[-1].text for name, sent, _ in rows}
+    chat = _Chat(operation, converse_kwargs, lc_messages, options, invoke_id, region, model.id)
+    title = f"Lab {lab[3:]} · {LAB_TITLES.get(lab, 'Chat')}, every preset — {model.label}"
+    facts = f"{_called(model.id, invoke_id, region)} · {len(presets)} preset prompts, one call each · " \
+            "Bedrock Image Workshop"
+    answers = "\n".join(f"{name}: {text}" for name, _, text in rows)
+    contents = dict(files.contents)
+    return CodeBundle(
+        key=_key("presets", lab, invoke_id, region, presets, [hashlib.sha256(i.data).hexdigest()
+                                                              for i in rows[0][1][-1].images], answers),
+        lab=lab, title=title, facts=facts, created_at=created_at or time.time(), stem=f"{lab}_presets",
+        render=lambda style, folder, nb: _render_presets(chat, presets, title, facts, style, folder, nb),
+        styles=("boto3", "langchain"), requirements={"boto3": "boto3", "langchain": "langchain-aws"},
+        outputs=[ResultOutput("text", answers, "answers.json")], load_files=lambda: contents)
+
+
+def _render_presets(chat: _Chat, presets: dict[str, str], title: str, facts: str, style: str, folder: str,
+                    notebook: bool) -> str:
+    out = [] if notebook else [_docstring(title, [facts + ".", "", "The same question about the same image, "
+                                                  "once per preset prompt."]), ""]
+    save = [f'Path({_string(folder + "answers.json")}).write_text(json.dumps(answers, indent=2, '
+            'ensure_ascii=False), encoding="utf-8")']
+    loop = ["answers = {}", "for name, prompt in PRESETS.items():"]
+    if style == "langchain":
+        needs_b64 = bool(_refs([c for _, c in chat.lc_messages]))
+        classes = sorted({name for name, _ in chat.lc_messages})
+        out += [_imports(*(["base64"] if needs_b64 else []), "json", "pathlib",
+                         "from langchain_aws import ChatBedrockConverse",
+                         f"from langchain_core.messages import {', '.join(classes)}"), "", ""]
+        if needs_b64:
+            out += [_B64_FILE, ""]
+        options = "".join(f", {k}={py(v)}" for k, v in chat.options.items())
+        out += ["llm = ChatBedrockConverse(",
+                f"    model={_string(chat.invoke_id)},{_model_comment(chat.invoke_id, chat.model_id)}",
+                f"    region_name={_string(chat.region)}{options},", ")",
+                f"PRESETS = {py(presets)}", *loop, "    messages = ["]
+        out += [f"        {name}(content={py(content, folder, 2)})," for name, content in chat.lc_messages]
+        out += ["    ]", "    answers[name] = llm.invoke(messages).text", '    print(f"{name}: {answers[name]}")',
+                *save]
+        return "\n".join(out) + "\n"
+    kwargs = dict(chat.kwargs)
+    messages = kwargs.pop("messages")
+    model_id = kwargs.pop("modelId", chat.invoke_id)
+    out += [_imports("json", "pathlib", "import boto3"), "", "",
+            f'client = boto3.client("bedrock-runtime", region_name={_string(chat.region)})',
+            f"MODEL_ID = {_string(model_id)}{_model_comment(model_id, chat.model_id)}",
+            f"PRESETS = {py(presets)}", *loop,
+            f"    response = client.{chat.operation}(", "        modelId=MODEL_ID,",
+            f"        messages={py(messages, folder, 2)},"]
+    out += [f"        {k}={py(v, folder, 2)}," for k, v in kwargs.items()]
+    out += ["    )", '    answers[name] = response["output"]["message"]["content"][0]["text"]',
+            '    print(f"{name}: {answers[name]}")', *save]
+    return "\n".join(out) + "\n"
+
+
 def _cli_option(name: str) -> str:
     """boto3's keyword → the CLI's option: inferenceConfig → --inference-config."""
     return "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), name)

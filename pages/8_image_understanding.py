@@ -17,7 +17,7 @@ from lib.ui.jobs import job_panel, submit, take_finished
 from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
 from lib.ui.model_picker import pick_chat_model
-from lib.ui.code_view import chat_code_view
+from lib.ui.code_view import chat_code_view, presets_code_view
 
 LAB = lab(8)
 KEY = LAB.key
@@ -118,3 +118,4 @@ with right:
     if rows:
         preset_table(rows)
         st.caption(f"Estimated cost of the nine answers: ${sum(r.cost_usd for r in rows):.4f}")
+        presets_code_view(rows, lab=KEY, key=f"{KEY}_presets")

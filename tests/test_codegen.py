@@ -29,7 +29,7 @@ from lib.chat import ChatImage, Turn
 from lib.codegen import CodeBundle, SearchHit, chat_bundle, image_bundle, search_bundle
 from lib.generation import service
 from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
-from lib.history import HistoryStore
+from lib.history import LOCAL_OWNER, HistoryStore
 from lib.masks import rectangle
 
 TITAN_V1 = "amazon.titan-image-generator-v1"
@@ -296,6 +296,30 @@ def test_chat_code_gets_the_same_answer(lab: str, style: str, aws_env, tmp_path:
         assert aws_env.calls[-1].operation == "converse_stream"
     else:
         assert "ChatBedrockConverse(" in code and "max_tokens=" in code
+
+
+@pytest.mark.parametrize("style", ["boto3", "langchain"])
+def test_lab8_presets_code_gets_the_same_answers(style: str, store, aws_env, tmp_path: Path) -> None:
+    """"Run all nine presets" as one loop: each preset's answer as the app got it (three presets here)."""
+    from lib.services.calls import presets_work
+    from lib.vision import PRESETS
+
+    chosen = {name: PRESETS[name] for name in ("Image caption", "Image classification", "Transcribing text")}
+    turn = _lab8_history()[0]
+    work = presets_work(get_chat_model(HAIKU), turn, store, "lab8", chosen, owner=LOCAL_OWNER)
+
+    from lib.jobs import Job
+
+    rows = work(Job(owner=LOCAL_OWNER, lab="lab8", kind="presets", what="presets", model_label="", key="presets"))
+    assert all(r.answered_by is not None for r in rows)
+    by = rows[0].answered_by
+    bundle = codegen.presets_bundle([(r.preset, r.sent, r.answer) for r in rows], model_id=by.model_id,
+                                    invoke_id=by.invoke_id, region=by.region)
+    code = bundle.script(style)
+    assert_clean(code)
+    assert "for name, prompt in PRESETS.items():" in code and code.count("Please categorize") == 1
+    folder = run_script(bundle, style, tmp_path / style, aws_env.url)
+    assert json.loads((folder / "answers.json").read_text(encoding="utf-8")) == {r.preset: r.answer for r in rows}
 
 
 def test_a_later_turn_sends_the_whole_conversation(aws_env) -> None:

@@ -137,6 +137,8 @@ class PresetRow:
     answer: str
     tokens: str
     cost_usd: float = 0.0
+    sent: list[Turn] = field(default_factory=list)  # the question (preset prompt and image) it answers
+    answered_by: AnsweredBy | None = None  # None when it failed or came from a local engine
 
 
 def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets: dict[str, str] = PRESETS, *,
@@ -149,7 +151,7 @@ def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets:
             try:
                 outcome = _keep(store, sent, answer(model, sent), lab, job, owner)
                 rows.append(PresetRow(name, outcome.text, f"{outcome.input_tokens}/{outcome.output_tokens}",
-                                      outcome.cost_usd))
+                                      outcome.cost_usd, sent=sent, answered_by=outcome.answered_by))
             except WorkshopError as err:
                 rows.append(PresetRow(name, f"⚠️ {err.title}: {err.message}", ""))
             job.partial = list(rows)

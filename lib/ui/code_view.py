@@ -26,6 +26,7 @@ from lib.codegen import (
     history_notebook,
     image_bundle,
     notebook_zip,
+    presets_bundle,
     search_bundle,
 )
 
@@ -99,6 +100,21 @@ def chat_code_view(history: list[Turn], answer: str, answered_by: AnsweredBy | N
     bundle = _made(f"chat:{hash(fingerprint)}", lambda: chat_bundle(
         history, answer, model_id=answered_by.model_id, invoke_id=answered_by.invoke_id, region=answered_by.region,
         lab=lab, created_at=time.time()))
+    _step(bundle)
+    code_view(bundle, key)
+
+
+def presets_code_view(rows: list[Any], *, lab: str, key: str) -> None:
+    """Lab 8's "run all nine presets" table: one loop over the preset prompts (lib.services.calls.PresetRow)."""
+    answered = [r for r in rows if r.answered_by is not None and r.sent]
+    if not answered:
+        return
+    by = answered[0].answered_by
+    ident = (lab, by, tuple((r.preset, r.sent[-1].text, r.answer) for r in answered),
+             tuple(i.data for i in answered[0].sent[-1].images))
+    bundle = _made(f"presets:{hash(ident)}", lambda: presets_bundle(
+        [(r.preset, r.sent, r.answer) for r in answered], model_id=by.model_id, invoke_id=by.invoke_id,
+        region=by.region, lab=lab, created_at=time.time()))
     _step(bundle)
     code_view(bundle, key)
 
