@@ -41,7 +41,7 @@ def home() -> None:
             st.page_link(lab.page, label=f"Lab {lab.number} — {lab.title}", icon=lab.icon)
             st.caption(lab.summary)
     st.subheader("Tools")
-    for tool in TOOLS:
+    for tool in (t for t in TOOLS if viewer.instructor or not t.instructor_only):
         st.page_link(tool.page, label=tool.title, icon=tool.icon)
         st.caption(tool.summary)
     if current_credentials().found:
@@ -57,11 +57,13 @@ def home() -> None:
                    "offers it and says so next to the result.")
 
 
+viewer = current_viewer()  # with a sign-in provider, nobody gets past this without signing in
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home")]
 pages += [st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS]
-pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path) for tool in TOOLS]
+pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path,  # an attendee who opens an
+                  visibility="hidden" if tool.instructor_only and not viewer.instructor else "visible")  # instructor
+          for tool in TOOLS]  # page's address gets a polite refusal from the page itself
 
-viewer = current_viewer()  # with a sign-in provider, nobody gets past this without signing in
 navigation = st.navigation(pages)
 identity_sidebar(viewer)
 render_sidebar()

@@ -17,6 +17,7 @@ class LabPage:
     summary: str
     url_path: str
     input_key: str | None = None  # the page's image-input widget key, for "send to this lab"
+    instructor_only: bool = False  # hidden from attendees' menu; its page refuses them politely
 
     @property
     def key(self) -> str:
@@ -61,6 +62,9 @@ LABS: tuple[LabPage, ...] = (
 TOOLS: tuple[LabPage, ...] = (
     LabPage(None, "History", "pages/history.py", ":material/history:",
             "Every result with its request, seed, time and cost: reopen, download, reuse.", "history"),
+    LabPage(None, "Instructor", "pages/instructor.py", ":material/school:",
+            "Before class: can this account run each lab? During class: activity, spend, caps and a pause switch; "
+            "results packs to replay elsewhere.", "instructor", instructor_only=True),
 )
 
 

@@ -41,6 +41,9 @@ def streamlit_server(env_overrides: dict[str, str], data_dir: Path) -> Iterator[
         "AWS_SHARED_CREDENTIALS_FILE": str(data_dir / "no-aws-credentials"),
         **env_overrides,
     })
+    if "AWS_ENDPOINT_URL_BEDROCK_RUNTIME" in env_overrides:  # the fake also serves the control plane and STS
+        for name in ("AWS_ENDPOINT_URL_BEDROCK", "AWS_ENDPOINT_URL_STS"):
+            env.setdefault(name, env_overrides["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"])
     log = open(data_dir / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "scripts/serve.py", "--server.headless", "true",

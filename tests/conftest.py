@@ -19,6 +19,7 @@ from fake_bedrock import FakeBedrock  # noqa: E402
 AWS_VARIABLES = (
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "WORKSHOP_REGION",
+    "AWS_ENDPOINT_URL_BEDROCK", "AWS_ENDPOINT_URL_STS",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
 )
 
@@ -86,6 +87,8 @@ def aws_env(isolated_env: Path, monkeypatch: pytest.MonkeyPatch, fake_bedrock: F
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake_bedrock.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", fake_bedrock.url)  # the control plane, on the same fake
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", fake_bedrock.url)  # "signed in as …" asks STS in the background
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # a throttle surfaces at once instead of after backoff
     fake_bedrock.reset()
     yield fake_bedrock

@@ -72,7 +72,8 @@ def test_home_renders_without_credentials_and_lists_only_built_labs(isolated_env
     lab2 = [e.proto.page for e in at.get("page_link") if e.proto.label.startswith("Lab 2 — ")]
     assert lab2 == ["image-generation"]  # page links are not text elements: read the link itself
     links = [e.proto.label for e in at.get("page_link")]
-    assert links == [f"Lab {item.number} — {item.title}" for item in LABS] + ["History"]
+    # A laptop's single user is also its instructor, so the Instructor page is listed too.
+    assert links == [f"Lab {item.number} — {item.title}" for item in LABS] + ["History", "Instructor"]
     assert [item.number for item in LABS] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 

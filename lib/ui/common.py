@@ -71,7 +71,9 @@ def render_sidebar(settings: Settings | None = None) -> None:
         if creds.found:
             via = f" ({CREDENTIAL_SOURCES.get(creds.source, creds.source)})" if creds.source else ""
             prof = f" (profile `{creds.profile}`)" if creds.profile else ""
-            st.success(f"AWS credentials found{via}{prof}", icon=":material/key:")
+            from lib.ui.class_control import credentials_status  # STS "signed in as …", from a background check
+
+            credentials_status(f"AWS credentials found{via}{prof}", s)
         else:
             st.error("AWS credentials not found", icon=":material/key_off:")
             if creds.checking:
@@ -194,9 +196,11 @@ def start_lab(lab: LabPage, *, offline_note: str | None = None, offline_ready: b
     `offline_note` (what the lab does without Bedrock) is said only when its local engine is installed
     (`offline_ready`) and the sidebar's switch does not insist on Bedrock.
     """
+    from lib.ui.class_control import class_notice  # the instructor's pause switch and last readiness verdict
     from lib.ui.generation_controls import apply_prefill  # local: generation_controls imports this module's peers
 
     lab_header(lab)
+    class_notice(lab)
     apply_prefill(lab.key)
     offline = offline_ready and backend_preference() != "bedrock"
     return require_bedrock(offline_note=offline_note if offline else None)

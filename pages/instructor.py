@@ -1,0 +1,372 @@
+"""The instructor's console: ready before class, in control during it.
+
+Before class: who the credentials are (STS), then per region, lab and model whether this account can call what
+each lab offers (lib/readiness.py), with the fix, Marketplace offers to accept, optional test calls, and an export.
+The verdict for the app's region is kept in the shared database, so attendees see a short banner on affected labs.
+During class: activity, errors and spend (lib/storage/control.py), the spend caps, and one switch that pauses
+every model call. Results packs: export chosen History entries, import them on another deployment for replay.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from lib.caller import caller_watcher
+from lib.labs import tool
+from lib.readiness import (ReadinessReport, accept_offer, apply_smoke, models_in, run_check, smoke_call,
+                           smoke_estimate)
+from lib.settings import load_settings
+from lib.storage.control import READINESS_KEY
+from lib.storage.packs import PackError, export_pack, import_pack, pack_counts
+from lib.storage.results import PACK_OWNER
+from lib.text import plain
+from lib.ui.class_control import class_control, instructor_only
+from lib.ui.common import history_store, lab_header, viewer
+from lib.ui.jobs import job_panel, submit, take_finished
+
+PAGE = tool("Instructor")
+KEY = "instructor"
+REPORTS = f"{KEY}_reports"  # {region: report dict} of this session
+MESSAGE = f"{KEY}_message"
+PACK = f"{KEY}_pack"
+REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1")
+STATE_ICONS = {"ready": ":green[:material/check_circle:]", "partial": ":orange[:material/warning:]",
+               "not_ready": ":red[:material/cancel:]", "unchecked": ":gray[:material/help:]"}
+
+settings = load_settings()
+store = history_store(settings)
+control = class_control(settings)
+me = viewer()
+
+
+def owner_name(owner: str) -> str:
+    return owner.removeprefix("browser:")[:8] if owner.startswith("browser:") else owner
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[MESSAGE] = (kind, text)
+
+
+def reports() -> dict[str, ReadinessReport]:
+    """This session's reports, or the last one saved by any instructor on any server."""
+    found = {r: ReadinessReport.from_dict(d) for r, d in st.session_state.get(REPORTS, {}).items()}
+    if not found:
+        shared = control.get(READINESS_KEY)
+        if shared:
+            found[shared["region"]] = ReadinessReport.from_dict(shared)
+    return found
+
+
+def keep(report: ReadinessReport) -> None:
+    st.session_state.setdefault(REPORTS, {})[report.region] = report.to_dict()
+    if report.region == settings.region:  # what attendees' banners read, on every server
+        control.put(READINESS_KEY, report.to_dict(), me.owner)
+
+
+# --- jobs: the check and the test calls run outside the page's script run ----------------------------------
+
+
+def collect() -> None:
+    for job in take_finished(KEY):
+        if job.error is not None:
+            say("error", f"{job.error.title}: {job.error.message}")
+        elif job.kind == "readiness":
+            for report in job.result:
+                keep(report)
+            say("success", f"Readiness checked for {', '.join(r.region for r in job.result)}.")
+        elif job.kind == "smoke":
+            region, outcomes = job.result
+            report = reports().get(region)
+            if report is not None:
+                for model_id, outcome in outcomes:
+                    apply_smoke(report, model_id, outcome)
+                keep(report)
+            failed = sum(1 for _, o in outcomes if not o["ok"])
+            say("warning" if failed else "success",
+                f"{len(outcomes)} test call{'s' if len(outcomes) != 1 else ''} made, {failed} failed.")
+
+
+def start_check(regions: list[str]) -> None:
+    def work(job) -> list[ReadinessReport]:
+        done = []
+        for region in regions:
+            done.append(run_check(region, settings, progress=lambda n, total, r=region: setattr(
+                job, "partial", f"{r}: {n} of {total} models checked")))
+        return done
+
+    submit(KEY, "readiness", f"Readiness check ({', '.join(regions)})", "Bedrock control plane",
+           f"readiness:{','.join(regions)}", work)
+
+
+def start_smoke(region: str, model_ids: list[str]) -> None:
+    report = reports()[region]
+    chosen = [m for m in models_in(report) if m.id in model_ids]
+
+    def work(job) -> tuple[str, list[tuple[str, dict]]]:
+        outcomes = []
+        for model in chosen:
+            job.partial = f"testing {model.label}"
+            outcomes.append((model.id, smoke_call(model, settings)))
+        return region, outcomes
+
+    submit(KEY, "smoke", f"{len(chosen)} test call{'s' if len(chosen) != 1 else ''} in {region}", "several models",
+           f"smoke:{region}:{','.join(sorted(model_ids))}", work)
+
+
+def accept(model_id: str, token: str, region: str, label: str) -> None:
+    try:
+        accept_offer(model_id, token, region, settings)
+    except Exception as exc:  # noqa: BLE001 - shown in the app's words
+        from lib.bedrock import translate_error
+
+        err = translate_error(exc)
+        say("error", f"The agreement for {label} was not created: {err.message}")
+        return
+    say("success", f"Agreement for {label} requested. The AWS Marketplace subscription completes in the background "
+                   "(up to about 15 minutes); run the check again to see it.")
+
+
+def progress(job) -> None:
+    if job.partial:
+        st.caption(plain(str(job.partial)))
+
+
+# --- before class -------------------------------------------------------------------------------------------
+
+
+def who() -> None:
+    st.subheader("Who")
+    status = caller_watcher().status(settings)
+    if status.state == "ok":
+        st.success(f"Signed in as **{status.principal}** in account **{status.account}**  \n`{status.arn}`",
+                   icon=":material/verified_user:")
+    elif status.state == "checking":
+        st.info("Asking AWS who these credentials are…", icon=":material/hourglass_top:")
+    else:
+        st.error(f"**{status.problem}** {status.fix}", icon=":material/key_off:")
+    st.button("Ask again", key=f"{KEY}_who_again", icon=":material/refresh:",
+              on_click=lambda: caller_watcher().recheck(settings))
+
+
+def verdict_table(report: ReadinessReport) -> None:
+    st.markdown(f"**{report.region}** · checked {report.when}" + (
+        f" as {report.identity.principal}" if report.identity.ok else f" · credentials: {report.identity.problem}"))
+    for verdict in report.labs:
+        with st.container(border=True, key=f"{KEY}_verdict_{report.region}_{verdict.number}"):
+            st.markdown(f"{STATE_ICONS.get(verdict.state, '')} **{verdict.number}. {verdict.title}** — "
+                        f"{verdict.headline}")
+            for why in verdict.blocked:
+                st.caption(plain(f"Can't use {why}"))
+            for fix in verdict.fixes:
+                st.markdown(f":material/build: {plain(fix)}")
+            if verdict.instead:
+                st.caption(f"Attendees are told to use lab {verdict.instead} meanwhile.")
+
+
+def offers(report: ReadinessReport) -> None:
+    waiting = [m for m in report.models if m.offer is not None and m.agreement == "NOT_AVAILABLE"]
+    if not waiting:
+        return
+    st.markdown("**AWS Marketplace offers.** Accepting one subscribes this AWS account to the model "
+                "(usage-based: you pay per call at these rates). Nothing is accepted without your click.")
+    seen = set()
+    for check in waiting:
+        if check.offer.token in seen:
+            continue
+        seen.add(check.offer.token)
+        cols = st.columns([3, 2])
+        cols[0].markdown(f"**{check.label}** ({check.region}): {plain(check.offer.cost_text())}"
+                         + (f" · [terms]({check.offer.legal_url})" if check.offer.legal_url else ""))
+        cols[1].button(f"Create agreement for {check.label}", key=f"{KEY}_offer_{check.model_id}",
+                       icon=":material/handshake:", on_click=accept,
+                       args=(check.model_id, check.offer.token, check.region, check.label),
+                       help=f"CreateFoundationModelAgreement with offer {check.offer.token[:12]}…; "
+                            f"{check.offer.cost_text()}")
+
+
+def models_table(report: ReadinessReport) -> None:
+    with st.expander(f"Every model checked in {report.region} ({len(report.models)})"):
+        st.dataframe([{
+            "Model": m.label, "Region": m.region, "Called as": m.invoke_id, "Lifecycle": m.status_text(),
+            "Profile regions": ", ".join(m.profile_regions), "Agreement": m.agreement or "",
+            "Authorized": m.authorization or "", "Usable": "yes" if m.usable else "no",
+            "Why not": "; ".join(f.message for f in m.findings if f.blocking),
+            "Test call": "" if not m.smoke else ("ok" if m.smoke.get("ok") else m.smoke.get("message", "")),
+        } for m in report.models], hide_index=True)
+
+
+def smoke_panel(report: ReadinessReport) -> None:
+    usable = [m for m in models_in(report) if (c := report.model(m.id)) and c.usable]
+    if not usable:
+        return
+    st.markdown("**Test calls** (optional): one smallest real call per model, to catch what the control plane "
+                "can't see (a Legacy model your account has not used lately, a subscription that is still settling).")
+    chosen = st.multiselect("Models to call", [m.id for m in usable], key=f"{KEY}_smoke_models_{report.region}",
+                            format_func=lambda i: next(m.label for m in usable if m.id == i),
+                            placeholder="Choose models")
+    total = sum(smoke_estimate(m) for m in usable if m.id in chosen)
+    if st.button(f"Make {len(chosen)} test call{'s' if len(chosen) != 1 else ''} (est. ${total:,.3f})",
+                 key=f"{KEY}_smoke_go_{report.region}", disabled=not chosen, icon=":material/bolt:"):
+        start_smoke(report.region, chosen)
+        st.rerun()
+
+
+def before_class() -> None:
+    who()
+    st.subheader("Can this account run each lab?")
+    options = sorted(set(REGIONS) | {settings.region})
+    regions = st.multiselect("Regions to check", options, default=[settings.region], key=f"{KEY}_regions",
+                             help=f"The app calls Bedrock from {settings.region} (WORKSHOP_REGION / AWS_REGION); "
+                                  "models served elsewhere are checked where the app calls them. Attendees' banners "
+                                  f"use the verdict for {settings.region}.")
+    if st.button("Run the readiness check", type="primary", key=f"{KEY}_check", icon=":material/fact_check:",
+                 disabled=not regions):
+        start_check(regions)
+        st.rerun()
+    for region, report in reports().items():
+        verdict_table(report)
+        offers(report)
+        smoke_panel(report)
+        models_table(report)
+        st.download_button("Download as Markdown", report.markdown(), file_name=f"readiness-{region}.md",
+                           mime="text/markdown", key=f"{KEY}_md_{region}", icon=":material/download:")
+
+
+# --- during class -------------------------------------------------------------------------------------------
+
+
+def pause(note_key: str) -> None:
+    control.pause(me.owner, st.session_state.get(note_key, "").strip())
+
+
+def during_class() -> None:
+    st.subheader("Model calls")
+    paused = control.paused()
+    if paused is None:
+        st.success("Model calls are running for the class.", icon=":material/play_circle:")
+        st.text_input("Note for attendees (optional)", key=f"{KEY}_pause_note", placeholder="e.g. short break")
+        st.button("Pause all model calls", key=f"{KEY}_pause", icon=":material/pause_circle:", type="primary",
+                  on_click=pause, args=(f"{KEY}_pause_note",),
+                  help="Every server refuses new model calls before sending them, until you resume. Calls already "
+                       "running finish and are kept.")
+    else:
+        since = time.strftime("%H:%M", time.localtime(paused.since))
+        note = f" ({plain(paused.note)})" if paused.note else ""
+        st.warning(f"**All model calls are paused** since {since}{note}.", icon=":material/pause_circle:")
+        st.button("Resume model calls", key=f"{KEY}_resume", icon=":material/play_circle:", type="primary",
+                  on_click=lambda: control.resume(me.owner))
+    caps = []
+    if settings.cap_attendee_usd is not None:
+        caps.append(f"each person ${settings.cap_attendee_usd:,.2f} (WORKSHOP_CAP_ATTENDEE_USD)")
+    if settings.cap_class_usd is not None:
+        caps.append(f"the whole class ${settings.cap_class_usd:,.2f} (WORKSHOP_CAP_CLASS_USD)")
+    st.caption("Spend caps: " + ("; ".join(caps) if caps else "none set (WORKSHOP_CAP_ATTENDEE_USD, "
+                                 "WORKSHOP_CAP_CLASS_USD)") + ". A call whose estimate would pass a cap is refused "
+               "before it is sent.")
+    dashboard()
+
+
+@st.fragment(run_every=10.0)
+def dashboard() -> None:
+    st.subheader("The class right now")
+    activity = control.activity(window_s=3600.0)
+    cols = st.columns(4)
+    cols[0].metric("Attendees active (15 min)", activity.active_attendees)
+    cols[1].metric("Calls per minute (5 min)", f"{activity.calls_per_minute:.1f}")
+    cols[2].metric("Calls running", activity.running)
+    spent = activity.spend_total + activity.spend_running
+    cap = f" of ${settings.cap_class_usd:,.2f}" if settings.cap_class_usd is not None else ""
+    cols[3].metric("Spend, estimated", f"${spent:,.3f}{cap}",
+                   help="Results and answers kept, plus the estimates of calls still running.")
+    if activity.calls:
+        st.caption(f"Calls started per minute, last hour ({activity.calls} in all)")
+        st.bar_chart({time.strftime("%H:%M", time.localtime(t)): n for t, n in activity.per_minute}, height=160)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Errors by kind** (last hour)")
+        if activity.errors_by_kind:
+            st.dataframe([{"Kind": k, "Calls": n} for k, n in sorted(activity.errors_by_kind.items(),
+                                                                      key=lambda kv: -kv[1])], hide_index=True)
+        else:
+            st.caption("No failed calls.")
+        st.markdown("**Most used models** (last hour)")
+        if activity.models:
+            st.dataframe([{"Model": m, "Calls": n} for m, n in activity.models], hide_index=True)
+        else:
+            st.caption("No calls yet.")
+    with right:
+        st.markdown("**Spend per attendee** (estimated, since the class began)")
+        if activity.spend_by_owner:
+            cap = settings.cap_attendee_usd
+            st.dataframe([{"Attendee": owner_name(o), "Results and answers": n, "Spend (USD)": round(c, 4),
+                           **({"Of cap": f"{c / cap:.0%}" if cap else "—"} if cap is not None else {})}
+                          for o, c, n in activity.spend_by_owner], hide_index=True)
+        else:
+            st.caption("Nothing spent yet.")
+
+
+# --- results packs ------------------------------------------------------------------------------------------
+
+
+def prepare_pack(result_ids: list[str], answer_ids: list[str]) -> None:
+    data = export_pack(store, result_ids, answer_ids, viewer=me)
+    st.session_state[PACK] = (data, len(result_ids), len(answer_ids))
+
+
+def results_pack() -> None:
+    st.subheader("Export")
+    st.caption("Choose results and chat answers from History; another deployment imports the file, and its "
+               "attendees can replay them (marked “replayed”), even without model access.")
+    entries = [e for e in store.recent(200, viewer=me) if e.owner != PACK_OWNER]
+    answers = [a for a in store.recent_answers(200, viewer=me) if a.owner != PACK_OWNER]
+    every = st.checkbox(f"Everything listed ({len(entries)} results, {len(answers)} answers)", key=f"{KEY}_pack_all")
+    labels = {e.id: plain(f"{e.lab} · “{e.prompt[:50]}” · {e.model_label} · {len(e.outputs)} image"
+                          f"{'s' if len(e.outputs) != 1 else ''} · {owner_name(e.owner)} · {e.when}") for e in entries}
+    said = {a.id: plain(f"{a.lab} · “{a.prompt[:50]}” · {a.model_label} · {owner_name(a.owner)} · {a.when}")
+            for a in answers}
+    chosen = list(labels) if every else st.multiselect("Results", list(labels), format_func=labels.get,
+                                                       key=f"{KEY}_pack_results", placeholder="Choose results")
+    chosen_answers = list(said) if every else st.multiselect("Chat answers", list(said), format_func=said.get,
+                                                             key=f"{KEY}_pack_answers", placeholder="Choose answers")
+    st.button("Prepare the pack", key=f"{KEY}_pack_make", icon=":material/inventory_2:",
+              disabled=not (chosen or chosen_answers), on_click=prepare_pack, args=(chosen, chosen_answers))
+    if PACK in st.session_state:
+        data, n_results, n_answers = st.session_state[PACK]
+        st.download_button(f"Download results pack ({n_results} results, {n_answers} answers, "
+                           f"{len(data) / 1e6:.1f} MB)", data, file_name=f"results-pack-{time.strftime('%Y%m%d-%H%M')}.zip",
+                           mime="application/zip", key=f"{KEY}_pack_download", icon=":material/download:")
+
+    st.subheader("Import")
+    made, said_n = pack_counts(store)
+    st.caption(f"This deployment holds {made} result{'s' if made != 1 else ''} and {said_n} answer"
+               f"{'s' if said_n != 1 else ''} from packs, replayable by every attendee.")
+    upload = st.file_uploader("A results pack (.zip)", type=["zip"], key=f"{KEY}_pack_upload")
+    if upload is not None and st.button("Import the pack", key=f"{KEY}_pack_import", icon=":material/upload:"):
+        try:
+            report = import_pack(store, upload.getvalue())
+        except PackError as err:
+            say("error", str(err))
+        else:
+            say("warning" if report.refused else "success", "Imported: " + report.summary()
+                + "".join(f"\n- {plain(r)}" for r in report.refused))
+        st.rerun()
+
+
+# --- the page -----------------------------------------------------------------------------------------------
+
+if instructor_only():
+    lab_header(PAGE)
+    collect()
+    job_panel(KEY, render=progress)
+    if MESSAGE in st.session_state:
+        kind, text = st.session_state.pop(MESSAGE)
+        getattr(st, kind)(text)
+    before, during, packs = st.tabs(["Before class", "During class", "Results packs"])
+    with before:
+        before_class()
+    with during:
+        during_class()
+    with packs:
+        results_pack()
