@@ -294,3 +294,28 @@ def test_a_search_answers_while_a_save_writes_the_vectors_file(tmp_path, monkeyp
     index.save()
     reloaded = ImageIndex(tmp_path / "idx", space)
     assert len(reloaded) == 21 and reloaded.has("b" * 64)
+
+
+# -- the sidebar's History totals ---------------------------------------------------------------------------
+
+
+def test_history_totals_are_read_again_only_after_a_write(isolated_env, monkeypatch):
+    from lib.history import HistoryStore
+
+    asked: list[int] = []
+    original = HistoryStore.totals
+
+    def counting(self, viewer=None):
+        asked.append(1)
+        return original(self, viewer)
+
+    monkeypatch.setattr(HistoryStore, "totals", counting)
+    at = open_app("pages/2_image_generation.py")
+    at.run()
+    at.run()
+    assert len(asked) == 1  # nothing written: the sidebar kept what it read
+    HistoryStore(isolated_env / "data").record_answer("k", "An answer.", model_id="m", model_label="Model",
+                                                      region="us-east-1", cost_usd=0.5, owner="local")
+    at.run()
+    assert len(asked) == 2
+    assert any("$0.500" in c.value for c in at.sidebar.caption)

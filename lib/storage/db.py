@@ -43,6 +43,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlc
     cursor.close()
 
 
+_commits: dict[str, int] = {}  # engine URL -> transactions this process committed through it
+_commits_lock = threading.Lock()
+
+
+def commits(engine: Engine) -> int:
+    """How many write transactions this process has committed through `engine`: a page can keep what it read
+    until this number changes (another server's writes are not counted)."""
+    return _commits.get(str(engine.url), 0)
+
+
+def _counted(url: str):  # noqa: ANN202 - SQLAlchemy's event signature
+    def on_commit(_connection) -> None:  # noqa: ANN001
+        with _commits_lock:
+            _commits[url] = _commits.get(url, 0) + 1
+    return on_commit
+
+
 def engine_for(url: str) -> Engine:
     """One engine per URL and process, migrated to the newest schema on first use."""
     with _lock:
@@ -54,6 +71,7 @@ def engine_for(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        event.listen(engine, "commit", _counted(str(engine.url)))
         migrate(engine)
         _engines[url] = engine
         return engine
