@@ -435,7 +435,12 @@ def request_from_entry(entry: Any) -> ImageRequest:
         data["image"] = inputs[0]
         data["mask"] = inputs[1] if data.get("mask") and len(inputs) > 1 else None
         data["extend"] = tuple(data.get("extend") or (0, 0, 0, 0))
-        return EditRequest(**_known_fields(EditRequest, data))
+        req = EditRequest(**_known_fields(EditRequest, data))
+        derived = req.task is Task.OUTPAINT_BY_PROMPT  # Stability finds this mask at run time (Titan: a prompt)
+        if req.mask is None and not req.task.uses_mask_prompt and req.task is not Task.EXTEND and not derived:
+            raise CodeUnavailable("The mask of this result was not kept (it was made before results kept their "
+                                  "masks), so its code can't be rebuilt.")
+        return req
     return GenerationRequest(**_known_fields(GenerationRequest, data))
 
 

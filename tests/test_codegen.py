@@ -487,3 +487,12 @@ def test_history_notebook_skips_what_has_no_code(store, aws_env) -> None:
     assert "workshop-notebook/workshop.ipynb" in zipfile.ZipFile(io.BytesIO(data)).namelist()
     with pytest.raises(codegen.CodeUnavailable):
         codegen.history_notebook([])
+
+
+def test_an_edit_whose_mask_history_lacks_says_so(store, aws_env) -> None:
+    """A result recorded before edits kept their masks: no code, and the reason (never a wrong body)."""
+    req = IMAGE_CASES["lab7-titan-erase"][1]()
+    result = service.edit(req)
+    entry = store.record(result, lab="lab7", inputs=[req.image], asked=req)
+    with pytest.raises(codegen.CodeUnavailable, match="mask of this result was not kept"):
+        image_bundle(entry)

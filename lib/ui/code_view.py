@@ -7,6 +7,7 @@ a lab showed; each is kept in the session once, in the order it was made.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import partial
 from typing import Any, Callable
@@ -30,6 +31,7 @@ from lib.codegen import (
     search_bundle,
 )
 
+log = logging.getLogger(__name__)
 BUNDLES = "code_bundles"  # key -> CodeBundle or the reason there is none (made once per session)
 STEPS = "code_steps"  # key -> CodeBundle: this session's steps, for the notebook
 MAX_KEPT = 64
@@ -42,6 +44,9 @@ def _made(key: str, make: Callable[[], CodeBundle]) -> CodeBundle | str:
             kept[key] = make()
         except CodeUnavailable as why:
             kept[key] = str(why)
+        except Exception:  # noqa: BLE001 - a bug here must not take the result off the page
+            log.exception("no code for %s", key)
+            kept[key] = "The code of this result could not be generated (the server log says why)."
         while len(kept) > MAX_KEPT:
             kept.pop(next(iter(kept)))
     return kept[key]
