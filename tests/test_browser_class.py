@@ -92,15 +92,6 @@ def test_two_attendees_see_only_their_own_and_the_instructor_sees_both(fake_bedr
         ben.get_by_text("Ben's blue boat", exact=False).first.wait_for()
         assert ben.get_by_text("Ana's red kite", exact=False).count() == 0
 
-        nav(ana, "History")
-        ana.get_by_text("Ana's red kite", exact=False).first.wait_for()
-        assert ana.get_by_text("Ben's blue boat").count() == 0
-        # The prompt's Markdown image is shown as text: its characters are on the page, no <img> fetched it.
-        ana.get_by_text(f"![x]({PIXEL})", exact=False).first.wait_for()
-        ana.get_by_role("button", name="Delete").first.click()
-        expect(ana.get_by_text("Ana's red kite", exact=False)).to_have_count(0)
-        shot(ana, "class-history-attendee-ana-after-delete")
-
         teacher = attendee(browser, fetched)
         teacher.goto(f"{url}/history")
         wait_for_app(teacher)
@@ -110,9 +101,22 @@ def test_two_attendees_see_only_their_own_and_the_instructor_sees_both(fake_bedr
         box.press("Enter")
         teacher.get_by_text("The class: results and estimated spend per attendee").wait_for()
         teacher.get_by_text("Ben's blue boat").first.wait_for()
-        assert teacher.get_by_text("Ana's red kite", exact=False).count() == 0  # Ana deleted hers
+        teacher.get_by_text("Ana's red kite", exact=False).first.wait_for()  # the instructor sees both
         settled(teacher)
         shot(teacher, "class-history-instructor")
+
+        nav(ana, "History")
+        ana.get_by_text("Ana's red kite", exact=False).first.wait_for()
+        assert ana.get_by_text("Ben's blue boat").count() == 0
+        # The prompt's Markdown image is shown as text: its characters are on the page, no <img> fetched it.
+        ana.get_by_text(f"![x]({PIXEL})", exact=False).first.wait_for()
+        ana.get_by_role("button", name="Delete").first.click()
+        expect(ana.get_by_text("Ana's red kite", exact=False)).to_have_count(0)
+        shot(ana, "class-history-attendee-ana-after-delete")
+        nav(teacher, "3. Image variation")
+        nav(teacher, "History")
+        teacher.get_by_text("Ben's blue boat").first.wait_for()
+        assert teacher.get_by_text("Ana's red kite", exact=False).count() == 0  # deleted by its owner
 
         # A reload keeps Ben's workspace (the cookie), so his History is still his.
         ben.reload()
@@ -122,6 +126,25 @@ def test_two_attendees_see_only_their_own_and_the_instructor_sees_both(fake_bedr
         for page in (ana, ben, teacher):
             assert page.get_by_text("Traceback").count() == 0
     assert not [u for u in fetched if u.startswith(PIXEL)]  # nobody's browser fetched the attendee's pixel
+
+
+def test_lab1_folder_field_refuses_paths_outside_the_allowed_roots(fake_bedrock, browser, tmp_path):
+    fake_bedrock.reset()
+    with streamlit_server(class_env(fake_bedrock), tmp_path) as url:
+        page = attendee(browser)
+        page.goto(f"{url}/image-search")
+        wait_for_app(page)
+        page.get_by_role("button", name="Build / update index").wait_for()
+        folder = page.get_by_role("textbox", name="Local folder on the machine running the app")
+        for typed in ("~/.aws", "/proc/self/cwd", "../..", f"{tmp_path}/../.."):
+            folder.fill(typed)
+            folder.press("Enter")
+            page.get_by_role("button", name="Build / update index").click()
+            page.get_by_text(f"“{typed}” is outside the folders this app may read", exact=False).first.wait_for()
+            if typed == "~/.aws":
+                shot(page, "class-lab1-folder-refused")
+        assert page.get_by_text("Traceback").count() == 0
+    assert fake_bedrock.calls == []  # refused before anything was read or embedded
 
 
 def test_two_servers_on_one_postgres_and_s3_behave_as_one(fake_bedrock, browser, tmp_path, postgres_url,
