@@ -39,8 +39,11 @@ install_requirements() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
   echo "==> installing $(basename "$file") into $VENV"
   # (pip's warnings about this machine's missing local index folders are dropped; errors still fail the script)
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$ROOT/$file" 2>&1 |
-    { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  # One line per package as pip collects it (a silent install of torch looks hung), without the noise.
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar off -r "$ROOT/$file" 2>&1 |
+    { grep -E --line-buffered "^(Collecting|Installing collected|Successfully installed|ERROR|error)" |
+      sed -u 's/^/    /' || true; }
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "error: pip could not install $(basename "$file")" >&2; return 1; }
   echo "$sum" > "$stamp"
 }
 
