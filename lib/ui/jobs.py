@@ -17,7 +17,7 @@ from lib.labs import LABS
 from lib.text import plain
 
 OWNER_KEY = "workspace_id"
-POLL_S = 0.5
+POLL_S = 0.25  # a result shows this long after its job ended, at most; a poll of a waiting page costs ~1 ms
 # Streamlit's own "Running…" widget and Stop button would flash at every poll, and its Stop abandons the
 # page's run (never the job): the app shows its own indicator for running jobs instead.
 _HIDE_STREAMLIT_STATUS = "<style>[data-testid='stStatusWidget']{display:none !important}</style>"
