@@ -177,6 +177,7 @@ class LabVerdict:
     blocked: list[str]  # "label: why"
     fixes: list[str]
     instead: int | None = None  # a lab to use instead when this one can't run
+    retired: list[str] = field(default_factory=list)  # the workshop's originals, end of life as the catalog says
 
     @property
     def headline(self) -> str:
@@ -262,6 +263,8 @@ class ReadinessReport:
                 lines.append(f"- Can't use: {why}")
             for fix in v.fixes:
                 lines.append(f"- Fix: {fix}")
+            if v.retired:
+                lines.append(f"- End of life, as expected (kept for the workshop's request shape): {_join(v.retired)}")
             if v.instead:
                 lines.append(f"- Meanwhile, attendees can use lab {v.instead}.")
         lines += ["", "## Models", "", "| Model | Region | Called as | Lifecycle | Access | Problems |",
@@ -512,7 +515,8 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
         check.authorization = avail.get("authorizationStatus")
         check.entitlement = avail.get("entitlementAvailability")
         check.region_availability = avail.get("regionAvailability")
-        detail = f" ({agreement['errorMessage']})" if agreement.get("errorMessage") else ""
+        detail = f" ({agreement['errorMessage']})" if agreement.get("errorMessage") and check.agreement in (
+            "PENDING", "ERROR") else ""
         if check.authorization == "NOT_AUTHORIZED":
             check.findings.append(Finding(
                 "not_authorized", True, f"IAM or an organisation policy does not let these credentials call "
@@ -580,7 +584,7 @@ def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
     found: list[LabVerdict] = []
     for lab in LABS:
         usable, blocked, fixes, unchecked = [], [], [], False
-        core_blocked = False
+        core_blocked, to_fix, retired = False, [], []
         for model in lab_models(lab.number):  # type: ignore[arg-type]
             needed = [model, *(helpers_for(model, lab.number) if isinstance(model, ModelInfo) else ())]
             mine = [checks[m.id] for m in needed if m.id in checks]
@@ -599,12 +603,21 @@ def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
                 usable.append(model.label)
                 continue
             check, finding = problems[0]
+            if retired_in_catalog(model) and finding.kind == "end_of_life":
+                retired.append(model.label)  # expected: kept in the pickers for the workshop's request shape
+                continue
             via = f" (needs {check.label})" if check.model_id != model.id else ""
             blocked.append(f"{model.label}{via}: {finding.message}")
             if not retired_in_catalog(model):
                 core_blocked = True
-                if finding.fix and f"{model.label}: {finding.fix}" not in fixes:
-                    fixes.append(f"{model.label}: {finding.fix}")
+                to_fix.append((model.label, finding))
+        for label, finding in to_fix:
+            fix = finding.fix
+            if usable and finding.kind in ("end_of_life", "not_offered", "legacy", "smoke_failed"):
+                works = _join(usable)
+                fix = f"{fix} {works} work{'s' if len(usable) == 1 else ''} here." if fix else f"Use {works}."
+            if fix and f"{label}: {fix}" not in fixes:
+                fixes.append(f"{label}: {fix}")
         if usable and not core_blocked and not unchecked:
             state = "ready"
         elif usable:
@@ -613,7 +626,8 @@ def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
             state = "unchecked"
         else:
             state = "not_ready"
-        found.append(LabVerdict(lab.number, lab.title, state, usable, blocked, fixes))  # type: ignore[arg-type]
+        found.append(LabVerdict(lab.number, lab.title, state, usable, blocked, fixes,  # type: ignore[arg-type]
+                                retired=retired))
     by_number = {v.number: v for v in found}
     for verdict in found:
         if verdict.state == "not_ready":

@@ -161,6 +161,9 @@ def verdict_table(report: ReadinessReport) -> None:
                 st.caption(plain(f"Can't use {why}"))
             for fix in verdict.fixes:
                 st.markdown(f":material/build: {plain(fix)}")
+            if verdict.retired:
+                st.caption(plain(f"End of life, as expected: {', '.join(verdict.retired)} (kept in the pickers for "
+                                 "the workshop's request shape)."))
             if verdict.instead:
                 st.caption(f"Attendees are told to use lab {verdict.instead} meanwhile.")
 

@@ -41,7 +41,7 @@ def test_sidebar_says_signed_in_as_only_after_sts_answers(aws_env, fresh_identit
     fresh_identity.wait_idle()
     at.run()
     body = texts(at)
-    assert "Signed in as role WorkshopInstructor (session instructor) · account 111122223333" in body
+    assert "Signed in to AWS as role WorkshopInstructor (session instructor) · account 111122223333" in body
     assert "AWS credentials found (environment variables)" in body
 
 
@@ -51,7 +51,7 @@ def test_sidebar_names_expired_credentials_before_any_call(aws_env, fresh_identi
     fresh_identity.wait_idle()
     at.run()
     body = texts(at)
-    assert "but AWS refuses them: The AWS credentials have expired." in body and "Signed in as" not in body
+    assert "but AWS refuses them: The AWS credentials have expired." in body and "Signed in" not in body
     assert not [c for c in aws_env.calls]  # no model call was needed to find out
 
 

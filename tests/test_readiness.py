@@ -44,6 +44,9 @@ def test_a_ready_account_is_ready_everywhere(control) -> None:
     # The workshop's retired models are checked and named, but don't count against a lab.
     titan = report.model("amazon.titan-image-generator-v2:0")
     assert titan.lifecycle == "END_OF_LIFE" and not titan.usable and titan.retired
+    lab2 = verdict(report, 2)
+    assert lab2.retired == ["Amazon Nova Canvas", "Titan Image Generator G1 v2", "Titan Image Generator G1 (v1)"]
+    assert lab2.blocked == [] and lab2.fixes == []
     # Where the app calls each model: Stability text-to-image in us-west-2, the image services through us.
     assert report.model(ULTRA).region == "us-west-2"
     inpaint = report.model(INPAINT)

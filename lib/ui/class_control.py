@@ -27,11 +27,12 @@ def class_control(settings: Settings | None = None) -> ClassControl:
 
 
 def credentials_status(found_text: str, settings: Settings | None = None) -> None:
-    """"Signed in as …" once STS has answered; the refusal with its fix when AWS rejects the credentials."""
+    """"Signed in to AWS as …" (the app's credentials, which every attendee's calls use) once STS has answered;
+    the refusal with its fix when AWS rejects them."""
     s = settings or load_settings()
     who = caller_watcher().status(s)
     if who.state == "ok":
-        st.success(f"Signed in as {who.principal} · account {who.account}", icon=":material/verified_user:")
+        st.success(f"Signed in to AWS as {who.principal} · account {who.account}", icon=":material/verified_user:")
         st.caption(found_text)
     elif who.state == "refused":
         st.error(f"{found_text}, but AWS refuses them: {who.problem}", icon=":material/key_off:")
