@@ -36,6 +36,9 @@ def _clear_app_caches() -> None:
     forget_shared_indexes()
     st.cache_data.clear()
     st.cache_resource.clear()
+    from lib.ui.common import forget_history_stores
+
+    forget_history_stores()
 
 
 class InlineExecutor(Executor):

@@ -26,7 +26,22 @@ def history_store(settings: Settings | None = None) -> HistoryStore:
     """The history store of this deployment (data folder, or WORKSHOP_DATABASE_URL / WORKSHOP_BLOB_URL),
     shared by all sessions."""
     settings = settings or load_settings()
-    return _history_store(str(settings.data_dir), settings.database_url, settings.blob_url)
+    key = (str(settings.data_dir), settings.database_url, settings.blob_url)
+    store = _stores.get(key)  # st.cache_resource hashes its arguments on every call: 1 ms, many calls a run
+    if store is None:
+        store = _history_store(*key)
+        if len(_stores) >= 16:
+            _stores.clear()
+        _stores[key] = store
+    return store
+
+
+_stores: dict[tuple[str, str | None, str | None], HistoryStore] = {}
+
+
+def forget_history_stores() -> None:
+    """Drop the stores kept in front of st.cache_resource (tests, with st.cache_resource.clear())."""
+    _stores.clear()
 
 
 def viewer() -> Viewer:
