@@ -67,3 +67,23 @@ class BackendUnavailable(WorkshopError):
 
     title = "Amazon Bedrock is not reachable"
     retryable = True
+
+
+class CallsPaused(WorkshopError):
+    """The instructor paused every model call of the class (lib/storage/control.py): refused before sending."""
+
+    title = "Model calls are paused"
+
+    @classmethod
+    def because(cls, note: str = "") -> "CallsPaused":
+        why = f" ({note})" if note else ""
+        return cls(f"The instructor has paused all model calls for the class{why}. Nothing was sent and nothing "
+                   "was charged.",
+                   "Wait until the instructor resumes; meanwhile you can look through History and replay earlier "
+                   "results.")
+
+
+class SpendCapReached(WorkshopError):
+    """The call's estimated cost would pass a spend cap (lib/services/guard.py): refused before sending."""
+
+    title = "Spend cap reached"

@@ -189,3 +189,17 @@ def test_not_a_pack_is_refused_in_plain_words(store) -> None:
             {"request_key": "k", "prompt": "x", "model_label": "m", "request": {"count": 1},
              "images": [{"role": "output", "file": "../../etc/passwd", "sha256": "0" * 64}]}]}))
     assert "not every image" in import_pack(store, buf.getvalue()).refused[0]
+
+
+def test_pause_holds_for_lab_1s_embedding_calls(store, aws_env) -> None:
+    from lib.catalog import get_embedding_model
+    from lib.errors import CallsPaused as Paused
+    from lib.search.embeddings import EmbeddingInput, embed
+
+    model = get_embedding_model("amazon.titan-embed-image-v1")
+    assert embed(model, 256, EmbeddingInput(text="a red apple")).vector.size == 256
+    ClassControl(store.engine).pause("instructor")
+    before = sent(aws_env)
+    with pytest.raises(Paused):
+        embed(model, 256, EmbeddingInput(text="a green pear"))
+    assert sent(aws_env) == before

@@ -21,6 +21,7 @@ from lib.catalog import EmbeddingModel, EmbeddingPurpose, call_target, get_embed
 from lib.errors import BackendUnavailable, InvalidInput
 from lib.imaging import b64encode
 from lib.settings import Settings, load_settings
+from lib.storage.control import refuse_if_paused
 from lib.vision import VisionLimits, prepare_for_vision
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -149,6 +150,7 @@ def embed(model: EmbeddingModel, dimension: int, item: EmbeddingInput, settings:
     prepared = prepare_input(model, item, max_upload_bytes=settings.max_upload_bytes, name=name)
     region, invoke_id, note = call_target(model, settings.region)
     body = request_body(model, dimension, prepared, item.purpose)
+    refuse_if_paused(settings)  # the instructor's pause switch holds for lab 1's calls too
     result = invoke_json(model, invoke_id, region, body, settings)
     vector, tokens = parse_vector(model, dimension, result.payload)
     notes = tuple(([note] if note else []) + prepared.notes)

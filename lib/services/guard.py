@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from lib.errors import (AccessDenied, BackendUnavailable, ContentFiltered, InvalidInput, ModelUnavailable, Throttled,
-                        WorkshopError)
+from lib.errors import (AccessDenied, BackendUnavailable, CallsPaused, ContentFiltered, InvalidInput, ModelUnavailable,
+                        SpendCapReached, Throttled, WorkshopError)
 from lib.settings import Settings, load_settings
 from lib.storage.control import ClassControl
 
@@ -24,20 +24,8 @@ TOKENS_PER_TEXT_CHAR = 0.25
 IMAGE_TOKENS_FALLBACK = 1600
 
 
-class CallsPaused(WorkshopError):
-    title = "Model calls are paused"
-
-
-class SpendCapReached(WorkshopError):
-    title = "Spend cap reached"
-
-
 def paused_error(note: str = "") -> CallsPaused:
-    why = f" ({note})" if note else ""
-    return CallsPaused(f"The instructor has paused all model calls for the class{why}. Nothing was sent and "
-                       "nothing was charged.",
-                       "Wait until the instructor resumes; meanwhile you can look through History and replay "
-                       "earlier results.")
+    return CallsPaused.because(note)
 
 
 def check_call(control: ClassControl, owner: str, estimate_usd: float, *, job_id: str | None = None,

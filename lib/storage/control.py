@@ -185,3 +185,16 @@ def _forget_cached(engine: sa.Engine) -> None:
     with _cache_lock:
         for slot in [s for s in _cache if s[0] == str(engine.url)]:
             del _cache[slot]
+
+
+def refuse_if_paused(settings: Any) -> None:
+    """For model calls outside the labs' jobs (lab 1's embeddings): raise CallsPaused while the class is paused.
+
+    Read at most every 2 s per process: an index build makes many calls.
+    """
+    from lib.errors import CallsPaused
+    from lib.storage.db import database_url, engine_for
+
+    pause = ClassControl(engine_for(database_url(settings.data_dir, settings.database_url))).paused(ttl_s=2.0)
+    if pause is not None:
+        raise CallsPaused.because(pause.note)
