@@ -1,4 +1,10 @@
-"""Lab 1 — image search: multimodal embeddings in a FAISS index, searched by text, by image, or both."""
+"""Lab 1 — image search: multimodal embeddings in a vector index (FAISS files, or pgvector when
+WORKSHOP_DATABASE_URL is PostgreSQL), searched by text, by image, or both.
+
+One app serves a class: what an attendee adds (uploads, folders) is theirs and only they (and the
+instructor) find it; the samples and what the instructor adds are shared. Folders, S3 prefixes and uploads
+are read only as the settings allow (lib/search/sources.py).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +17,17 @@ from lib.catalog import EmbeddingPurpose
 from lib.errors import WorkshopError
 from lib.labs import LABS, lab
 from lib.presets import SEARCH_SUGGESTIONS
-from lib.search.build import BuildJob, last_build, start_build, thumbnail_path
+from lib.search.build import BuildJob, last_build, start_build, thumbnail_name
 from lib.search.embeddings import EmbeddingInput, embedder_for
 from lib.search.local_embeddings import local_engine_problem
-from lib.search.index import Hit, ImageIndex, IndexStatus, VectorSpace, shared_index
-from lib.search.sources import (FolderSource, ImageSource, S3Source, SampleSource, UploadSource, read_original,
-                                shown_ref)
+from lib.search.index import Hit, IndexStatus, VectorIndex, VectorSpace, shared_index, sources_owner, uses_pgvector
+from lib.search.sources import (ImageSource, SampleSource, UploadSource, allowed_roots, folder_source, read_original,
+                                s3_source, search_store, shown_ref)
+from lib.storage.blobs import BlobStore
 from lib.imaging import display_image
 from lib.settings import load_settings
 from lib.text import plain
-from lib.ui.common import backend_preference, show_error, show_notes, start_lab
+from lib.ui.common import backend_preference, show_error, show_notes, start_lab, viewer
 from lib.ui.engines import local_engines_ready
 from lib.ui.image_input import UPLOAD_TYPES, SentImage, choose_images, send_to_lab
 from lib.ui.model_picker import pick_embedding_model
@@ -33,6 +40,9 @@ MODES = ("Text", "Image", "Text + image")
 SEND_TARGETS = tuple(item for item in LABS if item.number in (3, 4, 5, 6, 7, 8, 9))
 
 settings = load_settings()
+who = viewer()  # this session's owner and role
+adder = sources_owner(who)  # who owns what this session adds: the instructor's additions are shared
+REFUSED = f"{KEY}_refused_uploads"
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
 cloud_ready = start_lab(LAB, offline_note="Lab 1 runs on the local search engine instead (picked below).",
                         offline_ready=local_engine_problem() is None)
@@ -41,11 +51,18 @@ ready = model.runs_locally or cloud_ready
 engine_ready = not model.runs_locally or local_engines_ready("search")  # never load them on this page's thread
 space = VectorSpace(model.id, dimension)
 try:
-    index = shared_index(settings.data_dir, space)
-except WorkshopError as err:  # e.g. a folder written by another model under this name
+    index = shared_index(settings.data_dir, space, database_url=settings.database_url)
+except WorkshopError as err:  # e.g. a folder written by another model under this name, or no pgvector
     show_error(err)
     st.stop()
-thumbs = settings.data_dir / "search" / "thumbs"
+
+
+@st.cache_resource(show_spinner=False)
+def _search_store(data_dir: str, blob_url: str | None, kind: str) -> BlobStore:
+    return search_store(data_dir, blob_url, kind)  # type: ignore[arg-type]
+
+
+thumbs = _search_store(str(settings.data_dir), settings.blob_url, "thumbs")  # WORKSHOP_BLOB_URL: every server's
 
 
 def _ago(when: float | None) -> str:
@@ -69,7 +86,7 @@ def build_progress(job: BuildJob) -> None:
     progress = job.progress
     eta = f" · about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
     share = progress.done / progress.total if progress.total else 0.0
-    st.progress(share, text=f"Indexing {', '.join(job.labels)}: {progress.done} of {progress.total or '…'} "
+    st.progress(share, text=f"Indexing {plain(', '.join(job.labels))}: {progress.done} of {progress.total or '…'} "
                             f"({progress.embedded} embedded, {progress.reused} already indexed, "
                             f"{progress.failed} failed){eta}")
     if st.button("Stop", key=f"{KEY}_stop", icon=":material/stop_circle:",
@@ -107,31 +124,50 @@ def chosen_sources() -> list[ImageSource]:
     uploads = st.session_state.get(f"{KEY}_uploads") or []
     try:
         if folder:
-            sources.append(FolderSource(folder))
+            sources.append(folder_source(folder, settings))  # only under the allowed roots
         if s3_uri:
-            sources.append(S3Source(s3_uri, settings))
+            sources.append(s3_source(s3_uri, settings))  # only under WORKSHOP_S3_PREFIXES
     except WorkshopError as err:
         show_error(err)
         return []
+    st.session_state.pop(REFUSED, None)
     if uploads:
-        sources.append(UploadSource([(f.name, f.getvalue()) for f in uploads], settings.data_dir / "search" / "uploads"))
+        upload = UploadSource([(f.name, f.getvalue()) for f in uploads],
+                              _search_store(str(settings.data_dir), settings.blob_url, "uploads"), owner=adder,
+                              quota=None if who.instructor else settings.upload_quota,
+                              max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upload_pixels)
+        refused = upload.accept()  # only images are kept, within the attendee's quota
+        if refused:
+            st.session_state[REFUSED] = refused  # shown after the rerun that starts the build
+        if len(refused) < len(uploads):
+            sources.append(upload)
     return sources
 
 
-def index_metrics(index: ImageIndex) -> IndexStatus:
-    status = index.status()
+def show_refused_uploads() -> None:
+    refused = st.session_state.get(REFUSED)
+    if refused:
+        st.warning(f"{len(refused)} uploaded file(s) were not kept:", icon=":material/block:")
+        st.dataframe([{"File": name, "Why": why} for name, why in refused], hide_index=True)  # text, not Markdown
+
+
+def index_metrics(index: VectorIndex) -> IndexStatus:
+    status = index.status(who)  # an attendee counts the shared images and their own
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Images", f"{status.count:,}")
     c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
     c3.metric("Size on disk", _size(status.size_on_disk))
     c4.metric("Last build", _ago(status.last_build))
-    st.caption(f"Search: {status.search_kind}. Shared by every browser session of this app; saved in the app's "
-               "data folder and reloaded after a restart without any embedding call.")
+    where = ("Kept in PostgreSQL: every server of the class searches the same index" if uses_pgvector(
+        settings.database_url) else "Shared by every browser session of this app; saved in the app's data folder")
+    whose = ("" if who.instructor else " You see the shared photos and your own; what you add stays yours.")
+    st.caption(f"Search: {status.search_kind}. {where} and reloaded after a restart without any embedding call."
+               + whose)
     return status
 
 
-def index_panel(index: ImageIndex) -> None:
-    job = last_build(index)
+def index_panel(index: VectorIndex) -> None:
+    job = last_build(index, adder)
     with st.container(border=True):
         st.markdown(f"**Index** · {model.label}, {dimension} dimensions")
         if job and job.running:
@@ -140,32 +176,47 @@ def index_panel(index: ImageIndex) -> None:
         status = index_metrics(index)
         if job:
             show_build_report(job)
+        show_refused_uploads()
+        roots = allowed_roots(settings).shown
         with st.expander("Add images and build", expanded=status.count == 0):
             st.checkbox("Sample photos (ship inside scikit-image, scikit-learn and matplotlib)", value=True,
                         key=f"{KEY}_use_samples")
             st.text_input("Local folder on the machine running the app", key=f"{KEY}_folder",
-                          placeholder="/home/me/Pictures", help="Subfolders included. Only new files are embedded.")
-            st.text_input("S3 prefix", key=f"{KEY}_s3", placeholder="s3://my-bucket/photos/",
-                          help="Listed and read with the app's AWS credentials (s3:ListBucket, s3:GetObject).")
-            st.file_uploader("Your own photos", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{KEY}_uploads")
+                          placeholder=roots[-1],
+                          help=f"A folder under {', '.join(roots)} (WORKSHOP_FOLDER_ROOTS adds more). Subfolders "
+                               "included. Only new files are embedded.")
+            st.text_input("S3 prefix", key=f"{KEY}_s3", placeholder=(settings.s3_prefixes or ("s3://my-bucket/photos/",))[0],
+                          disabled=not settings.s3_prefixes,
+                          help=(f"Under {', '.join(settings.s3_prefixes)} (WORKSHOP_S3_PREFIXES). Listed and read with "
+                                "the app's AWS credentials (s3:ListBucket, s3:GetObject)." if settings.s3_prefixes else
+                                "Off: whoever runs the app allows buckets or prefixes with WORKSHOP_S3_PREFIXES."))
+            st.file_uploader("Your own photos", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{KEY}_uploads",
+                             help=None if who.instructor else f"Images only; you may keep up to {settings.upload_quota} "
+                                                              "(WORKSHOP_UPLOAD_QUOTA). Only you and the instructor "
+                                                              "find them.")
             b1, b2 = st.columns(2)
             build = b1.button("Build / update index", type="primary", icon=":material/database:",
                               key=f"{KEY}_build", disabled=not ready)
             rebuild = b2.button("Rebuild from scratch", icon=":material/restart_alt:", key=f"{KEY}_rebuild",
-                                disabled=not ready or status.count == 0,
-                                help="Forget every vector and embed all files again (costs one call per image).")
+                                disabled=not ready or status.count == 0 or not who.instructor,
+                                help="Forget every vector and embed all files again (costs one call per image)."
+                                     if who.instructor else "Only the instructor can rebuild the shared index.")
             st.caption(f"Files already in the index cost no call. {settings.embed_workers} calls run at once "
                        "(WORKSHOP_EMBED_WORKERS); throttled calls are retried with backoff.")
+        if rebuild and not who.instructor:  # the button is disabled; a forged click changes nothing
+            st.warning("Only the instructor can rebuild the shared index.", icon=":material/lock:")
+            return
         if build or rebuild:
             sources = chosen_sources()
             if not sources:
+                show_refused_uploads()
                 st.info("Tick the sample photos or give a folder, an S3 prefix or files to index.")
                 return
             if rebuild:
                 index.clear()
             embedder = embedder_for(model, dimension, settings)
             workers = 2 if model.runs_locally else settings.embed_workers  # the local engine runs one image at a time
-            start_build(index, embedder, sources, thumbs=thumbs, workers=workers)
+            start_build(index, embedder, sources, thumbs=thumbs, workers=workers, owner=adder)
             st.rerun()
 
 
@@ -184,13 +235,13 @@ def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozens
     """Search and keep the hits; `text` is the query's words when it was text alone (judged against the
     model's good-match score)."""
     k, min_score = st.session_state.get(f"{KEY}_k", 8), st.session_state.get(f"{KEY}_min", 0.0)
-    st.session_state[RESULTS] = (label, space, index.search(space, vector, k, min_score=min_score, exclude=exclude),
-                                 text)
+    st.session_state[RESULTS] = (label, space, index.search(space, vector, k, min_score=min_score, exclude=exclude,
+                                                            viewer=who), text)
 
 
 def similar_to(hit: Hit) -> None:
     query = embedder_for(model, dimension, settings).similar_query(index.vector(hit.image.sha))  # no call
-    run_search(f"Similar to “{hit.image.title}”", query, exclude=frozenset({hit.image.sha}))
+    run_search(f"Similar to “{plain(hit.image.title)}”", query, exclude=frozenset({hit.image.sha}))
     search_query(KEY, similar_to=hit)
 
 
@@ -205,9 +256,10 @@ def send(hit: Hit, target_number: int) -> None:
 
 
 def thumbnail_of(hit: Hit) -> bytes | None:
-    path = thumbnail_path(thumbs, hit.image.sha)
-    if path.exists():
-        return path.read_bytes()
+    try:
+        return thumbs.get(thumbnail_name(hit.image.sha))
+    except Exception:  # noqa: BLE001 - missing (an older build) or unreachable: show the original instead
+        pass
     try:
         return read_original(hit.image.sources[0].ref, settings.data_dir, settings)
     except (WorkshopError, OSError):
@@ -236,8 +288,8 @@ def show_hits(label: str, hits: list[Hit], text: str = "") -> None:
                     st.warning("The file is gone; rebuild the index to drop it.")
                 where = shown_ref(hit.image.sources[0].ref, hit.image.sources[0].root)
                 more = f" (+{len(hit.image.sources) - 1} copies)" if len(hit.image.sources) > 1 else ""
-                st.markdown(f"**#{hit.rank} · score {hit.score:.3f}**  \n{hit.image.title}")
-                st.caption(f"{where}{more} · {hit.image.width}×{hit.image.height}")
+                st.markdown(f"**#{hit.rank} · score {hit.score:.3f}**  \n{plain(hit.image.title)}")  # a file name
+                st.caption(f"{plain(where)}{more} · {hit.image.width}×{hit.image.height}")
                 st.button("Find similar", key=f"{KEY}_similar_{hit.image.sha}", icon=":material/image_search:",
                           on_click=similar_to, args=(hit,), width="stretch")
                 with st.popover("Send to…", icon=":material/send:", width="stretch"):
@@ -249,10 +301,11 @@ def show_hits(label: str, hits: list[Hit], text: str = "") -> None:
 index_panel(index)
 
 st.subheader("Search")
-building = bool((job := last_build(index)) and job.running)
-if len(index) == 0 and building:
+building = bool((job := last_build(index, adder)) and job.running)
+searchable = index.status(who).count  # the images this viewer may find
+if searchable == 0 and building:
     st.info("Building the index: search opens as soon as the first images are embedded.", icon=":material/hourglass_top:")
-elif len(index) == 0:
+elif searchable == 0:
     st.info("The index is empty: open **Add images and build** above and build it from the sample photos "
             "(one embedding call per photo, once).", icon=":material/database:")
 mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")
@@ -280,7 +333,7 @@ text = (st.session_state.get(f"{KEY}_query") or "").strip() if mode != "Image" e
 missing = ("type what to look for" if mode != "Image" and not text else
            "choose an image" if mode != "Text" and image is None else "")
 go = st.button("Search", type="primary", icon=":material/search:", key=f"{KEY}_go",
-               disabled=not ready or bool(missing) or len(index) == 0)
+               disabled=not ready or bool(missing) or searchable == 0)
 if missing and ready:
     st.caption(f"To search, {missing}.")
 QUEUED = f"{KEY}_queued_search"

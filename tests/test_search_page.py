@@ -121,11 +121,12 @@ def test_no_access_and_throttle_are_explained(aws_env):
     assert "throttling" in errors(at).lower()
 
 
-def test_a_missing_folder_is_explained(aws_env):
+def test_a_folder_outside_the_allowed_roots_is_refused_with_the_setting(aws_env):
     at = open_app(LAB1)
     at.text_input(key="lab1_folder").input("/definitely/not/here").run()
     at.button(key="lab1_build").click().run()
-    assert "does not exist" in errors(at)
+    assert "outside the folders this app may read" in errors(at) and "WORKSHOP_FOLDER_ROOTS" in errors(at)
+    assert "does not exist" not in errors(at)  # no probing of what exists on the server
 
 
 def test_without_credentials_or_local_engines_the_page_explains_and_disables_building(isolated_env, monkeypatch):
