@@ -13,6 +13,7 @@ Three settings, from the most to the least protected:
 from __future__ import annotations
 
 import hmac
+import os
 import re
 import secrets as token
 
@@ -29,10 +30,24 @@ WORKSPACE_KEY = "browser_workspace"
 
 
 def _secret(name: str) -> object | None:
+    if not _secrets_files_exist():  # st.secrets looks for its files again on every access until one exists:
+        return None  # 0.5 ms a call, several calls on every run of every page
     try:
         return st.secrets.get(name)
     except Exception:  # noqa: BLE001 - no secrets.toml at all is the normal laptop case
         return None
+
+
+_secrets_files: tuple[str, ...] | None = None
+
+
+def _secrets_files_exist() -> bool:
+    global _secrets_files
+    if _secrets_files is None:  # Streamlit's option, read once (reading it costs 0.1 ms)
+        from streamlit import config
+
+        _secrets_files = tuple(config.get_option("secrets.files"))
+    return any(os.path.exists(path) for path in _secrets_files)
 
 
 def login_configured() -> bool:
