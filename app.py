@@ -7,45 +7,66 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.capabilities import capability_table
+from lib.capabilities import REPLAY, capability_table, runs_here
 from lib.catalog import MODELS
 from lib.labs import LABS, TOOLS
 from lib.ui.identity import current_viewer, identity_sidebar
 from lib.ui.common import current_credentials, page_errors_caught, render_sidebar, render_sidebar_footer
+from lib.ui.presenter import presenter_toggle
 from lib.ui.engines import start_background_work
 
 st.set_page_config(page_title="Bedrock Image Workshop", page_icon=":material/photo_library:", layout="wide")
 
 
-def capabilities(expanded: bool) -> None:
-    with st.expander("What works on Bedrock and what works offline", expanded=expanded):
-        st.table([{"Lab": c.lab, "On Amazon Bedrock": c.bedrock, "On this machine (no AWS account)": c.local,
-                   "Limits offline": c.limits} for c in capability_table()], hide_index=True)  # a table wraps text
+def capabilities() -> None:
+    """Each lab on Bedrock and on this machine, one block a lab (a table's columns get clipped on a phone)."""
+    with st.expander("What works on Bedrock and what works offline, lab by lab"):
+        st.caption(REPLAY)
+        for lab, row in zip(LABS, capability_table()):
+            st.markdown(f"**Lab {lab.number} · {lab.title}**  \n"
+                        f":material/cloud: **On Amazon Bedrock:** {row.bedrock}  \n"
+                        f":material/computer: **On this machine (no AWS account):** {row.local}"
+                        + (f"  \n:material/info: **Limits offline:** {row.limits}" if row.limits else ""))
         st.caption("Local engines run on the CPU with weights that ship inside installed packages; nothing is "
                    "downloaded. `WORKSHOP_CLOUD_ONLY=1` installs without them.")
 
 
+def where_it_runs(number: int, bedrock: bool) -> str:
+    """A lab card's badges: Amazon Bedrock (ready or not), this machine (what), replay (without Bedrock)."""
+    badges = [":blue-badge[:material/cloud: Amazon Bedrock]"] if bedrock else []  # without: said once, above
+    local = runs_here(number)
+    if local:
+        badges.append(f":green-badge[:material/computer: This machine: {local}]")
+    if not bedrock and next(row for lab, row in zip(LABS, capability_table()) if lab.number == number).replays:
+        badges.append(":violet-badge[:material/replay: Replays from History]")
+    return " ".join(badges)
+
+
+# A card's link shows the whole lab name, on as many lines as it needs (Streamlit cuts it to one).
+_WRAP_LINKS = ("<style>[data-testid='stMain'] [data-testid='stPageLink'] * "
+               "{white-space: normal !important; text-overflow: clip !important; overflow: visible !important;}</style>")
+
+
 def home() -> None:
     st.title("Bedrock Image Workshop")
-    st.markdown(
-        "Hands-on labs for image AI on **Amazon Bedrock**: search, generate, edit and understand images with the "
-        "models you can call today, next to the workshop's original Titan and Nova Canvas request shapes. "
-        "Every result is kept in **History** with its seed, request and estimated cost, so you can reopen, "
-        "download and reuse it."
-    )
-    if not current_credentials().found:  # first thing a newcomer without an AWS account should see
-        capabilities(expanded=True)
-    st.subheader("Labs")
-    for lab in LABS:
-        with st.container(border=True):
-            st.page_link(lab.page, label=f"Lab {lab.number} — {lab.title}", icon=lab.icon)
-            st.caption(lab.summary)
-    st.subheader("Tools")
+    bedrock = current_credentials().found
+    st.markdown("Hands-on labs for image AI on **Amazon Bedrock**. Each card says where the lab runs here: on "
+                "Bedrock, on this machine, or by replaying an identical earlier result from **History**.")
+    st.html(_WRAP_LINKS)
+    if not bedrock:
+        st.info("No AWS credentials were found, so Bedrock can't be called. Labs marked **This machine** run "
+                "here now; see the sidebar for the fix.", icon=":material/cloud_off:")
+    for start in range(0, len(LABS), 3):
+        for col, lab in zip(st.columns(3), LABS[start:start + 3]):
+            with col, st.container(border=True, height="stretch"):
+                st.page_link(lab.page, label=f"Lab {lab.number} — {lab.title}", icon=lab.icon)
+                st.markdown(where_it_runs(lab.number, bedrock))
+                st.caption(lab.summary)
     for tool in (t for t in TOOLS if viewer.instructor or not t.instructor_only):
-        st.page_link(tool.page, label=tool.title, icon=tool.icon)
-        st.caption(tool.summary)
-    if current_credentials().found:
-        capabilities(expanded=False)
+        with st.container(border=True):
+            st.page_link(tool.page, label=tool.title, icon=tool.icon)
+            st.caption(tool.summary)
+    capabilities()
     with st.expander("Models in this workshop"):
         st.dataframe(
             [{"Model": m.label, "Id": m.id, "Provider": m.provider, "Status": m.lifecycle.badge(),
@@ -57,8 +78,14 @@ def home() -> None:
                    "offers it and says so next to the result.")
 
 
+def home_alias() -> None:
+    """/home (an old link, a bookmark) opens the home page instead of Streamlit's "Page not found"."""
+    st.switch_page(home_page)
+
+
 viewer = current_viewer()  # with a sign-in provider, nobody gets past this without signing in
-pages = [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home")]
+home_page = st.Page(home, title="Home", icon=":material/home:", default=True, url_path="start")  # served at /
+pages = [home_page, st.Page(home_alias, title="Home", url_path="home", visibility="hidden")]
 pages += [st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS]
 pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path,  # an attendee who opens an
                   visibility="hidden" if tool.instructor_only and not viewer.instructor else "visible")  # instructor
@@ -67,6 +94,7 @@ pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url
 navigation = st.navigation(pages)
 identity_sidebar(viewer)
 render_sidebar()
+presenter_toggle()
 credentials = current_credentials()
 start_background_work(offline=not credentials.found and not credentials.checking)  # once per process
 with page_errors_caught():

@@ -25,8 +25,11 @@ LAB_TASKS: dict[int, tuple[str, str]] = {
                                                                   "need a language model."),
     9: ("Chat about several images", "Chat needs a language model; none ships offline."),
 }
-REPLAY = ("Without Bedrock, History replays what an identical request (or chat) got before, marked as "
-          "replayed.")
+REPLAY = ("Without Bedrock, labs 2–7 and 9 replay from History what an identical request (or chat) got before, "
+          "marked as replayed.")
+REPLAYING_LABS = (2, 3, 4, 5, 6, 7, 9)
+# What a lab's local engine does, in a word or two (a home-page card's "This machine" badge).
+LOCAL_SHORT = {1: "search", 4: "erasing", 5: "removing", 7: "erasing", 8: "six of nine presets"}
 LIMITS = {
     1: "Text finds ImageNet's 1000 classes only (no colours, text, people or scenes); an image finds photos that "
        "look alike.",
@@ -44,6 +47,7 @@ class Capability:
     bedrock: str
     local: str  # the local engines and what they do, or "—"
     limits: str
+    replays: bool = False  # without Bedrock, an identical earlier request is replayed from History (REPLAY)
 
 
 def _local_rows(number: int) -> list[tuple[str, Task | None]]:
@@ -81,7 +85,21 @@ def capability_table() -> list[Capability]:
         needed = sorted({pip for row, task in _local_rows(item.number) for pip in missing_for(row, task)})
         if needed:  # a cloud-only install: say what is missing instead of offering it
             engines = [f"Not installed here (needs {', '.join(needed)}). {INSTALL_HINT}"]
-        replay = REPLAY if item.number in (2, 3, 4, 5, 6, 7, 9) else ""
-        limits = " ".join(part for part in (LIMITS.get(item.number, "") if engines else "", gap, replay) if part)
-        rows.append(Capability(f"{item.number}. {item.title}", task, "; ".join(engines) or "—", limits))
+        limits = " ".join(part for part in (LIMITS.get(item.number, "") if engines else "", gap) if part)
+        rows.append(Capability(f"{item.number}. {item.title}", task, "; ".join(engines) or "—", limits,
+                               replays=item.number in REPLAYING_LABS))
     return rows
+
+
+def runs_here(number: int) -> str | None:
+    """What lab `number` does on this machine (a word or two), or None: no local engine, or not installed."""
+    if number not in LOCAL_SHORT or not _local_engines(number):
+        return None
+    if any(missing_for(row, task) for row, task in _local_rows(number)):
+        return None
+    return LOCAL_SHORT[number]
+
+
+def labs_running_here() -> list[int]:
+    """The labs with an offline engine installed on this machine."""
+    return [item.number for item in LABS if runs_here(item.number)]

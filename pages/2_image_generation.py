@@ -11,6 +11,7 @@ from lib.ui.common import start_lab
 from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
+from lib.ui.presenter import lab_columns
 
 LAB = lab(2)
 KEY = LAB.key
@@ -25,7 +26,7 @@ def apply_preset() -> None:
 
 
 ready = start_lab(LAB)
-left, right = st.columns([2, 3], gap="large")
+left, right = lab_columns([2, 3])
 
 with left:
     st.subheader("Image parameters")

@@ -12,13 +12,14 @@ from lib.ui.generation_controls import output_controls, prompt_counter
 from lib.ui.image_input import choose_images, photo_suggestions, prepare_for_model
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
+from lib.ui.presenter import lab_columns
 
 LAB = lab(3)
 KEY = LAB.key
 
 ready = start_lab(LAB)
 model = pick_model(Task.VARIATION, key=f"{KEY}_model")
-col_input, col_settings, col_result = st.columns([2, 2, 3], gap="large")
+col_input, col_settings, col_result = lab_columns([2, 2, 3])
 
 with col_input:
     st.subheader("Input")

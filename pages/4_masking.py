@@ -16,6 +16,7 @@ from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import describe_job, results_panel, run_request
+from lib.ui.presenter import lab_columns
 
 OUTPAINT_ID = "stability.stable-outpaint-v1:0"
 LAB = lab(4)
@@ -34,7 +35,7 @@ cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_n
                         "Erasing still works offline: choose inpainting, leave the prompt empty, and the local "
                         "OpenCV eraser removes the marked area (with a mask prompt it finds the object itself, "
                         "experimentally).")
-left, right = st.columns([3, 2], gap="large")
+left, right = lab_columns([3, 2])
 
 with left:
     c1, c2 = st.columns(2)
@@ -83,4 +84,7 @@ with right:
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2,
                   empty_text="Choose a masking mode and a painting mode: the tinted preview shows what will be "
-                             "repainted before you press **Generate**.")
+                             "repainted before you press **Generate**.",
+                  offline_text="Erase on this machine: choose INPAINTING, mark an area (or name an object with a mask "
+                               "prompt), leave the prompt empty, then press **Generate**." if task_runs_here(Task.ERASE)
+                  else None)

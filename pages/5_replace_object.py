@@ -15,6 +15,7 @@ from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import found_object_preview
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
+from lib.ui.presenter import lab_columns
 
 LAB = lab(5)
 KEY = LAB.key
@@ -23,7 +24,7 @@ preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock 
 cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE_BY_PROMPT), offline_note=
                         "Removing still works offline, experimentally: leave “Object to add” empty and the local "
                         "eraser finds the object (ImageNet classes only) and fills it from its surroundings.")
-left, right = st.columns([3, 2], gap="large")
+left, right = lab_columns([3, 2])
 
 with left:
     st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
@@ -53,4 +54,6 @@ with left:
 with right:
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2,
-                  empty_text="Name the object, say what to put there (or nothing), then press the button.")
+                  empty_text="Name the object, say what to put there (or nothing), then press the button.",
+                  offline_text="Remove an object on this machine: name it, leave “Object to add” empty, check the "
+                               "tinted preview, then press **Remove**." if task_runs_here(Task.ERASE_BY_PROMPT) else None)

@@ -15,10 +15,11 @@ from lib.ui.common import history_store, start_lab, viewer
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import output_controls
 from lib.ui.model_picker import pick_model
-from lib.ui.results import show_result
+from lib.ui.results import outpainting_mode
 from lib.services.calls import compare_work
 from lib.ui.jobs import submit
 from lib.ui.runs import collect, compare_key, describe_job, error_key, job_key, results_panel
+from lib.ui.presenter import lab_columns
 
 LAB = lab(6)
 KEY = LAB.key
@@ -35,7 +36,7 @@ def rewrite_hint(err: WorkshopError) -> str | None:
 
 
 ready = start_lab(LAB)
-left, right = st.columns([3, 2], gap="large")
+left, right = lab_columns([3, 2])
 
 with left:
     st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
@@ -70,12 +71,16 @@ with right:
     pair = st.session_state.get(COMPARE)
     if pair and not st.session_state.get(error_key(KEY)):
         st.subheader("DEFAULT vs PRECISE")
+        # The two images side by side, as large as the column allows, each labelled with its mode and seed;
+        # their downloads, seeds and requests are under Result below.
         for col, entry_id, name in zip(st.columns(2), pair, ("DEFAULT", "PRECISE")):
             entry = history_store().get(entry_id, viewer())
-            if entry:
+            if entry and entry.outputs and entry.outputs[0].exists():
+                image = entry.outputs[0]
                 with col:
-                    st.markdown(f"**{name}**")
-                    show_result(entry, f"{KEY}_cmp{entry_id}", columns=1)
+                    st.markdown(f"#### {name}")
+                    st.image(image.read_bytes(), width="stretch",
+                             caption=f"{outpainting_mode(entry) or name} · Seed {image.seed} · {entry.model_label}")
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint,
                   empty_text="Say what to keep and describe the new scene, then press **Generate**.")

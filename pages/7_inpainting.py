@@ -15,6 +15,7 @@ from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
+from lib.ui.presenter import lab_columns
 
 LAB = lab(7)
 KEY = LAB.key
@@ -22,7 +23,7 @@ KEY = LAB.key
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
 cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE), offline_note=
                         "Erasing still works offline: leave the prompt empty and the local OpenCV eraser is picked.")
-left, right = st.columns([3, 2], gap="large")
+left, right = lab_columns([3, 2])
 
 with left:
     photo_suggestions("Prompts for the sample photos", INSERTION_PROMPTS, fills=f"{KEY}_prompt",
@@ -45,4 +46,6 @@ with left:
 with right:
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2,
-                  empty_text="Mark an area, write what goes there, then press **Generate**.")
+                  empty_text="Mark an area, write what goes there, then press **Generate**.",
+                  offline_text="Erase on this machine: mark an area (Rectangles has named areas for each sample photo), "
+                               "leave the prompt empty, then press **Generate**." if task_runs_here(Task.ERASE) else None)

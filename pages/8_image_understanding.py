@@ -18,6 +18,8 @@ from lib.ui.runs import describe_job
 from lib.ui.image_input import choose_images
 from lib.ui.model_picker import pick_chat_model
 from lib.ui.code_view import chat_code_view, presets_code_view
+from lib.ui.presenter import lab_columns, presenting
+from lib.text import plain
 
 LAB = lab(8)
 KEY = LAB.key
@@ -36,8 +38,11 @@ def keep(job: Job) -> None:
 
 
 def preset_table(rows: list[PresetRow]) -> None:
-    st.dataframe([{"Preset": r.preset, "Answer": r.answer, "Tokens in/out": r.tokens} for r in rows],
-                 hide_index=True, width="stretch")
+    data = [{"Preset": r.preset, "Answer": r.answer, "Tokens in/out": r.tokens} for r in rows]
+    if presenting():  # every answer in full, wrapped, readable from the back of the room
+        st.table([{**row, "Answer": plain(row["Answer"])} for row in data], hide_index=True)
+    else:
+        st.dataframe(data, hide_index=True, width="stretch")
 
 
 def show_progress(job: Job) -> None:
@@ -59,7 +64,7 @@ model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preferenc
 ready = model.runs_locally or cloud_ready
 if model.runs_locally:
     local_engines_ready("lab 8")  # answers run as jobs; loading starts now, with its progress
-left, right = st.columns([2, 3], gap="large")
+left, right = lab_columns([2, 3])
 
 with left:
     chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="astronaut")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # lib/, for the settings
 
 
 def main(argv: list[str]) -> int:
@@ -24,7 +25,17 @@ def main(argv: list[str]) -> int:
         pass
     from streamlit.web import cli
 
-    return cli.main(args=["run", str(ROOT / "app.py"), *argv], prog_name="streamlit", standalone_mode=True)
+    return cli.main(args=["run", str(ROOT / "app.py"), *upload_limit(argv), *argv], prog_name="streamlit",
+                    standalone_mode=True)
+
+
+def upload_limit(argv: list[str]) -> list[str]:
+    """Streamlit's upload limit set to the app's own (WORKSHOP_MAX_UPLOAD_MB), unless the command line sets it."""
+    if any(arg.startswith("--server.maxUploadSize") for arg in argv):
+        return []
+    from lib.settings import load_settings
+
+    return ["--server.maxUploadSize", str(max(1, load_settings().max_upload_bytes // (1024 * 1024)))]
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ def test_pages_without_credentials_explain_the_fix(fake_bedrock, tmp_path):
             assert page.get_by_text("Traceback").count() == 0
             if path.startswith("/image"):
                 page.get_by_text("aws configure", exact=False).first.wait_for()
-            if path == "":  # the capability table opens first for a newcomer without an AWS account
-                page.get_by_text("On this machine (no AWS account)").wait_for()
+            if path == "":  # a newcomer without an AWS account sees on each card what runs here
+                page.get_by_text("Replays from History").first.wait_for()
             shot(page, name)
 
 

@@ -25,15 +25,28 @@ def test_every_lab_has_a_row_and_local_engines_come_from_the_catalog(engines_ins
     assert "or a named object" in rows["4"].local and "look alike" in rows["1"].limits
     for number in ("2", "3", "6", "9"):
         assert rows[number].local == "—" and rows[number].limits  # says what is missing, and why
-        assert "replayed" in rows[number].limits
+        assert rows[number].replays and "replayed" not in rows[number].limits  # said once, not in every row
+    assert not rows["1"].replays and not rows["8"].replays
 
 
-def test_home_page_shows_the_table_without_credentials(isolated_env):
+def test_home_page_cards_say_where_each_lab_runs_then_the_details_collapsed(isolated_env, engines_installed):
     at = open_app()
     assert not at.exception
-    table = at.table[0].value
-    assert list(table.columns)[:3] == ["Lab", "On Amazon Bedrock", "On this machine (no AWS account)"]
-    assert len(table) == len(LABS)
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert len(badges) == len(LABS)  # one line of badges a card, in lab order
+    assert "This machine: search" in badges[0] and "Replays from History" in badges[1]  # labs 1 and 2
+    assert not any("Amazon Bedrock" in b for b in badges)  # no credentials: said once, not on every card
+    details = at.expander[0]
+    assert details.label.startswith("What works on Bedrock") and not details.proto.expanded
+    blocks = [m.value for m in details.markdown if "On this machine (no AWS account)" in m.value]
+    assert len(blocks) == len(LABS) and blocks[3].startswith("**Lab 4 · Masking**")
+    assert not at.table  # a table's last column is clipped on a phone
+
+
+def test_home_page_cards_with_credentials(aws_env, engines_installed):
+    at = open_app()
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert all("Amazon Bedrock" in b and "Replays" not in b for b in badges)
 
 
 def test_the_sidebar_switch_moves_labs_onto_the_local_engines_and_back(aws_env, engines_installed):

@@ -134,7 +134,12 @@ def test_lab6_compare_runs_default_and_precise_with_one_seed(aws_env):
     assert [b["outPaintingParams"]["outPaintingMode"] for b in bodies] == ["DEFAULT", "PRECISE"]
     assert bodies[0]["imageGenerationConfig"]["seed"] == bodies[1]["imageGenerationConfig"]["seed"]
     assert bodies[0]["outPaintingParams"]["maskPrompt"] == "A car"
-    assert any(m.value == "**DEFAULT**" for m in at.markdown) and any(m.value == "**PRECISE**" for m in at.markdown)
+    assert any(m.value == "#### DEFAULT" for m in at.markdown) and any(m.value == "#### PRECISE" for m in at.markdown)
+    seed = bodies[0]["imageGenerationConfig"]["seed"]
+    shown = [c for img in at.image for c in img.captions]
+    assert f"DEFAULT · Seed {seed} · Titan Image Generator G1 v2" in shown and any(c.startswith("PRECISE · Seed") for c in shown)
+    earlier = [e.label for e in at.expander if e.label.startswith("Earlier")]
+    assert earlier and "DEFAULT" in earlier[0]  # the earlier of the two runs says which mode it was
 
 
 def test_lab6_refusal_suggests_the_workshop_rewrite(aws_env):

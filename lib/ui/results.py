@@ -8,10 +8,12 @@ from typing import Callable
 
 import streamlit as st
 
+from lib.catalog import Task
 from lib.history import HistoryEntry, entry_zip
 from lib.imaging import MIME_TYPES
 from lib.labs import LabPage
 from lib.ui.image_input import handoff_key
+from lib.ui.presenter import presenting
 
 
 def _send(target: LabPage, image_id: str) -> None:
@@ -29,6 +31,37 @@ def show_replayed(made: str, *, what: str = "result", same: str = "request") -> 
                "Bedrock was not called and nothing was charged.")
 
 
+EDITING_LABS = ("lab3", "lab4", "lab5", "lab6", "lab7")  # their results change an input photo
+
+
+def before_image(entry: HistoryEntry) -> bytes | None:
+    """The photo an editing lab's result was made from (its first input), for a before/after view."""
+    if entry.lab not in EDITING_LABS or not entry.inputs or not entry.inputs[0].exists():
+        return None
+    return entry.inputs[0].read_bytes()
+
+
+def outpainting_mode(entry: HistoryEntry) -> str | None:
+    """DEFAULT or PRECISE for an outpainting result (lab 6's comparison, say); None for anything else."""
+    if entry.task not in (Task.OUTPAINT.value, Task.OUTPAINT_BY_PROMPT.value):
+        return None
+    return str((entry.request or {}).get("outpainting_mode") or "DEFAULT")
+
+
+def run_title(entry: HistoryEntry) -> str:
+    """What a run was, in a few words: its prompt, or for a removal what it removed."""
+    if entry.prompt.strip():
+        return f"“{entry.prompt}”"
+    named = str((entry.request or {}).get("mask_prompt") or "").strip()
+    if entry.task == Task.ERASE_BY_PROMPT.value and named:
+        return f"Removed “{named}”"
+    if entry.task == Task.ERASE.value:
+        return "Erased the marked area"
+    if named:
+        return f"Kept “{named}”"
+    return "No prompt"
+
+
 def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], None] | None = None,
                 send_to: tuple[LabPage, ...] = (), columns: int = 3, replayed: bool = False) -> None:
     """One run's images in a grid, each with its facts and actions, then the run's own downloads.
@@ -42,11 +75,19 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
     if replayed:
         show_replayed(f"on {entry.when} by {entry.model_label}" + (f" in {entry.region}" if entry.region else ""))
     per_image = (entry.cost_usd or 0) / max(1, len(images))
-    # One image gets most of the width; several share a grid.
-    spec: list[int] | int = [3, 1] if len(images) == 1 else min(columns, len(images))
-    per_row = 1 if len(images) == 1 else min(columns, len(images))
+    before = before_image(entry) if presenting() else None
+    if presenting():  # full width: one image a row (beside its input photo, for an edit), or two a row
+        spec: list[int] | int = 2 if before is not None or len(images) > 1 else 1
+        per_row = 1 if before is not None or len(images) == 1 else 2
+    else:  # one image gets most of the width; several share a grid
+        spec = [3, 1] if len(images) == 1 else min(columns, len(images))
+        per_row = 1 if len(images) == 1 else min(columns, len(images))
     for row_start in range(0, len(images), per_row):
         cols = st.columns(spec)
+        if before is not None:
+            with cols[0]:
+                st.image(before, caption=f"Before · the photo sent to {entry.model_label}", width="stretch")
+            cols = cols[1:]
         for col, img in zip(cols, images[row_start:row_start + per_row]):
             with col:
                 data = img.read_bytes() if img.exists() else None
@@ -56,19 +97,27 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
                 local = entry.region == "local"  # an offline engine: no seed, no cost
                 made = f"{entry.model_label} · on this machine" if local else f"Seed {img.seed} · {entry.model_label}"
+                mode = outpainting_mode(entry)
+                made = f"{mode} · {made}" if mode else made
+                made = f"After · {made}" if before is not None else made
                 cost = f"${per_image:.3f} when made" if replayed else f"${per_image:.3f}"
                 st.image(data, caption=f"{made} · {latency} · {cost}", width="stretch")
-                st.download_button("Download", data, file_name=img.file_name,
-                                   mime=MIME_TYPES.get(img.format, "application/octet-stream"),
-                                   key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:", width="stretch")
+                actions = st.columns(2 + len(send_to)) if presenting() else None
+                with actions[0] if actions else st.container():
+                    st.download_button("Download", data, file_name=img.file_name,
+                                       mime=MIME_TYPES.get(img.format, "application/octet-stream"),
+                                       key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:",
+                                       width="stretch")
                 if reuse_seed is not None and img.seed is not None and not local:
-                    st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
-                              on_click=reuse_seed, args=(img.seed,), width="stretch",
-                              help="Put this seed in the seed box: same prompt + same seed = same image.")
-                for target in send_to:
-                    if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
-                                 icon=":material/arrow_forward:", width="stretch", wrap=True):
-                        _send(target, img.id)
+                    with actions[1] if actions else st.container():
+                        st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
+                                  on_click=reuse_seed, args=(img.seed,), width="stretch",
+                                  help="Put this seed in the seed box: same prompt + same seed = same image.")
+                for n, target in enumerate(send_to):
+                    with actions[2 + n] if actions else st.container():
+                        if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
+                                     icon=":material/arrow_forward:", width="stretch", wrap=True):
+                            _send(target, img.id)
     st.download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
                        file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip",
                        on_click="ignore",

@@ -17,11 +17,13 @@ from lib.history import HistoryEntry
 from lib.jobs import Job
 from lib.labs import LabPage
 from lib.services.calls import image_work
-from lib.ui.common import history_store, show_error, viewer
+from lib.capabilities import labs_running_here
+from lib.labs import LABS
+from lib.ui.common import current_credentials, history_store, show_error, viewer
 from lib.ui.jobs import job_panel, submit, take_finished
 from lib.text import plain
 from lib.ui.generation_controls import reuse_seed_callback
-from lib.ui.results import show_result
+from lib.ui.results import outpainting_mode, run_title, show_result
 
 
 def runs_key(key: str) -> str:
@@ -132,9 +134,31 @@ def run_button(key: str, call: Callable[[Any], GenerationResult], request: Image
         replay_offer(key, request, model, ready=ready)
 
 
+OFFLINE_EMPTY = ("Nothing made here yet. Without AWS credentials this lab shows a result only by replaying an "
+                 "identical earlier one from History (the replay button appears under the main button).")
+
+
+def what_runs_here(*, exclude: str | None = None, image_labs: bool = False) -> None:
+    """Links to the labs that run without Bedrock on this machine, or how to get them: an empty state's next step."""
+    numbers = [n for n in labs_running_here() if not image_labs or n in (4, 5, 7)]
+    links = [item for item in LABS if item.number in numbers and item.key != exclude]
+    if not links:
+        from lib.local.availability import INSTALL_HINT  # local: only said when nothing runs here
+
+        st.caption(f"No lab runs on this machine: the offline engines are not installed. {INSTALL_HINT}")
+        return
+    st.caption("These labs run on this machine now:")
+    for item in links:
+        st.page_link(item.page, label=f"Lab {item.number} — {item.title}", icon=item.icon)
+
+
 def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, columns: int = 3,
-                  hint: Callable[[WorkshopError], str | None] | None = None) -> None:
-    """Running jobs, the error (if the last run failed), then the newest run, then earlier runs of this session."""
+                  hint: Callable[[WorkshopError], str | None] | None = None, offline_text: str | None = None) -> None:
+    """Running jobs, the error (if the last run failed), then the newest run, then earlier runs of this session.
+
+    With nothing to show yet, the empty state points at what runs in the current setting: `empty_text` with
+    Bedrock; without it, `offline_text` (what the lab's local engine does) or the replay and the labs that run here.
+    """
     collect(key)
     job_panel(key, show_late=_show_late)
     error = st.session_state.get(error_key(key))
@@ -146,13 +170,18 @@ def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, co
     store = history_store()
     entries = [e for e in (store.get(i, viewer()) for i in st.session_state.get(runs_key(key), [])) if e]
     replayed = st.session_state.get(replayed_key(key), set())
-    if not entries and not error:
+    if not entries and not error and current_credentials().found:
         st.info(empty_text, icon=":material/image:")
+    elif not entries and not error:
+        st.info(offline_text or OFFLINE_EMPTY, icon=":material/cloud_off:")
+        if not offline_text:
+            what_runs_here(exclude=key)
     for n, entry in enumerate(entries[:6]):
+        mode = f" · {outpainting_mode(entry)}" if outpainting_mode(entry) else ""  # lab 6: DEFAULT or PRECISE
         again = (" · replayed" if entry.id in replayed else "") + (" · arrived after cancel" if entry.after_cancel
                                                                     else "")
         container = st.container() if n == 0 else st.expander(
-            plain(f"Earlier: “{entry.prompt[:60]}” · {entry.model_label} · {entry.when}{again}"))
+            plain(f"Earlier: {run_title(entry)[:62]} · {entry.model_label}{mode} · {entry.when}{again}"))
         with container:
             show_result(entry, f"{key}_run{entry.id}", reuse_seed=reuse_seed_callback(key), send_to=send_to,
                         columns=columns, replayed=entry.id in replayed)
