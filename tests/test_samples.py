@@ -56,3 +56,61 @@ def test_sample_with_a_missing_file_in_an_installed_package() -> None:
     sample = Sample(id="x", title="Ghost", package="skimage", path="data/no-such-file.png", subjects=(),
                     source="nowhere", licence="none")
     assert sample.file() is None
+
+
+def own_folder(tmp_path):
+    """An instructor's folder: two photos, one described in its manifest with suggestions."""
+    from PIL import Image
+
+    folder = tmp_path / "workshop-photos"
+    (folder / "rooms").mkdir(parents=True)
+    Image.new("RGB", (320, 240), (120, 80, 40)).save(folder / "desk.jpg")
+    Image.new("RGB", (300, 300), (200, 180, 160)).save(folder / "rooms" / "living_room.png")
+    (folder / "manifest.json").write_text(json.dumps({"samples": [
+        {"file": "desk.jpg", "title": "Antique desk", "subjects": ["desk", "wall"],
+         "suggestions": ["A hutch on the desk", "A sleeping cat beneath the desk"], "licence": "the instructor's own"},
+    ]}), encoding="utf-8")
+    return folder
+
+
+def test_an_instructors_folder_adds_its_photos_first_with_their_suggestions(tmp_path, monkeypatch):
+    from lib.samples import SAMPLES_DIR_ENV, own_samples
+
+    folder = own_folder(tmp_path)
+    monkeypatch.setenv(SAMPLES_DIR_ENV, str(folder))
+    ids = [s.id for s in available_samples()]
+    assert ids[:2] == ["own:desk.jpg", "own:rooms/living_room.png"] and ids[2:] == MANIFEST_IDS
+    desk = get_sample("own:desk.jpg")
+    assert desk.title == "Antique desk" and desk.own and desk.subjects == ("desk", "wall")
+    assert desk.suggestions == ("A hutch on the desk", "A sleeping cat beneath the desk")
+    assert "the instructor's own" in desk.credit
+    room = get_sample("own:rooms/living_room.png")
+    assert room.title == "living room" and room.suggestions == () and "WORKSHOP_SAMPLES_DIR" in room.source
+    assert decode_image(sample_bytes("own:rooms/living_room.png")).size == (300, 300)
+    monkeypatch.delenv(SAMPLES_DIR_ENV)
+    assert own_samples() == () and [s.id for s in available_samples()] == MANIFEST_IDS
+
+
+def test_a_broken_instructor_manifest_still_lists_the_photos(tmp_path, monkeypatch):
+    from lib.samples import SAMPLES_DIR_ENV
+
+    folder = own_folder(tmp_path)
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv(SAMPLES_DIR_ENV, str(folder))
+    assert get_sample("own:desk.jpg").title == "desk"
+
+
+def test_every_lab_offers_the_instructors_photos_and_shows_their_ideas(isolated_env, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+    from lib.samples import SAMPLES_DIR_ENV
+
+    monkeypatch.setenv(SAMPLES_DIR_ENV, str(own_folder(isolated_env)))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/7_inpainting.py").run()
+    picker = at.selectbox(key="lab7_input_sample")
+    assert picker.options[:2] == ["Antique desk", "living room"] and picker.value == "coffee"  # the lab's default
+    picker.set_value("own:desk.jpg").run()
+    assert not at.exception, at.exception
+    assert "A hutch on the desk\nA sleeping cat beneath the desk" in [t.value for t in at.text]
