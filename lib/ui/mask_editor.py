@@ -129,7 +129,7 @@ def _canvas(key: str, background: str, shown: tuple[int, int], size: tuple[int, 
 def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Image:
     presets = rectangle_presets(sample_id)
     picked = st.multiselect("Placements", list(presets), key=f"{key}_presets",
-                            help="Named areas for this photo, and the workshop's desk placements (scaled).")
+                            help="Named areas of what this photo shows (scaled to the image sent).")
     boxes = [to_pixels(presets[name], image.size) for name in picked]
     if st.checkbox("Add a custom rectangle", key=f"{key}_custom"):
         first = boxes[0] if boxes else (0, 0, min(200, image.width), min(100, image.height))
