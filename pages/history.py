@@ -8,11 +8,12 @@ from functools import partial
 import streamlit as st
 
 from lib.history import HistoryEntry, StoredAnswer, entry_zip
-from lib.labs import LABS, lab_for_key, tool
-from lib.ui.common import history_store, lab_header, viewer
+from lib.labs import LABS, lab, lab_for_key, tool
+from lib.ui.common import current_credentials, history_store, lab_header, viewer
 from lib.ui.generation_controls import prefill_key
 from lib.ui.image_input import handoff_key
-from lib.ui.results import show_result
+from lib.ui.results import run_title, show_result
+from lib.ui.runs import what_runs_here
 from lib.text import plain
 
 PAGE = tool("History")
@@ -55,7 +56,7 @@ def show_entry(entry: HistoryEntry) -> None:
             else:
                 st.caption("The image files are missing.")
         with facts:
-            st.markdown(f"**“{plain(entry.prompt)}”**" if entry.prompt else "**(no prompt)**")
+            st.markdown(f"**{plain(run_title(entry))}**")  # a removal says what it removed
             seed = f" · seed {entry.seed}" if entry.seed is not None else ""
             st.caption(plain(f"{lab_name(entry.lab)} · {entry.model_label}{seed} · {entry.latency_s or 0:.1f} s · "
                              f"${entry.cost_usd or 0:.3f} · {entry.when}") + plain(whose(entry.owner)))
@@ -114,6 +115,10 @@ with images_tab:
     if not entries:
         st.info("Nothing here yet. Every lab saves its results here automatically." if not (only_lab or search)
                 else "No result matches.", icon=":material/history:")
+        if not (only_lab or search) and current_credentials().found:  # a first result, where it runs now
+            st.page_link(lab(2).page, label=f"Lab 2 — {lab(2).title}", icon=lab(2).icon)
+        elif not (only_lab or search):
+            what_runs_here(image_labs=True)
     for item in entries:
         show_entry(item)
 
