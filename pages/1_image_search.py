@@ -294,7 +294,8 @@ def show_hits(label: str, hits: list[Hit], text: str = "") -> None:
                           on_click=similar_to, args=(hit,), width="stretch")
                 with st.popover("Send to…", icon=":material/send:", width="stretch"):
                     for target in SEND_TARGETS:
-                        if st.button(target.nav_title, key=f"{KEY}_send_{target.number}_{hit.image.sha}"):
+                        if st.button(f"Lab {target.number} · {target.title}",  # "4. Masking" would be a list
+                                     key=f"{KEY}_send_{target.number}_{hit.image.sha}"):
                             send(hit, target.number)
 
 
