@@ -151,8 +151,12 @@ def show_refused_uploads() -> None:
         st.dataframe([{"File": name, "Why": why} for name, why in refused], hide_index=True)  # text, not Markdown
 
 
+shown_status: list[IndexStatus] = []  # this run's status, computed once for the panel and the search box
+
+
 def index_metrics(index: VectorIndex) -> IndexStatus:
     status = index.status(who)  # an attendee counts the shared images and their own
+    shown_status.append(status)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Images", f"{status.count:,}")
     c2.metric("Files", f"{status.sources:,}", help="Files pointing at them; identical files share one vector.")
@@ -303,7 +307,7 @@ index_panel(index)
 
 st.subheader("Search")
 building = bool((job := last_build(index, adder)) and job.running)
-searchable = index.status(who).count  # the images this viewer may find
+searchable = (shown_status[-1] if shown_status else index.status(who)).count  # the images this viewer may find
 if searchable == 0 and building:
     st.info("Building the index: search opens as soon as the first images are embedded.", icon=":material/hourglass_top:")
 elif searchable == 0:
