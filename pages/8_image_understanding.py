@@ -70,7 +70,8 @@ with left:
     chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="astronaut")
     suited = UNDERSTANDING_SAMPLES.get(st.session_state.get(f"{KEY}_preset") or "", ())
     if suited:
-        st.caption("Sample photos that suit this preset: " + ", ".join(get_sample(sid).title for sid in suited) + ".")
+        titles = ", ".join(get_sample(sid).title for sid in suited)
+        st.caption(f"Sample photos that suit this preset: {titles}.")
     image = None
     if chosen:
         try:
