@@ -124,6 +124,15 @@ def test_readiness_verdicts_per_lab_and_the_banner_attendees_see(fake_bedrock, b
         markdown = open(info.value.path(), encoding="utf-8").read()
         assert "Lab 6 is not ready" in markdown and "Lab 2 is ready with Stable Diffusion 3.5 Large" in markdown
 
+        # One smallest real call, its estimated cost on the button before the click.
+        teacher.get_by_test_id("stMultiSelect").filter(has_text="Models to call").get_by_role("combobox").click()
+        teacher.get_by_role("option", name="Stable Image Core").click()
+        teacher.keyboard.press("Escape")
+        before = invokes(fake_bedrock)
+        teacher.get_by_role("button", name="Make 1 test call (est. $0.040)").click()
+        teacher.get_by_text("1 test call made, 0 failed.").wait_for()
+        assert invokes(fake_bedrock) == before + 1
+
         assert fake_bedrock.control.agreements_created == []  # nothing accepted without a click
         teacher.get_by_role("button", name="Create agreement for Stable Image Ultra").click()
         teacher.get_by_text("Agreement for Stable Image Ultra requested", exact=False).wait_for()
