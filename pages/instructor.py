@@ -45,6 +45,10 @@ def owner_name(owner: str) -> str:
     return owner.removeprefix("browser:")[:8] if owner.startswith("browser:") else owner
 
 
+def count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def say(kind: str, text: str) -> None:
     st.session_state[MESSAGE] = (kind, text)
 
@@ -324,7 +328,8 @@ def results_pack() -> None:
                "attendees can replay them (marked “replayed”), even without model access.")
     entries = [e for e in store.recent(200, viewer=me) if e.owner != PACK_OWNER]
     answers = [a for a in store.recent_answers(200, viewer=me) if a.owner != PACK_OWNER]
-    every = st.checkbox(f"Everything listed ({len(entries)} results, {len(answers)} answers)", key=f"{KEY}_pack_all")
+    every = st.checkbox(f"Everything listed ({count(len(entries), 'result')}, {count(len(answers), 'answer')})",
+                        key=f"{KEY}_pack_all")
     labels = {e.id: plain(f"{e.lab} · “{e.prompt[:50]}” · {e.model_label} · {len(e.outputs)} image"
                           f"{'s' if len(e.outputs) != 1 else ''} · {owner_name(e.owner)} · {e.when}") for e in entries}
     said = {a.id: plain(f"{a.lab} · “{a.prompt[:50]}” · {a.model_label} · {owner_name(a.owner)} · {a.when}")
@@ -337,15 +342,18 @@ def results_pack() -> None:
               disabled=not (chosen or chosen_answers), on_click=prepare_pack, args=(chosen, chosen_answers))
     if PACK in st.session_state:
         data, n_results, n_answers = st.session_state[PACK]
-        st.download_button(f"Download results pack ({n_results} results, {n_answers} answers, "
-                           f"{len(data) / 1e6:.1f} MB)", data, file_name=f"results-pack-{time.strftime('%Y%m%d-%H%M')}.zip",
+        st.download_button(f"Download results pack ({count(n_results, 'result')}, {count(n_answers, 'answer')}, "
+                           f"{len(data) / 1e6:.1f} MB)", data,
+                           file_name=f"results-pack-{time.strftime('%Y%m%d-%H%M')}.zip",
                            mime="application/zip", key=f"{KEY}_pack_download", icon=":material/download:")
 
     st.subheader("Import")
     made, said_n = pack_counts(store)
     st.caption(f"This deployment holds {made} result{'s' if made != 1 else ''} and {said_n} answer"
                f"{'s' if said_n != 1 else ''} from packs, replayable by every attendee.")
-    upload = st.file_uploader("A results pack (.zip)", type=["zip"], key=f"{KEY}_pack_upload")
+    upload = st.file_uploader("A results pack (.zip)", type=["zip"], key=f"{KEY}_pack_upload",
+                              help="Up to the app's upload limit (server.maxUploadSize in .streamlit/config.toml): "
+                                   "export a big selection as several packs.")
     if upload is not None and st.button("Import the pack", key=f"{KEY}_pack_import", icon=":material/upload:"):
         try:
             report = import_pack(store, upload.getvalue())

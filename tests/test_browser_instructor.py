@@ -222,10 +222,10 @@ def test_a_pack_exported_on_one_data_folder_replays_on_another(fake_bedrock, bro
         expect(teacher.get_by_test_id("stImageCaption").filter(has_text="Seed")).to_have_count(2)
         nav(teacher, "Instructor")
         tab(teacher, "Results packs")
-        teacher.get_by_text("Everything listed (1 results, 0 answers)").click()
+        teacher.get_by_text("Everything listed (1 result, 0 answers)").click()
         teacher.get_by_role("button", name="Prepare the pack").click()
         with teacher.expect_download() as info:
-            teacher.get_by_role("button", name="Download results pack (1 results, 0 answers", exact=False).click()
+            teacher.get_by_role("button", name="Download results pack (1 result, 0 answers", exact=False).click()
         pack = tmp_path / "pack.zip"
         info.value.save_as(str(pack))
         shot(teacher, "instructor-pack-export")
