@@ -82,6 +82,21 @@ class Job:
         return self.cancelled and self.state is JobState.DONE
 
 
+def _start_workers(pool: ThreadPoolExecutor, count: int) -> None:
+    """Have the pool start all its threads now: it starts one per submit while none is idle, and a page's
+    submit then waited for a new thread to get the GIL (seconds, with a class submitting at once)."""
+    gate = threading.Barrier(count, timeout=60)
+
+    def hold() -> None:  # each task keeps its thread busy until all are running, so each gets its own
+        try:
+            gate.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    for _ in range(count):
+        pool.submit(hold)
+
+
 class JobRunner:
     """Runs jobs on a bounded thread pool and remembers them per owner until they are old."""
 
@@ -91,6 +106,9 @@ class JobRunner:
         self._pool = executor or ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="workshop-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        if executor is None:  # start every worker now, on a thread of its own
+            threading.Thread(target=_start_workers, args=(self._pool, max_workers), name="job-pool-start",
+                             daemon=True).start()
 
     def submit(self, job: Job, work: Callable[[Job], Any]) -> tuple[Job, bool]:
         """Start `work` for `job`, unless an identical job of the same owner is still running.

@@ -319,3 +319,47 @@ def test_history_totals_are_read_again_only_after_a_write(isolated_env, monkeypa
     at.run()
     assert len(asked) == 2
     assert any("$0.500" in c.value for c in at.sidebar.caption)
+
+
+# -- jobs and storage under a class ------------------------------------------------------------------------
+
+
+def test_the_job_pool_starts_its_threads_before_any_submit(monkeypatch):
+    from lib import jobs
+
+    runner = jobs.JobRunner(max_workers=4)
+    for _ in range(500):  # bounded wait for the background start (no timing asserted)
+        if len(runner._pool._threads) == 4 and runner._pool._work_queue.empty():
+            break
+        threading.Event().wait(0.01)
+    started: list[str] = []
+    original = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self.name), original(self))[1])
+    gate = threading.Event()
+    submitted = [runner.submit(jobs.Job("me", "lab2", "image", f"job {i}", "model", f"key {i}"),
+                               lambda job: gate.wait(30)) for i in range(4)]
+    gate.set()
+    runner.shutdown()
+    assert started == []  # a page's submit never waits for a new thread to start
+    assert all(job.state is jobs.JobState.DONE for job, _ in submitted)
+
+
+def test_thirty_writers_at_once_all_store_their_answer(tmp_path):
+    from lib.history import HistoryStore
+
+    store = HistoryStore(tmp_path / "data")
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            store.record_answer(f"k{i}", f"answer {i}", model_id="m", model_label="Model", region="us-east-1",
+                                cost_usd=0.01, owner=f"attendee{i}")
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and store.totals()[0] == 0 and len(store.recent_answers(100)) == 30

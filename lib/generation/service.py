@@ -161,13 +161,19 @@ def _run(req: ImageRequest, titan_body: BodyBuilder, stability_body: BodyBuilder
             return stability.parse_image(res.payload, model, b["seed"])
 
         outcomes: list[tuple[bytes, int] | WorkshopError] = []
-        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-            futures = [pool.submit(call, b) for b in bodies]
-            for fut in futures:
-                try:
-                    outcomes.append(fut.result())
-                except WorkshopError as exc:
-                    outcomes.append(exc)
+        if len(bodies) == 1:  # the usual case: no pool to start and join (threads are slow to start under load)
+            try:
+                outcomes.append(call(bodies[0]))
+            except WorkshopError as exc:
+                outcomes.append(exc)
+        else:
+            with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+                futures = [pool.submit(call, b) for b in bodies]
+                for fut in futures:
+                    try:
+                        outcomes.append(fut.result())
+                    except WorkshopError as exc:
+                        outcomes.append(exc)
         images = [_output(o[0], o[1], i) for i, o in enumerate(outcomes) if not isinstance(o, WorkshopError)]
         failures = [o for o in outcomes if isinstance(o, WorkshopError)]
         if not images:
