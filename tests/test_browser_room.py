@@ -168,6 +168,7 @@ def test_home_with_and_without_credentials(app_url, fake_bedrock, tmp_path):
         expect(page.get_by_text(re.compile(r"^cloud Amazon Bedrock$"))).to_have_count(len(LABS))  # a badge a card
         assert page.get_by_text("Replays from History").count() == 0
         assert page.get_by_text("What works on Bedrock and what works offline", exact=False).is_visible()
+        expect(page.get_by_text(re.compile(r"^Lab \d — "))).to_have_count(len(LABS))  # every card drawn
         shot(page, "room-home-credentials")
     with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page(PROJECTOR) as page:
         page.set_default_timeout(60_000)  # other sessions' tests may share these two cores
@@ -178,6 +179,7 @@ def test_home_with_and_without_credentials(app_url, fake_bedrock, tmp_path):
         expect(page.get_by_text("Replays from History")).to_have_count(7)  # labs 2-7 and 9
         assert page.get_by_text("On this machine (no AWS account)").count() == 0 or not page.get_by_text(
             "On this machine (no AWS account)").first.is_visible()  # the details stay folded below the cards
+        expect(page.get_by_text(re.compile(r"^Lab \d — "))).to_have_count(len(LABS))
         shot(page, "room-home-no-credentials")
         page.goto(f"{url}/image-generation")  # an empty state points at what runs here
         loaded(page)
