@@ -84,6 +84,8 @@ def test_two_attendees_see_only_their_own_and_the_instructor_sees_both(fake_bedr
         nav(ben, "History")
         ben.get_by_text("Ben's blue boat").first.wait_for()
         assert ben.get_by_text("Ana's red kite").count() == 0
+        ben.get_by_text("Signed in to AWS (the class's account)").wait_for()  # not the instructor's role and account
+        assert ben.get_by_text("111122223333", exact=False).count() == 0
         settled(ben)
         shot(ben, "class-history-attendee-ben")
         # Lab 3's "From history" offers Ben only his own image.

@@ -32,7 +32,11 @@ def credentials_status(found_text: str, settings: Settings | None = None) -> Non
     s = settings or load_settings()
     who = caller_watcher().status(s)
     if who.state == "ok":
-        st.success(f"Signed in to AWS as {who.principal} · account {who.account}", icon=":material/verified_user:")
+        from lib.ui.common import viewer  # local, as above
+
+        # The role and account are the instructor's business; an attendee only needs to know the calls work.
+        st.success(f"Signed in to AWS as {who.principal} · account {who.account}" if viewer().instructor
+                   else "Signed in to AWS (the class's account)", icon=":material/verified_user:")
         st.caption(found_text)
     elif who.state == "refused":
         st.error(f"{found_text}, but AWS refuses them: {who.problem}", icon=":material/key_off:")
