@@ -376,6 +376,9 @@ def b64decode(text: str) -> bytes:
     return base64.b64decode(text, validate=False)
 
 
+DISPLAY_EDGE = 1024  # a result as the labs show it: JPEG at most this big (the download is the original)
+
+
 def thumbnail(data: bytes, max_edge: int = 256, fmt: str = "png") -> bytes:
     """A small preview (PNG for history lists; JPEG where thousands are stored, as in lab 1's index)."""
     img = Image.open(io.BytesIO(data))

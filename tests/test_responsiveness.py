@@ -363,3 +363,23 @@ def test_thirty_writers_at_once_all_store_their_answer(tmp_path):
     for t in threads:
         t.join(60)
     assert errors == [] and store.totals()[0] == 0 and len(store.recent_answers(100)) == 30
+
+
+# -- the result gallery ---------------------------------------------------------------------------------------
+
+
+def test_a_rerun_with_results_on_screen_encodes_no_image(aws_env, monkeypatch):
+    from PIL import Image
+
+    at = open_app("pages/2_image_generation.py")
+    at.text_area(key="lab2_prompt").set_value("A lighthouse at dawn").run()
+    at.button(key="lab2_go").click().run()
+    at.run()  # the job's result (inline in tests) is on the page now
+    assert any("Download all (1)" in b.proto.label for b in at.get("download_button"))  # a result is shown
+    saved: list[str] = []
+    original = Image.Image.save
+    monkeypatch.setattr(Image.Image, "save", lambda self, *a, **k: (saved.append(self.format or ""),
+                                                                   original(self, *a, **k))[1])
+    at.text_area(key="lab2_prompt").set_value("A lighthouse at dusk").run()  # typing: the gallery stays
+    assert not at.exception
+    assert saved == []  # st.image got a JPEG made once, and the download is read only when asked

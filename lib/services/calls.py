@@ -16,6 +16,7 @@ from lib.converse import ChatAnswer, answer, stream_answer
 from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
 from lib.history import HistoryStore
+from lib.imaging import DISPLAY_EDGE
 from lib.jobs import Job
 from lib.services.guard import chat_estimate, check_call, error_kind, image_estimate
 from lib.storage.control import ClassControl
@@ -61,8 +62,10 @@ def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, s
         result = call(request)
         if job.cancelled:
             result.notes.append(AFTER_CANCEL_NOTE)
-        return [store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled,
-                             owner=owner).id]
+        entry = store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled, owner=owner)
+        for img in entry.outputs:  # what the lab shows, made here rather than in the page's run
+            img.thumbnail_bytes(DISPLAY_EDGE)
+        return [entry.id]
     return claimed(work, store, owner, image_estimate(request))
 
 

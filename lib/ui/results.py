@@ -10,7 +10,7 @@ import streamlit as st
 
 from lib.catalog import Task
 from lib.history import HistoryEntry, entry_zip
-from lib.imaging import MIME_TYPES
+from lib.imaging import DISPLAY_EDGE, MIME_TYPES
 from lib.labs import LabPage
 from lib.ui.image_input import handoff_key
 from lib.ui.presenter import presenting
@@ -62,6 +62,15 @@ def run_title(entry: HistoryEntry) -> str:
     return "No prompt"
 
 
+def shown_image(img) -> bytes:  # noqa: ANN001 - a StoredImage
+    """What the gallery shows of a stored image: a JPEG made once and kept beside it (History's thumbnails).
+
+    Why: st.image re-encoded an opaque PNG as JPEG on every script run (30-60 ms per image per run, a fifth
+    of a lab's script time once it showed results); downloads still give the original file.
+    """
+    return img.thumbnail_bytes(DISPLAY_EDGE)
+
+
 def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], None] | None = None,
                 send_to: tuple[LabPage, ...] = (), columns: int = 3, replayed: bool = False) -> None:
     """One run's images in a grid, each with its facts and actions, then the run's own downloads.
@@ -90,8 +99,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
             cols = cols[1:]
         for col, img in zip(cols, images[row_start:row_start + per_row]):
             with col:
-                data = img.read_bytes() if img.exists() else None
-                if data is None:
+                if not img.exists():
                     st.warning("This image file is missing from the data folder.")
                     continue
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
@@ -101,10 +109,11 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                 made = f"{mode} · {made}" if mode else made
                 made = f"After · {made}" if before is not None else made
                 cost = f"${per_image:.3f} when made" if replayed else f"${per_image:.3f}"
-                st.image(data, caption=f"{made} · {latency} · {cost}", width="stretch")
+                st.image(shown_image(img), caption=f"{made} · {latency} · {cost}", width="stretch",
+                         output_format="JPEG")
                 actions = st.columns(2 + len(send_to)) if presenting() else None
                 with actions[0] if actions else st.container():
-                    st.download_button("Download", data, file_name=img.file_name,
+                    st.download_button("Download", img.read_bytes, file_name=img.file_name,  # read when asked
                                        mime=MIME_TYPES.get(img.format, "application/octet-stream"),
                                        key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:",
                                        width="stretch")
