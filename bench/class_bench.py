@@ -12,16 +12,19 @@ It starts tests/fake_bedrock.py (--latency 0.15: every model call answers after 
 as scripts/run_app.sh does (scripts/serve.py, the checkout's own .streamlit/config.toml), both on 127.0.0.1,
 with dummy credentials and a temporary data folder, then measures with bench/st_client.py (no browser):
 
-1. Visits: every page, right after the server started (first visit, imports included), then in a new session
-   (first visit of that session) and again after going to another page and back (repeat visit): time until
-   the first full run finished, and how many full and fragment runs the visit caused.
+1. Visits: one session opens the home page and the server is left until it is quiet (its start-up work);
+   then every page's first visit in this server process (imports included), then in a new session (first
+   visit of that session) and again after going to another page and back (repeat visit): time until the
+   first full run finished, and how many full and fragment runs the visit caused.
 2. Work per interaction, one attendee alone: the duration of every script run each lab's usual interaction
    causes (typing a prompt, pressing its button, the fragment polls while a job runs), model time excluded
    (a run that waits for the model inline, as labs did before jobs, includes it).
-3. The class: N attendees at once (started over --ramp seconds), each opens lab 2, types a prompt, presses
-   Generate and waits for the image (time to result = press → image with its "Seed" caption), then goes to
-   lab 9, sends a message and waits for the answer (send → the answer's "tokens in" line). Failures, p50/p95,
-   the server's CPU (cores used) and memory.
+3. The class: N attendees arrive within --ramp seconds; each opens lab 2, types a prompt for --think seconds
+   (a random time in that range), presses Generate and waits for the image (time to result = press → the
+   image with its "Seed" caption; the model call as the app timed it is read from that caption), then goes
+   to lab 9, types, sends a message and waits for the answer (send → the answer's "tokens in" line).
+   Failures, p50/p95, the server's CPU (cores used) and memory. `--think 0` presses at once: the whole class
+   in the same second.
 
 Nothing here is a test and nothing asserts a time. Only loopback addresses; every wait has a timeout.
 """
@@ -34,6 +37,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -169,9 +173,32 @@ async def visit(url: str, page: str, *, timeout: float) -> dict[str, Any]:
         await session.close()
 
 
-async def visits(url: str, *, timeout: float) -> dict[str, Any]:
+async def quiet(process: Process, *, idle_s: float = 1.5, limit_s: float = 90.0) -> float:
+    """Until the server used almost no CPU for `idle_s` (its start-up work is done); returns the seconds waited."""
+    started = time.perf_counter()
+    last, since = process.cpu_s(), time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        await asyncio.sleep(0.25)
+        now = process.cpu_s()
+        if now - last > 0.05 * 0.25 * 4:  # more than 5% of a core over the last second: still busy
+            last, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= idle_s:
+            break
+    return time.perf_counter() - started
+
+
+async def visits(url: str, *, timeout: float, server: Process) -> dict[str, Any]:
+    """After one session opened the home page and the server went quiet (whatever it does at start is
+    done: a class arrives after the server started), every page's first visit in this server process."""
+    session = StreamlitSession(url, timeout_s=timeout)
+    await session.connect()
+    sent = time.perf_counter()
+    run = await session.open("home")
+    very_first = run.finished - sent
+    await session.close()
+    waited = await quiet(server)
     cold = {}
-    for page in PAGES:  # right after start: the first visit of each page in this server process
+    for page in PAGES:  # the first visit of each page in this server process
         session = StreamlitSession(url, timeout_s=timeout)
         await session.connect()
         try:
@@ -182,7 +209,7 @@ async def visits(url: str, *, timeout: float) -> dict[str, Any]:
         finally:
             await session.close()
     warm = [await visit(url, page, timeout=timeout) for page in PAGES]
-    return {"cold_first_s": cold, "pages": warm}
+    return {"cold_first_s": cold, "pages": warm, "very_first_s": very_first, "startup_quiet_s": waited}
 
 
 # -- 2. work per interaction ---------------------------------------------------------------------------
@@ -194,8 +221,13 @@ async def _job_done(session: StreamlitSession, predicate, timeout: float) -> flo
     return found.at
 
 
-def _has(text: str):
-    return lambda etype, proto: text in element_text(etype, proto)
+def _has(text: str, etype: str | None = None):
+    """An element showing `text` (of type `etype`, when given: the seed box's label also says "Seed")."""
+    return lambda kind, proto: (etype is None or kind == etype) and text in element_text(kind, proto)
+
+
+RESULT_IMAGE = _has("Seed ", "imgs")  # lab 2: an image captioned with its seed
+ANSWER_LINE = _has("tokens in", "markdown")  # lab 9: the answer's tokens and cost line
 
 
 async def interactions(url: str, *, timeout: float) -> dict[str, list[float]]:
@@ -218,25 +250,27 @@ async def interactions(url: str, *, timeout: float) -> dict[str, list[float]]:
             await session.close()
 
     async def lab1(s: StreamlitSession) -> None:
-        await s.set("lab1_query", "a cat")
+        for text in ("a cat", "a red car", "a cup of coffee"):
+            await s.set("lab1_query", text)
 
     async def lab2(s: StreamlitSession) -> None:
         await s.set("lab2_prompt", "a lighthouse at dusk, oil painting")
         await s.click("lab2_go")
-        await _job_done(s, _has("Seed "), timeout)
+        await _job_done(s, RESULT_IMAGE, timeout)
 
     def prompt_only(key: str):
         async def steps(s: StreamlitSession) -> None:
-            await s.set(key, "a red bicycle")
+            for text in ("a red bicycle", "a blue boat", "a green kite"):  # typing a prompt: each commit is a run
+                await s.set(key, text)
         return steps
 
     async def lab8(s: StreamlitSession) -> None:
         await s.click("lab8_go")
-        await _job_done(s, _has("tokens in"), timeout)
+        await _job_done(s, ANSWER_LINE, timeout)
 
     async def lab9(s: StreamlitSession) -> None:
         await s.chat("lab9_input", "What is in a typical workshop room?")
-        await _job_done(s, _has("tokens in"), timeout)
+        await _job_done(s, ANSWER_LINE, timeout)
 
     await lab("image-search", lab1)
     await lab("image-generation", lab2)
@@ -253,7 +287,10 @@ async def interactions(url: str, *, timeout: float) -> dict[str, list[float]]:
 # -- 3. the class --------------------------------------------------------------------------------------
 
 
-async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str, Any]) -> None:
+async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str, Any],
+                   think: tuple[float, float] = (0.0, 0.0)) -> None:
+    """One attendee: opens lab 2, types for a while (`think`, seconds), generates, then lab 9 the same way."""
+    rng = random.Random(n)
     await asyncio.sleep(delay)
     session = StreamlitSession(url, timeout_s=timeout)
     stage = "connect"
@@ -262,17 +299,22 @@ async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str
         stage = "open lab 2"
         await session.open("image-generation")
         stage = "type the prompt"
+        await asyncio.sleep(rng.uniform(*think))
         await session.set("lab2_prompt", f"attendee {n}: a lighthouse on a cliff at dusk, watercolour")
         stage = "generate"
-        waiting = asyncio.ensure_future(session.wait_for(_has("Seed "), timeout))
+        waiting = asyncio.ensure_future(session.wait_for(RESULT_IMAGE, timeout))
         sent = await session.click("lab2_go")
         found = await waiting
         out["lab2"].append(found.at - sent)
+        model = re.search(r" · (\d+(?:\.\d+)?) s · ", element_text(found.type, found.proto))
+        if model:  # the model call as the app timed it (shown beside the image)
+            out["lab2_model"].append(float(model.group(1)))
         await session.settle(0.3)
         stage = "open lab 9"
         await session.goto("multimodal-chatbot")
         stage = "chat"
-        waiting = asyncio.ensure_future(session.wait_for(_has("tokens in"), timeout))
+        await asyncio.sleep(rng.uniform(*think))
+        waiting = asyncio.ensure_future(session.wait_for(ANSWER_LINE, timeout))
         sent = await session.chat("lab9_input", f"attendee {n}: what makes a good workshop?")
         found = await waiting
         out["lab9"].append(found.at - sent)
@@ -288,13 +330,14 @@ async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str
         await session.close()
 
 
-async def klass(stack: Stack, attendees: int, ramp: float, timeout: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"lab2": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": []}
+async def klass(stack: Stack, attendees: int, ramp: float, timeout: float,
+                think: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
+    out: dict[str, Any] = {"lab2": [], "lab2_model": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": []}
     rng = random.Random(16)
     cpu0, fake0, wall0 = stack.app.cpu_s(), stack.fake.cpu_s(), time.perf_counter()
     client0 = time.process_time()
     peak = stack.app.rss_mib()
-    tasks = [asyncio.ensure_future(attendee(stack.url, n, rng.uniform(0, ramp), timeout, out))
+    tasks = [asyncio.ensure_future(attendee(stack.url, n, rng.uniform(0, ramp), timeout, out, think))
              for n in range(attendees)]
     while not all(t.done() for t in tasks):
         peak = max(peak, stack.app.rss_mib())
@@ -320,6 +363,7 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "attendees": result["attendees"],
         "lab2_p50": _pct(k["lab2"], 0.5), "lab2_p95": _pct(k["lab2"], 0.95), "lab2_n": len(k["lab2"]),
+        "lab2_model_p50": _pct(k.get("lab2_model", []), 0.5), "lab2_model_p95": _pct(k.get("lab2_model", []), 0.95),
         "lab9_p50": _pct(k["lab9"], 0.5), "lab9_p95": _pct(k["lab9"], 0.95), "lab9_n": len(k["lab9"]),
         "failures": len(k["failures"]),
         "class_run_p50": _pct(k["runs"], 0.5), "class_run_p95": _pct(k["runs"], 0.95),
@@ -336,16 +380,22 @@ def report(result: dict[str, Any]) -> str:
     s = summary(result)
     lines = [f"# Class bench · {result['label']}", "",
              f"{result['machine']} · app at `{result['app_root']}` (commit {result['commit']}) · fake latency "
-             f"{result['latency']} s · {s['attendees']} attendees", "",
+             f"{result['latency']} s · {s['attendees']} attendees arriving within {result.get('ramp', 2)} s, "
+             f"typing {result.get('think', (0, 0))[0]:g}–{result.get('think', (0, 0))[1]:g} s before each press", "",
              "| Measure | Result |", "|---|---|",
              f"| Lab 2 time to result, p50 / p95 | {_ms(s['lab2_p50'])} / {_ms(s['lab2_p95'])} ({s['lab2_n']} results) |",
+             f"| … of which the model call, as the app timed it, p50 / p95 | {_ms(s['lab2_model_p50'])} / "
+             f"{_ms(s['lab2_model_p95'])} |",
              f"| Lab 9 time to result, p50 / p95 | {_ms(s['lab9_p50'])} / {_ms(s['lab9_p95'])} ({s['lab9_n']} answers) |",
              f"| Failures | {s['failures']} |",
              f"| Full script runs during the class, p50 / p95 | {_ms(s['class_run_p50'])} / {_ms(s['class_run_p95'])} |",
              f"| Server CPU during the class | {s['server_cpu_s']:.1f} s in {s['class_wall_s']:.1f} s = "
              f"{s['server_cores']:.2f} cores (fake endpoint {s['fake_cpu_s']:.1f} s, this client {s['client_cpu_s']:.1f} s) |",
              f"| Server memory (RSS) before / peak | {s['server_rss_before_mib']:.0f} / {s['server_rss_peak_mib']:.0f} MiB |",
-             "", "| Page | First visit after start | First visit, new session (full + fragment runs) | "
+             f"| Very first page after start (home), then the server's start-up work | "
+             f"{_ms(result['visits'].get('very_first_s'))}, then {result['visits'].get('startup_quiet_s', 0):.1f} s "
+             "until it was quiet |",
+             "", "| Page | First visit in this server process | First visit, new session (full + fragment runs) | "
                  "Repeat visit (full + fragment runs) | Work per interaction, p50 (runs) |", "|---|---|---|---|---|"]
     for page in PAGES:
         v = s["visits"][page]
@@ -365,6 +415,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     b, a = summary(before), summary(after)
     rows = [
         ("Lab 2 time to result, p50", "lab2_p50"), ("Lab 2 time to result, p95", "lab2_p95"),
+        ("… of which the model call (as the app timed it), p95", "lab2_model_p95"),
         ("Lab 9 time to result, p50", "lab9_p50"), ("Lab 9 time to result, p95", "lab9_p95"),
         ("Full script runs during the class, p50", "class_run_p50"),
         ("Full script runs during the class, p95", "class_run_p95"),
@@ -375,7 +426,7 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     lines += [f"| Failures | {b['failures']} | {a['failures']} |",
               f"| Server CPU (cores used during the class) | {b['server_cores']:.2f} | {a['server_cores']:.2f} |",
               f"| Server memory, peak RSS | {b['server_rss_peak_mib']:.0f} MiB | {a['server_rss_peak_mib']:.0f} MiB |"]
-    lines += ["", "| Page | First visit after start (before → after) | First visit, new session | Repeat visit | "
+    lines += ["", "| Page | First visit in this server process (before → after) | First visit, new session | Repeat visit | "
                   "Full runs per visit | Work per interaction, p50 |", "|---|---|---|---|---|---|"]
     for page in PAGES:
         vb, va = b["visits"][page], a["visits"][page]
@@ -412,18 +463,20 @@ def _machine() -> str:
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     app_root = Path(args.app_root).resolve()
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
     with Stack(app_root, args.latency, args.python) as stack:
         print(f"server on {stack.url} ({app_root})", file=sys.stderr)
         result: dict[str, Any] = {"label": args.label or app_root.name, "app_root": str(app_root),
                                   "commit": _commit(app_root), "machine": _machine(), "latency": args.latency,
-                                  "attendees": args.attendees}
+                                  "attendees": args.attendees, "ramp": args.ramp, "think": think}
         print("visits…", file=sys.stderr)
-        result["visits"] = await visits(stack.url, timeout=args.timeout)
+        result["visits"] = await visits(stack.url, timeout=args.timeout, server=stack.app)
         print("interactions…", file=sys.stderr)
         result["interactions"] = await interactions(stack.url, timeout=args.timeout)
         result["rss_before_class_mib"] = stack.app.rss_mib()
         print(f"class of {args.attendees}…", file=sys.stderr)
-        result["class"] = await klass(stack, args.attendees, args.ramp, args.timeout)
+        result["class"] = await klass(stack, args.attendees, args.ramp, args.timeout, think)
     return result
 
 
@@ -431,6 +484,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--attendees", type=int, default=30)
     parser.add_argument("--ramp", type=float, default=2.0, help="attendees start within this many seconds")
+    parser.add_argument("--think", default="2-6", help="seconds an attendee types before pressing (min-max)")
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per fake model call")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one wait may take")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout to serve (e.g. a git worktree)")
