@@ -111,6 +111,9 @@ class Stack:
         self.procs.append(fake)
         env.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
                     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": f"http://127.0.0.1:{self.fake_port}",
+                    # the control plane and STS too (the fake answers both): nothing leaves the machine
+                    "AWS_ENDPOINT_URL_BEDROCK": f"http://127.0.0.1:{self.fake_port}",
+                    "AWS_ENDPOINT_URL_STS": f"http://127.0.0.1:{self.fake_port}",
                     "AWS_CONFIG_FILE": str(self.tmp / "no-config"), "AWS_SHARED_CREDENTIALS_FILE":
                     str(self.tmp / "no-credentials"), "WORKSHOP_DATA_DIR": str(self.tmp / "data")})
         self.server = subprocess.Popen([self.python, "scripts/serve.py", "--server.port", str(self.app_port),

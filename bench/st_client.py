@@ -151,10 +151,12 @@ class StreamlitSession:
         await self.ws.send(msg.SerializeToString())
 
     async def open(self, page_name: str) -> Run:
-        """Load a page by its URL path, as a browser does on its first request; returns the first full run."""
+        """Load a page by its URL path, as a browser does on its first request; returns the first full run.
+
+        "home" is the app's root URL (what a browser opens for the default page)."""
         mark = len(self.runs)
         self._mounted_canvases.clear()  # a page change mounts its components afresh
-        await self._send_rerun(page_name=page_name, page_hash="")
+        await self._send_rerun(page_name="" if page_name == "home" else page_name, page_hash="")
         return await self.full_run_after(mark)
 
     async def goto(self, url_path: str) -> Run:
