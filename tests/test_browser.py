@@ -332,7 +332,7 @@ def test_without_aws_every_lab_runs_locally_replays_or_explains(fake_bedrock, tm
         page.get_by_text("Chelsea the cat (attached)").wait_for()
         page.get_by_test_id("stChatInputTextArea").fill(question)
         page.get_by_test_id("stChatInputTextArea").press("Enter")
-        page.get_by_text("tokens in", exact=False).wait_for()
+        page.get_by_test_id("stCaptionContainer").filter(has_text="tokens in").first.wait_for()  # not the code view
     calls = len(fake_bedrock.calls)
 
     with streamlit_server({"AWS_REGION": "us-east-1"}, tmp_path) as url, chromium_page() as page:
