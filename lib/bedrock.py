@@ -28,6 +28,7 @@ from lib.errors import (
     Throttled,
     WorkshopError,
 )
+from lib.background import BackgroundChecks
 from lib.settings import Settings, load_settings
 
 CONTENT_FILTER_MARKERS = ("content filters", "AUP or AWS Responsible AI", "Responsible AI Policy", "has been blocked")
@@ -117,7 +118,7 @@ def _credential_key(settings: Settings) -> str:
     return hashlib.sha256(repr((settings.profile, aws)).encode()).hexdigest()
 
 
-class CredentialWatcher:
+class CredentialWatcher(BackgroundChecks[CredentialStatus]):
     """The last known credential status, refreshed on a background thread; a caller never waits on the network.
 
     The first question for a configuration is answered from variables and files (`quick_credential_status`);
@@ -126,11 +127,11 @@ class CredentialWatcher:
     `refresh_s` old: `aws configure` or an expired SSO session shows up without anybody waiting for it.
     """
 
+    thread_name = "credential-check"
+
     def __init__(self, refresh_s: float = CREDENTIAL_REFRESH_S) -> None:
+        super().__init__()
         self.refresh_s = refresh_s
-        self._lock = threading.Lock()
-        self._known: dict[str, tuple[CredentialStatus, float]] = {}
-        self._running: set[str] = set()
 
     def status(self, settings: Settings | None = None) -> CredentialStatus:
         s = settings or load_settings()
@@ -149,35 +150,11 @@ class CredentialWatcher:
             self._refresh(key, s)
         return entry[0]
 
-    def _refresh(self, key: str, settings: Settings) -> None:
-        with self._lock:
-            if key in self._running:
-                return
-            self._running.add(key)
-        threading.Thread(target=self._check, args=(key, settings), name="credential-check", daemon=True).start()
+    def _probe(self, settings: Settings) -> CredentialStatus:
+        return credential_status(settings)
 
-    def _check(self, key: str, settings: Settings) -> None:
-        try:
-            status = credential_status(settings)
-        except Exception as exc:  # noqa: BLE001 - reported as not found, with the reason; the thread never dies loud
-            status = CredentialStatus(False, profile=settings.profile, problem=str(exc))
-        with self._lock:
-            self._known[key] = (status, time.monotonic())
-            self._running.discard(key)
-
-    def wait_idle(self, timeout_s: float = 10.0) -> bool:
-        """Until no check runs (tests, and a page that wants the settled answer); True when idle."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._running:
-                    return True
-            time.sleep(0.01)
-        return False
-
-    def forget(self) -> None:
-        with self._lock:
-            self._known.clear()
+    def _failed(self, exc: Exception, settings: Settings) -> CredentialStatus:
+        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
 
 
 _watcher = CredentialWatcher()

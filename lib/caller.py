@@ -13,12 +13,12 @@ AWS_ENDPOINT_URL_STS variable points it elsewhere (the tests' fake endpoint).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 
 from lib.bedrock import _credential_key
 from lib.readiness import Identity, caller_identity, describe_principal
+from lib.background import BackgroundChecks
 from lib.settings import Settings, load_settings
 
 REFRESH_OK_S = 300.0
@@ -47,14 +47,14 @@ class CallerStatus:
                    checked_at=time.time())
 
 
-class CallerWatcher:
+class CallerWatcher(BackgroundChecks[CallerStatus]):
     """The last STS answer per configuration; `status` never waits on the network."""
 
+    thread_name = "caller-identity"
+
     def __init__(self, refresh_ok_s: float = REFRESH_OK_S, refresh_failed_s: float = REFRESH_FAILED_S) -> None:
+        super().__init__()
         self.refresh_ok_s, self.refresh_failed_s = refresh_ok_s, refresh_failed_s
-        self._lock = threading.Lock()
-        self._known: dict[str, tuple[CallerStatus, float]] = {}
-        self._running: set[str] = set()
 
     @staticmethod
     def _key(settings: Settings) -> str:
@@ -80,35 +80,11 @@ class CallerWatcher:
         s = settings or load_settings()
         self._refresh(self._key(s), s)
 
-    def _refresh(self, key: str, settings: Settings) -> None:
-        with self._lock:
-            if key in self._running:
-                return
-            self._running.add(key)
-        threading.Thread(target=self._check, args=(key, settings), name="caller-identity", daemon=True).start()
+    def _probe(self, settings: Settings) -> CallerStatus:
+        return CallerStatus.from_identity(caller_identity(settings))
 
-    def _check(self, key: str, settings: Settings) -> None:
-        try:
-            status = CallerStatus.from_identity(caller_identity(settings))
-        except Exception as exc:  # noqa: BLE001 - reported, never raised on a thread
-            status = CallerStatus("unreachable", problem=f"{type(exc).__name__}: {exc}"[:200],
-                                  checked_at=time.time())
-        with self._lock:
-            self._known[key] = (status, time.monotonic())
-            self._running.discard(key)
-
-    def wait_idle(self, timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if not self._running:
-                    return True
-            time.sleep(0.01)
-        return False
-
-    def forget(self) -> None:
-        with self._lock:
-            self._known.clear()
+    def _failed(self, exc: Exception, settings: Settings) -> CallerStatus:
+        return CallerStatus("unreachable", problem=f"{type(exc).__name__}: {exc}"[:200], checked_at=time.time())
 
 
 _watcher = CallerWatcher()
