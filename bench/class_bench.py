@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -95,12 +96,15 @@ class Process:
 class Stack:
     """The fake endpoint and the app server, started and stopped together."""
 
-    def __init__(self, app_root: Path, latency: float, python: str) -> None:
+    def __init__(self, app_root: Path, latency: float, python: str, *, servers: int = 1,
+                 database_url: str | None = None) -> None:
         self.app_root = app_root
         self.latency = latency
         self.python = python
+        self.servers = servers
+        self.database_url = database_url  # shared by every server (PostgreSQL); None: each its own SQLite
         self.tmp = Path(tempfile.mkdtemp(prefix="class-bench-"))
-        self.fake_port, self.app_port = _free_port(), _free_port()
+        self.fake_port = _free_port()
         self.procs: list[subprocess.Popen] = []
 
     def __enter__(self) -> Stack:
@@ -116,24 +120,31 @@ class Stack:
                     "AWS_ENDPOINT_URL_STS": f"http://127.0.0.1:{self.fake_port}",
                     "AWS_CONFIG_FILE": str(self.tmp / "no-config"), "AWS_SHARED_CREDENTIALS_FILE":
                     str(self.tmp / "no-credentials"), "WORKSHOP_DATA_DIR": str(self.tmp / "data")})
-        self.server = subprocess.Popen([self.python, "scripts/serve.py", "--server.port", str(self.app_port),
-                                        "--server.address", "127.0.0.1"], env=env, cwd=self.app_root,
-                                       stdout=(self.tmp / "server.log").open("w"), stderr=subprocess.STDOUT)
-        self.procs.append(self.server)
-        self.url = f"http://127.0.0.1:{self.app_port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError(f"the app did not start; see {self.tmp / 'server.log'}")
+        if self.database_url:  # the servers share the database; image files go to the same folder
+            env["WORKSHOP_DATABASE_URL"] = self.database_url
+        self.urls, self.apps = [], []
+        for n in range(self.servers):
+            port = _free_port()
+            server = subprocess.Popen([self.python, "scripts/serve.py", "--server.port", str(port),
+                                       "--server.address", "127.0.0.1"], env=env, cwd=self.app_root,
+                                      stdout=(self.tmp / f"server{n}.log").open("w"), stderr=subprocess.STDOUT)
+            self.procs.append(server)
+            self.urls.append(f"http://127.0.0.1:{port}")
+            self.apps.append(Process(server.pid))
+        for url in self.urls:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                raise RuntimeError(f"the app did not start; see {self.tmp}")
+        self.url, self.app, self.server = self.urls[0], self.apps[0], self.procs[1]
         self.started = time.time()
         self.fake = Process(fake.pid)
-        self.app = Process(self.server.pid)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -337,18 +348,20 @@ async def klass(stack: Stack, attendees: int, ramp: float, timeout: float,
                 think: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
     out: dict[str, Any] = {"lab2": [], "lab2_model": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": []}
     rng = random.Random(16)
-    cpu0, fake0, wall0 = stack.app.cpu_s(), stack.fake.cpu_s(), time.perf_counter()
+    cpu = lambda: sum(app.cpu_s() for app in stack.apps)  # noqa: E731 - every server together
+    rss = lambda: [app.rss_mib() for app in stack.apps]  # noqa: E731
+    cpu0, fake0, wall0 = cpu(), stack.fake.cpu_s(), time.perf_counter()
     client0 = time.process_time()
-    peak = stack.app.rss_mib()
-    tasks = [asyncio.ensure_future(attendee(stack.url, n, rng.uniform(0, ramp), timeout, out, think))
-             for n in range(attendees)]
+    peak = rss()
+    tasks = [asyncio.ensure_future(attendee(stack.urls[n % len(stack.urls)], n, rng.uniform(0, ramp), timeout, out,
+                                            think)) for n in range(attendees)]  # attendees spread over servers
     while not all(t.done() for t in tasks):
-        peak = max(peak, stack.app.rss_mib())
+        peak = [max(a, b) for a, b in zip(peak, rss())]
         await asyncio.wait(tasks, timeout=0.5)
     wall = time.perf_counter() - wall0
-    out.update(wall_s=wall, server_cpu_s=stack.app.cpu_s() - cpu0, fake_cpu_s=stack.fake.cpu_s() - fake0,
-               client_cpu_s=time.process_time() - client0, server_rss_peak_mib=peak,
-               server_rss_end_mib=stack.app.rss_mib())
+    out.update(wall_s=wall, server_cpu_s=cpu() - cpu0, fake_cpu_s=stack.fake.cpu_s() - fake0,
+               client_cpu_s=time.process_time() - client0, server_rss_peak_mib=max(peak),
+               server_rss_peaks_mib=peak, server_rss_end_mib=max(rss()), servers=len(stack.apps))
     return out
 
 
@@ -383,7 +396,8 @@ def report(result: dict[str, Any]) -> str:
     s = summary(result)
     lines = [f"# Class bench · {result['label']}", "",
              f"{result['machine']} · app at `{result['app_root']}` (commit {result['commit']}) · fake latency "
-             f"{result['latency']} s · {s['attendees']} attendees arriving within {result.get('ramp', 2)} s, "
+             f"{result['latency']} s · {result.get('servers', 1)} server(s), {result.get('database', 'SQLite')} · "
+             f"{s['attendees']} attendees arriving within {result.get('ramp', 2)} s, "
              f"typing {result.get('think', (0, 0))[0]:g}–{result.get('think', (0, 0))[1]:g} s before each press", "",
              "| Measure | Result |", "|---|---|",
              f"| Lab 2 time to result, p50 / p95 | {_ms(s['lab2_p50'])} / {_ms(s['lab2_p95'])} ({s['lab2_n']} results) |",
@@ -392,9 +406,9 @@ def report(result: dict[str, Any]) -> str:
              f"| Lab 9 time to result, p50 / p95 | {_ms(s['lab9_p50'])} / {_ms(s['lab9_p95'])} ({s['lab9_n']} answers) |",
              f"| Failures | {s['failures']} |",
              f"| Full script runs during the class, p50 / p95 | {_ms(s['class_run_p50'])} / {_ms(s['class_run_p95'])} |",
-             f"| Server CPU during the class | {s['server_cpu_s']:.1f} s in {s['class_wall_s']:.1f} s = "
+             f"| Server CPU during the class (all servers) | {s['server_cpu_s']:.1f} s in {s['class_wall_s']:.1f} s = "
              f"{s['server_cores']:.2f} cores (fake endpoint {s['fake_cpu_s']:.1f} s, this client {s['client_cpu_s']:.1f} s) |",
-             f"| Server memory (RSS) before / peak | {s['server_rss_before_mib']:.0f} / {s['server_rss_peak_mib']:.0f} MiB |",
+             f"| Server memory (RSS) before / peak, per server | {s['server_rss_before_mib']:.0f} / {s['server_rss_peak_mib']:.0f} MiB |",
              f"| Very first page after start (home), then the server's start-up work | "
              f"{_ms(result['visits'].get('very_first_s'))}, then {result['visits'].get('startup_quiet_s', 0):.1f} s "
              "until it was quiet |",
@@ -414,8 +428,10 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
-    b, a = summary(before), summary(after)
+def compare(*results: dict[str, Any]) -> str:
+    """Runs side by side, in the order given (e.g. before, after)."""
+    sums = [summary(r) for r in results]
+    head = " | ".join(f"{r['label']} ({r['commit']})" for r in results)
     rows = [
         ("Lab 2 time to result, p50", "lab2_p50"), ("Lab 2 time to result, p95", "lab2_p95"),
         ("… of which the model call (as the app timed it), p95", "lab2_model_p95"),
@@ -423,21 +439,23 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         ("Full script runs during the class, p50", "class_run_p50"),
         ("Full script runs during the class, p95", "class_run_p95"),
     ]
-    lines = [f"| {before['attendees']} attendees, one server | Before ({before['commit']}) | After ({after['commit']}) |",
-             "|---|---|---|"]
-    lines += [f"| {label} | {_ms(b[key])} | {_ms(a[key])} |" for label, key in rows]
-    lines += [f"| Failures | {b['failures']} | {a['failures']} |",
-              f"| Server CPU (cores used during the class) | {b['server_cores']:.2f} | {a['server_cores']:.2f} |",
-              f"| Server memory, peak RSS | {b['server_rss_peak_mib']:.0f} MiB | {a['server_rss_peak_mib']:.0f} MiB |"]
-    lines += ["", "| Page | First visit in this server process (before → after) | First visit, new session | Repeat visit | "
-                  "Full runs per visit | Work per interaction, p50 |", "|---|---|---|---|---|---|"]
+    lines = [f"| {results[0]['attendees']} attendees, one server | {head} |", "|---" * (len(results) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(_ms(x[key]) for x in sums) + " |" for label, key in rows]
+    lines += ["| Failures | " + " | ".join(str(x["failures"]) for x in sums) + " |",
+              "| Server CPU during the class (cores used) | " + " | ".join(f"{x['server_cores']:.2f}" for x in sums)
+              + " |",
+              "| Server memory, peak RSS | " + " | ".join(f"{x['server_rss_peak_mib']:.0f} MiB" for x in sums) + " |"]
+    arrow = " → ".join
+    lines += ["", f"| Page ({arrow(r['label'] for r in results)}) | First visit in this server process | "
+                  "First visit, new session | Repeat visit | Full runs per visit | Work per interaction, p50 |",
+              "|---|---|---|---|---|---|"]
     for page in PAGES:
-        vb, va = b["visits"][page], a["visits"][page]
-        ib, ia = b["interaction_p50"].get(LAB_OF[page]), a["interaction_p50"].get(LAB_OF[page])
-        inter = f"{_ms(ib['p50']) if ib else '—'} → {_ms(ia['p50']) if ia else '—'}"
-        lines.append(f"| {page} | {_ms(b['cold_first_s'][page])} → {_ms(a['cold_first_s'][page])} | "
-                     f"{_ms(vb['first_s'])} → {_ms(va['first_s'])} | {_ms(vb['repeat_s'])} → {_ms(va['repeat_s'])} | "
-                     f"{vb['first_full_runs']} → {va['first_full_runs']} | {inter} |")
+        v = [x["visits"][page] for x in sums]
+        inter = [x["interaction_p50"].get(LAB_OF[page]) for x in sums]
+        lines.append(f"| {page} | {arrow(_ms(x['cold_first_s'][page]) for x in sums)} | "
+                     f"{arrow(_ms(y['first_s']) for y in v)} | {arrow(_ms(y['repeat_s']) for y in v)} | "
+                     f"{arrow(str(y['first_full_runs']) for y in v)} | "
+                     f"{arrow(_ms(i['p50']) if i else '—' for i in inter)} |")
     return "\n".join(lines)
 
 
@@ -468,15 +486,30 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     app_root = Path(args.app_root).resolve()
     low, _, high = args.think.partition("-")
     think = (float(low), float(high or low))
-    with Stack(app_root, args.latency, args.python) as stack:
-        print(f"server on {stack.url} ({app_root})", file=sys.stderr)
+    with contextlib.ExitStack() as resources:
+        database_url = None
+        if args.postgres:  # the servers share one PostgreSQL (started here, as the tests start it)
+            sys.path.insert(0, str(ROOT / "tests"))
+            from real_engines import postgres
+
+            database_url = resources.enter_context(postgres(Path(tempfile.mkdtemp(prefix="class-bench-pg-"))))
+        stack = resources.enter_context(Stack(app_root, args.latency, args.python, servers=args.servers,
+                                              database_url=database_url))
+        print(f"servers on {', '.join(stack.urls)} ({app_root})", file=sys.stderr)
         result: dict[str, Any] = {"label": args.label or app_root.name, "app_root": str(app_root),
                                   "commit": _commit(app_root), "machine": _machine(), "latency": args.latency,
-                                  "attendees": args.attendees, "ramp": args.ramp, "think": think}
+                                  "attendees": args.attendees, "ramp": args.ramp, "think": think,
+                                  "servers": args.servers, "database": "PostgreSQL" if args.postgres else "SQLite"}
         print("visits…", file=sys.stderr)
         result["visits"] = await visits(stack.url, timeout=args.timeout, server=stack.app)
         print("interactions…", file=sys.stderr)
         result["interactions"] = await interactions(stack.url, timeout=args.timeout)
+        for url, app in zip(stack.urls[1:], stack.apps[1:]):  # the other servers: started and settled too
+            session = StreamlitSession(url, timeout_s=args.timeout)
+            await session.connect()
+            await session.open("home")
+            await session.close()
+            await quiet(app)
         result["rss_before_class_mib"] = stack.app.rss_mib()
         print(f"class of {args.attendees}…", file=sys.stderr)
         result["class"] = await klass(stack, args.attendees, args.ramp, args.timeout, think)
@@ -492,13 +525,15 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one wait may take")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout to serve (e.g. a git worktree)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with the app's requirements")
+    parser.add_argument("--servers", type=int, default=1, help="app servers; attendees are spread over them")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the servers share one PostgreSQL (pgserver, as the tests start it) instead of SQLite")
     parser.add_argument("--label", default="")
     parser.add_argument("--json", help="write the raw figures here")
-    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="print two JSON runs side by side")
+    parser.add_argument("--compare", nargs="+", metavar="JSON", help="print JSON runs side by side (oldest first)")
     args = parser.parse_args()
     if args.compare:
-        before, after = (json.loads(Path(p).read_text()) for p in args.compare)
-        print(compare(before, after))
+        print(compare(*(json.loads(Path(p).read_text()) for p in args.compare)))
         return 0
     result = asyncio.run(main_async(args))
     if args.json:
