@@ -8,6 +8,8 @@ them for size, and every change is reported in `Embedding.notes`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -160,8 +162,9 @@ def embed(model: EmbeddingModel, dimension: int, item: EmbeddingInput, settings:
 class ImageTextEmbeddings(Embeddings):
     """LangChain's text methods plus image methods, all through one `embed` (Bedrock's or the local engine's)."""
 
+    @abstractmethod
     def embed(self, item: EmbeddingInput, *, name: str = "The image") -> Embedding:
-        raise NotImplementedError
+        """One input (text, image or both) as a vector: each engine's own call."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [self.embed(EmbeddingInput(text=t)).vector.tolist() for t in texts]
