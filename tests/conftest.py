@@ -105,14 +105,25 @@ def png_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, ...] = (200, 4
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory) -> str:
-    """A real PostgreSQL (+pgvector) for this test session, started by the test command and stopped after."""
+def postgres_url() -> str:
+    """A real PostgreSQL (+pgvector) for this test session, started by the test command and stopped after.
+
+    Its folder is not under pytest's tmp_path: run as root, pgserver runs PostgreSQL as its own user, who
+    can't enter pytest's private /tmp/pytest-of-root (mode 0700). A folder straight under /tmp can be.
+    """
+    import shutil
+    import tempfile
+
     from real_engines import pgserver_available, postgres
 
     if not pgserver_available():
         pytest.skip("the pgserver wheel is not installed (requirements-dev.txt installs it)")
-    with postgres(tmp_path_factory.mktemp("pg")) as url:
-        yield url
+    folder = Path(tempfile.mkdtemp(prefix="workshop-pg-"))
+    try:
+        with postgres(folder) as url:
+            yield url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
