@@ -85,7 +85,10 @@ with left:
 
 with right:
     st.session_state.setdefault(f"{KEY}_preset", "Image caption")
-    st.session_state.setdefault(f"{KEY}_prompt", PRESETS["Image caption"])
+    if not (st.session_state.get(f"{KEY}_prompt") or "").strip():
+        # A preset is chosen but its box is empty (first visit, or a first run cut short by a rerun before the
+        # box was drawn): show the preset's prompt, so Go is never greyed out with a preset selected.
+        st.session_state[f"{KEY}_prompt"] = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "", "")
     st.radio("Prompt example:", [*PRESETS, OTHER], key=f"{KEY}_preset", on_change=use_preset, horizontal=True)
     prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
                           help="Edit it, or write your own in any language (for example Korean: 이 사진을 설명해 주세요).")
