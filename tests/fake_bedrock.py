@@ -52,8 +52,9 @@ from the decoded images (see the "Converse" section).  ConverseStream answers a 
 it after two deltas with a ``modelStreamErrorException`` event.
 
 The multimodal embedding models (InvokeModel on ``amazon.titan-embed-image-v1`` and
-``amazon.nova-2-multimodal-embeddings-v1:0``, bare on-demand ids; bodies and limits in the
-"Embedding models" section) answer ``fake_embedding(model_id, dimension, text=, image=)``:
+``amazon.nova-2-multimodal-embeddings-v1:0``, bare on-demand ids; ``cohere.embed-v4:0``, bare or
+through its ``us.``/``global.`` profiles; bodies and limits in the "Embedding models" and
+"Cohere Embed v4" sections) answer ``fake_embedding(model_id, dimension, text=, image=)``:
 deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sensibly.
 
 - Positions 0..12 are a colour block: 12 hue bins (bin k collects hues within 15 degrees
@@ -62,20 +63,33 @@ deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sens
   1 - saturation to the grey bin (HSV).  A text adds 1 per colour word (``COLOUR_WORDS``:
   whole words, any case, optional plural "s"): red 0, orange 30, yellow 60, green 120,
   cyan 180, blue 240, purple/violet 270, magenta/pink 300 degrees; grey/gray/black/white/
-  silver the grey bin.  The block is scaled to unit length; a text without colour words
-  has an all-zero block.
+  silver the grey bin.  The multilingual models (``MULTILINGUAL_EMBEDDING_MODELS``: Cohere Embed
+  v4) also count Korean colour stems wherever they appear in a word (``KOREAN_COLOUR_WORDS``):
+  빨간/빨강 red, 주황 orange, 노란/노랑 yellow, 초록/녹색 green, 파란/파랑 blue, 보라 purple,
+  분홍 pink, 회색/검은/검정/흰/하얀 the grey bin; Titan and Nova stay English-only.  The block is
+  scaled to unit length; a text without colour words has an all-zero block.
 - The remaining positions are a fingerprint: a unit ``standard_normal`` vector from
   ``numpy.random.default_rng`` seeded with sha256 of (foundation-model id, dimension,
   "text" or "image", the exact image bytes or the text lower-cased with whitespace
   collapsed).
-- vector = normalise(colour block + 0.35 x fingerprint).  Text and image together (Titan)
-  give the normalised average of the two vectors.  So the same input always gives the
+- vector = normalise(colour block + 0.35 x fingerprint).  Text and image together (Titan, a
+  Cohere ``inputs`` item) give the normalised average of the parts' vectors.  So the same input always gives the
   same vector, the text "red" is nearer red images than blue ones, and other models or
-  dimensions give other vectors.  Nova's ``embeddingPurpose`` does not change the vector.
+  dimensions give other vectors.  Nova's ``embeddingPurpose`` and Cohere's ``input_type`` do not
+  change the vector.
 - Tokens are counted as ``len(re.findall(r"\w+|[^\w\s]", text))``
   (``count_embedding_tokens``): Titan takes at most 256 (Titan's ``inputTextTokenCount``);
   Nova 8192, where truncationMode NONE fails and START/END drop the excess tokens from
-  the start/end before embedding.
+  the start/end before embedding; Cohere Embed v4 ``max_tokens`` (at most 128000) per item, with
+  ``truncate`` NONE (the default: fails), LEFT or RIGHT.
+- Cohere Embed v4 facts from the AWS page model-parameters-embed-v4 [DOC]: the body keys and enums,
+  96 items per call, exactly one of texts/images/inputs, png/jpeg/webp/gif images up to 5 MB as data
+  URIs, 256-1536 dimensions (default 1536), "embeddings_floats" (a list of vectors) without
+  ``embedding_types`` and "embeddings_by_type" (a dict) with it, ``texts``/``inputs`` echoed.  Two
+  versions of that page disagree on ``image_url`` (a string, or ``{"url": ...}``): the fake takes
+  both.  Assumptions: truncate defaults to NONE; an empty text, an image whose bytes are not the
+  declared type, and a bare ``cohere.embed-v4`` id (no ``:0``) are rejected; the int8/binary
+  quantisation; image tokens follow the documented pixels / 784 x 4.
 - The content-filter failure kinds do not apply to embedding calls: they neither fail
   them nor are used up by them.  Every other kind fails them as it fails image models.
 """
@@ -500,7 +514,8 @@ OUTPAINT_BLEND_PX = 2  # DEFAULT outpainting also repaints this band just inside
 class TitanFamilyModel:
     """Titan Image Generator v1/v2 and Nova Canvas: one request schema, different limits."""
 
-    profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    profiles: frozenset[str] | None = None  # geo prefixes it has; None: any prefix works
+    on_demand = True  # the bare id works
     content_filters = True  # the CONTENT_FILTER_KINDS apply
 
     def __init__(
@@ -691,7 +706,8 @@ def _stability_filtered(kind: str, job: Job) -> dict:
 class StabilityModel:
     """SD3.5 Large, Stable Image Core and Ultra: flat snake_case schema, one image per call."""
 
-    profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    profiles: frozenset[str] | None = None  # geo prefixes it has; None: any prefix works
+    on_demand = True  # the bare id works
     content_filters = True
 
     def __init__(self, image_to_image: bool) -> None:
@@ -898,6 +914,7 @@ class StabilityServiceModel:
     """One Stability AI Image Service: INFERENCE_PROFILE only (``us.`` ids), one image per call."""
 
     profiles: frozenset[str] | None = frozenset({"us"})
+    on_demand = False  # INFERENCE_PROFILE only
     content_filters = True
 
     def __init__(self, allowed_keys: frozenset[str], planner: Callable[[dict], Job]) -> None:
@@ -949,6 +966,16 @@ COLOUR_WORDS: dict[str, int] = {
     "white": GREY_BIN, "silver": GREY_BIN,
 }  # fmt: skip
 _COLOUR_WORD = re.compile(rf"\b({'|'.join(COLOUR_WORDS)})s?\b", re.IGNORECASE)
+# Korean colour stems -> bin, for the multilingual models only (``MULTILINGUAL_EMBEDDING_MODELS``).  Korean
+# attaches endings and particles to the stem ("빨간색", "파랑이"), so a stem counts wherever it appears.
+KOREAN_COLOUR_WORDS: dict[str, int] = {
+    "빨간": 0, "빨강": 0, "주황": 1, "노란": 2, "노랑": 2, "초록": 4, "녹색": 4, "파란": 8, "파랑": 8,
+    "보라": 9, "분홍": 10, "회색": GREY_BIN, "검은": GREY_BIN, "검정": GREY_BIN, "흰": GREY_BIN,
+    "하얀": GREY_BIN,
+}  # fmt: skip
+_KOREAN_COLOUR_WORD = re.compile("|".join(KOREAN_COLOUR_WORDS))
+# Multilingual models: their text colour block also counts KOREAN_COLOUR_WORDS (Titan and Nova stay English-only).
+MULTILINGUAL_EMBEDDING_MODELS = frozenset({"cohere.embed-v4:0", "twelvelabs.marengo-embed-3-0-v1:0"})
 _EMBED_TOKEN = re.compile(r"\w+|[^\w\s]")
 EMBED_IMAGE_MAX_BYTES = 25 * 1024 * 1024
 EMBED_TEXT_MAX_CHARS = 1_000_000  # a sanity cap; the token limits apply long before it
@@ -977,10 +1004,13 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm > 0 else vector
 
 
-def _text_colour_block(text: str) -> np.ndarray:
+def _text_colour_block(text: str, multilingual: bool = False) -> np.ndarray:
     block = np.zeros(COLOUR_BLOCK_SIZE)
     for match in _COLOUR_WORD.finditer(text):
         block[COLOUR_WORDS[match.group(1).lower()]] += 1.0
+    if multilingual:
+        for match in _KOREAN_COLOUR_WORD.finditer(text):
+            block[KOREAN_COLOUR_WORDS[match.group(0)]] += 1.0
     return _unit(block)
 
 
@@ -1020,6 +1050,32 @@ def _embedding_part(model_id: str, dimension: int, kind: str, data: bytes, colou
     return _unit(vector)
 
 
+# One input part: ("text", the text) or ("image", (raw bytes, colour block or None to compute it)).
+EmbeddingPart = tuple[str, Any]
+
+
+def _joint_embedding(model_id: str, dimension: int, parts: list[EmbeddingPart]) -> list[float]:
+    """normalise(sum of the parts' unit vectors): the one vector of a joint (text + image...) input."""
+    if dimension <= COLOUR_BLOCK_SIZE:
+        raise ValueError(f"dimension must be greater than {COLOUR_BLOCK_SIZE}")
+    if not parts:
+        raise ValueError("give text, image or both")
+    model_id = _split_model_id(model_id)[1]
+    multilingual = model_id in MULTILINGUAL_EMBEDDING_MODELS
+    total = np.zeros(dimension)
+    for kind, value in parts:
+        if kind == "text":
+            canonical = " ".join(value.lower().split()).encode()
+            colours = _text_colour_block(value, multilingual)
+            total += _embedding_part(model_id, dimension, "text", canonical, colours)
+        else:
+            data, colours = value
+            if colours is None:
+                colours = _image_colour_block(Image.open(io.BytesIO(data)))
+            total += _embedding_part(model_id, dimension, "image", data, colours)
+    return _unit(total).tolist()
+
+
 def _embedding(
     model_id: str,
     dimension: int,
@@ -1028,20 +1084,12 @@ def _embedding(
     image_colours: np.ndarray | None = None,
 ) -> list[float]:
     """The vector both ``fake_embedding`` and the server answer (``image_colours``: already computed)."""
-    if dimension <= COLOUR_BLOCK_SIZE:
-        raise ValueError(f"dimension must be greater than {COLOUR_BLOCK_SIZE}")
-    if text is None and image is None:
-        raise ValueError("give text, image or both")
-    model_id = _split_model_id(model_id)[1]
-    total = np.zeros(dimension)
+    parts: list[EmbeddingPart] = []
     if text is not None:
-        canonical = " ".join(text.lower().split()).encode()
-        total += _embedding_part(model_id, dimension, "text", canonical, _text_colour_block(text))
+        parts.append(("text", text))
     if image is not None:
-        if image_colours is None:
-            image_colours = _image_colour_block(Image.open(io.BytesIO(image)))
-        total += _embedding_part(model_id, dimension, "image", image, image_colours)
-    return _unit(total).tolist()
+        parts.append(("image", (image, image_colours)))
+    return _joint_embedding(model_id, dimension, parts)
 
 
 def fake_embedding(
@@ -1050,7 +1098,8 @@ def fake_embedding(
     """The unit vector the fake answers for ``text``, the raw ``image`` bytes, or both.
 
     ``model_id`` may be a profile id or ARN (reduced to the foundation-model id).  With
-    both inputs, the normalised average of the text vector and the image vector.
+    both inputs, the normalised average of the text vector and the image vector.  For a
+    model in ``MULTILINGUAL_EMBEDDING_MODELS`` Korean colour words count too.
     """
     return _embedding(model_id, dimension, text, image)
 
@@ -1076,7 +1125,12 @@ class _EmbeddingImage:
 
 
 def _embedding_image(
-    value: Any, path: str, formats: tuple[str, ...], max_side: int, too_large: Callable[[], BedrockError]
+    value: Any,
+    path: str,
+    formats: tuple[str, ...],
+    max_side: int,
+    too_large: Callable[[], BedrockError],
+    max_bytes: int = EMBED_IMAGE_MAX_BYTES,
 ) -> _EmbeddingImage:
     """Decode, check size limits, then compute the colour block (decoding errors are the caller's 400)."""
     if not isinstance(value, str):
@@ -1087,10 +1141,8 @@ def _embedding_image(
         data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise invalid from None
-    if len(data) > EMBED_IMAGE_MAX_BYTES:
-        raise _malformed(
-            f"{path}: image is {len(data)} bytes, which exceeds the maximum of {EMBED_IMAGE_MAX_BYTES} bytes"
-        )
+    if len(data) > max_bytes:
+        raise _malformed(f"{path}: image is {len(data)} bytes, which exceeds the maximum of {max_bytes} bytes")
     try:
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
@@ -1108,6 +1160,17 @@ def _embedding_image(
     return _EmbeddingImage(data, (image.format or "").lower(), colours)
 
 
+def _truncate_tokens(text: str, limit: int, *, keep_start: bool) -> str:
+    """``text`` cut to its first (``keep_start``) or last ``limit`` tokens: the original characters
+    from the first kept token to the last one.  Unchanged when it has ``limit`` tokens or fewer."""
+    tokens = list(_EMBED_TOKEN.finditer(text))
+    if len(tokens) <= limit:
+        return text
+    if keep_start:
+        return text[: tokens[limit - 1].end()]
+    return text[tokens[-limit].start() :]
+
+
 def _embedding_text(obj: dict, key: str, path: str) -> str | None:
     return _get_string(obj, key, path, required=False, max_len=EMBED_TEXT_MAX_CHARS)
 
@@ -1115,7 +1178,8 @@ def _embedding_text(obj: dict, key: str, path: str) -> str | None:
 class _EmbeddingModelBase:
     """Embedding models are on-demand and never content-filtered (those kinds are not taken for them)."""
 
-    profiles: frozenset[str] | None = None  # on-demand: bare ids work
+    profiles: frozenset[str] | None = None  # geo prefixes it has; None: any prefix works
+    on_demand = True  # the bare id works
     content_filters = False
 
     def __init__(self, model_id: str) -> None:
@@ -1203,17 +1267,13 @@ class NovaMultimodalEmbeddingModel(_EmbeddingModelBase):
         mode = _get_required_enum(params, "truncationMode", path, ("START", "END", "NONE"))
         text = _get_string(params, "value", path, required=True, max_len=EMBED_TEXT_MAX_CHARS)
         assert text is not None
-        tokens = list(_EMBED_TOKEN.finditer(text))
-        if len(tokens) <= NOVA_EMBED_MAX_TOKENS:
-            return text
-        if mode == "NONE":
+        tokens = count_embedding_tokens(text)
+        if tokens > NOVA_EMBED_MAX_TOKENS and mode == "NONE":
             raise _malformed(
-                f"{path}/value: text is {len(tokens)} tokens long, which exceeds the maximum of "
+                f"{path}/value: text is {tokens} tokens long, which exceeds the maximum of "
                 f"{NOVA_EMBED_MAX_TOKENS} tokens; set truncationMode START or END to truncate it"
             )
-        if mode == "END":
-            return text[: tokens[NOVA_EMBED_MAX_TOKENS - 1].end()]
-        return text[tokens[-NOVA_EMBED_MAX_TOKENS].start() :]
+        return _truncate_tokens(text, NOVA_EMBED_MAX_TOKENS, keep_start=mode == "END")
 
     @staticmethod
     def _image(params: dict, path: str) -> _EmbeddingImage:
@@ -1243,9 +1303,203 @@ class NovaMultimodalEmbeddingModel(_EmbeddingModelBase):
         return image
 
 
+# -- Cohere Embed v4 ------------------------------------------------------------------
+#
+# ``cohere.embed-v4:0`` (bare on-demand id, or the ``us.``/``global.`` profiles); body keys (no others):
+#     input_type        required: search_document | search_query | classification | clustering
+#     texts | images | inputs   exactly one, a list of 1..96 items:
+#         texts:  strings (at least 1 character)
+#         images: data URIs "data:image/<png|jpeg|jpg|webp|gif>;base64,<data>"
+#         inputs: {"content": [part, ...]} (1 or more parts), a part {"type": "text", "text": str} or
+#                 {"type": "image_url", "image_url": <data URI> | {"url": <data URI>}}
+#     embedding_types   list of float | int8 | uint8 | binary | ubinary (1 or more)
+#     output_dimension  256 | 512 | 1024 | 1536 (default 1536)
+#     max_tokens        1..128000 (default 128000), the token budget of each item
+#     truncate          NONE | LEFT | RIGHT (default NONE)
+# An image is png/jpeg/webp/gif, at most 5 MB decoded, and its bytes must be the type its URI declares
+# ("jpg" is read as jpeg).  An image counts ceil(pixels / 784 x 4) tokens, its pixels first clamped to
+# 3136..2458624 (the documented up/downsampling).  An item over max_tokens fails with truncate NONE;
+# LEFT keeps a text's last max_tokens tokens, RIGHT its first (images and ``inputs`` items are then
+# embedded as they are).
+# One vector per item, in order: a text or an image as ``fake_embedding``; an ``inputs`` item the
+# normalised average of its parts' vectors (as Titan's text + image).  input_type does not change the
+# vector.  Answer, without ``embedding_types`` (documented "embeddings_floats"):
+#     {"id": str, "embeddings": [[...], ...], "response_type": "embeddings_floats", "texts"?: [...], "inputs"?: [...]}
+# and with it (each requested type, in the order asked):
+#     {"id": str, "embeddings": {"float": [[...]], "int8": [[...]], ...}, "response_type": "embeddings_by_type", ...}
+# ``texts`` echoes the texts and ``inputs`` the inputs, when those were sent.  int8 = round(127 v / max|v|);
+# uint8 = int8 + 128; ubinary packs the signs (v > 0 is bit 1, first value the highest bit) 8 to a byte,
+# dimension / 8 values 0..255; binary = ubinary - 128.
+
+COHERE_EMBED_V4 = "cohere.embed-v4:0"
+COHERE_INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
+COHERE_EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
+COHERE_DIMENSIONS = (256, 512, 1024, 1536)
+COHERE_MAX_ITEMS = 96
+COHERE_MAX_TOKENS = 128_000
+COHERE_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+COHERE_IMAGE_FORMATS = ("png", "jpeg", "webp", "gif")
+COHERE_MIN_PIXELS = 3_136
+COHERE_MAX_PIXELS = 2_458_624
+_COHERE_KEYS = frozenset(
+    {"input_type", "texts", "images", "inputs", "embedding_types", "output_dimension", "max_tokens", "truncate"}
+)
+_DATA_URI = re.compile(r"data:image/([A-Za-z0-9.+-]+);base64,(.*)", re.DOTALL)
+_NO_SIDE_LIMIT = 1 << 30
+
+
+def cohere_image_tokens(width: int, height: int) -> int:
+    """The tokens the fake counts for one Cohere Embed v4 image (pixels clamped to 3136..2458624)."""
+    pixels = min(max(width * height, COHERE_MIN_PIXELS), COHERE_MAX_PIXELS)
+    return math.ceil(pixels / 784 * 4)
+
+
+def quantize_embedding(vector: list[float], embedding_type: str) -> list[Any]:
+    """A float vector in one of Cohere's embedding types (see the Cohere Embed v4 notes)."""
+    if embedding_type == "float":
+        return vector
+    values = np.asarray(vector)
+    if embedding_type in ("int8", "uint8"):
+        peak = float(np.abs(values).max()) or 1.0
+        ints = np.clip(np.rint(values * 127 / peak), -127, 127).astype(int)
+        return (ints + (128 if embedding_type == "uint8" else 0)).tolist()
+    packed = np.packbits(values > 0).astype(int)
+    return (packed - (128 if embedding_type == "binary" else 0)).tolist()
+
+
+@dataclass
+class _CohereItem:
+    parts: list[EmbeddingPart]
+    tokens: int
+    text: str | None = None  # a ``texts`` item, which truncate may cut
+
+
+class CohereEmbedV4Model(_EmbeddingModelBase):
+    """Cohere Embed v4: texts, images or interleaved inputs, up to 96 per call, one vector each."""
+
+    profiles = frozenset({"us", "global"})
+    on_demand = True
+
+    def plan(self, body: dict) -> Job:
+        _reject_unknown_keys(body, _COHERE_KEYS, "#")
+        _get_required_enum(body, "input_type", "#", COHERE_INPUT_TYPES)
+        given = [key for key in ("texts", "images", "inputs") if key in body]
+        if len(given) != 1:
+            found = " and ".join(given) if given else "none"
+            raise _malformed(f"#: exactly one of [texts, images, inputs] is required, found {found}")
+        key = given[0]
+        raw = _get_list(body, key, "#", min_items=1, max_items=COHERE_MAX_ITEMS)
+        types = self._embedding_types(body)
+        dimension = _get_int_enum(body, "output_dimension", "#", default=1536, allowed=COHERE_DIMENSIONS)
+        max_tokens = _get_number(body, "max_tokens", "#", default=COHERE_MAX_TOKENS, lo=1, hi=COHERE_MAX_TOKENS,
+                                 integer=True)  # fmt: skip
+        truncate = _get_enum(body, "truncate", "#", default="NONE", allowed=("NONE", "LEFT", "RIGHT"))
+        read = {"texts": self._text_item, "images": self._image_item, "inputs": self._inputs_item}[key]
+        items = [read(value, f"#/{key}/{i}") for i, value in enumerate(raw)]
+        for i, item in enumerate(items):
+            if item.tokens <= max_tokens:
+                continue
+            if truncate == "NONE":
+                raise _malformed(
+                    f"#/{key}/{i}: input is {item.tokens} tokens long, which exceeds max_tokens {max_tokens}; "
+                    "set truncate LEFT or RIGHT to truncate it"
+                )
+            if item.text is not None:
+                item.parts = [("text", _truncate_tokens(item.text, max_tokens, keep_start=truncate == "RIGHT"))]
+
+        def render() -> dict:
+            vectors = [_joint_embedding(self.model_id, dimension, item.parts) for item in items]
+            answer: dict[str, Any] = {"id": str(uuid.uuid4())}
+            if types is None:
+                answer |= {"embeddings": vectors, "response_type": "embeddings_floats"}
+            else:
+                by_type = {kind: [quantize_embedding(vector, kind) for vector in vectors] for kind in types}
+                answer |= {"embeddings": by_type, "response_type": "embeddings_by_type"}
+            if key in ("texts", "inputs"):
+                answer[key] = raw
+            return answer
+
+        return Job(0, render)
+
+    @staticmethod
+    def _embedding_types(body: dict) -> list[str] | None:
+        if "embedding_types" not in body:
+            return None
+        kinds = _get_list(body, "embedding_types", "#", min_items=1, max_items=len(COHERE_EMBEDDING_TYPES))
+        for i, kind in enumerate(kinds):
+            if kind not in COHERE_EMBEDDING_TYPES:
+                raise _malformed(f"#/embedding_types/{i}: {kind} is not a valid enum value")
+        return list(dict.fromkeys(kinds))
+
+    @staticmethod
+    def _text_item(value: Any, path: str) -> _CohereItem:
+        if not isinstance(value, str):
+            raise _malformed(f"{path}: expected type: String, found: {_type_name(value)}")
+        if not value:
+            raise _malformed(f"{path}: expected minLength: 1, actual: 0")
+        return _CohereItem([("text", value)], count_embedding_tokens(value), value)
+
+    @staticmethod
+    def _image(value: Any, path: str) -> tuple[EmbeddingPart, int]:
+        """One data-URI image: its part and its tokens."""
+        if not isinstance(value, str):
+            raise _malformed(f"{path}: expected type: String, found: {_type_name(value)}")
+        match = _DATA_URI.fullmatch(value)
+        declared = match.group(1).lower() if match else ""
+        declared = "jpeg" if declared == "jpg" else declared
+        if match is None or declared not in COHERE_IMAGE_FORMATS:
+            raise _malformed(
+                f"{path}: expected a data URI data:image/<png|jpeg|webp|gif>;base64,<data>, found: {value[:40]!r}"
+            )
+        image = _embedding_image(
+            match.group(2), path, COHERE_IMAGE_FORMATS, _NO_SIDE_LIMIT,
+            lambda: _malformed(f"{path}: the image has too many pixels"), max_bytes=COHERE_IMAGE_MAX_BYTES,
+        )  # fmt: skip
+        if image.format != declared:
+            raise _malformed(
+                f"{path}: the image was specified as image/{declared}, "
+                f"but the image appears to be a {image.format} image"
+            )
+        with Image.open(io.BytesIO(image.data)) as opened:
+            tokens = cohere_image_tokens(*opened.size)
+        return ("image", (image.data, image.colours)), tokens
+
+    def _image_item(self, value: Any, path: str) -> _CohereItem:
+        part, tokens = self._image(value, path)
+        return _CohereItem([part], tokens)
+
+    def _inputs_item(self, value: Any, path: str) -> _CohereItem:
+        if not isinstance(value, dict):
+            raise _malformed(f"{path}: expected type: JSONObject, found: {_type_name(value)}")
+        _reject_unknown_keys(value, frozenset({"content"}), path)
+        content = _get_list(value, "content", path, min_items=1, max_items=1 << 16)
+        parts: list[EmbeddingPart] = []
+        tokens = 0
+        for j, block in enumerate(content):
+            block_path = f"{path}/content/{j}"
+            if not isinstance(block, dict):
+                raise _malformed(f"{block_path}: expected type: JSONObject, found: {_type_name(block)}")
+            kind = _get_required_enum(block, "type", block_path, ("text", "image_url"))
+            _reject_unknown_keys(block, frozenset({"type", kind}), block_path)
+            if kind == "text":
+                text = _get_string(block, "text", block_path, required=True, max_len=EMBED_TEXT_MAX_CHARS)
+                parts.append(("text", text))
+                tokens += count_embedding_tokens(text or "")
+                continue
+            url = _lookup(block, "image_url", block_path, True)
+            url_path = f"{block_path}/image_url"
+            if isinstance(url, dict):
+                _reject_unknown_keys(url, frozenset({"url"}), url_path)
+                url, url_path = _lookup(url, "url", url_path, True), f"{url_path}/url"
+            part, image_tokens = self._image(url, url_path)
+            parts.append(part)
+            tokens += image_tokens
+        return _CohereItem(parts, tokens)
+
+
 Model = (
     TitanFamilyModel | StabilityModel | StabilityServiceModel
-    | TitanMultimodalEmbeddingModel | NovaMultimodalEmbeddingModel
+    | TitanMultimodalEmbeddingModel | NovaMultimodalEmbeddingModel | CohereEmbedV4Model
 )
 
 MODELS: dict[str, Model] = {
@@ -1260,6 +1514,7 @@ MODELS: dict[str, Model] = {
     "amazon.nova-2-multimodal-embeddings-v1:0": NovaMultimodalEmbeddingModel(
         "amazon.nova-2-multimodal-embeddings-v1:0"
     ),
+    COHERE_EMBED_V4: CohereEmbedV4Model(COHERE_EMBED_V4),
 }
 
 _GEO_PREFIX = re.compile(r"^(us|us-gov|eu|apac|jp|au|ca|global)\.")
@@ -1275,7 +1530,8 @@ def _split_model_id(model_id: str) -> tuple[str | None, str]:
 def resolve_model(model_id: str) -> Model | None:
     """Accept ARNs and cross-region inference profile ids (``us.<model>``) for known models.
 
-    Profile-only models (the Stability Image Services) exist only under their own geo prefixes.
+    A model with ``profiles`` (the Stability Image Services, Cohere Embed v4, Marengo) exists only
+    under those geo prefixes; ``on_demand`` says whether its bare id works too.
     """
     prefix, base = _split_model_id(model_id)
     model = MODELS.get(base)
@@ -1290,7 +1546,7 @@ def needs_inference_profile(model_id: str) -> bool:
         return False
     model = resolve_model(model_id)
     if model is not None:
-        return model.profiles is not None
+        return not model.on_demand
     chat = CHAT_MODELS.get(_split_model_id(model_id)[1])
     return chat is not None and not chat.on_demand
 

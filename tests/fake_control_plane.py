@@ -169,7 +169,7 @@ def _stability_service(short: str, name: str, price: str) -> FoundationModel:
 
 
 def documented_models() -> list[FoundationModel]:
-    """The models of reference/bedrock-models.md §0-§3 and §6.1, with their documented regions and states."""
+    """The models of reference/bedrock-models.md §0-§3 and §6.1-§6.4, with their documented regions and states."""
     stability = ("Stability AI",)
     return [
         FoundationModel("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large", *stability, ("us-west-2",),
@@ -206,6 +206,10 @@ def documented_models() -> list[FoundationModel]:
         FoundationModel("amazon.nova-2-multimodal-embeddings-v1:0", "Nova Multimodal Embeddings", "Amazon",
                         ("us-east-1",), ("TEXT", "IMAGE", "AUDIO", "VIDEO"), ("EMBEDDING",), ("ON_DEMAND",),
                         start_of_life="2025-10-28"),
+        # §6.4: multilingual multimodal embeddings, bare id or the us./global. profiles.
+        FoundationModel("cohere.embed-v4:0", "Embed v4", "Cohere", _US, ("TEXT", "IMAGE"), ("EMBEDDING",),
+                        ("ON_DEMAND", "INFERENCE_PROFILE"), profiles=("us", "global"),
+                        marketplace=(Rate("InputTokens", "0.12", "MillionTokens", "$0.12 per million input tokens"),)),
         FoundationModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic",
                         _US + GEOGRAPHIES["eu"], ("TEXT", "IMAGE"), ("TEXT",), ("INFERENCE_PROFILE",), True,
                         profiles=("us", "eu", "global"), marketplace=_per_million("1.10", "5.50"),

@@ -34,6 +34,7 @@ from fake_bedrock import (
     TITAN_PIXELS_MESSAGE,
     FakeBedrock,
     background_subject_mask,
+    cohere_image_tokens,
     count_embedding_tokens,
     decode_event_stream,
     encode_event_message,
@@ -1300,6 +1301,180 @@ def test_embedding_failures(client: Any, fake: FakeBedrock) -> None:
     assert invoke(client, TITAN_V2, titan_text()) == {"images": [], "error": FILTER_OUTPUT_MESSAGE}
     fake.reset()
     message = converse_error(client, NOVA_EMBED, [user("hi")])["Error"]["Message"]
+    assert message.startswith("This action doesn't support the model that you provided.")
+
+
+# -- Cohere Embed v4 ---------------------------------------------------------------
+
+COHERE = "cohere.embed-v4:0"
+
+
+def data_uri(data: bytes, mime: str = "png") -> str:
+    return f"data:image/{mime};base64,{b64(data)}"
+
+
+def cohere(**body: Any) -> dict:
+    return {"input_type": "search_document", **body}
+
+
+@pytest.mark.parametrize("model_id", [COHERE, f"us.{COHERE}", f"global.{COHERE}"])
+def test_cohere_texts_answer_float_vectors_in_order(client: Any, model_id: str) -> None:
+    texts = ["A red bicycle", "blue sky over the sea", "no colours here"]
+    result = invoke(client, model_id, cohere(texts=texts))
+    assert set(result) == {"id", "embeddings", "response_type", "texts"}
+    assert result["response_type"] == "embeddings_floats" and isinstance(result["id"], str) and result["id"]
+    assert result["texts"] == texts
+    assert len(result["embeddings"]) == 3
+    for text, vector in zip(texts, result["embeddings"]):
+        assert_unit(vector, 1536)
+        assert vector == fake_embedding(COHERE, 1536, text=text)
+    query = invoke(client, model_id, {"input_type": "search_query", "texts": texts[:1]})
+    assert query["embeddings"] == result["embeddings"][:1], "input_type does not change the vector"
+
+
+def test_cohere_embedding_types_dimension_and_images(client: Any) -> None:
+    red, blue = flat_image(RED), flat_image(BLUE, fmt="JPEG")
+    kinds = ["float", "int8", "uint8", "binary", "ubinary"]
+    body = cohere(images=[data_uri(red), data_uri(blue, "jpeg")], embedding_types=kinds, output_dimension=256)
+    result = invoke(client, COHERE, body)
+    assert result["response_type"] == "embeddings_by_type"
+    assert "texts" not in result and "inputs" not in result
+    assert list(result["embeddings"]) == kinds
+    floats = result["embeddings"]["float"]
+    assert floats == [fake_embedding(COHERE, 256, image=red), fake_embedding(COHERE, 256, image=blue)]
+    for n, vector in enumerate(floats):
+        values = np.array(vector)
+        int8 = np.array(result["embeddings"]["int8"][n])
+        assert int8.tolist() == np.rint(values * 127 / np.abs(values).max()).astype(int).tolist()
+        assert max(-int8.min(), int8.max()) == 127
+        assert (np.array(result["embeddings"]["uint8"][n]) == int8 + 128).all()
+        ubinary = np.array(result["embeddings"]["ubinary"][n])
+        assert len(ubinary) == 32 and ubinary.tolist() == np.packbits(values > 0).tolist()
+        assert (np.array(result["embeddings"]["binary"][n]) == ubinary - 128).all()
+    only_float = invoke(client, COHERE, cohere(texts=["x"], embedding_types=["float"], output_dimension=512))
+    assert only_float["response_type"] == "embeddings_by_type"
+    assert only_float["embeddings"] == {"float": [fake_embedding(COHERE, 512, text="x")]}
+    jpg = invoke(client, COHERE, cohere(images=[data_uri(blue, "jpg")], output_dimension=1024))
+    assert jpg["embeddings"] == [fake_embedding(COHERE, 1024, image=blue)]
+
+
+def test_cohere_inputs_are_the_normalised_average_of_their_parts(client: Any) -> None:
+    red = flat_image(RED)
+    inputs = [
+        {"content": [{"type": "text", "text": "red sofa"}, {"type": "image_url", "image_url": data_uri(red)}]},
+        {"content": [{"type": "text", "text": "red sofa"},
+                     {"type": "image_url", "image_url": {"url": data_uri(red)}}]},  # fmt: skip
+        {"content": [{"type": "text", "text": "red"}, {"type": "text", "text": "sofa"}]},
+    ]
+    result = invoke(client, COHERE, cohere(inputs=inputs, output_dimension=512))
+    assert result["inputs"] == inputs and "texts" not in result
+    first, second, third = result["embeddings"]
+    assert first == second == fake_embedding(COHERE, 512, text="red sofa", image=red)
+    parts = np.array(fake_embedding(COHERE, 512, text="red")) + np.array(fake_embedding(COHERE, 512, text="sofa"))
+    np.testing.assert_allclose(third, parts / np.linalg.norm(parts), atol=1e-12)
+    assert_unit(third, 512)
+
+
+def test_cohere_ranks_colours_in_english_and_korean(client: Any) -> None:
+    red, blue = flat_image(RED), flat_image(BLUE)
+    images = np.array(invoke(client, COHERE, cohere(images=[data_uri(red), data_uri(blue)]))["embeddings"])
+    queries = ["something red", "빨간 자동차", "빨강이", "파란색 하늘", "blue"]
+    vectors = np.array(invoke(client, COHERE, cohere(texts=queries))["embeddings"])
+    scores = vectors @ images.T
+    for row, colour in zip(scores, (0, 0, 0, 1, 1)):
+        assert row[colour] > 0.7 > 0.2 > row[1 - colour], (row, colour)
+    korean = np.array(fake_embedding(COHERE, 256, text="초록 녹색 보라 분홍 주황 노랑 회색 흰 검은"))
+    assert korean[[4, 9, 10, 1, 2, 12]].min() > 0 and korean[4] == pytest.approx(2 * korean[9])
+    assert not np.array(fake_embedding(TITAN_EMBED, 256, text="빨간 자동차"))[:13].any(), "Titan is English-only"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (cohere(texts=["a"] * 97), "#/texts: expected maximum item count: 96, found: 97"),
+        (cohere(texts=[]), "#/texts: expected minimum item count: 1, found: 0"),
+        (cohere(), "#: exactly one of [texts, images, inputs] is required, found none"),
+        (cohere(texts=["a"], images=[data_uri(flat_image(RED))]), "found texts and images"),
+        ({"texts": ["a"]}, "#: required key [input_type] not found"),
+        (cohere(input_type="image", texts=["a"]), "#/input_type: image is not a valid enum value"),
+        (cohere(texts=["a"], output_dimension=768), "#/output_dimension: 768 is not a valid enum value"),
+        (cohere(texts=["a"], normalize=True), "#: extraneous key [normalize] is not permitted"),
+        (cohere(texts=["a"], embedding_types=["float16"]), "#/embedding_types/0: float16 is not a valid enum"),
+        (cohere(texts=["a"], embedding_types=[]), "#/embedding_types: expected minimum item count: 1"),
+        (cohere(texts=["a"], max_tokens=128001), "#/max_tokens: 128001 is not less or equal to 128000"),
+        (cohere(texts=["a"], truncate="END"), "#/truncate: END is not a valid enum value"),
+        (cohere(texts=[""]), "#/texts/0: expected minLength: 1, actual: 0"),
+        (cohere(texts=[5]), "#/texts/0: expected type: String, found: Integer"),
+        (cohere(images=[b64(flat_image(RED))]), "#/images/0: expected a data URI data:image/"),
+        (cohere(images=[data_uri(flat_image(RED), "bmp")]), "#/images/0: expected a data URI"),
+        (cohere(images=["data:image/png;base64,%%%"]), "#/images/0: the provided image is not a valid PNG"),
+        (cohere(images=[data_uri(flat_image(RED), "jpeg")]), "as image/jpeg, but the image appears to be a png"),
+        (cohere(inputs=[{"content": []}]), "#/inputs/0/content: expected minimum item count: 1, found: 0"),
+        (cohere(inputs=[{"content": [{"type": "image", "image": "x"}]}]), "#/inputs/0/content/0/type: image is not"),
+        (cohere(inputs=[{"content": [{"type": "text", "text": "a", "image_url": "x"}]}]), "extraneous key [image_url]"),
+        (cohere(inputs=[{"content": [{"type": "image_url", "image_url": {"uri": "x"}}]}]), "extraneous key [uri]"),
+        (cohere(inputs=[{"text": "a"}]), "#/inputs/0: extraneous key [text] is not permitted"),
+    ],
+)
+def test_cohere_validation(client: Any, body: dict, fragment: str) -> None:
+    error = invoke_error(client, COHERE, body)
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "ValidationException"
+    assert error["Error"]["Message"].startswith("Malformed input request: ")
+    assert fragment in error["Error"]["Message"]
+
+
+def test_cohere_limits_images_to_5_mb_and_96_items(client: Any) -> None:
+    noise = np.random.default_rng(1).integers(0, 256, (1400, 1400, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG", compress_level=0)
+    assert len(buffer.getvalue()) > 5 * 1024 * 1024
+    message = invoke_error(client, COHERE, cohere(images=[data_uri(buffer.getvalue())]))["Error"]["Message"]
+    assert f"image is {len(buffer.getvalue())} bytes, which exceeds the maximum of 5242880 bytes" in message
+    many = invoke(client, COHERE, cohere(texts=[f"text {i}" for i in range(96)], output_dimension=256))
+    assert len(many["embeddings"]) == 96 and many["embeddings"][95] == fake_embedding(COHERE, 256, text="text 95")
+
+
+def test_cohere_max_tokens_and_truncate(client: Any) -> None:
+    words = [f"w{i}" for i in range(20)]
+    text = " ".join(words)
+    error = invoke_error(client, COHERE, cohere(texts=["short", text], max_tokens=10))["Error"]["Message"]
+    assert "#/texts/1: input is 20 tokens long, which exceeds max_tokens 10" in error
+    right = invoke(client, COHERE, cohere(texts=[text], max_tokens=10, truncate="RIGHT"))
+    assert right["embeddings"] == [fake_embedding(COHERE, 1536, text=" ".join(words[:10]))]
+    assert right["texts"] == [text]
+    left = invoke(client, COHERE, cohere(texts=[text], max_tokens=10, truncate="LEFT"))
+    assert left["embeddings"] == [fake_embedding(COHERE, 1536, text=" ".join(words[10:]))]
+    assert invoke(client, COHERE, cohere(texts=[text], max_tokens=20))["embeddings"] == [
+        fake_embedding(COHERE, 1536, text=text)
+    ]
+    assert cohere_image_tokens(96, 64) == 32  # ceil(6144 / 784 x 4)
+    assert cohere_image_tokens(10, 10) == 16  # upsampled to 3136 pixels
+    assert cohere_image_tokens(1568, 1568) == cohere_image_tokens(4000, 4000) == 12544  # downsampled
+    image = invoke_error(client, COHERE, cohere(images=[data_uri(flat_image(RED))], max_tokens=31))["Error"]
+    assert "#/images/0: input is 32 tokens long, which exceeds max_tokens 31" in image["Message"]
+    red_part = {"type": "image_url", "image_url": data_uri(flat_image(RED))}
+    mixed = [{"content": [{"type": "text", "text": "a red car"}, red_part]}]
+    too_long = invoke_error(client, COHERE, cohere(inputs=mixed, max_tokens=34))["Error"]["Message"]
+    assert "#/inputs/0: input is 35 tokens long" in too_long
+    assert invoke(client, COHERE, cohere(inputs=mixed, max_tokens=35))["embeddings"]
+
+
+def test_cohere_ids_failures_and_filters(client: Any, fake: FakeBedrock) -> None:
+    assert invoke_error(client, f"eu.{COHERE}", cohere(texts=["a"]))["Error"]["Message"] == (
+        "The provided model identifier is invalid."
+    )
+    assert invoke_error(client, "cohere.embed-v4", cohere(texts=["a"]))["Error"]["Code"] == "ValidationException"
+    fake.fail_next("filter_input")
+    fake.fail_next("filter_output")
+    assert invoke(client, COHERE, cohere(texts=["a"]))["embeddings"], "embeddings are not filtered"
+    fake.reset()
+    fake.fail_next("throttle", model_prefix="us.cohere.")
+    assert invoke(client, COHERE, cohere(texts=["a"]))["embeddings"], "the prefix picks the us. profile only"
+    with pytest.raises(client.exceptions.ThrottlingException):
+        invoke(client, f"us.{COHERE}", cohere(texts=["a"]))
+    assert fake.calls[-1].model_id == f"us.{COHERE}" and fake.calls[-1].body["texts"] == ["a"]
+    message = converse_error(client, f"us.{COHERE}", [user("hi")])["Error"]["Message"]
     assert message.startswith("This action doesn't support the model that you provided.")
 
 

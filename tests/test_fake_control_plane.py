@@ -24,6 +24,7 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 INPAINT = "stability.stable-image-inpaint-v1:0"
 ULTRA = "stability.stable-image-ultra-v1:1"
 NOVA_PRO = "amazon.nova-pro-v1:0"
+COHERE = "cohere.embed-v4:0"
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +250,27 @@ def test_runtime_calls_follow_what_a_test_set(fake: FakeBedrock) -> None:
     with pytest.raises(ClientError) as form:
         chat.converse(modelId="us.anthropic.claude-haiku-4-5-20251001-v1:0", messages=messages)
     assert "use case details have not been submitted" in form.value.response["Error"]["Message"]
+
+
+def test_cohere_embed_v4_row_profiles_and_agreement(fake: FakeBedrock) -> None:
+    east = client(fake, "bedrock", "us-east-1")
+    details = call_and_check(east, "get_foundation_model", modelIdentifier=COHERE)["modelDetails"]
+    assert (details["providerName"], details["outputModalities"]) == ("Cohere", ["EMBEDDING"])
+    assert details["inferenceTypesSupported"] == ["ON_DEMAND", "INFERENCE_PROFILE"]
+    assert details["modelLifecycle"]["status"] == "ACTIVE"
+    for prefix in ("us", "global"):
+        profile = call_and_check(east, "get_inference_profile", inferenceProfileIdentifier=f"{prefix}.{COHERE}")
+        assert profile["models"] and all(COHERE in m["modelArn"] for m in profile["models"])
+    offers = call_and_check(east, "list_foundation_model_agreement_offers", modelId=COHERE)["offers"]
+    assert offers[0]["termDetails"]["usageBasedPricingTerm"]["rateCard"][0]["price"] == "0.12"
+
+    runtime = client(fake, "bedrock-runtime", "us-east-1")
+    body = json.dumps({"input_type": "search_query", "texts": ["a red car"]})
+    assert json.loads(runtime.invoke_model(modelId=f"global.{COHERE}", body=body)["body"].read())["embeddings"]
+    fake.control.set_model(COHERE, agreement="NOT_AVAILABLE")
+    with pytest.raises(ClientError) as denied:
+        runtime.invoke_model(modelId=COHERE, body=body)
+    assert denied.value.response["Error"] == {"Code": "AccessDeniedException", "Message": MARKETPLACE_MESSAGE}
 
 
 def test_control_plane_through_the_standard_endpoint_variables(fake: FakeBedrock, monkeypatch) -> None:
