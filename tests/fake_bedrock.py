@@ -53,8 +53,9 @@ it after two deltas with a ``modelStreamErrorException`` event.
 
 The multimodal embedding models (InvokeModel on ``amazon.titan-embed-image-v1`` and
 ``amazon.nova-2-multimodal-embeddings-v1:0``, bare on-demand ids; ``cohere.embed-v4:0``, bare or
-through its ``us.``/``global.`` profiles; bodies and limits in the "Embedding models" and
-"Cohere Embed v4" sections) answer ``fake_embedding(model_id, dimension, text=, image=)``:
+through its ``us.``/``global.`` profiles; ``twelvelabs.marengo-embed-3-0-v1:0``, bare or ``us.``/
+``eu.``; bodies and limits in the "Embedding models", "Cohere Embed v4" and "TwelveLabs Marengo
+Embed 3.0" sections) answer ``fake_embedding(model_id, dimension, text=, image=)``:
 deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sensibly.
 
 - Positions 0..12 are a colour block: 12 hue bins (bin k collects hues within 15 degrees
@@ -64,7 +65,7 @@ deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sens
   whole words, any case, optional plural "s"): red 0, orange 30, yellow 60, green 120,
   cyan 180, blue 240, purple/violet 270, magenta/pink 300 degrees; grey/gray/black/white/
   silver the grey bin.  The multilingual models (``MULTILINGUAL_EMBEDDING_MODELS``: Cohere Embed
-  v4) also count Korean colour stems wherever they appear in a word (``KOREAN_COLOUR_WORDS``):
+  v4 and Marengo Embed 3.0) also count Korean colour stems wherever they appear in a word (``KOREAN_COLOUR_WORDS``):
   빨간/빨강 red, 주황 orange, 노란/노랑 yellow, 초록/녹색 green, 파란/파랑 blue, 보라 purple,
   분홍 pink, 회색/검은/검정/흰/하얀 the grey bin; Titan and Nova stay English-only.  The block is
   scaled to unit length; a text without colour words has an all-zero block.
@@ -73,7 +74,8 @@ deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sens
   "text" or "image", the exact image bytes or the text lower-cased with whitespace
   collapsed).
 - vector = normalise(colour block + 0.35 x fingerprint).  Text and image together (Titan, a
-  Cohere ``inputs`` item) give the normalised average of the parts' vectors.  So the same input always gives the
+  Cohere ``inputs`` item, Marengo text_image/multi_input) give the normalised average of the
+  parts' vectors.  So the same input always gives the
   same vector, the text "red" is nearer red images than blue ones, and other models or
   dimensions give other vectors.  Nova's ``embeddingPurpose`` and Cohere's ``input_type`` do not
   change the vector.
@@ -90,6 +92,15 @@ deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sens
   both.  Assumptions: truncate defaults to NONE; an empty text, an image whose bytes are not the
   declared type, and a bare ``cohere.embed-v4`` id (no ``:0``) are rejected; the int8/binary
   quantisation; image tokens follow the documented pixels / 784 x 4.
+- Marengo Embed 3.0 facts from the AWS page model-parameters-marengo-3 [DOC]: the nested bodies of
+  text, image, text_image and multi_input (placeholders ``<@name>``, mediaType "image", exactly
+  one of base64String/s3Location), 500 text tokens, 5 MB per image, 512 dimensions, audio and
+  video through StartAsyncInvoke only, and that text/image/text_image/multi_input answers carry no
+  embeddingOption.  The page shows the answer as ``{"data": {...}}`` for one vector and "a list of
+  objects" for several, while third-party callers read ``data[0]["embedding"]``: the fake answers
+  a list of one (assumption).  Also assumed: the image formats (png/jpeg/webp), the error wording,
+  that over-long text fails (3.0 documents no truncation field), and the rejection of any other key
+  (embeddingOption, textTruncate...).
 - The content-filter failure kinds do not apply to embedding calls: they neither fail
   them nor are used up by them.  Every other kind fails them as it fails image models.
 """
@@ -1497,9 +1508,137 @@ class CohereEmbedV4Model(_EmbeddingModelBase):
         return _CohereItem(parts, tokens)
 
 
+# -- TwelveLabs Marengo Embed 3.0 -------------------------------------------------------
+#
+# ``twelvelabs.marengo-embed-3-0-v1:0`` (bare on-demand id, or the ``us.``/``eu.`` profiles).  Body:
+#     {"inputType": "text" | "image" | "text_image" | "multi_input", <inputType>: {...}, "inferenceId"?: str}
+# and nothing else (the payload object sits under the key named by inputType; no other payload key):
+#     "text":        {"inputText": str}
+#     "image":       {"mediaSource": {"base64String": str}}
+#     "text_image":  {"inputText": str, "mediaSource": {"base64String": str}}
+#     "multi_input": {"inputText"?: str, "mediaSources": [{"name"?: str, "mediaType": "image",
+#                                                         "base64String": str}, ...]}  (1 or more)
+# inputText is at most 500 tokens (``count_embedding_tokens``; placeholders included).  An image is
+# png/jpeg/webp, at most 5 MB decoded.  mediaSource holds exactly one of base64String / s3Location, and
+# the fake refuses s3Location (``UNSUPPORTED_SOURCE_MESSAGE``).  multi_input: each ``<@name>`` placeholder
+# in inputText must name a media source, every media source must then be named, a given name must
+# appear as a placeholder, and names are unique.  "audio" and "video" are refused
+# (``MARENGO_ASYNC_MESSAGE``: StartAsyncInvoke only).  Answer, one 512-d vector:
+#     {"data": [{"embedding": [...]}]}
+# text / image as ``fake_embedding``; text_image and multi_input the normalised average of the text
+# (when not empty) and each image.
+
+MARENGO_3 = "twelvelabs.marengo-embed-3-0-v1:0"
+MARENGO_DIMENSION = 512
+MARENGO_MAX_TOKENS = 500
+MARENGO_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+MARENGO_IMAGE_FORMATS = ("png", "jpeg", "webp")
+MARENGO_INPUT_TYPES = ("text", "image", "text_image", "audio", "video", "multi_input")
+MARENGO_ASYNC_MESSAGE = (
+    "The {input_type} input type is not supported with InvokeModel for this model. "
+    "Use StartAsyncInvoke to generate {input_type} embeddings."
+)
+_PLACEHOLDER = re.compile(r"<@([^<>]+)>")
+
+
+class MarengoEmbedModel(_EmbeddingModelBase):
+    """TwelveLabs Marengo Embed 3.0 through InvokeModel: text, image, text_image or multi_input."""
+
+    profiles = frozenset({"us", "eu"})
+    on_demand = True
+
+    def plan(self, body: dict) -> Job:
+        input_type = _get_required_enum(body, "inputType", "#", MARENGO_INPUT_TYPES)
+        if input_type in ("audio", "video"):
+            raise _validation_error(MARENGO_ASYNC_MESSAGE.format(input_type=input_type))
+        _reject_unknown_keys(body, frozenset({"inputType", input_type, "inferenceId"}), "#")
+        _get_string(body, "inferenceId", "#", required=False, max_len=256)
+        path = f"#/{input_type}"
+        payload = _get_object(body, input_type, "#", required=True)
+        parts: list[EmbeddingPart] = []
+        if input_type == "text":
+            _reject_unknown_keys(payload, frozenset({"inputText"}), path)
+            parts.append(("text", self._text(payload, path, required=True)))
+        elif input_type == "image":
+            _reject_unknown_keys(payload, frozenset({"mediaSource"}), path)
+            parts.append(self._media_source(payload, path))
+        elif input_type == "text_image":
+            _reject_unknown_keys(payload, frozenset({"inputText", "mediaSource"}), path)
+            parts.append(("text", self._text(payload, path, required=True)))
+            parts.append(self._media_source(payload, path))
+        else:
+            parts = self._multi_input(payload, path)
+
+        def render() -> dict:
+            return {"data": [{"embedding": _joint_embedding(self.model_id, MARENGO_DIMENSION, parts)}]}
+
+        return Job(0, render)
+
+    @staticmethod
+    def _text(payload: dict, path: str, *, required: bool) -> str:
+        text = _get_string(payload, "inputText", path, required=required, max_len=EMBED_TEXT_MAX_CHARS,
+                           min_len=1 if required else 0)  # fmt: skip
+        text = text or ""
+        tokens = count_embedding_tokens(text)
+        if tokens > MARENGO_MAX_TOKENS:
+            raise _malformed(
+                f"{path}/inputText: text is {tokens} tokens long, which exceeds the maximum of "
+                f"{MARENGO_MAX_TOKENS} tokens"
+            )
+        return text
+
+    @staticmethod
+    def _image(source: dict, path: str) -> EmbeddingPart:
+        """One base64String / s3Location pair (exactly one of them) as an image part."""
+        has_inline, has_s3 = "base64String" in source, "s3Location" in source
+        if has_inline == has_s3:
+            found = "both" if has_inline else "neither"
+            raise _malformed(f"{path}: exactly one of [base64String, s3Location] is required, found {found}")
+        if has_s3:
+            raise _validation_error(UNSUPPORTED_SOURCE_MESSAGE)
+        image = _embedding_image(
+            source["base64String"], f"{path}/base64String", MARENGO_IMAGE_FORMATS, _NO_SIDE_LIMIT,
+            lambda: _malformed(f"{path}/base64String: the image has too many pixels"),
+            max_bytes=MARENGO_IMAGE_MAX_BYTES,
+        )  # fmt: skip
+        return "image", (image.data, image.colours)
+
+    def _media_source(self, payload: dict, path: str) -> EmbeddingPart:
+        source = _get_object(payload, "mediaSource", path, required=True)
+        _reject_unknown_keys(source, frozenset({"base64String", "s3Location"}), f"{path}/mediaSource")
+        return self._image(source, f"{path}/mediaSource")
+
+    def _multi_input(self, payload: dict, path: str) -> list[EmbeddingPart]:
+        _reject_unknown_keys(payload, frozenset({"inputText", "mediaSources"}), path)
+        text = self._text(payload, path, required=False)
+        sources = _get_list(payload, "mediaSources", path, min_items=1, max_items=1 << 16)
+        placeholders = _PLACEHOLDER.findall(text)
+        parts: list[EmbeddingPart] = [("text", text)] if text.strip() else []
+        names: list[str] = []
+        for i, source in enumerate(sources):
+            source_path = f"{path}/mediaSources/{i}"
+            if not isinstance(source, dict):
+                raise _malformed(f"{source_path}: expected type: JSONObject, found: {_type_name(source)}")
+            keys = frozenset({"name", "mediaType", "base64String", "s3Location"})
+            _reject_unknown_keys(source, keys, source_path)
+            _get_required_enum(source, "mediaType", source_path, ("image",))
+            name = _get_string(source, "name", source_path, required=bool(placeholders), max_len=256)
+            if name is not None:
+                if name in names:
+                    raise _malformed(f"{source_path}/name: {name} is not unique")
+                if name not in placeholders:
+                    raise _malformed(f"{source_path}/name: {name} does not match a <@name> placeholder in inputText")
+                names.append(name)
+            parts.append(self._image(source, source_path))
+        for name in placeholders:
+            if name not in names:
+                raise _malformed(f"{path}/inputText: the placeholder <@{name}> does not name a media source")
+        return parts
+
+
 Model = (
     TitanFamilyModel | StabilityModel | StabilityServiceModel
-    | TitanMultimodalEmbeddingModel | NovaMultimodalEmbeddingModel | CohereEmbedV4Model
+    | TitanMultimodalEmbeddingModel | NovaMultimodalEmbeddingModel | CohereEmbedV4Model | MarengoEmbedModel
 )
 
 MODELS: dict[str, Model] = {
@@ -1515,6 +1654,7 @@ MODELS: dict[str, Model] = {
         "amazon.nova-2-multimodal-embeddings-v1:0"
     ),
     COHERE_EMBED_V4: CohereEmbedV4Model(COHERE_EMBED_V4),
+    MARENGO_3: MarengoEmbedModel(MARENGO_3),
 }
 
 _GEO_PREFIX = re.compile(r"^(us|us-gov|eu|apac|jp|au|ca|global)\.")

@@ -25,6 +25,7 @@ from PIL import Image
 from fake_bedrock import (
     FILTER_INPUT_MESSAGE,
     FILTER_OUTPUT_MESSAGE,
+    MARENGO_ASYNC_MESSAGE,
     NEEDS_PROFILE_TEMPLATE,
     REQUEST_FAILURES,
     STABILITY_SIZES,
@@ -1476,6 +1477,140 @@ def test_cohere_ids_failures_and_filters(client: Any, fake: FakeBedrock) -> None
     assert fake.calls[-1].model_id == f"us.{COHERE}" and fake.calls[-1].body["texts"] == ["a"]
     message = converse_error(client, f"us.{COHERE}", [user("hi")])["Error"]["Message"]
     assert message.startswith("This action doesn't support the model that you provided.")
+
+
+# -- TwelveLabs Marengo Embed 3.0 ------------------------------------------------------
+
+MARENGO = "twelvelabs.marengo-embed-3-0-v1:0"
+
+
+def marengo_text(text: str) -> dict:
+    return {"inputType": "text", "text": {"inputText": text}}
+
+
+def marengo_image(data: bytes) -> dict:
+    return {"inputType": "image", "image": {"mediaSource": {"base64String": b64(data)}}}
+
+
+def marengo_vector(client: Any, model_id: str, body: dict) -> list[float]:
+    result = invoke(client, model_id, body)
+    assert list(result) == ["data"] and len(result["data"]) == 1
+    assert list(result["data"][0]) == ["embedding"], "text/image answers carry no embeddingOption"
+    vector = result["data"][0]["embedding"]
+    assert_unit(vector, 512)
+    return vector
+
+
+def _multi(text: str | None, *sources: dict) -> dict:
+    payload: dict = {"mediaSources": list(sources)}
+    if text is not None:
+        payload["inputText"] = text
+    return {"inputType": "multi_input", "multi_input": payload}
+
+
+def _source(name: str | None = None, **extra: Any) -> dict:
+    source = {"mediaType": "image", "base64String": b64(flat_image(RED)), **extra}
+    return source if name is None else {"name": name, **source}
+
+
+@pytest.mark.parametrize("model_id", [MARENGO, f"us.{MARENGO}", f"eu.{MARENGO}"])
+def test_marengo_text_image_and_text_image(client: Any, model_id: str) -> None:
+    red = flat_image(RED, fmt="JPEG")
+    text = marengo_vector(client, model_id, marengo_text("a red kite"))
+    assert text == fake_embedding(MARENGO, 512, text="a red kite")
+    assert marengo_vector(client, model_id, marengo_image(red)) == fake_embedding(MARENGO, 512, image=red)
+    pair = {"inputText": "a red kite", "mediaSource": {"base64String": b64(red)}}
+    both = {"inputType": "text_image", "text_image": pair, "inferenceId": "query-1"}
+    assert marengo_vector(client, model_id, both) == fake_embedding(MARENGO, 512, text="a red kite", image=red)
+
+
+def test_marengo_multi_input_averages_text_and_images(client: Any) -> None:
+    red, blue = flat_image(RED), flat_image(BLUE, fmt="WEBP")
+    sources = [{"name": "img1", "mediaType": "image", "base64String": b64(red)},
+               {"name": "img2", "mediaType": "image", "base64String": b64(blue)}]  # fmt: skip
+    body = _multi("<@img1> beside <@img2>", *sources)
+    parts = [fake_embedding(MARENGO, 512, text="<@img1> beside <@img2>"), fake_embedding(MARENGO, 512, image=red),
+             fake_embedding(MARENGO, 512, image=blue)]  # fmt: skip
+    expected = np.sum(parts, axis=0) / np.linalg.norm(np.sum(parts, axis=0))
+    np.testing.assert_allclose(marengo_vector(client, MARENGO, body), expected, atol=1e-12)
+    unnamed = _multi(None, {"mediaType": "image", "base64String": b64(red)})
+    assert marengo_vector(client, MARENGO, unnamed) == fake_embedding(MARENGO, 512, image=red)
+
+
+def test_marengo_ranks_colours_in_english_and_korean(client: Any) -> None:
+    red, blue = (np.array(marengo_vector(client, MARENGO, marengo_image(flat_image(c)))) for c in (RED, BLUE))
+    for text, near, far in (("red", red, blue), ("빨간 연", red, blue), ("파란 바다", blue, red)):
+        query = np.array(marengo_vector(client, MARENGO, marengo_text(text)))
+        assert query @ near > 0.7 > 0.2 > query @ far, text
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"text": {"inputText": "a"}}, "#: required key [inputType] not found"),
+        ({"inputType": "sound"}, "#/inputType: sound is not a valid enum value"),
+        ({"inputType": "text", "inputText": "a"}, "#: extraneous key [inputText] is not permitted"),
+        ({**marengo_text("a"), "embeddingOption": ["visual"]}, "#: extraneous key [embeddingOption]"),
+        ({**marengo_text("a"), "image": {}}, "#: extraneous key [image] is not permitted"),
+        ({"inputType": "text"}, "#: required key [text] not found"),
+        ({"inputType": "text", "text": {"inputText": "a", "textTruncate": "end"}}, "extraneous key [textTruncate]"),
+        (marengo_text(""), "#/text/inputText: expected minLength: 1, actual: 0"),
+        (marengo_text("word " * 501), "#/text/inputText: text is 501 tokens long, which exceeds the maximum of 500"),
+        ({"inputType": "image", "image": {}}, "#/image: required key [mediaSource] not found"),
+        ({"inputType": "image", "image": {"mediaSource": {}}}, "[base64String, s3Location] is required, found neither"),
+        (
+            {"inputType": "image", "image": {"mediaSource": {"base64String": "x", "s3Location": {"uri": "s3://b"}}}},
+            "#/image/mediaSource: exactly one of [base64String, s3Location] is required, found both",
+        ),
+        (
+            {"inputType": "image", "image": {"mediaSource": {**_source()}}},
+            "#/image/mediaSource: extraneous key [mediaType] is not permitted",
+        ),
+        (marengo_image(b"not an image"), "#/image/mediaSource/base64String: the provided image is not a valid PNG"),
+        (marengo_image(flat_image(RED, fmt="GIF")), "not a valid PNG or JPEG or WEBP image"),
+        ({"inputType": "text_image", "text_image": {"inputText": "a"}}, "#/text_image: required key [mediaSource]"),
+        ({"inputType": "multi_input", "multi_input": {"inputText": "a"}}, "#/multi_input: required key [mediaSources]"),
+        (_multi("a"), "#/multi_input/mediaSources: expected minimum item count: 1, found: 0"),
+        (_multi("<@a>", _source()), "#/multi_input/mediaSources/0: required key [name] not found"),
+        (_multi("<@a> <@b>", _source("a")), "the placeholder <@b> does not name a media source"),
+        (_multi("plain", _source("a")), "#/multi_input/mediaSources/0/name: a does not match a <@name> placeholder"),
+        (_multi("<@a>", _source("a"), _source("a")), "#/multi_input/mediaSources/1/name: a is not unique"),
+        (_multi(None, {"mediaType": "video", "base64String": "x"}), "mediaSources/0/mediaType: video is not a valid"),
+        (_multi(None, _source(url="x")), "#/multi_input/mediaSources/0: extraneous key [url] is not permitted"),
+    ],
+)
+def test_marengo_validation(client: Any, body: dict, fragment: str) -> None:
+    error = invoke_error(client, MARENGO, body)["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith("Malformed input request: ")
+    assert fragment in error["Message"]
+
+
+def test_marengo_limits_and_refusals(client: Any, fake: FakeBedrock) -> None:
+    assert marengo_vector(client, MARENGO, marengo_text("word " * 500))
+    noise = np.random.default_rng(2).integers(0, 256, (1400, 1400, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG", compress_level=0)
+    message = invoke_error(client, MARENGO, marengo_image(buffer.getvalue()))["Error"]["Message"]
+    assert "which exceeds the maximum of 5242880 bytes" in message
+    for media in ("video", "audio"):
+        body = {"inputType": media, media: {"mediaSource": {"s3Location": {"uri": "s3://b/clip.mp4"}}}}
+        error = invoke_error(client, MARENGO, body)
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+        expected = MARENGO_ASYNC_MESSAGE.format(input_type=media)
+        assert error["Error"] == {"Code": "ValidationException", "Message": expected}
+    s3 = {"inputType": "image", "image": {"mediaSource": {"s3Location": {"uri": "s3://b/k.png", "bucketOwner": "1"}}}}
+    message = invoke_error(client, MARENGO, s3)["Error"]["Message"]
+    assert message == "FakeBedrock does not support s3Location image sources."
+    assert invoke_error(client, f"global.{MARENGO}", marengo_text("a"))["Error"]["Message"] == (
+        "The provided model identifier is invalid."
+    )
+    fake.fail_next("filter_output")
+    assert marengo_vector(client, MARENGO, marengo_text("a")), "embeddings are not filtered"
+    fake.reset()
+    fake.fail_next("deny", model_prefix="twelvelabs.")
+    assert invoke_error(client, MARENGO, marengo_text("a"))["Error"]["Code"] == "AccessDeniedException"
+    assert fake_embedding(MARENGO, 512, text="x") != fake_embedding(COHERE, 512, text="x")
 
 
 def first_calls_meet(fake: FakeBedrock, monkeypatch: pytest.MonkeyPatch, parties: int) -> None:

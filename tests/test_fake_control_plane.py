@@ -25,6 +25,7 @@ INPAINT = "stability.stable-image-inpaint-v1:0"
 ULTRA = "stability.stable-image-ultra-v1:1"
 NOVA_PRO = "amazon.nova-pro-v1:0"
 COHERE = "cohere.embed-v4:0"
+MARENGO = "twelvelabs.marengo-embed-3-0-v1:0"
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +272,31 @@ def test_cohere_embed_v4_row_profiles_and_agreement(fake: FakeBedrock) -> None:
     with pytest.raises(ClientError) as denied:
         runtime.invoke_model(modelId=COHERE, body=body)
     assert denied.value.response["Error"] == {"Code": "AccessDeniedException", "Message": MARKETPLACE_MESSAGE}
+
+
+def test_marengo_embed_3_row_regions_and_profiles(fake: FakeBedrock) -> None:
+    seoul = call_and_check(client(fake, "bedrock", "ap-northeast-2"), "get_foundation_model", modelIdentifier=MARENGO)
+    assert seoul["modelDetails"]["providerName"] == "TwelveLabs"
+    assert "VIDEO" in seoul["modelDetails"]["inputModalities"]
+    with pytest.raises(ClientError) as absent:
+        client(fake, "bedrock", "us-west-2").get_foundation_model(modelIdentifier=MARENGO)
+    assert absent.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    ireland = client(fake, "bedrock", "eu-west-1")
+    profile = call_and_check(ireland, "get_inference_profile", inferenceProfileIdentifier=f"eu.{MARENGO}")
+    assert [m["modelArn"].split(":")[3] for m in profile["models"]] == ["eu-west-1"]
+    east = client(fake, "bedrock", "us-east-1")
+    assert call_and_check(east, "get_inference_profile", inferenceProfileIdentifier=f"us.{MARENGO}")["models"]
+    with pytest.raises(ClientError):
+        east.get_inference_profile(inferenceProfileIdentifier=f"global.{MARENGO}")
+    rates = call_and_check(east, "list_foundation_model_agreement_offers", modelId=MARENGO)["offers"][0]
+    assert {r["unit"] for r in rates["termDetails"]["usageBasedPricingTerm"]["rateCard"]} == {"Images", "Queries"}
+
+    fake.control.set_model(MARENGO, lifecycle="EOL")
+    runtime = client(fake, "bedrock-runtime", "us-east-1")
+    with pytest.raises(ClientError) as eol:
+        body = json.dumps({"inputType": "text", "text": {"inputText": "a"}})
+        runtime.invoke_model(modelId=f"us.{MARENGO}", body=body)
+    assert eol.value.response["Error"]["Message"] == EOL_MESSAGE
 
 
 def test_control_plane_through_the_standard_endpoint_variables(fake: FakeBedrock, monkeypatch) -> None:
