@@ -46,7 +46,17 @@ PNG (the default).  No captions are drawn on edits.
 
 Converse and ConverseStream (``POST /model/{id}/converse`` and ``/converse-stream``)
 serve the vision chat models in ``CHAT_MODELS`` with deterministic answers built
-from the decoded images (see the "Converse" section).  ConverseStream answers a real
+from the decoded images (see the "Converse" section).  Nova 2 Omni
+(``us.``/``global.amazon.nova-2-omni-v1:0``, profile only) answers Converse with an image instead:
+a generation from the last user turn's text, or an edit of the ONE image in that turn (the input
+copied, its ``mask_prompt_region`` repainted with ``edit_fill_colour(prompt, 0)``); see the
+"Nova 2 Omni" section for the size rule (1024x1024, or about 1 MP at a ratio like "16:9" named in
+the prompt), the tokens and the refusals.  Facts [3P: daekeun-ml/nova-2-omni-examples; reference
+§6.2]: the ids, the plain Converse request with the image block and the instruction in one user
+turn, the image block in the answer, ``reasoningConfig``, no seed/size/mask fields.  Assumed: the
+text block and its wording, png output, the size rule, one input image, the output image counted in
+outputTokens, and ConverseStream: no document shows how an image would stream, so the fake refuses
+ConverseStream for this model with ``OMNI_STREAM_MESSAGE``.  ConverseStream answers a real
 ``application/vnd.amazon.eventstream`` body, sent in HTTP chunks
 (``stream_delay_s`` between messages); the failure kind ``stream_error`` breaks
 it after two deltas with a ``modelStreamErrorException`` event.
@@ -1733,9 +1743,11 @@ class ChatModel:
     max_output_tokens: int
     max_images: int = 20
     exclusive_sampling: bool = False  # Claude 4.5: temperature and topP cannot both be set
+    image_output: bool = False  # Nova 2 Omni: answers with an image (Converse only)
 
 
 _CLAUDE_45 = ChatModel(False, frozenset({"us", "eu", "global"}), 64000, exclusive_sampling=True)
+_CLAUDE_46 = ChatModel(False, frozenset({"us", "global"}), 64000, exclusive_sampling=True)
 CHAT_MODELS: dict[str, ChatModel] = {
     "anthropic.claude-3-sonnet-20240229-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 4096),
     "anthropic.claude-haiku-4-5-20251001-v1:0": _CLAUDE_45,
@@ -1744,6 +1756,8 @@ CHAT_MODELS: dict[str, ChatModel] = {
     "amazon.nova-lite-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 10000),
     "amazon.nova-pro-v1:0": ChatModel(True, frozenset({"us", "eu", "apac"}), 10000),
     "meta.llama4-maverick-17b-instruct-v1:0": ChatModel(False, frozenset({"us"}), 8192),
+    "anthropic.claude-sonnet-4-6": _CLAUDE_46,
+    "amazon.nova-2-omni-v1:0": ChatModel(False, frozenset({"us", "global"}), 65535, image_output=True),
 }
 
 
@@ -1979,6 +1993,145 @@ def converse_payload(reply: ChatReply, latency_ms: int) -> dict:
         "usage": _usage(reply),
         "metrics": {"latencyMs": latency_ms},
     }
+
+
+# -- Nova 2 Omni: image generation and editing through Converse ----------------------------
+#
+# ``amazon.nova-2-omni-v1:0`` (preview) is profile-only: ``us.`` or ``global.``.  Its request is an
+# ordinary Converse body (messages, system, inferenceConfig); the LAST user turn holds the
+# instruction text (required) and at most one image block: with an image it is an edit, without
+# one a generation.  ``additionalModelRequestFields`` may hold only ``reasoningConfig``
+# ({"type": "enabled" | "disabled", "maxReasoningEffort"?: "low" | "medium" | "high"}); any other key
+# (seed, size, mask...) is refused.  The prompt P is the last user turn's text blocks joined with
+# spaces, whitespace collapsed (as for the chat models).
+#
+# - Generation: ``render_generated(W, H, P, 0, 0)`` as PNG, W x H = ``omni_output_size(P)``: 1024 x 1024,
+#   unless P names one of ``OMNI_ASPECT_RATIOS`` ("16:9", "9:16", "4:3", "3:2", "21:9", ...; the first
+#   one that appears), then about 1 MP at that ratio, sides multiples of 16:
+#   W = 16 x round(sqrt(1048576 x r) / 16), H = 16 x round(sqrt(1048576 / r) / 16), r = a / b
+#   (16:9 -> 1360 x 768, 9:16 -> 768 x 1360, 4:3 -> 1184 x 880, 3:2 -> 1248 x 832).
+# - Edit: the input (any Converse format) decoded and copied at its own size, only
+#   ``mask_prompt_region(W, H)`` repainted with ``edit_fill_colour(P, 0)``, as PNG.
+# - Answer: content [{"text": "Here is the generated|edited W×H image."},
+#   {"image": {"format": "png", "source": {"bytes": ...}}}], stopReason "end_turn".  usage.inputTokens
+#   as for the chat models; outputTokens = the words of the text + ceil(W/28) x ceil(H/28) for the
+#   image.  With inferenceConfig.maxTokens below that, the answer is the text cut to maxTokens words,
+#   no image, stopReason "max_tokens".  stopSequences are ignored.  Reasoning changes nothing.
+# - ConverseStream is refused before any failure is taken: ``OMNI_STREAM_MESSAGE`` (ValidationException).
+# - Failure kinds as for the chat models: filter_output answers stopReason "content_filtered" with no
+#   content; filter_input/filter_prompt and reject_image are 400s.
+
+NOVA_2_OMNI = "amazon.nova-2-omni-v1:0"
+OMNI_STREAM_MESSAGE = (
+    "The model {model_id} does not support streaming for image output. Use the Converse API instead."
+)
+OMNI_PIXELS = 1024 * 1024
+OMNI_ASPECT_RATIOS = frozenset(
+    {"1:1", "2:1", "1:2", "3:2", "2:3", "4:3", "3:4", "5:4", "4:5", "16:9", "9:16", "21:9", "9:21"}
+)
+OMNI_REASONING_EFFORTS = ("low", "medium", "high")
+_RATIO = re.compile(r"(?<!\d)(\d{1,2})\s*:\s*(\d{1,2})(?!\d)")
+
+
+def omni_output_size(prompt: str) -> tuple[int, int]:
+    """The size Nova 2 Omni generates for ``prompt`` (see the Nova 2 Omni notes)."""
+    for a, b in _RATIO.findall(prompt):
+        if f"{int(a)}:{int(b)}" in OMNI_ASPECT_RATIOS:
+            ratio = int(a) / int(b)
+            return (
+                math.floor(math.sqrt(OMNI_PIXELS * ratio) / 16 + 0.5) * 16,
+                math.floor(math.sqrt(OMNI_PIXELS / ratio) / 16 + 0.5) * 16,
+            )
+    return 1024, 1024
+
+
+def _omni_malformed(detail: str) -> BedrockError:
+    return _model_error(_malformed(detail).message)
+
+
+def _check_omni_fields(body: dict) -> None:
+    """``additionalModelRequestFields``: only a valid ``reasoningConfig``."""
+    fields = body.get("additionalModelRequestFields", {})
+    if not isinstance(fields, dict):
+        raise _omni_malformed(f"#: expected type: JSONObject, found: {_type_name(fields)}")
+    for key in fields:
+        if key != "reasoningConfig":
+            raise _omni_malformed(f"#: extraneous key [{key}] is not permitted")
+    if "reasoningConfig" not in fields:
+        return
+    config = fields["reasoningConfig"]
+    path = "#/reasoningConfig"
+    if not isinstance(config, dict):
+        raise _omni_malformed(f"{path}: expected type: JSONObject, found: {_type_name(config)}")
+    try:
+        _reject_unknown_keys(config, frozenset({"type", "maxReasoningEffort"}), path)
+        _get_required_enum(config, "type", path, ("enabled", "disabled"))
+        if "maxReasoningEffort" in config:
+            _get_enum(config, "maxReasoningEffort", path, default="", allowed=OMNI_REASONING_EFFORTS)
+    except BedrockError as error:
+        raise _model_error(error.message) from None
+
+
+@dataclass
+class ImageReply:
+    """A Nova 2 Omni answer: the generated or edited picture, its words and its token counts."""
+
+    conversation: Conversation
+    source: Image.Image | None  # the image to edit; None: generate
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.source.size if self.source is not None else omni_output_size(self.conversation.last_text)
+
+    def payload(self, latency_ms: int, *, filtered: bool = False) -> dict:
+        width, height = self.size
+        text = f"Here is the {'edited' if self.source is not None else 'generated'} {width}\u00d7{height} image."
+        image_tokens = math.ceil(width / 28) * math.ceil(height / 28)
+        limit = self.conversation.max_tokens
+        content: list[dict] = []
+        if filtered:
+            stop_reason, output_tokens = "content_filtered", 0
+        elif limit is not None and _words(text) + image_tokens > limit:
+            cut = " ".join(text.split(" ")[:limit])
+            content, stop_reason, output_tokens = [{"text": cut}], "max_tokens", _words(cut)
+        else:
+            picture = {"format": "png", "source": {"bytes": encode_image(self._draw(), "png")}}
+            content = [{"text": text}, {"image": picture}]
+            stop_reason, output_tokens = "end_turn", _words(text) + image_tokens
+        reply = ChatReply(None, stop_reason, self.conversation.input_tokens, output_tokens)
+        return {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": stop_reason,
+            "usage": _usage(reply),
+            "metrics": {"latencyMs": latency_ms},
+        }
+
+    def _draw(self) -> Image.Image:
+        prompt = self.conversation.last_text
+        if self.source is None:
+            return render_generated(*self.size, prompt, 0, 0)
+        width, height = self.source.size
+        area = box_mask(width, height, mask_prompt_region(width, height))
+        return repaint(self.source, area, edit_fill_colour(prompt, 0))
+
+
+def plan_image_reply(body: dict, conversation: Conversation) -> ImageReply:
+    """Nova 2 Omni's own checks on a body ``parse_conversation`` accepted, then what it will draw."""
+    _check_omni_fields(body)
+    messages = body["messages"]
+    last_user = max(i for i, message in enumerate(messages) if message["role"] == "user")
+    blocks = [block["image"] for block in messages[last_user]["content"] if "image" in block]
+    if len(blocks) > 1:
+        raise _model_error(
+            f"messages.{last_user}.content: Nova 2 Omni edits one image at a time; found {len(blocks)} images"
+        )
+    if not conversation.last_text:
+        raise _model_error(f"messages.{last_user}.content: a text block with the instruction is required")
+    source = None
+    if blocks:
+        source = Image.open(io.BytesIO(base64.b64decode(blocks[0]["source"]["bytes"])))
+        source.load()
+    return ImageReply(conversation, source)
 
 
 def text_chunks(text: str, words_per_chunk: int = 3) -> list[str]:
@@ -2277,21 +2430,29 @@ class FakeBedrock:
             return _error_response(_request_failure("needs_profile", model_id))
         if refusal := self.control.runtime_refusal(model_id, headers):
             return _error_response(BedrockError(*refusal))
+        if stream and model.image_output:
+            model_name = _split_model_id(model_id)[1]
+            return _error_response(_validation_error(OMNI_STREAM_MESSAGE.format(model_id=model_name)))
         kind = self._take_failure(model_id, operation)
+        image_reply = None
         try:
             if kind in REQUEST_FAILURES:
                 raise _request_failure(kind, model_id)
             if not isinstance(body, dict):
                 raise _validation_error("The request body must be a JSON object.")
             conversation = parse_conversation(body, model, _split_model_id(model_id)[1])
+            if model.image_output:
+                image_reply = plan_image_reply(body, conversation)
             if kind in ("filter_input", "filter_prompt"):
                 raise _validation_error(FILTER_INPUT_MESSAGE)
             if kind == "reject_image":
                 raise _validation_error(conversation.rejected_image_message())
         except BedrockError as error:
             return _error_response(error)
-        reply = conversation.reply(filtered=kind == "filter_output")
         latency_ms = int((time.monotonic() - started) * 1000)
+        if image_reply is not None:
+            return _json_response(200, image_reply.payload(latency_ms, filtered=kind == "filter_output"))
+        reply = conversation.reply(filtered=kind == "filter_output")
         if not stream:
             return _json_response(200, converse_payload(reply, latency_ms))
         events = converse_stream_events(reply, latency_ms, broken=kind == "stream_error")

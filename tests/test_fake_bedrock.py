@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from fake_bedrock import (
     FILTER_INPUT_MESSAGE,
     FILTER_OUTPUT_MESSAGE,
     MARENGO_ASYNC_MESSAGE,
+    OMNI_STREAM_MESSAGE,
     NEEDS_PROFILE_TEMPLATE,
     REQUEST_FAILURES,
     STABILITY_SIZES,
@@ -42,6 +44,8 @@ from fake_bedrock import (
     edit_fill_colour,
     fake_embedding,
     mask_prompt_region,
+    omni_output_size,
+    render_generated,
 )
 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
@@ -1014,6 +1018,178 @@ def test_langchain_chat_bedrock_converse(client: Any, fake: FakeBedrock) -> None
     assert [call.operation for call in fake.calls] == ["converse", "converse_stream"]
     sent = fake.calls[0].body["messages"][0]["content"][0]["image"]
     assert sent["format"] == "png" and base64.b64decode(sent["source"]["bytes"]) == image_bytes(640, 480)
+
+
+# -- Nova 2 Omni (image generation and editing through Converse) ------------------------
+
+OMNI = "us.amazon.nova-2-omni-v1:0"
+SONNET_46 = "anthropic.claude-sonnet-4-6"
+
+
+def omni_image(response: dict) -> Image.Image:
+    """The one image of an Omni answer, after checking the answer's shape."""
+    content = response["output"]["message"]["content"]
+    assert [next(iter(block)) for block in content] == ["text", "image"]
+    assert content[1]["image"]["format"] == "png"
+    image = Image.open(io.BytesIO(content[1]["image"]["source"]["bytes"]))
+    image.load()
+    assert image.format == "PNG"
+    return image
+
+
+def png_block(image: Image.Image, fmt: str = "PNG") -> dict:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return {"image": {"format": fmt.lower(), "source": {"bytes": buffer.getvalue()}}}
+
+
+@pytest.mark.parametrize("model_id", [OMNI, "global.amazon.nova-2-omni-v1:0"])
+def test_omni_generates_a_1024_square_from_the_prompt(client: Any, model_id: str) -> None:
+    prompt = "Create an image of a lighthouse at dusk"
+    response = client.converse(modelId=model_id, messages=[user(prompt)], system=[{"text": "Be bold."}])
+    image = omni_image(response)
+    assert image.size == (1024, 1024)
+    assert np.array_equal(rgb(image), rgb(render_generated(1024, 1024, prompt, 0, 0)))
+    text = response["output"]["message"]["content"][0]["text"]
+    assert text == "Here is the generated 1024\u00d71024 image."
+    assert response["stopReason"] == "end_turn"
+    words = len(text.split())
+    output_tokens = words + 37 * 37  # the text's words + ceil(1024 / 28) ** 2 for the image
+    assert response["usage"] == {"inputTokens": 10, "outputTokens": output_tokens, "totalTokens": 10 + output_tokens}
+    assert response["metrics"]["latencyMs"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "size"),
+    [
+        ("A beach in 16:9 aspect ratio", (1360, 768)),
+        ("A tower, 9:16 mobile vertical format", (768, 1360)),
+        ("A barn in 4:3 horizontal format", (1184, 880)),
+        ("A portrait 3 : 2", (1248, 832)),
+        ("A wide shot 21:9 then 1:1", (1568, 672)),
+        ("Square please, 1:1", (1024, 1024)),
+        ("Dinner at 10:30 with 100:1 odds", (1024, 1024)),
+    ],
+)
+def test_omni_output_size_follows_a_ratio_in_the_prompt(client: Any, prompt: str, size: tuple[int, int]) -> None:
+    assert omni_output_size(prompt) == size
+    assert size[0] % 16 == 0 and size[1] % 16 == 0
+    assert 0.9 < size[0] * size[1] / (1024 * 1024) < 1.1
+    image = omni_image(client.converse(modelId=OMNI, messages=[user(prompt)], inferenceConfig={"maxTokens": 5000}))
+    assert image.size == size
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_omni_edit_repaints_only_the_middle_of_the_input(client: Any, fmt: str) -> None:
+    source = grey_scene()
+    block = png_block(source, fmt)
+    prompt = "Replace   the middle\nwith a teapot, 16:9"
+    response = client.converse(modelId=OMNI, messages=[user(block, prompt)])
+    image = omni_image(response)
+    assert image.size == EDIT_SIZE, "an edit keeps the input's size (the ratio in the text is ignored)"
+    decoded = Image.open(io.BytesIO(block["image"]["source"]["bytes"])).convert("RGB")
+    region = box_area(mask_prompt_region(*EDIT_SIZE))
+    assert_repainted(image, decoded, region, edit_fill_colour("Replace the middle with a teapot, 16:9", 0))
+    assert response["output"]["message"]["content"][0]["text"] == "Here is the edited 200\u00d7160 image."
+    image_tokens = math.ceil(200 / 28) * math.ceil(160 / 28)
+    assert response["usage"]["inputTokens"] == image_tokens + 7
+    assert response["usage"]["outputTokens"] == 6 + image_tokens
+
+
+def test_omni_history_reasoning_and_max_tokens(client: Any) -> None:
+    first = client.converse(modelId=OMNI, messages=[user("Draw a red fox")])
+    answer = first["output"]["message"]
+    history = [user("Draw a red fox"), answer, user("Now a blue fox")]
+    reasoning = {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "high"}}
+    again = client.converse(modelId=OMNI, messages=history, additionalModelRequestFields=reasoning)
+    assert np.array_equal(rgb(omni_image(again)), rgb(render_generated(1024, 1024, "Now a blue fox", 0, 0)))
+    assert client.converse(modelId=OMNI, messages=history)["output"] == again["output"], "reasoning changes nothing"
+    low = {"reasoningConfig": {"type": "disabled"}}
+    assert omni_image(client.converse(modelId=OMNI, messages=[user("x")], additionalModelRequestFields=low))
+
+    short = client.converse(modelId=OMNI, messages=[user("Draw a red fox")], inferenceConfig={"maxTokens": 1000})
+    assert short["stopReason"] == "max_tokens"
+    assert short["output"]["message"]["content"] == [{"text": "Here is the generated 1024\u00d71024 image."}]
+    assert short["usage"]["outputTokens"] == 6
+    cut = client.converse(modelId=OMNI, messages=[user("Draw")], inferenceConfig={"maxTokens": 2})
+    assert cut["output"]["message"]["content"] == [{"text": "Here is"}]
+    enough = client.converse(modelId=OMNI, messages=[user("Draw")], inferenceConfig={"maxTokens": 6 + 37 * 37})
+    assert enough["stopReason"] == "end_turn" and omni_image(enough).size == (1024, 1024)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"additionalModelRequestFields": {"seed": 3}}, "#: extraneous key [seed] is not permitted"),
+        ({"additionalModelRequestFields": {"imageGenerationConfig": {"width": 512}}}, "key [imageGenerationConfig]"),
+        (
+            {"additionalModelRequestFields": {"reasoningConfig": {"type": "enabled", "maxReasoningEffort": "max"}}},
+            "#/reasoningConfig/maxReasoningEffort: max is not a valid enum value",
+        ),
+        ({"additionalModelRequestFields": {"reasoningConfig": {"type": "on"}}}, "#/reasoningConfig/type: on is not"),
+        ({"additionalModelRequestFields": {"reasoningConfig": {}}}, "#/reasoningConfig: required key [type] not found"),
+        (
+            {"additionalModelRequestFields": {"reasoningConfig": {"type": "enabled", "budgetTokens": 9}}},
+            "#/reasoningConfig: extraneous key [budgetTokens] is not permitted",
+        ),
+        ({"messages": [user(image_block(64, 64), image_block(32, 32), "merge them")]}, "edits one image at a time"),
+        ({"messages": [user(image_block(64, 64))]}, "a text block with the instruction is required"),
+        ({"inferenceConfig": {"maxTokens": 70000}}, "max_tokens: 70000 > 65535"),
+    ],
+)
+def test_omni_validation(client: Any, kwargs: dict, fragment: str) -> None:
+    kwargs = {"messages": [user("Draw a cat")], **kwargs}
+    error = converse_error(client, OMNI, **kwargs)
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "ValidationException"
+    assert error["Error"]["Message"].startswith("The model returned the following errors: ")
+    assert fragment in error["Error"]["Message"]
+
+
+def test_omni_ids_streaming_and_failures(client: Any, fake: FakeBedrock) -> None:
+    bare_id = "amazon.nova-2-omni-v1:0"
+    bare = converse_error(client, bare_id, [user("Draw a cat")])["Error"]
+    assert bare == {"Code": "ValidationException", "Message": NEEDS_PROFILE_TEMPLATE.format(model_id=bare_id)}
+    invalid = converse_error(client, f"eu.{bare_id}", [user("Draw a cat")])["Error"]["Message"]
+    assert invalid == "The provided model identifier is invalid."
+
+    fake.fail_next("stream_error")
+    with pytest.raises(ClientError) as streamed:
+        client.converse_stream(modelId=OMNI, messages=[user("Draw a cat")])
+    assert streamed.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": OMNI_STREAM_MESSAGE.format(model_id="amazon.nova-2-omni-v1:0"),
+    }
+    with pytest.raises(EventStreamError):
+        stream_events(client, HAIKU, [user("hi")])  # the queued stream_error was left for a stream that can break
+
+    fake.fail_next("filter_output")
+    filtered = client.converse(modelId=OMNI, messages=[user("Draw a cat")])
+    assert (filtered["stopReason"], filtered["output"]["message"]["content"]) == ("content_filtered", [])
+    fake.fail_next("filter_input")
+    assert converse_error(client, OMNI, [user("Draw a cat")])["Error"]["Message"] == FILTER_INPUT_MESSAGE
+    fake.fail_next("reject_image")
+    rejected = converse_error(client, OMNI, [user(image_block(40, 40), "edit")])["Error"]["Message"]
+    assert "messages.0.content.0.image.source.bytes: The image was specified using the image/png" in rejected
+    fake.fail_next("throttle", model_prefix="us.amazon.nova-2-omni")
+    with pytest.raises(client.exceptions.ThrottlingException):
+        client.converse(modelId=OMNI, messages=[user("Draw a cat")])
+    assert omni_image(client.converse(modelId=OMNI, messages=[user("Draw a cat")]))
+    assert [call.operation for call in fake.calls].count("converse_stream") == 2
+
+
+def test_claude_sonnet_4_6_is_a_profile_only_chat_model(client: Any) -> None:
+    for model_id in (f"us.{SONNET_46}", f"global.{SONNET_46}"):
+        response = client.converse(modelId=model_id, messages=TWO_IMAGES)
+        assert response["output"]["message"]["content"] == [{"text": TWO_IMAGES_ANSWER}]
+    assert stream_events(client, f"us.{SONNET_46}", [user("hi")])[-1]["metadata"]["usage"]["outputTokens"] == 7
+    bare = converse_error(client, SONNET_46, [user("hi")])["Error"]["Message"]
+    assert bare == NEEDS_PROFILE_TEMPLATE.format(model_id=SONNET_46)
+    assert converse_error(client, f"eu.{SONNET_46}", [user("hi")])["Error"]["Message"] == (
+        "The provided model identifier is invalid."
+    )
+    both = converse_error(client, f"us.{SONNET_46}", [user("hi")], inferenceConfig={"temperature": 0.2, "topP": 0.5})
+    assert "cannot both be specified" in both["Error"]["Message"]
 
 
 # -- Multimodal embeddings ------------------------------------------------------

@@ -26,6 +26,8 @@ ULTRA = "stability.stable-image-ultra-v1:1"
 NOVA_PRO = "amazon.nova-pro-v1:0"
 COHERE = "cohere.embed-v4:0"
 MARENGO = "twelvelabs.marengo-embed-3-0-v1:0"
+OMNI = "amazon.nova-2-omni-v1:0"
+SONNET_46 = "anthropic.claude-sonnet-4-6"
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +298,35 @@ def test_marengo_embed_3_row_regions_and_profiles(fake: FakeBedrock) -> None:
     with pytest.raises(ClientError) as eol:
         body = json.dumps({"inputType": "text", "text": {"inputText": "a"}})
         runtime.invoke_model(modelId=f"us.{MARENGO}", body=body)
+    assert eol.value.response["Error"]["Message"] == EOL_MESSAGE
+
+
+def test_nova_2_omni_and_claude_sonnet_4_6_rows(fake: FakeBedrock) -> None:
+    west = client(fake, "bedrock", "us-west-2")
+    omni = call_and_check(west, "get_foundation_model", modelIdentifier=OMNI)["modelDetails"]
+    assert omni["outputModalities"] == ["TEXT", "IMAGE"] and omni["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
+    assert omni["responseStreamingSupported"] is False
+    assert call_and_check(west, "list_foundation_model_agreement_offers", modelId=OMNI)["offers"] == []
+    sonnet = call_and_check(west, "get_foundation_model", modelIdentifier=SONNET_46)["modelDetails"]
+    assert (sonnet["providerName"], sonnet["modelLifecycle"]["status"]) == ("Anthropic", "ACTIVE")
+    ids = {p["inferenceProfileId"] for page in west.get_paginator("list_inference_profiles").paginate()
+           for p in page["inferenceProfileSummaries"]}
+    assert {f"us.{OMNI}", f"global.{OMNI}", f"us.{SONNET_46}", f"global.{SONNET_46}"} <= ids
+    assert f"eu.{SONNET_46}" not in ids
+
+    runtime = client(fake, "bedrock-runtime", "us-west-2")
+    messages = [{"role": "user", "content": [{"text": "hello"}]}]
+    with pytest.raises(ClientError) as bare:
+        runtime.converse(modelId=SONNET_46, messages=messages)
+    assert bare.value.response["Error"]["Message"] == NEEDS_PROFILE_TEMPLATE.format(model_id=SONNET_46)
+    assert runtime.converse(modelId=f"global.{SONNET_46}", messages=messages)["stopReason"] == "end_turn"
+    fake.control.set_use_case(False)
+    with pytest.raises(ClientError) as form:
+        runtime.converse(modelId=f"us.{SONNET_46}", messages=messages)
+    assert form.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    fake.control.set_model(OMNI, lifecycle="EOL")
+    with pytest.raises(ClientError) as eol:
+        runtime.converse(modelId=f"us.{OMNI}", messages=messages)
     assert eol.value.response["Error"]["Message"] == EOL_MESSAGE
 
 
