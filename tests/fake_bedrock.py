@@ -41,6 +41,21 @@ PNG (the default).  No captions are drawn on edits.
 - Remove Background keeps ``background_subject_mask(width, height)`` (the ellipse
   inscribed in that rectangle) with its original pixels and alpha 255; the rest
   is transparent black.  Outpaint pastes the input unchanged at ``(left, up)``.
+- Search and Recolor (``select_prompt``) repaints the same grown middle half as
+  Search and Replace, with ``edit_fill_colour(prompt, seed)``.
+- Control Sketch / Control Structure answer ``render_derived(image, W, H, prompt, seed, 0)`` at
+  the input's own size (brightness kept, hue shifted, captioned); Style Guide the same from its
+  style ``image`` at the ``STABILITY_SIZES`` size of ``aspect_ratio`` (default 1:1).
+- Style Transfer (``init_image`` + ``style_image``, no ``image``) answers ``transfer_style``: the
+  init image's HSV value with the style image's mean hue and saturation, at the init's size.
+- Fast Upscale: the input (32 px per side at least, 1,048,576 px at most) resized 4x with
+  NEAREST, so each input pixel becomes a 4x4 block.  Conservative Upscale (input within the usual
+  limits): resized BICUBIC to ``upscaled_size`` (4x, scaled down so the long side is at most 4096,
+  never below 1x), nothing else changed.  Creative Upscale (input at most 1,048,576 px): the same
+  resize, then ``hue_shift(image, prompt, seed)``, so a test can tell the two apart.
+- The fields, ranges and defaults of the services are those of reference §1.4 [3P: LiteLLM, the
+  kalleeh MCP server, Stability's v2beta schemas; the AWS page names the same fields]; the
+  outputs above, the upscalers' exact sizes and Creative/Conservative's pixel rules are the fake's.
 - The Stability Image Services are INFERENCE_PROFILE only: call them as
   ``us.<model id>``; a bare id fails with the on-demand ``ValidationException``.
 
@@ -799,22 +814,24 @@ def _service_prompt(body: dict, key: str = "prompt", *, required: bool = True) -
     return _get_string(body, key, "#", required=required, max_len=10000, min_len=1 if required else 0)
 
 
-def _service_image(body: dict) -> Image.Image:
-    """The input image, mode kept, within the Image Services' size and aspect limits."""
-    image = _open_image(_lookup(body, "image", "#", True), "#/image", _SERVICE_FORMATS)
+def _service_image(
+    body: dict, key: str = "image", *, min_side: int = SERVICE_MIN_SIDE, max_pixels: int = SERVICE_MAX_PIXELS
+) -> Image.Image:
+    """The input image ``body[key]``, mode kept, within the Image Services' size and aspect limits."""
+    image = _open_image(_lookup(body, key, "#", True), f"#/{key}", _SERVICE_FORMATS)
     width, height = image.size
-    if min(width, height) < SERVICE_MIN_SIDE:
+    if min(width, height) < min_side:
         raise _malformed(
-            f"#/image: image is {width}x{height} pixels "
-            f"but each side must be at least {SERVICE_MIN_SIDE} pixels"
+            f"#/{key}: image is {width}x{height} pixels "
+            f"but each side must be at least {min_side} pixels"
         )
-    if width * height > SERVICE_MAX_PIXELS:
+    if width * height > max_pixels:
         raise _malformed(
-            f"#/image: image is {width}x{height} = {width * height} pixels, "
-            f"which exceeds the maximum of {SERVICE_MAX_PIXELS} pixels"
+            f"#/{key}: image is {width}x{height} = {width * height} pixels, "
+            f"which exceeds the maximum of {max_pixels} pixels"
         )
     if max(width, height) > SERVICE_MAX_ASPECT * min(width, height):
-        raise _malformed(f"#/image: aspect ratio of {width}x{height} is outside 1:2.5 to 2.5:1")
+        raise _malformed(f"#/{key}: aspect ratio of {width}x{height} is outside 1:2.5 to 2.5:1")
     return image
 
 
@@ -871,6 +888,116 @@ def _plan_search_replace(body: dict) -> Job:
     return _service_job(seed, lambda: repaint(image, area, edit_fill_colour(prompt, seed)), output_format)
 
 
+def _plan_search_recolor(body: dict) -> Job:
+    """Like Search and Replace, but the area is chosen by ``select_prompt`` and recoloured."""
+    prompt = _service_prompt(body)
+    _service_prompt(body, "select_prompt")
+    _service_prompt(body, "negative_prompt", required=False)
+    grow_by = _get_number(body, "grow_mask", "#", default=DEFAULT_GROW_MASK, lo=0, hi=20, integer=True)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body)
+    area = grow(box_mask(image.width, image.height, mask_prompt_region(*image.size)), grow_by)
+    return _service_job(seed, lambda: repaint(image, area, edit_fill_colour(prompt, seed)), output_format)
+
+
+def _plan_control(body: dict) -> Job:
+    """Control Sketch / Control Structure: a picture at the input's size that keeps its brightness."""
+    prompt = _service_prompt(body)
+    _service_prompt(body, "negative_prompt", required=False)
+    _get_number(body, "control_strength", "#", default=0.7, lo=0, hi=1, integer=False)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body).convert("RGB")
+    return _service_job(seed, lambda: render_derived(image, *image.size, prompt, seed, 0), output_format)
+
+
+def _plan_style_guide(body: dict) -> Job:
+    """Style Guide: the style image, hue-shifted, at the size of ``aspect_ratio``."""
+    prompt = _service_prompt(body)
+    _service_prompt(body, "negative_prompt", required=False)
+    _get_number(body, "fidelity", "#", default=0.5, lo=0, hi=1, integer=False)
+    aspect_ratio = _get_enum(body, "aspect_ratio", "#", default="1:1", allowed=tuple(STABILITY_SIZES))
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body).convert("RGB")
+    width, height = STABILITY_SIZES[aspect_ratio]
+    return _service_job(seed, lambda: render_derived(image, width, height, prompt, seed, 0), output_format)
+
+
+def transfer_style(init: Image.Image, style: Image.Image) -> Image.Image:
+    """Style Transfer's answer: the init image's brightness (HSV value) in the style image's mean hue
+    and saturation, at the init image's size."""
+    mean = style.convert("RGB").resize((1, 1), Image.Resampling.BOX).convert("HSV").getpixel((0, 0))
+    hsv = np.array(init.convert("RGB").convert("HSV"))
+    hsv[..., 0], hsv[..., 1] = mean[0], mean[1]
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _plan_style_transfer(body: dict) -> Job:
+    prompt = _service_prompt(body, required=False)
+    _service_prompt(body, "negative_prompt", required=False)
+    _get_number(body, "style_strength", "#", default=1.0, lo=0, hi=1, integer=False)
+    _get_number(body, "composition_fidelity", "#", default=0.9, lo=0, hi=1, integer=False)
+    _get_number(body, "change_strength", "#", default=0.9, lo=0, hi=1, integer=False)
+    seed, output_format = _service_seed_and_format(body)
+    init = _service_image(body, "init_image")
+    style = _service_image(body, "style_image")
+    del prompt  # accepted and validated; the answer follows the two images
+    return _service_job(seed, lambda: transfer_style(init, style), output_format)
+
+
+FAST_UPSCALE_MIN_SIDE = 32
+UPSCALE_MAX_INPUT_PIXELS = 1_048_576  # Fast and Creative Upscale
+UPSCALE_FACTOR = 4
+UPSCALE_MAX_SIDE = 4096
+
+
+def upscaled_size(width: int, height: int) -> tuple[int, int]:
+    """Conservative/Creative Upscale's output: 4x, scaled down so the long side is at most 4096 (never below 1x)."""
+    scale = max(1.0, min(UPSCALE_FACTOR, UPSCALE_MAX_SIDE / max(width, height)))
+    return math.floor(width * scale + 0.5), math.floor(height * scale + 0.5)
+
+
+def hue_shift(image: Image.Image, prompt: str | None, seed: int) -> Image.Image:
+    """``image`` with every hue turned by 32 + digest(prompt, seed) % 192 (of 256); brightness kept."""
+    hsv = np.array(image.convert("RGB").convert("HSV"))
+    shift = 32 + _digest("upscale", prompt, seed) % 192
+    hsv[..., 0] = (hsv[..., 0].astype(np.uint16) + shift).astype(np.uint8)
+    return Image.fromarray(hsv, "HSV").convert("RGB")
+
+
+def _plan_fast_upscale(body: dict) -> Job:
+    output_format = _get_enum(body, "output_format", "#", default="png", allowed=("png", "jpeg", "webp"))
+    seed = random.randint(1, STABILITY_MAX_SEED)  # the body has no seed; the answer still reports one
+    image = _service_image(body, min_side=FAST_UPSCALE_MIN_SIDE, max_pixels=UPSCALE_MAX_INPUT_PIXELS).convert("RGB")
+    size = (image.width * UPSCALE_FACTOR, image.height * UPSCALE_FACTOR)
+    return _service_job(seed, lambda: image.resize(size, Image.Resampling.NEAREST), output_format)
+
+
+def _plan_conservative_upscale(body: dict) -> Job:
+    _service_prompt(body)
+    _service_prompt(body, "negative_prompt", required=False)
+    _get_number(body, "creativity", "#", default=0.35, lo=0.2, hi=0.5, integer=False)
+    seed, output_format = _service_seed_and_format(body)
+    image = _service_image(body).convert("RGB")
+    size = upscaled_size(*image.size)
+    return _service_job(seed, lambda: image.resize(size, Image.Resampling.BICUBIC), output_format)
+
+
+def _plan_creative_upscale(body: dict) -> Job:
+    prompt = _service_prompt(body)
+    _service_prompt(body, "negative_prompt", required=False)
+    _get_number(body, "creativity", "#", default=0.3, lo=0.1, hi=0.5, integer=False)
+    seed, output_format = _service_seed_and_format(body)
+    _service_style(body)
+    image = _service_image(body, max_pixels=UPSCALE_MAX_INPUT_PIXELS).convert("RGB")
+    size = upscaled_size(*image.size)
+    return _service_job(
+        seed, lambda: hue_shift(image.resize(size, Image.Resampling.BICUBIC), prompt, seed), output_format
+    )
+
+
 def _plan_remove_background(body: dict) -> Job:
     output_format = _get_enum(body, "output_format", "#", default="png", allowed=("png", "jpeg", "webp"))
     seed = random.randint(1, STABILITY_MAX_SEED)  # the body has no seed; the answer still reports one
@@ -914,6 +1041,11 @@ _BASE_KEYS = frozenset({"image", "seed", "output_format"})
 _PROMPT_KEYS = frozenset({"prompt", "negative_prompt", "style_preset"})
 _MASK_KEYS = frozenset({"mask", "grow_mask"})
 _OUTPAINT_KEYS = frozenset({"prompt", "style_preset", "left", "right", "up", "down", "creativity"})
+_STYLE_TRANSFER_KEYS = frozenset(
+    {"init_image", "style_image", "prompt", "negative_prompt", "seed", "output_format", "style_strength",
+     "composition_fidelity", "change_strength"}
+)  # fmt: skip
+_UPSCALE_KEYS = frozenset({"image", "prompt", "negative_prompt", "seed", "output_format", "creativity"})
 
 # model id -> (allowed body keys, planner)
 STABILITY_SERVICES: dict[str, tuple[frozenset[str], Callable[[dict], Job]]] = {
@@ -928,6 +1060,23 @@ STABILITY_SERVICES: dict[str, tuple[frozenset[str], Callable[[dict], Job]]] = {
         _plan_remove_background,
     ),
     "stability.stable-outpaint-v1:0": (_BASE_KEYS | _OUTPAINT_KEYS, _plan_outpaint),
+    "stability.stable-image-search-recolor-v1:0": (
+        _BASE_KEYS | _PROMPT_KEYS | {"select_prompt", "grow_mask"},
+        _plan_search_recolor,
+    ),
+    "stability.stable-image-control-sketch-v1:0": (_BASE_KEYS | _PROMPT_KEYS | {"control_strength"}, _plan_control),
+    "stability.stable-image-control-structure-v1:0": (
+        _BASE_KEYS | _PROMPT_KEYS | {"control_strength"},
+        _plan_control,
+    ),
+    "stability.stable-image-style-guide-v1:0": (
+        _BASE_KEYS | _PROMPT_KEYS | {"fidelity", "aspect_ratio"},
+        _plan_style_guide,
+    ),
+    "stability.stable-style-transfer-v1:0": (_STYLE_TRANSFER_KEYS, _plan_style_transfer),
+    "stability.stable-fast-upscale-v1:0": (frozenset({"image", "output_format"}), _plan_fast_upscale),
+    "stability.stable-conservative-upscale-v1:0": (_UPSCALE_KEYS, _plan_conservative_upscale),
+    "stability.stable-creative-upscale-v1:0": (_UPSCALE_KEYS | {"style_preset"}, _plan_creative_upscale),
 }
 
 

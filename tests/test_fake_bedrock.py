@@ -42,10 +42,15 @@ from fake_bedrock import (
     decode_event_stream,
     encode_event_message,
     edit_fill_colour,
+    encode_image,
     fake_embedding,
+    hue_shift,
     mask_prompt_region,
     omni_output_size,
+    render_derived,
     render_generated,
+    transfer_style,
+    upscaled_size,
 )
 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
@@ -662,6 +667,185 @@ def test_failures_and_filters_for_edits(client: Any, fake: FakeBedrock) -> None:
     body = titan_edit("INPAINTING", encode(grey_scene()), "x", maskPrompt="dog")
     assert invoke(client, NOVA, body) == {"images": [], "error": FILTER_OUTPUT_MESSAGE}
     assert invoke(client, REMOVE_BACKGROUND, service_body(REMOVE_BACKGROUND))["finish_reasons"] == [None]
+
+
+# -- Stability AI Image Services: the other eight -----------------------------------
+
+RECOLOR = "us.stability.stable-image-search-recolor-v1:0"
+SKETCH = "us.stability.stable-image-control-sketch-v1:0"
+STRUCTURE = "us.stability.stable-image-control-structure-v1:0"
+STYLE_GUIDE = "us.stability.stable-image-style-guide-v1:0"
+STYLE_TRANSFER = "us.stability.stable-style-transfer-v1:0"
+FAST_UPSCALE = "us.stability.stable-fast-upscale-v1:0"
+CONSERVATIVE_UPSCALE = "us.stability.stable-conservative-upscale-v1:0"
+CREATIVE_UPSCALE = "us.stability.stable-creative-upscale-v1:0"
+NEW_SERVICES = (RECOLOR, SKETCH, STRUCTURE, STYLE_GUIDE, STYLE_TRANSFER, FAST_UPSCALE, CONSERVATIVE_UPSCALE,
+                CREATIVE_UPSCALE)  # fmt: skip
+
+
+def new_service_body(model_id: str, **overrides: Any) -> dict:
+    """A valid body for one of NEW_SERVICES (input: grey_scene()), then ``overrides`` (DROP removes a key)."""
+    image = encode(grey_scene())
+    body: dict = {
+        RECOLOR: {"image": image, "prompt": "bright orange", "select_prompt": "the car", "grow_mask": 0, "seed": 7},
+        SKETCH: {"image": image, "prompt": "a castle", "control_strength": 0.6, "seed": 7},
+        STRUCTURE: {"image": image, "prompt": "a castle", "seed": 7},
+        STYLE_GUIDE: {"image": image, "prompt": "a cat", "fidelity": 0.8, "seed": 7},
+        STYLE_TRANSFER: {"init_image": image, "style_image": encode(Image.new("RGB", (96, 96), RED)), "seed": 7},
+        FAST_UPSCALE: {"image": encode(grey_scene(100, 80))},
+        CONSERVATIVE_UPSCALE: {"image": image, "prompt": "sharp details", "seed": 7},
+        CREATIVE_UPSCALE: {"image": image, "prompt": "sharp details", "seed": 7},
+    }[model_id]
+    body |= overrides
+    return {key: value for key, value in body.items() if value is not DROP}
+
+
+def service_image(result: dict, size: tuple[int, int] | None = None) -> Image.Image:
+    assert result["finish_reasons"] == [None] and len(result["images"]) == 1 and len(result["seeds"]) == 1
+    image = decode(result["images"][0])
+    if size is not None:
+        assert image.size == size
+    return image
+
+
+@pytest.mark.parametrize(("grow_mask", "by"), [(0, 0), (4, 4), (DROP, 5)])
+def test_search_recolor_recolours_the_grown_middle_half(client: Any, grow_mask: Any, by: int) -> None:
+    source = grey_scene()
+    result = invoke(client, RECOLOR, new_service_body(RECOLOR, grow_mask=grow_mask, negative_prompt="blur",
+                                                      style_preset="photographic"))  # fmt: skip
+    assert result["seeds"] == [7]
+    area = box_area(grown(mask_prompt_region(*EDIT_SIZE), by))
+    assert_repainted(service_image(result, EDIT_SIZE), source, area, edit_fill_colour("bright orange", 7))
+
+
+@pytest.mark.parametrize("model_id", [SKETCH, STRUCTURE])
+def test_control_services_keep_the_inputs_size_and_brightness(client: Any, model_id: str) -> None:
+    image = service_image(invoke(client, model_id, new_service_body(model_id)), EDIT_SIZE)
+    expected = render_derived(grey_scene(), *EDIT_SIZE, "a castle", 7, 0)
+    assert np.array_equal(rgb(image), rgb(expected))
+    other = service_image(invoke(client, model_id, new_service_body(model_id, prompt="a bridge")), EDIT_SIZE)
+    assert not np.array_equal(rgb(image), rgb(other))
+
+
+@pytest.mark.parametrize(("aspect_ratio", "size"), [(DROP, (1024, 1024)), ("16:9", (1344, 768)), ("2:3", (832, 1216))])
+def test_style_guide_answers_the_aspect_ratio_size(client: Any, aspect_ratio: Any, size: tuple[int, int]) -> None:
+    body = new_service_body(STYLE_GUIDE, aspect_ratio=aspect_ratio, output_format="jpeg")
+    image = service_image(invoke(client, STYLE_GUIDE, body), size)
+    assert image.format == "JPEG"
+    assert invoke(client, STYLE_GUIDE, new_service_body(STYLE_GUIDE, aspect_ratio=aspect_ratio))["images"] == [
+        encode_image(render_derived(grey_scene(), *size, "a cat", 7, 0), "png")
+    ]
+
+
+def test_style_transfer_paints_the_init_image_in_the_styles_colour(client: Any) -> None:
+    style = Image.new("RGB", (96, 96), RED)
+    body = new_service_body(STYLE_TRANSFER, prompt="oil painting", style_strength=0.5, composition_fidelity=0.2,
+                            change_strength=0.1, negative_prompt="blur")  # fmt: skip
+    image = service_image(invoke(client, STYLE_TRANSFER, body), EDIT_SIZE)
+    assert np.array_equal(rgb(image), rgb(transfer_style(grey_scene(), style)))
+    hsv = np.asarray(image.convert("HSV")).astype(int)
+    bright = hsv[..., 2] > 60
+    assert (np.abs(hsv[..., 2] - np.asarray(grey_scene().convert("L")).astype(int)) <= 2).all(), "brightness kept"
+    assert (rgb(image)[bright][:, 0] > rgb(image)[bright][:, 1]).all(), "red like the style image"
+    blue = transfer_style(grey_scene(), Image.new("RGB", (8, 8), BLUE))
+    assert (rgb(blue)[bright][:, 2] > rgb(blue)[bright][:, 0]).all()
+
+
+def test_fast_upscale_is_four_times_with_each_pixel_a_block(client: Any) -> None:
+    source = grey_scene(100, 80)
+    result = invoke(client, FAST_UPSCALE, new_service_body(FAST_UPSCALE))
+    image = service_image(result, (400, 320))
+    assert 1 <= result["seeds"][0] <= 4294967294
+    assert np.array_equal(rgb(image), np.repeat(np.repeat(rgb(source), 4, axis=0), 4, axis=1))
+    small = service_image(invoke(client, FAST_UPSCALE, {"image": encode(grey_scene(32, 40)), "output_format": "webp"}))
+    assert (small.format, small.size) == ("WEBP", (128, 160))
+
+
+def test_conservative_and_creative_upscale(client: Any) -> None:
+    source = grey_scene()
+    body = new_service_body(CONSERVATIVE_UPSCALE, creativity=0.5, negative_prompt="noise")
+    conservative = service_image(invoke(client, CONSERVATIVE_UPSCALE, body), (800, 640))
+    resized = source.resize((800, 640), Image.Resampling.BICUBIC)
+    assert np.array_equal(rgb(conservative), rgb(resized))
+    body = new_service_body(CREATIVE_UPSCALE, creativity=0.45, style_preset="enhance", negative_prompt="noise")
+    creative = service_image(invoke(client, CREATIVE_UPSCALE, body), (800, 640))
+    assert np.array_equal(rgb(creative), rgb(hue_shift(resized, "sharp details", 7)))
+    assert not np.array_equal(rgb(creative), rgb(conservative)), "creative changes colours"
+    assert upscaled_size(200, 160) == (800, 640)
+    assert upscaled_size(2000, 1500) == (4096, 3072)
+    assert upscaled_size(1500, 2000) == (3072, 4096)
+    assert upscaled_size(4600, 2000) == (4600, 2000), "never smaller than the input"
+    big = new_service_body(CONSERVATIVE_UPSCALE, image=encode(grey_scene(2048, 1024)), output_format="jpeg")
+    assert service_image(invoke(client, CONSERVATIVE_UPSCALE, big)).size == (4096, 2048)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "overrides", "fragment"),
+    [
+        (RECOLOR, {"select_prompt": DROP}, "#: required key [select_prompt] not found"),
+        (RECOLOR, {"search_prompt": "the car"}, "#: extraneous key [search_prompt] is not permitted"),
+        (RECOLOR, {"prompt": DROP}, "#: required key [prompt] not found"),
+        (RECOLOR, {"grow_mask": 21}, "#/grow_mask: 21 is not less or equal to 20"),
+        (RECOLOR, {"mask": encode(grey_scene())}, "#: extraneous key [mask] is not permitted"),
+        (SKETCH, {"control_strength": 1.2}, "#/control_strength: 1.2 is not less or equal to 1"),
+        (SKETCH, {"control_strength": -0.1}, "#/control_strength: -0.1 is not greater or equal to 0"),
+        (STRUCTURE, {"prompt": ""}, "#/prompt: expected minLength: 1, actual: 0"),
+        (STRUCTURE, {"image": DROP}, "#: required key [image] not found"),
+        (STRUCTURE, {"style_preset": "sketchy"}, "#/style_preset: sketchy is not a valid enum value"),
+        (STYLE_GUIDE, {"fidelity": 2}, "#/fidelity: 2 is not less or equal to 1"),
+        (STYLE_GUIDE, {"aspect_ratio": "4:3"}, "#/aspect_ratio: 4:3 is not a valid enum value"),
+        (STYLE_GUIDE, {"control_strength": 0.5}, "#: extraneous key [control_strength] is not permitted"),
+        (STYLE_TRANSFER, {"image": encode(grey_scene())}, "#: extraneous key [image] is not permitted"),
+        (STYLE_TRANSFER, {"style_image": DROP}, "#: required key [style_image] not found"),
+        (STYLE_TRANSFER, {"init_image": DROP}, "#: required key [init_image] not found"),
+        (STYLE_TRANSFER, {"style_strength": 1.5}, "#/style_strength: 1.5 is not less or equal to 1"),
+        (STYLE_TRANSFER, {"composition_fidelity": -1}, "#/composition_fidelity: -1 is not greater or equal to 0"),
+        (STYLE_TRANSFER, {"change_strength": "high"}, "#/change_strength: expected type: Number, found: String"),
+        (STYLE_TRANSFER, {"style_preset": "anime"}, "#: extraneous key [style_preset] is not permitted"),
+        (STYLE_TRANSFER, {"style_image": "bm90IGFuIGltYWdl"}, "#/style_image: the provided image is not a valid PNG"),
+        (STYLE_TRANSFER, {"init_image": encode(grey_scene(63, 100))}, "#/init_image: image is 63x100 pixels"),
+        (FAST_UPSCALE, {"seed": 1}, "#: extraneous key [seed] is not permitted"),
+        (FAST_UPSCALE, {"prompt": "x"}, "#: extraneous key [prompt] is not permitted"),
+        (FAST_UPSCALE, {"image": encode(grey_scene(31, 40))}, "#/image: image is 31x40 pixels but each side must be"),
+        (FAST_UPSCALE, {"image": encode(grey_scene(1025, 1024))}, "which exceeds the maximum of 1048576 pixels"),
+        (FAST_UPSCALE, {"image": encode(grey_scene(100, 32))}, "aspect ratio of 100x32 is outside 1:2.5 to 2.5:1"),
+        (CONSERVATIVE_UPSCALE, {"creativity": 0.1}, "#/creativity: 0.1 is not greater or equal to 0.2"),
+        (CONSERVATIVE_UPSCALE, {"creativity": 0.6}, "#/creativity: 0.6 is not less or equal to 0.5"),
+        (CONSERVATIVE_UPSCALE, {"prompt": DROP}, "#: required key [prompt] not found"),
+        (CONSERVATIVE_UPSCALE, {"style_preset": "enhance"}, "#: extraneous key [style_preset] is not permitted"),
+        (CONSERVATIVE_UPSCALE, {"image": encode(grey_scene(60, 100))}, "each side must be at least 64 pixels"),
+        (CREATIVE_UPSCALE, {"creativity": 0.05}, "#/creativity: 0.05 is not greater or equal to 0.1"),
+        (CREATIVE_UPSCALE, {"image": encode(grey_scene(1025, 1024))}, "which exceeds the maximum of 1048576 pixels"),
+        (CREATIVE_UPSCALE, {"output_format": "gif"}, "#/output_format: gif is not a valid enum value"),
+    ],
+)
+def test_new_service_validation(client: Any, model_id: str, overrides: dict, fragment: str) -> None:
+    error = invoke_error(client, model_id, new_service_body(model_id, **overrides))
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "ValidationException"
+    assert error["Error"]["Message"].startswith("Malformed input request: ")
+    assert fragment in error["Error"]["Message"]
+
+
+@pytest.mark.parametrize("model_id", NEW_SERVICES)
+def test_new_services_are_profile_only_and_content_filtered(client: Any, fake: FakeBedrock, model_id: str) -> None:
+    bare = model_id.removeprefix("us.")
+    error = invoke_error(client, bare, new_service_body(model_id))["Error"]
+    assert error == {"Code": "ValidationException", "Message": NEEDS_PROFILE_TEMPLATE.format(model_id=bare)}
+    assert invoke_error(client, f"eu.{bare}", new_service_body(model_id))["Error"]["Message"] == (
+        "The provided model identifier is invalid."
+    )
+    fake.fail_next("filter_output", model_prefix=model_id)
+    filtered = invoke(client, model_id, new_service_body(model_id))
+    assert filtered["finish_reasons"] == ["Filter reason: output image"] and filtered["images"] == []
+    assert len(filtered["seeds"]) == 1
+    fake.fail_next("filter_prompt")
+    assert invoke(client, model_id, new_service_body(model_id))["finish_reasons"] == ["Filter reason: prompt"]
+    fake.fail_next("filter_input")
+    assert invoke_error(client, model_id, new_service_body(model_id))["Error"]["Message"] == FILTER_INPUT_MESSAGE
+    fake.fail_next("throttle")
+    assert invoke_error(client, model_id, new_service_body(model_id))["Error"]["Code"] == "ThrottlingException"
+    assert invoke(client, model_id, new_service_body(model_id))["finish_reasons"] == [None]
 
 
 # -- Failures -----------------------------------------------------------------
