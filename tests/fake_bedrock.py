@@ -52,7 +52,8 @@ PNG (the default).  No captions are drawn on edits.
   NEAREST, so each input pixel becomes a 4x4 block.  Conservative Upscale (input within the usual
   limits): resized BICUBIC to ``upscaled_size`` (4x, scaled down so the long side is at most 4096,
   never below 1x), nothing else changed.  Creative Upscale (input at most 1,048,576 px): the same
-  resize, then ``hue_shift(image, prompt, seed)``, so a test can tell the two apart.
+  resize, then ``creative_tint(image, prompt, seed)`` (hue turned, saturation at least 96,
+  brightness kept), so a test can tell the two apart.
 - The fields, ranges and defaults of the services are those of reference §1.4 [3P: LiteLLM, the
   kalleeh MCP server, Stability's v2beta schemas; the AWS page names the same fields]; the
   outputs above, the upscalers' exact sizes and Creative/Conservative's pixel rules are the fake's.
@@ -90,10 +91,11 @@ deterministic unit vectors (L2 = 1) with a little meaning, so searches rank sens
   whole words, any case, optional plural "s"): red 0, orange 30, yellow 60, green 120,
   cyan 180, blue 240, purple/violet 270, magenta/pink 300 degrees; grey/gray/black/white/
   silver the grey bin.  The multilingual models (``MULTILINGUAL_EMBEDDING_MODELS``: Cohere Embed
-  v4 and Marengo Embed 3.0) also count Korean colour stems wherever they appear in a word (``KOREAN_COLOUR_WORDS``):
-  빨간/빨강 red, 주황 orange, 노란/노랑 yellow, 초록/녹색 green, 파란/파랑 blue, 보라 purple,
-  분홍 pink, 회색/검은/검정/흰/하얀 the grey bin; Titan and Nova stay English-only.  The block is
-  scaled to unit length; a text without colour words has an all-zero block.
+  v4 and Marengo Embed 3.0) also count Korean colour stems wherever they appear in a word
+  (``KOREAN_COLOUR_WORDS``): 빨간/빨강 red, 주황 orange, 노란/노랑 yellow, 초록/녹색 green,
+  파란/파랑 blue, 보라 purple, 분홍 pink, 회색/검은/검정/흰/하얀 the grey bin; Titan and Nova
+  stay English-only.  The block is scaled to unit length; a text without colour words has an
+  all-zero block.
 - The remaining positions are a fingerprint: a unit ``standard_normal`` vector from
   ``numpy.random.default_rng`` seeded with sha256 of (foundation-model id, dimension,
   "text" or "image", the exact image bytes or the text lower-cased with whitespace
@@ -959,11 +961,16 @@ def upscaled_size(width: int, height: int) -> tuple[int, int]:
     return math.floor(width * scale + 0.5), math.floor(height * scale + 0.5)
 
 
-def hue_shift(image: Image.Image, prompt: str | None, seed: int) -> Image.Image:
-    """``image`` with every hue turned by 32 + digest(prompt, seed) % 192 (of 256); brightness kept."""
+CREATIVE_MIN_SATURATION = 96
+
+
+def creative_tint(image: Image.Image, prompt: str | None, seed: int) -> Image.Image:
+    """Creative Upscale's sign: every hue turned by 32 + digest(prompt, seed) % 192 (of 256) and the
+    saturation raised to at least 96 (of 255), so greys change too; the brightness (HSV value) is kept."""
     hsv = np.array(image.convert("RGB").convert("HSV"))
     shift = 32 + _digest("upscale", prompt, seed) % 192
     hsv[..., 0] = (hsv[..., 0].astype(np.uint16) + shift).astype(np.uint8)
+    hsv[..., 1] = np.maximum(hsv[..., 1], CREATIVE_MIN_SATURATION)
     return Image.fromarray(hsv, "HSV").convert("RGB")
 
 
@@ -994,7 +1001,7 @@ def _plan_creative_upscale(body: dict) -> Job:
     image = _service_image(body, max_pixels=UPSCALE_MAX_INPUT_PIXELS).convert("RGB")
     size = upscaled_size(*image.size)
     return _service_job(
-        seed, lambda: hue_shift(image.resize(size, Image.Resampling.BICUBIC), prompt, seed), output_format
+        seed, lambda: creative_tint(image.resize(size, Image.Resampling.BICUBIC), prompt, seed), output_format
     )
 
 
