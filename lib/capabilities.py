@@ -9,35 +9,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lib.catalog import CHAT_MODELS, EMBEDDING_MODELS, MODELS, Task
+from lib.i18n import N_, _
 from lib.labs import LABS
 from lib.local.availability import INSTALL_HINT, missing_for
 
-# What a lab's Bedrock models do, and what is still missing offline (and why).
+# What a lab's Bedrock models do, and what is still missing offline (and why); English, translated where shown.
 LAB_TASKS: dict[int, tuple[str, str]] = {
-    1: ("Search by text, image or both (multimodal embeddings)", ""),
-    2: ("Text to image", "No packaged image-generation model exists; nothing local can draw."),
-    3: ("Image variation", "Needs a generative model; none ships offline."),
-    4: ("Inpainting / outpainting with a mask image or mask prompt", "Painting new content needs Bedrock."),
-    5: ("Replace or remove a named object", "Replacing needs Bedrock."),
-    6: ("Replace the background", "Needs a generative model for the new scene."),
-    7: ("Fill a drawn mask from a prompt, or erase it", "Painting from a prompt needs Bedrock."),
-    8: ("Describe, classify, list, transcribe, translate, answer", "Story, emotion, translation and free questions "
-                                                                  "need a language model."),
-    9: ("Chat about several images", "Chat needs a language model; none ships offline."),
+    1: (N_("Search by text, image or both (multimodal embeddings)"), ""),
+    2: (N_("Text to image"), N_("No packaged image-generation model exists; nothing local can draw.")),
+    3: (N_("Image variation"), N_("Needs a generative model; none ships offline.")),
+    4: (N_("Inpainting / outpainting with a mask image or mask prompt"), N_("Painting new content needs Bedrock.")),
+    5: (N_("Replace or remove a named object"), N_("Replacing needs Bedrock.")),
+    6: (N_("Replace the background"), N_("Needs a generative model for the new scene.")),
+    7: (N_("Fill a drawn mask from a prompt, or erase it"), N_("Painting from a prompt needs Bedrock.")),
+    8: (N_("Describe, classify, list, transcribe, translate, answer"),
+        N_("Story, emotion, translation and free questions need a language model.")),
+    9: (N_("Chat about several images"), N_("Chat needs a language model; none ships offline.")),
 }
-REPLAY = ("Without Bedrock, labs 2–7 and 9 replay from History what an identical request (or chat) got before, "
-          "marked as replayed.")
+REPLAY = N_("Without Bedrock, labs 2–7 and 9 replay from History what an identical request (or chat) got before, "
+            "marked as replayed.")
 REPLAYING_LABS = (2, 3, 4, 5, 6, 7, 9)
 # What a lab's local engine does, in a word or two (a home-page card's "This machine" badge).
-LOCAL_SHORT = {1: "search", 4: "erasing", 5: "removing", 7: "erasing", 8: "six of nine presets"}
+LOCAL_SHORT = {1: N_("search"), 4: N_("erasing"), 5: N_("removing"), 7: N_("erasing"), 8: N_("six of nine presets")}
 LIMITS = {
-    1: "Text finds ImageNet's 1000 classes only (no colours, text, people or scenes); an image finds photos that "
-       "look alike.",
-    8: "Six of nine presets; captions are templates.",
-    4: "Classical fill: fine on smooth backgrounds, smeared on texture. A mask prompt is experimental: ImageNet "
-       "classes only, one region.",
-    5: "Experimental: ImageNet classes only, one region; check the preview.",
-    7: "Classical fill: fine on smooth backgrounds, smeared on texture.",
+    1: N_("Text finds ImageNet's 1000 classes only (no colours, text, people or scenes); an image finds photos "
+          "that look alike."),
+    8: N_("Six of nine presets; captions are templates."),
+    4: N_("Classical fill: fine on smooth backgrounds, smeared on texture. A mask prompt is experimental: "
+          "ImageNet classes only, one region."),
+    5: N_("Experimental: ImageNet classes only, one region; check the preview."),
+    7: N_("Classical fill: fine on smooth backgrounds, smeared on texture."),
 }
 
 
@@ -68,12 +69,12 @@ def _local_engines(number: int) -> list[str]:
     erasers = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE)]
     by_prompt = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE_BY_PROMPT)]
     if number == 7:
-        return [f"{label}: erase a marked area" for label in erasers]
+        return [_("{engine}: erase a marked area").format(engine=label) for label in erasers]
     if number == 4:
-        return [f"{label}: erase a marked area" + (" or a named object" if label in by_prompt else "")
-                for label in erasers]
+        return [(_("{engine}: erase a marked area or a named object") if label in by_prompt
+                 else _("{engine}: erase a marked area")).format(engine=label) for label in erasers]
     if number == 5:
-        return [f"{label}: remove a named object" for label in by_prompt]
+        return [_("{engine}: remove a named object").format(engine=label) for label in by_prompt]
     return []
 
 
@@ -84,9 +85,10 @@ def capability_table() -> list[Capability]:
         engines = _local_engines(item.number)
         needed = sorted({pip for row, task in _local_rows(item.number) for pip in missing_for(row, task)})
         if needed:  # a cloud-only install: say what is missing instead of offering it
-            engines = [f"Not installed here (needs {', '.join(needed)}). {INSTALL_HINT}"]
-        limits = " ".join(part for part in (LIMITS.get(item.number, "") if engines else "", gap) if part)
-        rows.append(Capability(f"{item.number}. {item.title}", task, "; ".join(engines) or "—", limits,
+            engines = [_("Not installed here (needs {packages}). {how}").format(packages=", ".join(needed),
+                                                                             how=INSTALL_HINT)]
+        limits = " ".join(_(part) for part in (LIMITS.get(item.number, "") if engines else "", gap) if part)
+        rows.append(Capability(item.nav_title, _(task), "; ".join(engines) or "—", limits,
                                replays=item.number in REPLAYING_LABS))
     return rows
 
@@ -97,7 +99,7 @@ def runs_here(number: int) -> str | None:
         return None
     if any(missing_for(row, task) for row, task in _local_rows(number)):
         return None
-    return LOCAL_SHORT[number]
+    return _(LOCAL_SHORT[number])
 
 
 def labs_running_here() -> list[int]:

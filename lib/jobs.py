@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from lib.errors import WorkshopError
+from lib.i18n import N_, _, current_language, language
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,11 @@ class JobState(str, Enum):
 class UnexpectedError(WorkshopError):
     """A bug, not a user mistake: the detail is logged on the server, never shown in the browser."""
 
-    title = "Something went wrong in the app"
+    title = N_("Something went wrong in the app")
+
+    def __init__(self, message: str, hint: str = "", *, detail: str = "") -> None:
+        super().__init__(message, hint, detail=detail)
+        self.title = _(type(self).title)  # made in the job's language, like its message
 
 
 @dataclass
@@ -68,6 +73,9 @@ class Job:
     error: WorkshopError | None = None
     partial: Any = None  # progress while running: streamed text, rows so far
     context: dict[str, Any] = field(default_factory=dict)  # what the page needs to pick the result up
+    # The submitting session's language, taken when the job is made (in its script run): the work runs in it,
+    # so the messages a job makes (notes, errors, rows) come out in the attendee's language.
+    language: str = field(default_factory=current_language)
 
     @property
     def running(self) -> bool:
@@ -93,7 +101,7 @@ def _start_workers(pool: ThreadPoolExecutor, count: int) -> None:
         except threading.BrokenBarrierError:
             pass
 
-    for _ in range(count):
+    for _worker in range(count):
         pool.submit(hold)
 
 
@@ -127,15 +135,18 @@ class JobRunner:
         return job, True
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
-        try:
-            result, error, state = work(job), None, JobState.DONE
-        except WorkshopError as exc:
-            result, error, state = None, exc, JobState.FAILED
-        except Exception as exc:  # noqa: BLE001 - a bug: logged here with its traceback, shown plainly
-            log.exception("job %s (%s, %s) failed", job.id, job.lab, job.what)
-            result, state = None, JobState.FAILED
-            error = UnexpectedError("The request could not be completed because of an error in the app.",
-                                    f"Try again; if it keeps failing, tell the instructor (reference {job.id}).")
+        with language(job.language):  # the worker thread is reused: the language is restored afterwards
+            try:
+                result, error, state = work(job), None, JobState.DONE
+            except WorkshopError as exc:
+                result, error, state = None, exc, JobState.FAILED
+            except Exception:  # noqa: BLE001 - a bug: logged here with its traceback, shown plainly
+                log.exception("job %s (%s, %s) failed", job.id, job.lab, job.what)
+                result, state = None, JobState.FAILED
+                error = UnexpectedError(
+                    _("The request could not be completed because of an error in the app."),
+                    _("Try again; if it keeps failing, tell the instructor (reference {reference}).").format(
+                        reference=job.id))
         with self._lock:
             job.result, job.error, job.finished, job.state = result, error, time.time(), state
 

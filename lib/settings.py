@@ -41,6 +41,9 @@ class Settings:
     # Spend caps in USD (lib/services/guard.py): a call whose estimate would pass one is refused before it is sent
     cap_attendee_usd: float | None = None  # WORKSHOP_CAP_ATTENDEE_USD: each person, the instructor included
     cap_class_usd: float | None = None  # WORKSHOP_CAP_CLASS_USD: everyone together
+    # The language a new session starts in (lib/i18n.py): WORKSHOP_LANGUAGE "en" or "ko" for every browser;
+    # unset (or "auto"): the browser's language when the app speaks it, else English. Each attendee can switch.
+    language: str | None = None
 
     @property
     def region_is_default(self) -> bool:
@@ -124,4 +127,11 @@ def _read(env: Mapping[str, str]) -> Settings:
         upload_quota=max(0, _int(env, "WORKSHOP_UPLOAD_QUOTA", 50)),
         cap_attendee_usd=_cap(env, "WORKSHOP_CAP_ATTENDEE_USD"),
         cap_class_usd=_cap(env, "WORKSHOP_CAP_CLASS_USD"),
+        language=_language(env.get("WORKSHOP_LANGUAGE", "")),
     )
+
+
+def _language(value: str) -> str | None:
+    """WORKSHOP_LANGUAGE as a lowercase language code ("ko-KR" → "ko"); None for unset or "auto"."""
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return None if code in ("", "auto") else code

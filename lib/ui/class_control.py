@@ -7,11 +7,11 @@ state from the results database at most every few seconds per process (lib/stora
 
 from __future__ import annotations
 
-import time
 
 import streamlit as st
 
 from lib.caller import caller_watcher
+from lib.i18n import _, format_time
 from lib.labs import LabPage
 from lib.settings import Settings, load_settings
 from lib.storage.control import READINESS_KEY, ClassControl
@@ -35,17 +35,23 @@ def credentials_status(found_text: str, settings: Settings | None = None) -> Non
         from lib.ui.common import viewer  # local, as above
 
         # The role and account are the instructor's business; an attendee only needs to know the calls work.
-        st.success(f"Signed in to AWS as {who.principal} · account {who.account}" if viewer().instructor
-                   else "Signed in to AWS (the class's account)", icon=":material/verified_user:")
+        st.success(_("Signed in to AWS as {principal} · account {account}").format(principal=who.principal,
+                                                                                   account=who.account)
+                   if viewer().instructor else _("Signed in to AWS (the class's account)"),
+                   icon=":material/verified_user:")
         st.caption(found_text)
     elif who.state == "refused":
-        st.error(f"{found_text}, but AWS refuses them: {who.problem}", icon=":material/key_off:")
+        st.error(_("{credentials}, but AWS refuses them: {problem}").format(credentials=found_text,
+                                                                           problem=who.problem),
+                 icon=":material/key_off:")
         if who.fix:
             st.caption(who.fix)
     elif who.state == "unreachable":
-        st.warning(f"{found_text}; not confirmed yet: {who.problem}", icon=":material/key:")
+        st.warning(_("{credentials}; not confirmed yet: {problem}").format(credentials=found_text,
+                                                                          problem=who.problem), icon=":material/key:")
     else:
-        st.info(f"{found_text}; checking who they belong to…", icon=":material/key:")
+        st.info(_("{credentials}; checking who they belong to…").format(credentials=found_text),
+                icon=":material/key:")
         _identity_watch()
 
 
@@ -83,9 +89,11 @@ def class_notice(lab: LabPage, settings: Settings | None = None) -> None:
     except Exception:  # noqa: BLE001 - a banner never breaks a lab
         return
     if pause is not None:
-        note = f" ({pause.note})" if pause.note else ""
-        st.warning(f"**The instructor has paused model calls for the class{note}.** Nothing is sent until they "
-                   "resume; History and replays still work.", icon=":material/pause_circle:")
+        paused = (_("**The instructor has paused model calls for the class ({note}).** Nothing is sent until they "
+                    "resume; History and replays still work.") if pause.note else
+                  _("**The instructor has paused model calls for the class.** Nothing is sent until they resume; "
+                    "History and replays still work."))
+        st.warning(paused.format(note=pause.note), icon=":material/pause_circle:")
     if verdicts is None:
         return
     from lib.readiness import LabVerdict
@@ -96,8 +104,8 @@ def class_notice(lab: LabPage, settings: Settings | None = None) -> None:
         return
     text = LabVerdict(**found).banner()
     if text:
-        when = time.strftime("%H:%M", time.localtime(checked_at))
-        st.info(f"{text} (instructor's check at {when})", icon=":material/fact_check:")
+        st.info(_("{verdict} (instructor's check at {time})").format(verdict=text, time=format_time(checked_at)),
+                icon=":material/fact_check:")
 
 
 # --- instructor pages ---------------------------------------------------------------------------------------
@@ -109,7 +117,7 @@ def instructor_only() -> bool:
 
     if viewer().instructor:
         return True
-    st.title("Instructor")
-    st.info("This page is for the instructor of the class. Your labs and your History are in the menu on the "
-            "left; if you are the instructor, sign in from the sidebar.", icon=":material/lock:")
+    st.title(_("Instructor"))
+    st.info(_("This page is for the instructor of the class. Your labs and your History are in the menu on the "
+              "left; if you are the instructor, sign in from the sidebar."), icon=":material/lock:")
     return False

@@ -20,6 +20,7 @@ import secrets as token
 import streamlit as st
 import streamlit.components.v1 as components
 
+from lib.i18n import _
 from lib.settings import Settings, load_settings
 from lib.storage.results import LOCAL, Viewer
 
@@ -80,10 +81,10 @@ def current_viewer(settings: Settings | None = None) -> Viewer:
     s = settings or load_settings()
     if login_configured():
         if not st.user.is_logged_in:
-            st.title("Bedrock Image Workshop")
-            st.info("Sign in to start: your results stay yours, and the instructor sees the class.",
+            st.title(_("Bedrock Image Workshop"))
+            st.info(_("Sign in to start: your results stay yours, and the instructor sees the class."),
                     icon=":material/login:")
-            st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+            st.button(_("Sign in"), type="primary", icon=":material/login:", on_click=st.login)
             st.stop()
         email = str(st.user.get("email") or st.user.get("sub") or "").lower()
         return Viewer(email, instructor=email in s.instructors)
@@ -104,18 +105,19 @@ def identity_sidebar(viewer: Viewer, settings: Settings | None = None) -> None:
     s = settings or load_settings()
     with st.sidebar:
         if login_configured():
-            role = "instructor" if viewer.instructor else "attendee"
-            st.caption(f"Signed in as {viewer.owner} ({role})")
-            st.button("Sign out", key="sign_out", icon=":material/logout:", on_click=st.logout)
+            signed_in = (_("Signed in as {who} (instructor)") if viewer.instructor
+                         else _("Signed in as {who} (attendee)"))
+            st.caption(signed_in.format(who=viewer.owner))
+            st.button(_("Sign out"), key="sign_out", icon=":material/logout:", on_click=st.logout)
         elif s.workspaces == "browser" and viewer.instructor:
-            st.caption("Instructor: you see every attendee's results.")
-            st.button("Leave instructor mode", key="instructor_leave",
+            st.caption(_("Instructor: you see every attendee's results."))
+            st.button(_("Leave instructor mode"), key="instructor_leave",
                       on_click=lambda: st.session_state.update({INSTRUCTOR_KEY: False}))
         elif s.workspaces == "browser":
-            st.caption("Your own workspace in this browser: only you see what you make here.")
+            st.caption(_("Your own workspace in this browser: only you see what you make here."))
             if passcode := _passcode(s):
-                with st.expander("Instructor sign-in"):
-                    st.text_input("Passcode", type="password", key="instructor_passcode_input",
+                with st.expander(_("Instructor sign-in")):
+                    st.text_input(_("Passcode"), type="password", key="instructor_passcode_input",
                                   on_change=_check_passcode, args=(passcode,))
                     if st.session_state.get("instructor_passcode_failed"):
-                        st.caption("That passcode is not right.")
+                        st.caption(_("That passcode is not right."))

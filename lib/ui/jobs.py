@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lib.generation.requests import ImageRequest, request_fingerprint
+from lib.i18n import _, format_number
 from lib.jobs import Job, runner
 from lib.labs import LABS
 from lib.text import plain
@@ -33,8 +35,14 @@ def submit(lab_key: str, kind: str, what: str, model_label: str, key: str, work:
     """Start a job for this session; an identical one still running is not sent again (said in a toast)."""
     job, new = runner().submit(Job(owner(), lab_key, kind, what, model_label, key, context=context), work)
     if not new:
-        st.toast(f"Already running: {job.what} ({job.model_label}). Not sent again.", icon=":material/hourglass_top:")
+        st.toast(_("Already running: {what} ({model}). Not sent again.").format(what=job.what, model=job.model_label),
+                 icon=":material/hourglass_top:")
     return job
+
+
+def job_key(request: ImageRequest) -> str:
+    """Identical requests share one pending job: same fingerprint, and the same seed when one was chosen."""
+    return f"{request_fingerprint(request)}:{request.seed}"
 
 
 def take_finished(lab_key: str) -> list[Job]:
@@ -58,7 +66,9 @@ def _dismiss(job_id: str) -> None:
 
 def _elapsed(job: Job) -> str:
     seconds = int(job.elapsed_s)
-    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s"
+    if seconds < 120:
+        return _("{seconds} s").format(seconds=format_number(seconds))
+    return _("{minutes} min {seconds} s").format(minutes=format_number(seconds // 60), seconds=seconds % 60)
 
 
 def _visible(lab_key: str) -> list[Job]:
@@ -70,26 +80,32 @@ def _show(job: Job, key: str, render: Callable[[Job], None] | None,
           show_late: Callable[[Job], None] | None) -> None:
     with st.container(border=True, key=f"{key}_job_{job.id}"):
         if job.running and not job.cancelled:
-            st.markdown(f":material/progress_activity: **{plain(job.what)}** · {job.model_label} · running for "
-                        f"{_elapsed(job)}")
+            st.markdown(_(":material/progress_activity: **{what}** · {model} · running for {elapsed}").format(
+                what=plain(job.what), model=job.model_label, elapsed=_elapsed(job)))
             if render is not None:
                 render(job)
-            st.button("Cancel", key=f"{key}_cancel_{job.id}", icon=":material/cancel:", on_click=_cancel,
-                      args=(job.id,), help="Stop waiting. The call already sent can't be recalled: if its result "
-                                           "still arrives, it is kept in History, marked as arriving after cancel.")
+            st.button(_("Cancel"), key=f"{key}_cancel_{job.id}", icon=":material/cancel:", on_click=_cancel,
+                      args=(job.id,), help=_("Stop waiting. The call already sent can't be recalled: if its result "
+                                             "still arrives, it is kept in History, marked as arriving after "
+                                             "cancel."))
         elif job.running:
-            st.markdown(f":material/cancel: **Cancelled:** {plain(job.what)} · {job.model_label}")
-            st.caption("You stopped waiting. The model is still answering; if the result arrives it is kept in "
-                       "History, marked as arriving after cancel.")
+            st.markdown(_(":material/cancel: **Cancelled:** {what} · {model}").format(what=plain(job.what),
+                                                                                      model=job.model_label))
+            st.caption(_("You stopped waiting. The model is still answering; if the result arrives it is kept in "
+                         "History, marked as arriving after cancel."))
         else:
-            outcome = ("its result arrived afterwards and is kept in History" if job.error is None
-                       else f"it then failed: {job.error.message}")
-            st.markdown(f":material/history: **Cancelled, {plain(outcome)}.** {plain(job.what)} · {job.model_label}")
+            if job.error is None:
+                said = _(":material/history: **Cancelled, its result arrived afterwards and is kept in History.** "
+                         "{what} · {model}").format(what=plain(job.what), model=job.model_label)
+            else:
+                said = _(":material/history: **Cancelled, it then failed: {problem}.** {what} · {model}").format(
+                    problem=plain(job.error.message), what=plain(job.what), model=job.model_label)
+            st.markdown(said)
             c1, c2 = st.columns(2)
             if job.error is None and show_late is not None:
-                c1.button("Show it here", key=f"{key}_late_{job.id}", icon=":material/visibility:",
+                c1.button(_("Show it here"), key=f"{key}_late_{job.id}", icon=":material/visibility:",
                           on_click=_show_late, args=(job.id, show_late))
-            c2.button("Dismiss", key=f"{key}_dismiss_{job.id}", icon=":material/close:", on_click=_dismiss,
+            c2.button(_("Dismiss"), key=f"{key}_dismiss_{job.id}", icon=":material/close:", on_click=_dismiss,
                       args=(job.id,))
 
 
@@ -135,7 +151,7 @@ def _watch(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Calla
 
 def _lab_title(lab_key: str) -> tuple[str, str | None]:
     found = next((lab for lab in LABS if lab.key == lab_key), None)
-    return (f"Lab {found.number}", found.page) if found else (lab_key, None)
+    return (_("Lab {number}").format(number=found.number), found.page) if found else (lab_key, None)
 
 
 def sidebar_jobs() -> None:
@@ -150,7 +166,8 @@ def sidebar_jobs() -> None:
         with st.sidebar:
             for job in ready:
                 title, page = _lab_title(job.lab)
-                text = plain(f"{title}: {'failed' if job.error else 'result ready'} — {job.what}")
+                said = _("{lab}: failed — {what}") if job.error else _("{lab}: result ready — {what}")
+                text = plain(said.format(lab=title, what=job.what))
                 if page:
                     st.page_link(page, label=text, icon=":material/error:" if job.error else ":material/task_alt:")
                 else:
@@ -162,7 +179,7 @@ def _sidebar_watch(active: frozenset[str]) -> None:
     now = running()
     if frozenset(j.id for j in now) != active:
         st.rerun()
-    st.markdown(f"**:material/progress_activity: {len(now)} running**")
+    st.markdown(_("**:material/progress_activity: {count} running**").format(count=len(now)))
     for job in now:
-        title, _ = _lab_title(job.lab)
+        title = _lab_title(job.lab)[0]
         st.caption(plain(f"{title} · {job.what} · {job.model_label} · {_elapsed(job)}"))

@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from lib.i18n import _
+
 PRESENTER_KEY = "presenter_mode"
 
 # Larger type and wider content while presenting (Streamlit sizes its text in rem, so the root size scales it).
@@ -44,8 +46,9 @@ def presenter_toggle() -> None:
     """The sidebar switch (kept for the browser session), the larger type when it is on, and the phone styles."""
     st.html(_PHONE_CSS)
     with st.sidebar:
-        st.toggle("Presenter mode", key=PRESENTER_KEY, help="For an instructor at a projector: results at full width, "
-                  "before and after side by side in the editing labs, larger type. Only this browser changes.")
+        st.toggle(_("Presenter mode"), key=PRESENTER_KEY, help=_("For an instructor at a projector: results at full "
+                  "width, before and after side by side in the editing labs, larger type. Only this browser "
+                  "changes."))
     if presenting():
         st.html(_PRESENTER_CSS)
 
