@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps  # noqa: E402
 
 from lib.catalog import LOCAL_SEARCH_DIMENSION, LOCAL_TAGS_ID, Task  # noqa: E402
 from lib.generation.requests import EditRequest  # noqa: E402
-from lib.generation.service import edit  # noqa: E402
+from lib.services.images import edit  # noqa: E402
 from lib.local.object_finder import find_object  # noqa: E402
 from lib.local.understanding import read_text  # noqa: E402
 from lib.samples import available_samples  # noqa: E402

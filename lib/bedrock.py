@@ -1,4 +1,6 @@
-"""The one place that talks to boto3: client factory, credential check, error translation.
+"""The one place that calls Bedrock's runtime: client factory, InvokeModel, error translation.
+
+(Whether credentials resolve is lib/services/credentials.py's, which pages ask.)
 
 Clients are cached per (region, profile, endpoint, retry policy) and shared by
 every browser session: boto3 clients are thread-safe, and building one per call
@@ -20,6 +22,7 @@ from botocore.config import Config
 
 from lib.catalog import EmbeddingModel, ModelInfo, working_alternative
 from lib.errors import (
+    CREDENTIALS_FIX,
     AccessDenied,
     BackendUnavailable,
     ContentFiltered,
@@ -28,7 +31,6 @@ from lib.errors import (
     Throttled,
     WorkshopError,
 )
-from lib.background import BackgroundChecks
 from lib.settings import Settings, load_settings
 
 CONTENT_FILTER_MARKERS = ("content filters", "AUP or AWS Responsible AI", "Responsible AI Policy", "has been blocked")
@@ -41,128 +43,8 @@ SERVER_CODES = {"InternalServerException", "ServiceUnavailableException", "Model
 BAD_CREDENTIAL_CODES = {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
                         "ExpiredToken", "InvalidClientTokenId"}
 
-CREDENTIALS_FIX = (
-    "Give the app AWS credentials: run `aws configure` (or `aws sso login --profile NAME` and start the app "
-    "with `AWS_PROFILE=NAME`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then reload this page."
-)
-NO_CREDENTIALS = "No AWS credentials were found."
-
-
-@dataclass(frozen=True)
-class CredentialStatus:
-    """Whether credentials resolve, and from where — never the secret itself."""
-
-    found: bool
-    source: str = ""  # e.g. "env", "shared-credentials-file", "sso"
-    profile: str | None = None
-    problem: str = ""
-    checking: bool = False  # not found in variables or files; a background check still asks the instance/container
-
-
-def _session(profile: str | None) -> boto3.Session:
+def session(profile: str | None) -> boto3.Session:
     return boto3.Session(profile_name=profile) if profile else boto3.Session()
-
-
-def credential_status(settings: Settings | None = None) -> CredentialStatus:
-    """Resolve credentials the way boto3 will, without calling AWS."""
-    settings = settings or load_settings()
-    try:
-        creds = _session(settings.profile).get_credentials()
-    except bex.ProfileNotFound:
-        return CredentialStatus(False, profile=settings.profile,
-                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
-    except bex.BotoCoreError as exc:  # broken config file, SSO cache missing, ...
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
-    if creds is None:
-        return CredentialStatus(False, profile=settings.profile, problem=NO_CREDENTIALS)
-    return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
-
-
-# Providers that may wait on the network (instance metadata, container endpoint) or run a program: never on a
-# page's thread. Whatever comes before them in boto3's chain is read from variables and files in milliseconds.
-SLOW_PROVIDERS = ("container-role", "iam-role", "custom-process")
-CREDENTIAL_REFRESH_S = 30.0
-
-
-def quick_credential_status(settings: Settings | None = None) -> CredentialStatus | None:
-    """Credentials from environment variables and AWS files only; None when only a slow provider could say.
-
-    Why: on a laptop where the instance-metadata address never answers, boto3's full chain waits about 2 s
-    for it. Deferred providers (SSO, assume-role) are only set up here, never called.
-    """
-    settings = settings or load_settings()
-    try:
-        resolver = _session(settings.profile)._session.get_component("credential_provider")
-        for name in SLOW_PROVIDERS:
-            try:
-                resolver.remove(name)
-            except Exception:  # noqa: BLE001 - a botocore without that provider
-                pass
-        creds = resolver.load_credentials()
-    except bex.ProfileNotFound:
-        return CredentialStatus(False, profile=settings.profile,
-                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
-    except bex.BotoCoreError as exc:
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
-    if creds is None:
-        return None
-    return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
-
-
-def _credential_key(settings: Settings) -> str:
-    """What the answer depends on: the profile and every AWS_ variable (hashed: a secret is never kept)."""
-    import hashlib
-    import os
-
-    aws = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
-    return hashlib.sha256(repr((settings.profile, aws)).encode()).hexdigest()
-
-
-class CredentialWatcher(BackgroundChecks[CredentialStatus]):
-    """The last known credential status, refreshed on a background thread; a caller never waits on the network.
-
-    The first question for a configuration is answered from variables and files (`quick_credential_status`);
-    when they hold nothing, the answer says `checking` while the full chain (instance role, container role,
-    credential process) runs on a thread. Every answer is checked again in the background once it is
-    `refresh_s` old: `aws configure` or an expired SSO session shows up without anybody waiting for it.
-    """
-
-    thread_name = "credential-check"
-
-    def __init__(self, refresh_s: float = CREDENTIAL_REFRESH_S) -> None:
-        super().__init__()
-        self.refresh_s = refresh_s
-
-    def status(self, settings: Settings | None = None) -> CredentialStatus:
-        s = settings or load_settings()
-        key = _credential_key(s)
-        with self._lock:
-            entry = self._known.get(key)
-        if entry is None:
-            quick = quick_credential_status(s)
-            first = quick or CredentialStatus(False, profile=s.profile, problem=NO_CREDENTIALS, checking=True)
-            with self._lock:
-                entry = self._known.setdefault(key, (first, 0.0 if first.checking else time.monotonic()))
-            if quick is None or quick.found:
-                self._refresh(key, s)  # the full chain: an instance role, or the exact source of what was found
-            return entry[0]
-        if time.monotonic() - entry[1] >= self.refresh_s:
-            self._refresh(key, s)
-        return entry[0]
-
-    def _probe(self, settings: Settings) -> CredentialStatus:
-        return credential_status(settings)
-
-    def _failed(self, exc: Exception, settings: Settings) -> CredentialStatus:
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
-
-
-_watcher = CredentialWatcher()
-
-
-def credential_watcher() -> CredentialWatcher:
-    """The process's watcher, shared by every session."""
-    return _watcher
 
 
 @lru_cache(maxsize=16)
@@ -177,7 +59,7 @@ def _cached_client(region: str, profile: str | None, endpoint_url: str | None, m
     )
     # endpoint_url is part of the key only so tests that move the fake endpoint get a
     # fresh client; boto3 itself reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME.
-    return _session(profile).client("bedrock-runtime", config=config)
+    return session(profile).client("bedrock-runtime", config=config)
 
 
 _client_lock = threading.Lock()
@@ -196,7 +78,7 @@ def s3_client(settings: Settings | None = None) -> Any:
     s = settings or load_settings()
     config = Config(region_name=s.region, retries={"mode": "adaptive", "total_max_attempts": s.max_attempts},
                     connect_timeout=s.connect_timeout_s, read_timeout=s.read_timeout_s, max_pool_connections=20)
-    return _session(s.profile).client("s3", config=config)
+    return session(s.profile).client("s3", config=config)
 
 
 def clear_client_cache() -> None:

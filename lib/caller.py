@@ -1,6 +1,6 @@
 """Who the app's AWS credentials belong to (STS GetCallerIdentity), known without any page waiting for it.
 
-Finding credentials (lib/bedrock.CredentialWatcher) says nothing about whether AWS accepts them: dummy or
+Finding credentials (lib/services/credentials.CredentialWatcher) says nothing about whether AWS accepts them: dummy or
 expired keys look the same as good ones until the first model call fails. The watcher here asks STS on a
 background thread, once per configuration, and again every few minutes (sooner after a failure), so the
 sidebar can say "signed in as …" only once AWS has said so, and name expired or invalid credentials before
@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from lib.bedrock import _credential_key
+from lib.services.credentials import _credential_key
 from lib.readiness import Identity, caller_identity, describe_principal
 from lib.background import BackgroundChecks
 from lib.settings import Settings, load_settings

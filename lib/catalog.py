@@ -15,12 +15,23 @@ from lib.errors import InvalidInput, ModelUnavailable
 PRICES_LAST_VERIFIED = "2026-07-19"
 
 
-class Family(StrEnum):
-    """Which request schema (and so which adapter) a model speaks."""
+class Backend(StrEnum):
+    """Where a model runs: on Amazon Bedrock (needs an account) or on this machine (an offline engine)."""
 
-    TITAN_IMAGE = "titan-image"  # Titan Image Generator v1/v2 and Nova Canvas share one schema
-    STABILITY_IMAGE = "stability-image"
-    LOCAL_OPENCV = "local-opencv"  # offline, on this machine (lib/local/removal.py): no request schema at all
+    BEDROCK = "bedrock"
+    LOCAL = "local"
+
+
+# Each row names its engine by key; lib/engines/registry.py maps the key to the code that builds the request,
+# calls and parses. A new model family is one engine module plus one line there, never a branch elsewhere.
+TITAN_IMAGE_ENGINE = "titan-image"  # Titan Image Generator v1/v2 and Nova Canvas share one schema
+STABILITY_IMAGE_ENGINE = "stability-image"  # SD3.5 / Core / Ultra and the Stability Image Services
+OPENCV_ERASER_ENGINE = "opencv-eraser"  # offline, on this machine: no request schema at all
+CONVERSE_ENGINE = "converse"  # every Bedrock vision chat model
+LOCAL_VISION_ENGINE = "local-vision"
+TITAN_EMBED_ENGINE = "titan-embed"
+NOVA_EMBED_ENGINE = "nova-embed"
+LOCAL_EMBED_ENGINE = "local-embed"  # ImageNet tags + looks, on this machine
 
 
 class Task(StrEnum):
@@ -168,7 +179,7 @@ class ModelInfo:
     id: str
     label: str
     provider: str
-    family: Family
+    engine: str  # a key of lib/engines/registry.py
     tasks: frozenset[Task]
     regions: tuple[str, ...]
     lifecycle: Lifecycle
@@ -177,13 +188,15 @@ class ModelInfo:
     inference_profile_prefix: str | None = None  # "us" → call "us.<id>"
     from_workshop: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    backend: Backend = Backend.BEDROCK
+    preview: bool = False  # a Bedrock preview: may change or go away without the usual notice
 
     def supports(self, task: Task) -> bool:
         return task in self.tasks
 
     @property
     def runs_locally(self) -> bool:
-        return self.family is Family.LOCAL_OPENCV
+        return self.backend is Backend.LOCAL
 
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
@@ -255,7 +268,7 @@ _SERVICE_SPEC = dict(
 
 
 def _service(model_id: str, label: str, tasks: set[Task], price: float, note: str) -> "ModelInfo":
-    return ModelInfo(id=model_id, label=label, provider="Stability AI", family=Family.STABILITY_IMAGE,
+    return ModelInfo(id=model_id, label=label, provider="Stability AI", engine=STABILITY_IMAGE_ENGINE,
                      tasks=frozenset(tasks), regions=_SERVICE_REGIONS, lifecycle=Lifecycle(Status.ACTIVE),
                      price=ImagePrice(standard=price), image=ImageSpec(**_SERVICE_SPEC),
                      inference_profile_prefix="us", notes=(note,))
@@ -267,7 +280,8 @@ def _local_eraser(method: str) -> "ModelInfo":
     rule = SizeRule(min_edge=16, max_edge=4096, max_aspect=20.0)
     return ModelInfo(
         id=f"local.opencv-inpaint-{method}", label=f"Local: OpenCV inpainting ({name})", provider="This machine (CPU)",
-        family=Family.LOCAL_OPENCV, tasks=frozenset({Task.ERASE, Task.ERASE_BY_PROMPT}), regions=("local",),
+        engine=OPENCV_ERASER_ENGINE, backend=Backend.LOCAL, tasks=frozenset({Task.ERASE, Task.ERASE_BY_PROMPT}),
+        regions=("local",),
         lifecycle=Lifecycle(Status.ACTIVE, "Offline: removes what the mask covers by spreading the surrounding "
                                            "pixels inward. Good on smooth backgrounds, smeared on texture; it "
                                            "can't paint anything new. A mask prompt is experimental: it only "
@@ -285,7 +299,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="stability.sd3-5-large-v1:0",
         label="Stable Diffusion 3.5 Large",
         provider="Stability AI",
-        family=Family.STABILITY_IMAGE,
+        engine=STABILITY_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}),
         regions=("us-west-2",),
         lifecycle=Lifecycle(Status.ACTIVE),
@@ -303,7 +317,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="stability.stable-image-core-v1:1",
         label="Stable Image Core",
         provider="Stability AI",
-        family=Family.STABILITY_IMAGE,
+        engine=STABILITY_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE}),
         regions=("us-west-2",),
         lifecycle=Lifecycle(Status.ACTIVE),
@@ -315,7 +329,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="stability.stable-image-ultra-v1:1",
         label="Stable Image Ultra",
         provider="Stability AI",
-        family=Family.STABILITY_IMAGE,
+        engine=STABILITY_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE}),
         regions=("us-west-2",),
         lifecycle=Lifecycle(Status.ACTIVE),
@@ -327,7 +341,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="amazon.nova-canvas-v1:0",
         label="Amazon Nova Canvas",
         provider="Amazon",
-        family=Family.TITAN_IMAGE,
+        engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "eu-west-1", "ap-northeast-1"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2026-03-30; accounts that still hold access may call it.",
@@ -355,7 +369,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="amazon.titan-image-generator-v2:0",
         label="Titan Image Generator G1 v2",
         provider="Amazon",
-        family=Family.TITAN_IMAGE,
+        engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2025-12-30.", end_of_life="2026-06-30"),
@@ -367,7 +381,7 @@ MODELS: tuple[ModelInfo, ...] = (
         id="amazon.titan-image-generator-v1",
         label="Titan Image Generator G1 (v1)",
         provider="Amazon",
-        family=Family.TITAN_IMAGE,
+        engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
         lifecycle=Lifecycle(Status.END_OF_LIFE, "The workshop's original model; no longer listed by Bedrock."),
@@ -433,8 +447,8 @@ def call_target(model: "ModelInfo | ChatModel | EmbeddingModel", preferred_regio
 
 
 def output_size(model: ModelInfo, width: int | None, height: int | None, aspect_ratio: str | None) -> tuple[int, int]:
-    """The size the model will return, for display and cost."""
-    if model.family is Family.STABILITY_IMAGE:
+    """The size the model will return, for display and cost: chosen by aspect ratio where the model has no sizes."""
+    if model.image.aspect_ratios and not model.image.output_sizes:
         return STABILITY_ASPECT_SIZES.get(aspect_ratio or "1:1", (1024, 1024))
     return (width or 1024, height or 1024)
 
@@ -487,7 +501,13 @@ class ChatModel(_ListedModel):
     inference_profile_prefix: str | None = None  # the default geography of its profiles
     from_workshop: bool = False
     profile_geos: tuple[str, ...] = ()  # every geography it has a system profile in, e.g. ("us", "eu", "global")
-    runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
+    engine: str = CONVERSE_ENGINE  # a key of lib/engines/registry.py
+    backend: Backend = Backend.BEDROCK
+
+    @property
+    def runs_locally(self) -> bool:
+        """An offline engine on this machine (lib/local), not a Bedrock model."""
+        return self.backend is Backend.LOCAL
 
     def in_geo(self, geo: str | None) -> "ChatModel":
         """The same model called through another geography's profile (us. / eu. / global.)."""
@@ -523,7 +543,7 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
               Lifecycle(Status.ACTIVE, "Offline stand-in for lab 8: answers six of the nine presets (no language "
                                        "model, so no story, emotion, translation or free questions)."),
               TokenPrice(0.0, 0.0), max_images=1, max_image_edge=4096, max_image_bytes=50 * 1024 * 1024,
-              runs_locally=True),
+              engine=LOCAL_VISION_ENGINE, backend=Backend.LOCAL),
 )
 
 _CHAT_BY_ID = {m.id: m for m in CHAT_MODELS}
@@ -559,11 +579,17 @@ class EmbeddingModel(_ListedModel):
     image_price: float | None  # USD per image; None where no published price is known
     from_workshop: bool = False
     inference_profile_prefix: str | None = None  # none needed: both are on-demand
-    runs_locally: bool = False  # an offline engine on this machine (lib/local), not a Bedrock model
+    engine: str = ""  # a key of lib/engines/registry.py
+    backend: Backend = Backend.BEDROCK
     # Lab 1: a text query whose best score is below this matches nothing well, and the page says so. Local engine:
     # measured on the sample photos (what a query names scores 0.44-0.77; unrelated words up to 0.42). Titan and
     # Nova: a starting point, not measured against Bedrock here (text-to-image cosines are low for both).
     good_text_match: float = 0.25
+
+    @property
+    def runs_locally(self) -> bool:
+        """An offline engine on this machine (lib/local), not a Bedrock model."""
+        return self.backend is Backend.LOCAL
 
 
 LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
@@ -575,12 +601,14 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    Lifecycle(Status.ACTIVE, "The workshop's search model."), dimensions=(256, 384, 1024),
                    default_dimension=1024, max_text_tokens=256, max_image_edge=2048,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
-                   has_purpose=False, text_price_per_million=0.80, image_price=0.00006, from_workshop=True),
+                   has_purpose=False, text_price_per_million=0.80, image_price=0.00006, from_workshop=True,
+                   engine=TITAN_EMBED_ENGINE),
     EmbeddingModel("amazon.nova-2-multimodal-embeddings-v1:0", "Amazon Nova Multimodal Embeddings", "Amazon",
                    ("us-east-1",), Lifecycle(Status.ACTIVE), dimensions=(256, 384, 1024, 3072),
                    default_dimension=1024, max_text_tokens=8192, max_image_edge=8000,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
-                   joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None),
+                   joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None,
+                   engine=NOVA_EMBED_ENGINE),
     EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)",
                    "This machine (CPU)", ("local",),
                    Lifecycle(Status.ACTIVE, "Offline stand-in: text finds ImageNet's 1000 object and animal classes "
@@ -589,7 +617,7 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    dimensions=(LOCAL_SEARCH_DIMENSION,), default_dimension=LOCAL_SEARCH_DIMENSION, max_text_tokens=256, max_image_edge=8000,
                    max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=True, has_purpose=False, text_price_per_million=0.0, image_price=0.0,
-                   runs_locally=True, good_text_match=0.4),
+                   engine=LOCAL_EMBED_ENGINE, backend=Backend.LOCAL, good_text_match=0.4),
 )
 
 _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
@@ -625,3 +653,9 @@ def working_alternative(model: "ModelInfo | ChatModel | EmbeddingModel",
         if found is not None:
             return found
     return None
+
+
+def is_offline(model_id: str) -> bool:
+    """Whether a stored result's model ran on this machine (no seed, no cost, no Bedrock request to show)."""
+    row = _BY_ID.get(model_id) or _CHAT_BY_ID.get(model_id) or _EMBEDDING_BY_ID.get(model_id)
+    return row is not None and row.runs_locally

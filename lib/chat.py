@@ -19,7 +19,10 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from lib.catalog import ChatModel
 
 Role = Literal["user", "assistant"]
 
@@ -55,6 +58,23 @@ class Turn:
         if self.text.strip() or not content:
             content.append({"text": self.text})
         return {"role": self.role, "content": content}
+
+
+@dataclass
+class ChatAnswer:
+    """An answer so far, as a chat engine fills it; complete once its stream is exhausted."""
+
+    model: "ChatModel"
+    region: str
+    text: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cost_usd(self) -> float:
+        return self.model.price.cost(self.input_tokens, self.output_tokens)
 
 
 class ConversationError(RuntimeError):

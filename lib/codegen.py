@@ -5,8 +5,8 @@ One source, so the code can't drift from what ran:
   to the same body builders the app calls (`service.BODY_BUILDERS`, `call_seeds`, `call_target`); the body
   is then checked against the body History kept (`redact_body`), and the code says whether it matched;
 - labs 8–9: the turns go through the app's own trimming (`converse.prepare_history`) and LangChain
-  conversion (`converse.to_langchain`) into a `ChatBedrockConverse` built with the app's options
-  (`converse.llm_options`) whose client only *records* what LangChain would send to boto3 — that recorded
+  conversion (`lib/engines/converse.to_langchain`) into a `ChatBedrockConverse` built with the app's options
+  (`lib/engines/converse.llm_options`) whose client only *records* what LangChain would send to boto3 — that recorded
   `converse_stream` call is the boto3 code;
 - lab 1: the query is fitted by `embeddings.prepare_input` and its body made by `embeddings.request_body`;
   the per-photo body of the index is the same builder fed with placeholders.
@@ -36,16 +36,15 @@ from typing import Any, Callable
 from PIL import Image
 
 from lib.catalog import (
-    REMOVE_BACKGROUND_ID,
     ChatModel,
     EmbeddingModel,
     EmbeddingPurpose,
-    Family,
     Task,
     call_target,
     get_chat_model,
     get_embedding_model,
     get_model,
+    is_offline,
 )
 from lib.chat import Turn
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest, redact_body
@@ -452,7 +451,7 @@ class _ImageCall:
     body: Any  # externalised
     seeds: list[int] | None  # Stability: one call per seed; None: one Titan/Nova call
     output_ext: str
-    titan: bool
+    one_call: bool  # one call returns every image (Titan/Nova Canvas); else one call per seed
     subject_step: tuple[str, Any] | None = None  # Stability background: (Remove Background's invoke id, its body)
 
 
@@ -470,10 +469,9 @@ def _subject_sentinel(image: bytes) -> bytes:
 
 def image_bundle(entry: Any) -> CodeBundle:
     """The code of an image lab's History entry (labs 2–7); CodeUnavailable when there is none to show."""
-    from lib.generation.service import BODY_BUILDERS, call_seeds  # service imports boto3 helpers: only when used
-    from lib.generation.stability import remove_background_body
+    from lib.services.images import engine_of, helper_models  # service imports boto3 helpers: only when used
 
-    if entry.region == "local":
+    if is_offline(entry.model_id):
         raise CodeUnavailable("This result was made on this machine by an offline engine: there is no Bedrock "
                               "request to show.")
     model = get_model(entry.model_id)
@@ -482,26 +480,24 @@ def image_bundle(entry: Any) -> CodeBundle:
         req = req.with_seed(entry.seed or 0)
     seed = req.seed or 0
     region, invoke_id, _ = call_target(model, entry.region or model.regions[0])
-    titan_body, stability_body = BODY_BUILDERS[type(req)]
+    engine = engine_of(model)
     notes: list[str] = []
     files = Files()
     for n, data in enumerate(getattr(req, "images", ()) or ([req.image] if isinstance(req, EditRequest) else [])):
         files.add(data, "input")
-    two_step = isinstance(req, EditRequest) and model.family is Family.STABILITY_IMAGE \
-        and req.task is Task.OUTPAINT_BY_PROMPT
+    helpers = helper_models(model, req.task) if isinstance(req, EditRequest) else []
+    two_step = bool(helpers)  # the subject to keep is found by a first call (Remove Background)
     subject_step = None
     if two_step:
-        helper = get_model(REMOVE_BACKGROUND_ID)
+        helper = helpers[0]
         _, helper_id, _ = call_target(helper, region)
-        subject_step = (helper_id, externalise(remove_background_body(req), files))
+        subject_step = (helper_id, externalise(engine_of(helper).body(replace(req, model_id=helper.id,
+                                                                               task=Task.REMOVE_BACKGROUND),
+                                                                       helper, 0), files))
         req = replace(req, mask=_subject_sentinel(req.image))
-    titan = model.family is Family.TITAN_IMAGE
-    if titan:
-        raw = titan_body(req, model, seed)
-        seeds = None
-    else:
-        seeds = call_seeds(model, seed, req.count)
-        raw = stability_body(req, model, seeds[0])
+    one_call = not engine.one_image_per_call
+    seeds = None if one_call else engine.seeds(model, seed, req.count)
+    raw = engine.body(req, model, seed if seeds is None else seeds[0])
     kept = dict(entry.body) if isinstance(entry.body, dict) else {}
     checked = dict(redact_body(raw))
     if two_step:
@@ -514,7 +510,7 @@ def image_bundle(entry: Any) -> CodeBundle:
         raw = {**raw, "mask": _MASK}
     body = replace_values(externalise(raw, files), {_MASK: Code("mask_b64", "$mask")})
     fmt = entry.outputs[0].format if entry.outputs else (getattr(req, "output_format", "") or "png")
-    call = _ImageCall(model.id, invoke_id, region, body, seeds, EXTENSIONS.get(fmt, fmt), titan, subject_step)
+    call = _ImageCall(model.id, invoke_id, region, body, seeds, EXTENSIONS.get(fmt, fmt), one_call, subject_step)
     lab = entry.lab if entry.lab in LESSONS else "lab2"
     title = f"Lab {lab[3:]} · {LAB_TITLES[lab]} — {model.label}"
     facts = f"{_called(model.id, invoke_id, region)} · seed {seed} · made {entry.when} in the Bedrock Image Workshop"
@@ -569,7 +565,7 @@ def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook
     out += [f"body = {py(call.body, folder)}"]
     save = [f'path = Path(f"{folder}output-{{number}}.{call.output_ext}")', "path.write_bytes(image)",
             'print("saved", path)'] + (["display(ShowImage(filename=str(path)))"] if notebook else [])
-    if call.titan:
+    if call.one_call:
         out += ["result = invoke(MODEL_ID, body)",
                 "if result.get(\"error\"):  # a blocked prompt or image is reported here",
                 "    raise SystemExit(f\"No image: {result['error']}\")",
@@ -604,7 +600,7 @@ def _image_cli(call: _ImageCall, title: str, facts: str, folder: str) -> str:
               f"  --model-id {call.invoke_id} \\",
               "  --content-type application/json --accept application/json \\"]
     lines = list(body_lines)
-    if call.titan:
+    if call.one_call:
         lines += [*invoke, "  --body fileb://body.json response.json",
                   "if [ \"$(jq -r '.error // empty' response.json)\" ]; then jq -r .error response.json; exit 1; fi",
                   "count=$(jq '.images | length' response.json)",
@@ -662,7 +658,8 @@ def recorded_converse(model: ChatModel, invoke_id: str, region: str, history: li
     """(operation, its keyword arguments, the LangChain messages, the LLM's options) the app sends for `history`."""
     from langchain_aws import ChatBedrockConverse
 
-    from lib.converse import llm_options, prepare_history, to_langchain
+    from lib.converse import prepare_history
+    from lib.engines.converse import llm_options, to_langchain
 
     sent, _ = prepare_history(model, history)
     messages = to_langchain(sent)

@@ -87,3 +87,11 @@ class SpendCapReached(WorkshopError):
     """The call's estimated cost would pass a spend cap (lib/services/guard.py): refused before sending."""
 
     title = "Spend cap reached"
+
+
+# What to do when boto3 finds no credentials (the sidebar, pages and error messages all say the same).
+CREDENTIALS_FIX = (
+    "Give the app AWS credentials: run `aws configure` (or `aws sso login --profile NAME` and start the app "
+    "with `AWS_PROFILE=NAME`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then reload this page."
+)
+NO_CREDENTIALS = "No AWS credentials were found."

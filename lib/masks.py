@@ -23,7 +23,7 @@ from enum import StrEnum
 import numpy as np
 from PIL import Image, ImageFilter
 
-from lib.catalog import Family, SizeRule
+from lib.catalog import SizeRule
 from lib.errors import InvalidInput
 from lib.imaging import decode_image, fit_image
 
@@ -200,20 +200,25 @@ def check_usable(selection: Image.Image, mode: PaintMode) -> None:
                            "Leave part of the image unmarked, or use Invert.")
 
 
-def model_mask(selection: Image.Image, family: Family, mode: PaintMode) -> bytes:
-    """The mask PNG a model family expects — the only place polarity is converted."""
-    if family is Family.TITAN_IMAGE:
-        # Black = masked; must be pure black and white RGB (Nova refuses grey and alpha).
+def model_mask(selection: Image.Image, polarity: Polarity, mode: PaintMode) -> bytes:
+    """The mask PNG an engine expects (it names its `polarity`) — the only place polarity is converted.
+
+    - BLACK_MARKS (Titan / Nova Canvas `maskImage`): black = the selected area, pure black and white RGB
+      (Nova refuses grey and alpha); the task type decides whether that area is repainted or kept.
+    - WHITE_MARKS (Stability `mask`): white = the area to change; grey edges are allowed and blend.
+    """
+    if polarity is Polarity.BLACK_MARKS:
         black_is_selected = invert(binarize(selection))
         return _png(black_is_selected.convert("RGB"))
-    # Stability: white = area to change; grey edges are allowed and blend.
-    return _png(area_to_change(selection, mode).convert("L"))
+    if polarity is Polarity.WHITE_MARKS:
+        return _png(area_to_change(selection, mode).convert("L"))
+    raise ValueError(f"A model mask needs a definite polarity, not {polarity}.")
 
 
-def model_mask_from_png(selection_png: bytes, family: Family, mode: PaintMode) -> bytes:
+def model_mask_from_png(selection_png: bytes, polarity: Polarity, mode: PaintMode) -> bytes:
     """`model_mask` for a selection stored as PNG bytes (as requests carry it)."""
     with Image.open(io.BytesIO(selection_png)) as sel:
-        return model_mask(sel.convert("L"), family, mode)
+        return model_mask(sel.convert("L"), polarity, mode)
 
 
 def _png(img: Image.Image) -> bytes:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, REMOVE_BACKGROUND_ID, ChatModel, EmbeddingModel, Family,
+from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, ChatModel, EmbeddingModel,
                          ModelInfo, Status, Task, call_target, get_model, models_for)
 from lib.labs import LABS
 from lib.settings import Settings, load_settings
@@ -64,10 +64,14 @@ USE_CASE_FIX = ("Submit Anthropic's first-use form once for the account: Bedrock
 
 
 def helpers_for(model: ModelInfo, lab_number: int) -> tuple[ModelInfo, ...]:
-    """Models a lab's use of `model` also calls: Stability's background replacement finds the subject first."""
-    if lab_number == 6 and model.family is Family.STABILITY_IMAGE:
-        return (get_model(REMOVE_BACKGROUND_ID),)
-    return ()
+    """Models a lab's use of `model` also calls (e.g. Stability's background replacement finds the subject first)."""
+    from lib.services.images import helper_models
+
+    found: list[ModelInfo] = []
+    for task in LAB_TASKS.get(lab_number, ()):
+        if model.supports(task):
+            found += [helper for helper in helper_models(model, task) if helper not in found]
+    return tuple(found)
 
 
 def lab_models(lab_number: int) -> list[AnyModel]:
@@ -576,7 +580,12 @@ def accept_offer(model_id: str, offer_token: str, region: str, settings: Setting
                  client: Any = None) -> str:
     """CreateFoundationModelAgreement (the instructor clicked "Create agreement"); the model id it answers for."""
     bedrock = client or aws_client("bedrock", region, settings)
-    return str(bedrock.create_foundation_model_agreement(modelId=model_id, offerToken=offer_token).get("modelId"))
+    try:
+        return str(bedrock.create_foundation_model_agreement(modelId=model_id, offerToken=offer_token).get("modelId"))
+    except Exception as exc:  # noqa: BLE001 - said in the app's words by the page
+        from lib.bedrock import translate_error
+
+        raise translate_error(exc) from exc
 
 
 def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
@@ -776,18 +785,15 @@ def smoke_call(model: AnyModel, settings: Settings | None = None) -> dict[str, A
 
 
 def _image_smoke(model: ModelInfo, settings: Settings) -> tuple[float, str]:
-    from lib.bedrock import invoke_json
-    from lib.generation import stability
     from lib.generation.requests import EditRequest, GenerationRequest
-    from lib.generation.service import edit, generate
+    from lib.services.images import edit, generate
 
     request = smoke_request(model)
     if isinstance(request, GenerationRequest):
         result = generate(request, settings)
     elif isinstance(request, EditRequest) and request.task is Task.REMOVE_BACKGROUND:
-        region, invoke_id, _ = call_target(model, settings.region)
-        invoke_json(model, invoke_id, region, stability.remove_background_body(request), settings)
-        return model.price.per_image(), "cut out the subject"
+        result = edit(request, settings)
+        return result.cost_usd, "cut out the subject"
     elif isinstance(request, EditRequest):
         result = edit(request, settings)
     else:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.catalog import Task
 from lib.generation.requests import GenerationRequest
-from lib.generation.service import estimate_cost, generate
+from lib.services.images import estimate_cost, generate
 from lib.labs import lab
 from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
 from lib.ui.common import start_lab

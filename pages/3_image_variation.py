@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from lib.catalog import Family, Task
+from lib.catalog import Task
 from lib.generation.requests import VariationRequest
-from lib.generation.service import estimate_cost, vary
+from lib.services.images import estimate_cost, prompt_required, vary
 from lib.labs import lab
 from lib.presets import VARIATION_PROMPTS
 from lib.ui.common import show_notes, start_lab
@@ -42,8 +42,8 @@ with col_settings:
     photo_suggestions("Suggestions", VARIATION_PROMPTS, fills=f"{KEY}_prompt", key=f"{KEY}_suggestion",
                       placeholder="Pick a suggested prompt…", input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_input("How to vary the image", key=f"{KEY}_prompt",
-                           help=("Required for Stable Diffusion 3.5 image-to-image."
-                                 if model.family is Family.STABILITY_IMAGE else "Optional for Titan and Nova Canvas."))
+                           help=(f"Required by {model.label}." if prompt_required(model, Task.VARIATION)
+                                 else f"Optional for {model.label}."))
     prompt_counter(prompt, model.image.prompt_max_chars, model)
     negative = st.text_input("What should not be in the image", key=f"{KEY}_negative")
     knob = model.image.variation_knob

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.catalog import Task, get_model
-from lib.generation.service import edit
+from lib.services.images import edit
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode

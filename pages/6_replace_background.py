@@ -7,7 +7,7 @@ import streamlit as st
 from lib.catalog import Task
 from lib.errors import ContentFiltered, InvalidInput, WorkshopError
 from lib.generation.requests import EditRequest
-from lib.generation.service import edit, random_seed
+from lib.services.images import edit, random_seed
 from lib.labs import lab
 from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, BACKGROUND_DEFAULT_SCENE,
                          BACKGROUND_REWRITE)

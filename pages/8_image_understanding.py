@@ -2,14 +2,15 @@
 
 import streamlit as st
 
+from lib.catalog import LOCAL_VISION_ID
 from lib.chat import ChatImage, Turn, conversation_fingerprint
 from lib.errors import WorkshopError
 from lib.jobs import Job
 from lib.services.calls import AnswerOutcome, PresetRow, answer_work, presets_work
 from lib.labs import lab
+from lib.local.availability import missing_for
 from lib.presets import UNDERSTANDING_SAMPLES
 from lib.samples import get_sample
-from lib.local.understanding import missing_packages as understanding_packages_missing
 from lib.vision import PRESETS, VisionLimits, prepare_for_vision
 from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab, viewer
 from lib.ui.engines import local_engines_ready
@@ -59,7 +60,7 @@ def use_preset() -> None:
 
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
 cloud_ready = start_lab(LAB, offline_note="Lab 8 runs on the local engine instead (picked below): six of the nine "
-                                     "presets work offline.", offline_ready=not understanding_packages_missing())
+                                     "presets work offline.", offline_ready=not missing_for(LOCAL_VISION_ID))
 model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
 if model.runs_locally:

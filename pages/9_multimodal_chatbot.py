@@ -8,7 +8,7 @@ into the next message, and Cancel hands the message back, so the conversation ca
 
 import streamlit as st
 
-from lib.bedrock import CREDENTIALS_FIX
+from lib.errors import CREDENTIALS_FIX
 from lib.chat import ChatImage, ChatSession, conversation_fingerprint, export_zip, rejected_image
 from lib.errors import InvalidInput, WorkshopError
 from lib.jobs import Job, runner

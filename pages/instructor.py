@@ -14,6 +14,7 @@ import time
 import streamlit as st
 
 from lib.caller import caller_watcher
+from lib.errors import WorkshopError
 from lib.labs import tool
 from lib.readiness import (ReadinessReport, accept_offer, apply_smoke, models_in, run_check, smoke_call,
                            smoke_estimate)
@@ -122,10 +123,7 @@ def start_smoke(region: str, model_ids: list[str]) -> None:
 def accept(model_id: str, token: str, region: str, label: str) -> None:
     try:
         accept_offer(model_id, token, region, settings)
-    except Exception as exc:  # noqa: BLE001 - shown in the app's words
-        from lib.bedrock import translate_error
-
-        err = translate_error(exc)
+    except WorkshopError as err:  # accept_offer words every failure
         say("error", f"The agreement for {label} was not created: {err.message}")
         return
     say("success", f"Agreement for {label} requested. The AWS Marketplace subscription completes in the background "

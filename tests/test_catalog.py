@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from lib.catalog import (
+    STABILITY_IMAGE_ENGINE,
+    TITAN_IMAGE_ENGINE,
     CHAT_MODELS,
     EDIT_TASKS,
     EMBEDDING_MODELS,
@@ -15,7 +17,6 @@ from lib.catalog import (
     NOVA_OUTPUT_SIZES,
     STABILITY_ASPECT_SIZES,
     TITAN_SIZES,
-    Family,
     ImagePrice,
     ModelInfo,
     SizeRule,
@@ -99,7 +100,7 @@ def test_row_is_sane(model: ModelInfo) -> None:
     assert spec.max_input_images >= 1
     assert spec.output_formats and "png" in spec.output_formats
 
-    if model.family is Family.TITAN_IMAGE:
+    if model.engine == TITAN_IMAGE_ENGINE:
         assert set(spec.qualities) == {"standard", "premium"}
         assert spec.cfg is not None and spec.cfg.field == "cfgScale"
         assert spec.cfg.minimum <= spec.cfg.default <= spec.cfg.maximum
@@ -107,7 +108,7 @@ def test_row_is_sane(model: ModelInfo) -> None:
         assert all(spec.output_rule.accepts(w, h) for w, h in spec.output_sizes)
         assert spec.max_images_per_call == 5
     else:
-        assert model.family is Family.STABILITY_IMAGE
+        assert model.engine == STABILITY_IMAGE_ENGINE
         if Task.TEXT_TO_IMAGE in model.tasks:
             assert set(spec.aspect_ratios) == DOCUMENTED_ASPECT_RATIOS
         assert spec.max_images_per_call == 1  # one image per call: the service fans out

@@ -12,7 +12,7 @@ import pytest
 from conftest import png_bytes
 from lib.chat import Turn, conversation_fingerprint
 from lib.generation.requests import GenerationRequest
-from lib.generation.service import generate
+from lib.services.images import generate
 from lib.jobs import Job, runner
 from lib.services.calls import answer_work, image_work
 from lib.services.guard import CallsPaused, SpendCapReached, chat_estimate, check_call

@@ -27,7 +27,7 @@ from lib import codegen
 from lib.catalog import Task, call_target, get_chat_model
 from lib.chat import ChatImage, Turn
 from lib.codegen import CodeBundle, SearchHit, chat_bundle, image_bundle, search_bundle
-from lib.generation import service
+from lib.services import images as service
 from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
 from lib.history import LOCAL_OWNER, HistoryStore
 from lib.masks import rectangle

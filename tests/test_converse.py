@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from PIL import Image
 
 import lib.converse as converse
+import lib.engines.converse as converse_engine
 from lib.catalog import CHAT_MODELS, get_chat_model
 from lib.chat import ChatImage, Turn
 from lib.errors import AccessDenied, BackendUnavailable, ModelUnavailable, Throttled
@@ -37,7 +38,7 @@ def stubbed_client(monkeypatch, operation: str) -> tuple[object, list[dict]]:
     sent: list[dict] = []
     client.meta.events.register(f"before-parameter-build.bedrock-runtime.{operation}",
                                 lambda params, **_: sent.append(copy.deepcopy(params)))
-    monkeypatch.setattr(converse, "runtime_client", lambda region, settings=None: client)
+    monkeypatch.setattr(converse_engine, "runtime_client", lambda region, settings=None: client)
     return client, sent
 
 

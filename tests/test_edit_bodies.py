@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import lib.generation.service as service
+import lib.services.images as service
 from lib import masks
 from lib.catalog import Task
 from lib.errors import InvalidInput

@@ -163,7 +163,7 @@ def test_lab4_extend_keeps_the_original_pixels_in_a_bigger_canvas(aws_env):
 
 def test_edit_result_keeps_every_pixel_outside_the_mask(aws_env):
     """End to end through lib: the fake repaints only what the mask marks, so this proves the region sent."""
-    import lib.generation.service as service
+    import lib.services.images as service
     from lib import masks
     from lib.catalog import Task
     from lib.generation.requests import EditRequest

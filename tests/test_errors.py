@@ -13,7 +13,7 @@ from typing import Any
 import botocore.exceptions as bex
 import pytest
 
-import lib.generation.service as service
+import lib.services.images as service
 from lib.bedrock import invoke_json, translate_error
 from lib.catalog import (
     ChatModel,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import lib.generation.service as service
+import lib.services.images as service
 from fake_bedrock import FakeBedrock
 from lib.catalog import get_model
 from lib.generation.requests import GenerationRequest, GenerationResult, ImageOutput, VariationRequest

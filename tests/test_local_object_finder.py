@@ -16,7 +16,7 @@ from PIL import Image, ImageFilter
 from lib.catalog import Task
 from lib.errors import InvalidInput
 from lib.generation.requests import EditRequest
-from lib.generation.service import edit
+from lib.services.images import edit
 from lib.imaging import decode_image
 from lib.local.object_finder import find_object, matching_classes
 from lib.samples import sample_bytes

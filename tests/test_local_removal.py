@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from lib.catalog import Task, get_model, models_for
 from lib.errors import ModelUnavailable
 from lib.generation.requests import EditRequest
-from lib.generation.service import edit
+from lib.services.images import edit
 from lib.local.availability import task_runs_here
 from test_edit_pages import LAB7, place_cup
 from test_pages import captions, errors, open_app

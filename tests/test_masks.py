@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from lib import masks
-from lib.catalog import Family
 from lib.errors import InvalidInput
 from lib.masks import PaintMode, Polarity
 
@@ -175,7 +174,7 @@ def test_check_usable_refuses_empty_and_full_change_areas():
 
 @pytest.mark.parametrize("mode", list(PaintMode))
 def test_titan_and_nova_get_black_for_the_selection_in_pure_rgb(mode):
-    out = decode(masks.model_mask(masks.feather(box_selection(), 4), Family.TITAN_IMAGE, mode))
+    out = decode(masks.model_mask(masks.feather(box_selection(), 4), masks.Polarity.BLACK_MARKS, mode))
     assert out.mode == "RGB" and out.size == SIZE
     values = arr(out)
     assert set(np.unique(values)) <= {0, 255}
@@ -183,14 +182,14 @@ def test_titan_and_nova_get_black_for_the_selection_in_pure_rgb(mode):
 
 
 def test_stability_gets_white_for_the_area_to_change():
-    inpaint = arr(decode(masks.model_mask(box_selection(), Family.STABILITY_IMAGE, PaintMode.INPAINTING)))
+    inpaint = arr(decode(masks.model_mask(box_selection(), masks.Polarity.WHITE_MARKS, PaintMode.INPAINTING)))
     assert inpaint[8, 15] == 255 and inpaint[0, 0] == 0
-    outpaint = arr(decode(masks.model_mask(box_selection(), Family.STABILITY_IMAGE, PaintMode.OUTPAINTING)))
+    outpaint = arr(decode(masks.model_mask(box_selection(), masks.Polarity.WHITE_MARKS, PaintMode.OUTPAINTING)))
     assert outpaint[8, 15] == 0 and outpaint[0, 0] == 255
 
 
 def test_stability_keeps_feathered_grey_edges():
-    soft = arr(decode(masks.model_mask(masks.feather(box_selection(), 4), Family.STABILITY_IMAGE,
+    soft = arr(decode(masks.model_mask(masks.feather(box_selection(), 4), masks.Polarity.WHITE_MARKS,
                                        PaintMode.INPAINTING)))
     assert 0 < soft[9, 9] < 255
 

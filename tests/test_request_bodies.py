@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-import lib.generation.service as service
+import lib.services.images as service
 from lib.catalog import get_model
 from lib.generation.requests import GenerationRequest, VariationRequest
 from lib.imaging import sniff_format

@@ -39,7 +39,7 @@ def test_post_script_gc_is_off_in_the_config():
 
 @pytest.fixture
 def watcher():
-    from lib import bedrock
+    from lib.services import credentials as bedrock
 
     bedrock.credential_watcher().forget()
     yield bedrock.credential_watcher()
@@ -50,7 +50,7 @@ def watcher():
 def test_the_full_credential_check_never_runs_on_the_page_thread(isolated_env, monkeypatch, watcher):
     """No credentials in variables or files: the chain would go on to the instance metadata. That part runs
     on the watcher's thread only, and the page renders while it is still blocked."""
-    from lib import bedrock
+    from lib.services import credentials as bedrock
 
     release = threading.Event()
     seen: list[str] = []
@@ -104,7 +104,7 @@ def test_a_changed_configuration_is_checked_again(isolated_env, monkeypatch, wat
 
 
 def test_a_stale_answer_is_refreshed_in_the_background(isolated_env, monkeypatch):
-    from lib import bedrock
+    from lib.services import credentials as bedrock
 
     calls: list[str] = []
 
@@ -184,7 +184,7 @@ def test_modules_of_a_page_are_read_without_running_it():
     from lib.warmup import modules_imported_by
 
     names = modules_imported_by(ROOT / "pages" / "2_image_generation.py")
-    assert "streamlit" in names and "lib.generation.service" in names
+    assert "streamlit" in names and "lib.services.images" in names
 
 
 @pytest.fixture

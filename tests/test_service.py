@@ -1,4 +1,4 @@
-"""lib.generation.service against the fake bedrock-runtime endpoint (real boto3, real HTTP on 127.0.0.1)."""
+"""lib.services.images against the fake bedrock-runtime endpoint (real boto3, real HTTP on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import lib.generation.service as service
+import lib.services.images as service
 from fake_bedrock import FakeBedrock
 from lib.catalog import get_model
 from lib.errors import ContentFiltered, InvalidInput, ModelUnavailable, Throttled, WorkshopError

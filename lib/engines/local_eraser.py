@@ -10,28 +10,31 @@ backgrounds, in milliseconds, and leave every pixel outside the mask exactly as 
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 from PIL import Image
 
-from lib.catalog import ModelInfo
-from lib.errors import BackendUnavailable
-from lib.generation.requests import EditRequest, GenerationResult, ImageOutput
+from typing import Any
+
+from lib.catalog import ModelInfo, Task
+from lib.engines.image_base import CallTarget, ImageEngine, Produced
+from lib.errors import BackendUnavailable, InvalidInput
+from lib.generation.requests import EditRequest, ImageOutput, ImageRequest
 from lib.imaging import encode_image
 from lib.local.availability import INSTALL_HINT, missing_for
+from lib.masks import Polarity
+from lib.settings import Settings
 
 INPAINT_RADIUS = 5  # pixels around each hole pixel that its new value is taken from
 
 
-def erase(req: EditRequest, model: ModelInfo) -> GenerationResult:
+def erase(req: EditRequest, model: ModelInfo) -> Produced:
     """Fill the selected area from its surroundings; the request was validated like any edit."""
     needed = missing_for(model.id, req.task)
     if needed:
         raise BackendUnavailable(f"The local eraser can't run here: {', '.join(needed)} not installed.", INSTALL_HINT)
     import cv2
 
-    started = time.perf_counter()
     with Image.open(io.BytesIO(req.image)) as img:
         photo = img.convert("RGB")
     rgb = np.asarray(photo)
@@ -58,8 +61,36 @@ def erase(req: EditRequest, model: ModelInfo) -> GenerationResult:
                  "every other pixel is unchanged.")
     if req.count > 1:
         notes.append("OpenCV inpainting has no randomness, so it makes one image, not several.")
-    body = {"engine": "cv2.inpaint", "method": "INPAINT_NS" if method == cv2.INPAINT_NS else "INPAINT_TELEA",
-            "inpaintRadius": INPAINT_RADIUS, "image": f"<image, {len(req.image)} bytes>",
-            **(finder or {"mask": f"<mask, {len(req.mask or b'')} bytes>"})}
-    return GenerationResult(model=model, request=req, images=[output], latency_s=time.perf_counter() - started,
-                            cost_usd=0.0, region="local", request_body=body, notes=notes)
+    body = {**_description(req, model), **finder}
+    return Produced(images=[output], body=body, notes=notes, region="local")
+
+
+def _description(req: EditRequest, model: ModelInfo) -> dict[str, Any]:
+    """What runs, in place of a request body (there is no request: History shows this)."""
+    method = "INPAINT_NS" if model.id.endswith("navier-stokes") else "INPAINT_TELEA"
+    described: dict[str, Any] = {"engine": "cv2.inpaint", "method": method, "inpaintRadius": INPAINT_RADIUS,
+                                 "image": f"<image, {len(req.image)} bytes>"}
+    if not req.task.uses_mask_prompt:
+        described["mask"] = f"<mask, {len(req.mask or b'')} bytes>"
+    return described
+
+
+class OpenCVEraserEngine(ImageEngine):
+    """Offline: no seed, no randomness, one image the size of the input."""
+
+    mask_polarity = Polarity.WHITE_MARKS  # it fills the selected (white) area
+    one_image_per_call = False
+    count_help = "Runs on this machine: one image, the same every time."
+
+    def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+        if not isinstance(req, EditRequest):
+            raise InvalidInput(f"{model.label} only removes objects.", "Pick a Bedrock model for this lab.")
+        return _description(req, model)
+
+    def produce(self, req: ImageRequest, model: ModelInfo, seed: int, target: CallTarget,
+                settings: Settings) -> Produced:
+        assert isinstance(req, EditRequest), "the catalog offers it for erasing only"
+        return erase(req, model)
+
+    def uses_mask_prompt(self, task: Task) -> bool:
+        return task is Task.ERASE_BY_PROMPT  # found by lib/local/object_finder (ImageNet classes only)

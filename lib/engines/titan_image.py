@@ -1,4 +1,4 @@
-"""Adapter for the Titan Image Generator v1/v2 and Nova Canvas schema.
+"""Engine for the Titan Image Generator v1/v2 and Nova Canvas schema.
 
 All three share `taskType` + `<task>Params` + `imageGenerationConfig`, and answer
 `{"images": [...], "error": ...}`. The `error` field is how Bedrock reports a
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.bedrock import CONTENT_FILTER_MARKERS, content_filter_error
-from lib.catalog import Family, ModelInfo, Task
+from lib.bedrock import CONTENT_FILTER_MARKERS, content_filter_error, invoke_json
+from lib.catalog import ModelInfo, Task
+from lib.engines.image_base import CallTarget, ImageEngine, Produced, image_output
 from lib.errors import BackendUnavailable, InvalidInput
-from lib.generation.requests import EditRequest, GenerationRequest, VariationRequest
+from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
 from lib.imaging import b64decode, b64encode, image_size
-from lib.masks import PaintMode, model_mask_from_png
+from lib.masks import PaintMode, Polarity, model_mask_from_png
+from lib.settings import Settings
 
 
 def image_generation_config(req: GenerationRequest | VariationRequest | EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
@@ -72,7 +74,7 @@ def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     else:
         assert req.mask is not None, "validated by the service"
         # Titan's OUTPAINTING keeps the masked area itself, so the selection is sent as is (black = masked).
-        params["maskImage"] = b64encode(model_mask_from_png(req.mask, Family.TITAN_IMAGE, PaintMode.INPAINTING))
+        params["maskImage"] = b64encode(model_mask_from_png(req.mask, Polarity.BLACK_MARKS, PaintMode.INPAINTING))
     if mode is PaintMode.OUTPAINTING:
         params["outPaintingMode"] = req.outpainting_mode
     width, height = image_size(req.image)  # the output is the input's size
@@ -94,3 +96,29 @@ def parse_images(payload: dict[str, Any], model: ModelInfo) -> list[bytes]:
     if not images:
         raise BackendUnavailable(f"{model.label} answered without any image.", "Try again.", detail=str(payload)[:200])
     return [b64decode(item) for item in images]
+
+
+class TitanImageEngine(ImageEngine):
+    """One call returns up to five images, all from the same seed; masks are black = masked."""
+
+    mask_polarity = Polarity.BLACK_MARKS
+    one_image_per_call = False
+    count_help = "Titan and Nova Canvas return up to 5 images from one call."
+
+    def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+        if isinstance(req, EditRequest):
+            return edit_body(req, model, seed)
+        if isinstance(req, VariationRequest):
+            return variation_body(req, model, seed)
+        return text_to_image_body(req, model, seed)
+
+    def produce(self, req: ImageRequest, model: ModelInfo, seed: int, target: CallTarget,
+                settings: Settings) -> Produced:
+        body = self.body(req, model, seed)
+        result = invoke_json(model, target.invoke_id, target.region, body, settings)
+        images = [image_output(data, seed, i) for i, data in enumerate(parse_images(result.payload, model))]
+        notes = []
+        if len(images) > 1:
+            notes.append("All images of one Titan/Nova call share the seed; reuse it with the same count to get "
+                         "the same set.")
+        return Produced(images=images, body=body, notes=notes)

@@ -1,1 +1,1 @@
-"""Image generation and variation: request dataclasses, one adapter per model family, a service."""
+"""Request and result types shared by every image engine and the image service (lib/services/images.py)."""

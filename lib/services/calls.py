@@ -106,7 +106,7 @@ class AnswerOutcome:
 
 def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job, owner: str) -> AnswerOutcome:
     answer_id = None
-    if result.region != "local":
+    if not result.model.runs_locally:
         answer_id = store.record_answer(
             conversation_fingerprint(result.model.id, sent), result.text, model_id=result.model.id,
             model_label=result.model.label, region=result.region, input_tokens=result.input_tokens,
@@ -115,7 +115,7 @@ def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, j
     answered_by = None
     if result.region != "local":
         answered_by = AnsweredBy(result.model.id, call_target(result.model, result.region)[1], result.region)
-    return AnswerOutcome(text=result.text, model_label=result.model.label, local=result.region == "local",
+    return AnswerOutcome(text=result.text, model_label=result.model.label, local=result.model.runs_locally,
                          input_tokens=result.input_tokens, output_tokens=result.output_tokens,
                          cost_usd=result.cost_usd, latency_s=result.latency_s, notes=list(result.notes),
                          answer_id=answer_id, sent=list(sent), answered_by=answered_by)

@@ -80,7 +80,7 @@ def chat_estimate(model: Any, turns: Iterable[Any]) -> float:
 
 def image_estimate(request: Any) -> float:
     """USD an image request is expected to cost (the estimate shown next to the lab's button)."""
-    from lib.generation.service import estimate_cost
+    from lib.services.images import estimate_cost
 
     try:
         return estimate_cost(request)

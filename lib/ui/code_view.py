@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lib.catalog import is_offline
 from lib.chat import AnsweredBy, Turn
 from lib.codegen import (
     LANGUAGES,
@@ -208,7 +209,7 @@ def notebook_export(entries: list[Any], key: str = "history_notebook") -> None:
             data = partial(history_notebook, picked)
             ready = bool(picked)
             if picked:
-                _, skipped = entry_bundles([e for e in picked if e.region == "local"])
+                _, skipped = entry_bundles([e for e in picked if is_offline(e.model_id)])
                 for why in skipped:
                     st.caption(f"Left out: {why}")
         st.download_button("Download the notebook (zip)", data, file_name="workshop-notebook.zip",

@@ -10,7 +10,8 @@ from typing import Iterator
 
 import streamlit as st
 
-from lib.bedrock import CREDENTIALS_FIX, NO_CREDENTIALS, CredentialStatus, credential_watcher
+from lib.errors import CREDENTIALS_FIX, NO_CREDENTIALS
+from lib.services.credentials import CredentialStatus, credential_watcher
 from lib.errors import WorkshopError
 from lib.history import LOCAL, HistoryStore, Viewer
 from lib.labs import LabPage
@@ -55,7 +56,7 @@ def current_credentials(settings: Settings | None = None) -> CredentialStatus:
     """The last known credential status, at once: a background thread re-checks it every 30 s.
 
     Why not on the page's thread: the check may probe instance metadata, which on a laptop never answers
-    and used to hold the page for about 2 s every 30 s (lib/bedrock.py CredentialWatcher).
+    and used to hold the page for about 2 s every 30 s (lib/services/credentials.py CredentialWatcher).
     """
     return credential_watcher().status(settings or load_settings())
 

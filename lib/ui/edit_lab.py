@@ -10,7 +10,7 @@ from PIL import Image
 
 from lib.catalog import ModelInfo, SizeRule
 from lib.generation.requests import EditRequest
-from lib.generation.service import edit, estimate_cost
+from lib.services.images import edit, estimate_cost
 from lib.labs import LabPage
 from lib.ui.common import show_notes
 from lib.ui.image_input import choose_images, prepare_for_model

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from lib.catalog import Family, ModelInfo, STABILITY_ASPECT_SIZES
-from lib.generation.service import MAX_IMAGES_PER_RUN
+from lib.catalog import ModelInfo, STABILITY_ASPECT_SIZES
+from lib.services.images import MAX_IMAGES_PER_RUN, engine_of
 from lib.imaging import closest_allowed_size
 
 
@@ -65,38 +65,32 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
     mk = f"{key}_{model.id}"  # per-model keys: switching models never carries an invalid value across
     c1, c2 = st.columns(2)
     count = c1.number_input("Number of images", 1, MAX_IMAGES_PER_RUN, 1, key=f"{key}_count",
-                            help=("Titan and Nova Canvas return up to 5 images from one call."
-                                  if model.family is Family.TITAN_IMAGE else
-                                  f"{model.label} makes one image per call; several calls run in parallel."))
+                            help=engine_of(model).count_help)
     width, height, aspect_ratio, quality, cfg, output_format = 1024, 1024, "1:1", "standard", None, "png"
+    # What to offer comes from the catalog row: fixed sizes (Titan, Nova Canvas) or aspect ratios (Stability);
+    # edits and image-to-image keep the input's size or shape.
     if editing:
         c2.caption("Edits keep the input image's size.")
-    if model.family is Family.TITAN_IMAGE and editing:
-        quality = st.radio("Quality", spec.qualities, key=f"{mk}_quality", horizontal=True)
-        if spec.cfg:
-            cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
-                            key=f"{mk}_cfg", help=spec.cfg.help)
-    elif model.family is Family.TITAN_IMAGE:
+    elif spec.output_sizes:
         sizes = list(spec.output_sizes)
         default = sizes.index(closest_allowed_size(*input_size, spec.output_sizes)) if input_size else 0
         width, height = c2.selectbox("Size (W×H)", sizes, index=default, key=f"{mk}_size",
                                      format_func=lambda s: f"{s[0]}×{s[1]}",
                                      help=f"{model.label} accepts {spec.output_rule.describe() if spec.output_rule else 'these sizes'}.")
+    elif spec.aspect_ratios and input_size is None:
+        ratios = list(spec.aspect_ratios)
+        aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
+                                    format_func=lambda r: f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
+                                                          f"{STABILITY_ASPECT_SIZES[r][1]})")
+    elif input_size is not None:
+        c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
+    if spec.qualities:
         quality = st.radio("Quality", spec.qualities, key=f"{mk}_quality", horizontal=True,
                            help="Premium costs a little more and takes longer.")
-        if spec.cfg:
-            cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
-                            key=f"{mk}_cfg", help=spec.cfg.help)
-    else:
-        if editing:
-            pass
-        elif input_size is None:
-            ratios = list(spec.aspect_ratios)
-            aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
-                                        format_func=lambda r: f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
-                                                              f"{STABILITY_ASPECT_SIZES[r][1]})")
-        else:
-            c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
+    if spec.cfg:
+        cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
+                        key=f"{mk}_cfg", help=spec.cfg.help)
+    if len(spec.output_formats) > 1:
         output_format = st.radio("Output format", spec.output_formats, key=f"{mk}_format", horizontal=True)
 
     random_seed = st.checkbox("Random seed", value=True, key=f"{key}_random_seed",
@@ -130,17 +124,15 @@ def apply_prefill(key: str) -> None:
         state[f"{key}_seed"] = int(request["seed"])
     mk = f"{key}_{model.id}"
     size = (request.get("width"), request.get("height"))
-    if model.family is Family.TITAN_IMAGE:
-        if size in model.image.output_sizes:
-            state[f"{mk}_size"] = size
-        if request.get("quality") in model.image.qualities:
-            state[f"{mk}_quality"] = request["quality"]
-        if request.get("cfg_scale") is not None:
-            state[f"{mk}_cfg"] = float(request["cfg_scale"])
-    else:
-        if request.get("aspect_ratio") in model.image.aspect_ratios:
-            state[f"{mk}_aspect"] = request["aspect_ratio"]
-        if request.get("output_format") in model.image.output_formats:
-            state[f"{mk}_format"] = request["output_format"]
+    if size in model.image.output_sizes:
+        state[f"{mk}_size"] = size
+    if request.get("quality") in model.image.qualities:
+        state[f"{mk}_quality"] = request["quality"]
+    if request.get("cfg_scale") is not None and model.image.cfg:
+        state[f"{mk}_cfg"] = float(request["cfg_scale"])
+    if request.get("aspect_ratio") in model.image.aspect_ratios:
+        state[f"{mk}_aspect"] = request["aspect_ratio"]
+    if request.get("output_format") in model.image.output_formats:
+        state[f"{mk}_format"] = request["output_format"]
     if request.get("strength") is not None:
         state[f"{mk}_strength"] = float(request["strength"])

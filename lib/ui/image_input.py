@@ -9,7 +9,7 @@ from PIL import Image
 
 from lib.catalog import get_model
 from lib.errors import InvalidInput
-from lib.generation.service import PreparedImage, prepare_edit_input, prepare_input
+from lib.services.images import PreparedImage, prepare_edit_input, prepare_input
 from lib.imaging import decode_image
 from lib.labs import LabPage
 from lib.presets import photo_for

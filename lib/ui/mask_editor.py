@@ -18,11 +18,12 @@ import streamlit as st
 from PIL import Image
 
 from lib import masks
-from lib.catalog import ModelInfo, SizeRule
+from lib.catalog import ModelInfo, SizeRule, Task
 from lib.errors import InvalidInput, WorkshopError
 from lib.masks import PaintMode, Polarity
-from lib.local.object_finder import FoundObject, find_object
-from lib.local.segmentation import grabcut_available, refine_boxes
+from lib.services.masking import FoundObject, can_refine_boxes, find_named_object, refine_to_objects
+from lib.imaging import encode_image
+from lib.services.images import model_mask
 from lib.samples import rectangle_presets, to_pixels
 from lib.ui.common import in_fragment_rerun, show_error, show_notes
 from lib.ui.engines import local_engines_ready
@@ -139,7 +140,7 @@ def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Im
         values = [cols[i].number_input(names[i], 0, limits[i], int(first[i]), key=f"{key}_rect_{names[i]}")
                   for i in range(4)]
         boxes.append(tuple(int(v) for v in values))  # type: ignore[arg-type]
-    if boxes and grabcut_available() and st.checkbox(
+    if boxes and can_refine_boxes() and st.checkbox(
             "Refine to the object inside each rectangle (GrabCut, on this machine)", key=f"{key}_grabcut",
             help="OpenCV's GrabCut cuts along the object's edges inside the box; no AWS call. It struggles "
                  "where the object and its background share colours: check the preview."):
@@ -150,13 +151,13 @@ def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Im
 @st.cache_data(max_entries=16, show_spinner="Finding the object inside the rectangle…")
 def _refined(rgb: bytes, size: tuple[int, int], boxes: tuple) -> Image.Image:
     """GrabCut once per photo and set of boxes (each rerun of the page would otherwise redo it)."""
-    return refine_boxes(Image.frombytes("RGB", size, rgb), list(boxes))
+    return refine_to_objects(Image.frombytes("RGB", size, rgb), list(boxes))
 
 
 @st.cache_data(max_entries=16, show_spinner="Looking for the object on this machine…")
 def _found(rgb: bytes, size: tuple[int, int], prompt: str) -> FoundObject:
     """The offline finder once per photo and prompt (the eraser finds the same, deterministically)."""
-    return find_object(Image.frombytes("RGB", size, rgb), prompt)
+    return find_named_object(Image.frombytes("RGB", size, rgb), prompt)
 
 
 def found_object_preview(image: Image.Image, prompt: str, mode: PaintMode) -> FoundObject | None:
@@ -234,7 +235,10 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
              caption=f"Tinted = will change ({share:.0%} of the image): {mode.value.lower()} {verb}.")
     if masks.coverage(selection) == 0:
         st.info("Nothing is marked yet.", icon=":material/gesture:")
-    st.download_button("Download the mask (as sent to the model)",
-                       masks.model_mask(selection, model.family, mode), file_name=f"mask-{model.family.value}.png",
-                       mime="image/png", key=f"{key}_download", on_click="ignore", icon=":material/download:")
+    sent = model_mask(model, encode_image(selection, "png"), Task.OUTPAINT if mode is PaintMode.OUTPAINTING
+                      else Task.INPAINT)
+    if sent is not None:
+        st.download_button("Download the mask (as sent to the model)", sent,
+                           file_name=f"mask-{model.id.split(':')[0]}.png", mime="image/png", key=f"{key}_download",
+                           on_click="ignore", icon=":material/download:")
     return MaskChoice(selection=selection, notes=notes)

@@ -8,7 +8,7 @@ from typing import Callable
 
 import streamlit as st
 
-from lib.catalog import Task
+from lib.catalog import Task, is_offline
 from lib.history import HistoryEntry, entry_zip
 from lib.imaging import DISPLAY_EDGE, MIME_TYPES
 from lib.labs import LabPage
@@ -103,7 +103,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                     st.warning("This image file is missing from the data folder.")
                     continue
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
-                local = entry.region == "local"  # an offline engine: no seed, no cost
+                local = is_offline(entry.model_id)  # an offline engine: no seed, no cost
                 made = f"{entry.model_label} · on this machine" if local else f"Seed {img.seed} · {entry.model_label}"
                 mode = outpainting_mode(entry)
                 made = f"{mode} · {made}" if mode else made
@@ -133,7 +133,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                        icon=":material/folder_zip:")
     for note in entry.notes:
         st.caption(f"ℹ️ {note}")
-    with st.expander("What ran on this machine" if entry.region == "local" else "Request sent to Bedrock"):
+    with st.expander("What ran on this machine" if is_offline(entry.model_id) else "Request sent to Bedrock"):
         st.caption(f"{entry.model_id} in {entry.region} · {entry.when}")
         st.code(json.dumps(entry.body, indent=2), language="json")
     from lib.ui.code_view import entry_code_view  # imported here: the code view is one self-contained addition

@@ -1,0 +1,131 @@
+"""Whether AWS credentials resolve, and from where: answered from a background check, never on a page's thread.
+
+Why a service: every page's sidebar asks, and a page must never wait on the instance-metadata address
+(about 2 s on a laptop where it never answers). Nothing here calls a model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import botocore.exceptions as bex
+
+from lib.background import BackgroundChecks
+from lib.bedrock import session
+from lib.errors import CREDENTIALS_FIX, NO_CREDENTIALS
+from lib.settings import Settings, load_settings
+
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """Whether credentials resolve, and from where — never the secret itself."""
+
+    found: bool
+    source: str = ""  # e.g. "env", "shared-credentials-file", "sso"
+    profile: str | None = None
+    problem: str = ""
+    checking: bool = False  # not found in variables or files; a background check still asks the instance/container
+
+
+def credential_status(settings: Settings | None = None) -> CredentialStatus:
+    """Resolve credentials the way boto3 will, without calling AWS."""
+    settings = settings or load_settings()
+    try:
+        creds = session(settings.profile).get_credentials()
+    except bex.ProfileNotFound:
+        return CredentialStatus(False, profile=settings.profile,
+                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
+    except bex.BotoCoreError as exc:  # broken config file, SSO cache missing, ...
+        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+    if creds is None:
+        return CredentialStatus(False, profile=settings.profile, problem=NO_CREDENTIALS)
+    return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
+
+
+# Providers that may wait on the network (instance metadata, container endpoint) or run a program: never on a
+# page's thread. Whatever comes before them in boto3's chain is read from variables and files in milliseconds.
+SLOW_PROVIDERS = ("container-role", "iam-role", "custom-process")
+CREDENTIAL_REFRESH_S = 30.0
+
+
+def quick_credential_status(settings: Settings | None = None) -> CredentialStatus | None:
+    """Credentials from environment variables and AWS files only; None when only a slow provider could say.
+
+    Why: on a laptop where the instance-metadata address never answers, boto3's full chain waits about 2 s
+    for it. Deferred providers (SSO, assume-role) are only set up here, never called.
+    """
+    settings = settings or load_settings()
+    try:
+        resolver = session(settings.profile)._session.get_component("credential_provider")
+        for name in SLOW_PROVIDERS:
+            try:
+                resolver.remove(name)
+            except Exception:  # noqa: BLE001 - a botocore without that provider
+                pass
+        creds = resolver.load_credentials()
+    except bex.ProfileNotFound:
+        return CredentialStatus(False, profile=settings.profile,
+                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
+    except bex.BotoCoreError as exc:
+        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+    if creds is None:
+        return None
+    return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
+
+
+def _credential_key(settings: Settings) -> str:
+    """What the answer depends on: the profile and every AWS_ variable (hashed: a secret is never kept)."""
+    import hashlib
+    import os
+
+    aws = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    return hashlib.sha256(repr((settings.profile, aws)).encode()).hexdigest()
+
+
+class CredentialWatcher(BackgroundChecks[CredentialStatus]):
+    """The last known credential status, refreshed on a background thread; a caller never waits on the network.
+
+    The first question for a configuration is answered from variables and files (`quick_credential_status`);
+    when they hold nothing, the answer says `checking` while the full chain (instance role, container role,
+    credential process) runs on a thread. Every answer is checked again in the background once it is
+    `refresh_s` old: `aws configure` or an expired SSO session shows up without anybody waiting for it.
+    """
+
+    thread_name = "credential-check"
+
+    def __init__(self, refresh_s: float = CREDENTIAL_REFRESH_S) -> None:
+        super().__init__()
+        self.refresh_s = refresh_s
+
+    def status(self, settings: Settings | None = None) -> CredentialStatus:
+        s = settings or load_settings()
+        key = _credential_key(s)
+        with self._lock:
+            entry = self._known.get(key)
+        if entry is None:
+            quick = quick_credential_status(s)
+            first = quick or CredentialStatus(False, profile=s.profile, problem=NO_CREDENTIALS, checking=True)
+            with self._lock:
+                entry = self._known.setdefault(key, (first, 0.0 if first.checking else time.monotonic()))
+            if quick is None or quick.found:
+                self._refresh(key, s)  # the full chain: an instance role, or the exact source of what was found
+            return entry[0]
+        if time.monotonic() - entry[1] >= self.refresh_s:
+            self._refresh(key, s)
+        return entry[0]
+
+    def _probe(self, settings: Settings) -> CredentialStatus:
+        return credential_status(settings)
+
+    def _failed(self, exc: Exception, settings: Settings) -> CredentialStatus:
+        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+
+
+_watcher = CredentialWatcher()
+
+
+def credential_watcher() -> CredentialWatcher:
+    """The process's watcher, shared by every session."""
+    return _watcher
