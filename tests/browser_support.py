@@ -73,13 +73,16 @@ def streamlit_server(env_overrides: dict[str, str], data_dir: Path) -> Iterator[
 
 
 @contextmanager
-def chromium_page(viewport: tuple[int, int] = (1400, 1800)) -> Iterator[object]:
-    """A Playwright page in Debian's Chromium (no browser download)."""
+def chromium_page(viewport: tuple[int, int] = (1400, 1800), locale: str | None = None) -> Iterator[object]:
+    """A Playwright page in Debian's Chromium (no browser download); `locale` is the browser's language
+    ("ko-KR"), which the app reads as navigator.language."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True)
+        options = {"locale": locale} if locale else {}
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True,
+                                      **options)
         page = context.new_page()
         page.set_default_timeout(30_000)
         try:
