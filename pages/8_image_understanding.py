@@ -5,13 +5,15 @@ import streamlit as st
 from lib.catalog import LOCAL_VISION_ID
 from lib.chat import ChatImage, Turn, conversation_fingerprint
 from lib.errors import WorkshopError
+from lib.i18n import N_, _, format_number, format_seconds, format_usd
 from lib.jobs import Job
 from lib.services.calls import AnswerOutcome, PresetRow, answer_work, presets_work
 from lib.labs import lab
 from lib.local.availability import missing_for
 from lib.presets import UNDERSTANDING_SAMPLES
 from lib.samples import get_sample
-from lib.vision import PRESETS, VisionLimits, prepare_for_vision
+from lib.vision import (FREE_TEXT_EXAMPLE, PRESETS, PROMPT_LANGUAGES, UNDERSTANDING_PRESETS, VisionLimits,
+                        prepare_for_vision, preset_prompt)
 from lib.ui.common import backend_preference, history_store, show_error, show_notes, start_lab, viewer
 from lib.ui.engines import local_engines_ready
 from lib.ui.jobs import job_panel, submit, take_finished
@@ -24,8 +26,9 @@ from lib.text import plain
 
 LAB = lab(8)
 KEY = LAB.key
-OTHER = "Other (your own prompt, any language)"
+OTHER = N_("Other (your own prompt, any language)")
 ANSWER, PRESET_ROWS, ERROR = f"{KEY}_answer", f"{KEY}_presets", f"{KEY}_error"
+PROMPT_LANG = f"{KEY}_prompt_lang"  # the language the presets' prompts are sent in: "en" (the workshop's) or "ko"
 
 
 def keep(job: Job) -> None:
@@ -39,9 +42,10 @@ def keep(job: Job) -> None:
 
 
 def preset_table(rows: list[PresetRow]) -> None:
-    data = [{"Preset": r.preset, "Answer": r.answer, "Tokens in/out": r.tokens} for r in rows]
+    preset, answer, tokens = _("Preset"), _("Answer"), _("Tokens in/out")
+    data = [{preset: _(r.preset), answer: r.answer, tokens: r.tokens} for r in rows]
     if presenting():  # every answer in full, wrapped, readable from the back of the room
-        st.table([{**row, "Answer": plain(row["Answer"])} for row in data], hide_index=True)
+        st.table([{**row, answer: plain(row[answer])} for row in data], hide_index=True)
     else:
         st.dataframe(data, hide_index=True, width="stretch")
 
@@ -54,13 +58,21 @@ def show_progress(job: Job) -> None:
         preset_table(job.partial)
 
 
+def chosen_prompt() -> str:
+    """The chosen preset's prompt in the chosen language; for Other, the study notes' Korean example."""
+    name = st.session_state.get(f"{KEY}_preset") or ""
+    if name == OTHER:
+        return FREE_TEXT_EXAMPLE
+    return preset_prompt(name, st.session_state.get(PROMPT_LANG) or "en")
+
+
 def use_preset() -> None:
-    st.session_state[f"{KEY}_prompt"] = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "", "")
+    st.session_state[f"{KEY}_prompt"] = chosen_prompt()
 
 
 preference = backend_preference()  # the sidebar's switch: Auto, Amazon Bedrock or This machine
-cloud_ready = start_lab(LAB, offline_note="Lab 8 runs on the local engine instead (picked below): six of the nine "
-                                     "presets work offline.", offline_ready=not missing_for(LOCAL_VISION_ID))
+cloud_ready = start_lab(LAB, offline_note=_("Lab 8 runs on the local engine instead (picked below): six of the nine "
+                                            "presets work offline."), offline_ready=not missing_for(LOCAL_VISION_ID))
 model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
 if model.runs_locally:
@@ -72,41 +84,51 @@ with left:
     suited = UNDERSTANDING_SAMPLES.get(st.session_state.get(f"{KEY}_preset") or "", ())
     if suited:
         titles = ", ".join(get_sample(sid).title for sid in suited)
-        st.caption(f"Sample photos that suit this preset: {titles}.")
+        st.caption(_("Sample photos that suit this preset: {titles}.").format(titles=titles))
     image = None
     if chosen:
         try:
             image = prepare_for_vision(chosen[0].data, VisionLimits(model.max_image_edge, model.max_image_bytes),
                                        name=f"“{chosen[0].label}”")
-            st.image(image.data, caption=f"Sent as {image.format.upper()}, {image.size[0]}×{image.size[1]}",
-                     width=360)
-            show_notes(chosen[0].notes + image.notes, f"Prepared for {model.label}")
+            st.image(image.data, caption=_("Sent as {format}, {width}×{height}").format(
+                format=image.format.upper(), width=image.size[0], height=image.size[1]), width=360)
+            show_notes(chosen[0].notes + image.notes, _("Prepared for {model}").format(model=model.label))
         except WorkshopError as err:
             show_error(err)
 
 with right:
     st.session_state.setdefault(f"{KEY}_preset", "Image caption")
+    st.session_state.setdefault(PROMPT_LANG, "en")
     if not (st.session_state.get(f"{KEY}_prompt") or "").strip():
         # A preset is chosen but its box is empty (first visit, or a first run cut short by a rerun before the
         # box was drawn): show the preset's prompt, so Go is never greyed out with a preset selected.
-        st.session_state[f"{KEY}_prompt"] = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "", "")
-    st.radio("Prompt example:", [*PRESETS, OTHER], key=f"{KEY}_preset", on_change=use_preset, horizontal=True)
-    prompt = st.text_area("Prompt", key=f"{KEY}_prompt", height=90,
-                          help="Edit it, or write your own in any language (for example Korean: 이 사진을 설명해 주세요).")
+        st.session_state[f"{KEY}_prompt"] = chosen_prompt()
+    st.radio(_("Prompt example:"), [*PRESETS, OTHER], key=f"{KEY}_preset", on_change=use_preset, horizontal=True,
+             format_func=_)  # the workshop's English names, shown in the session's language
+    st.radio(_("Send the prompt in"), list(PROMPT_LANGUAGES), key=PROMPT_LANG, on_change=use_preset,
+             horizontal=True, format_func=lambda code: _(PROMPT_LANGUAGES[code]),
+             help=_("The workshop sends its English prompts; Korean sends the same request in Korean, and the "
+                    "model answers in the language it is asked in."))
+    prompt = st.text_area(_("Prompt"), key=f"{KEY}_prompt", height=90,
+                          help=_("Edit it, or write your own in any language (for example, as the workshop's notes "
+                                 "suggest: {example}).").format(example=FREE_TEXT_EXAMPLE))
     turn = Turn("user", prompt, (ChatImage(image.data, image.format, "image"),)) if image else None
     b1, b2 = st.columns(2)
-    go = b1.button("Go", type="primary", key=f"{KEY}_go", icon=":material/visibility:",
+    go = b1.button(_("Go"), type="primary", key=f"{KEY}_go", icon=":material/visibility:",
                    disabled=not ready or turn is None or not prompt.strip())
-    run_all = b2.button("Run all nine presets", key=f"{KEY}_all", icon=":material/table_rows:",
+    run_all = b2.button(_("Run all nine presets"), key=f"{KEY}_all", icon=":material/table_rows:",
                         disabled=not ready or turn is None)
     if go and turn:
         st.session_state.pop(ERROR, None)
-        submit(KEY, "answer", describe_job("Ask", prompt), model.label, conversation_fingerprint(model.id, [turn]),
+        submit(KEY, "answer", describe_job(_("Ask"), prompt), model.label, conversation_fingerprint(model.id, [turn]),
                answer_work(model, [turn], history_store(), KEY, owner=viewer().owner))
     if run_all and turn:
         st.session_state.pop(ERROR, None)
-        submit(KEY, "presets", "Run all nine presets", model.label,
-               "presets:" + conversation_fingerprint(model.id, [turn]), presets_work(model, turn, history_store(), KEY, owner=viewer().owner))
+        lang = st.session_state.get(PROMPT_LANG) or "en"
+        prompts = {preset.name: preset.prompt_in(lang) for preset in UNDERSTANDING_PRESETS}
+        fingerprint = conversation_fingerprint(model.id, [turn]) + ("" if lang == "en" else f":{lang}")
+        submit(KEY, "presets", _("Run all nine presets"), model.label, "presets:" + fingerprint,
+               presets_work(model, turn, history_store(), KEY, prompts, owner=viewer().owner))
     for job in take_finished(KEY):
         keep(job)
     job_panel(KEY, render=show_progress, show_late=keep)
@@ -117,15 +139,19 @@ with right:
         with st.container(border=True):
             st.markdown(outcome.text)
             if outcome.local:
-                st.caption(f"{outcome.model_label} · on this machine, no tokens, no cost · {outcome.latency_s:.1f} s")
+                st.caption(_("{model} · on this machine, no tokens, no cost · {time}").format(
+                    model=outcome.model_label, time=format_seconds(outcome.latency_s)))
             else:
-                st.caption(f"{outcome.model_label} · {outcome.input_tokens:,} tokens in, {outcome.output_tokens:,} "
-                           f"out · est. ${outcome.cost_usd:.4f} · {outcome.latency_s:.1f} s")
+                st.caption(_("{model} · {tokens_in} tokens in, {tokens_out} out · est. {cost} · {time}").format(
+                    model=outcome.model_label, tokens_in=format_number(outcome.input_tokens),
+                    tokens_out=format_number(outcome.output_tokens), cost=format_usd(outcome.cost_usd, 4),
+                    time=format_seconds(outcome.latency_s)))
             for note in outcome.notes:
                 st.caption(f"ℹ️ {note}")
             chat_code_view(outcome.sent, outcome.text, outcome.answered_by, lab=KEY, key=f"{KEY}_answer")
     rows: list[PresetRow] | None = st.session_state.get(PRESET_ROWS)
     if rows:
         preset_table(rows)
-        st.caption(f"Estimated cost of the nine answers: ${sum(r.cost_usd for r in rows):.4f}")
+        st.caption(_("Estimated cost of the nine answers: {cost}").format(
+            cost=format_usd(sum(r.cost_usd for r in rows), 4)))
         presets_code_view(rows, lab=KEY, key=f"{KEY}_presets")

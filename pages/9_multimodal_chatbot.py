@@ -11,6 +11,7 @@ import streamlit as st
 from lib.errors import CREDENTIALS_FIX
 from lib.chat import ChatImage, ChatSession, conversation_fingerprint, export_zip, rejected_image
 from lib.errors import InvalidInput, WorkshopError
+from lib.i18n import _, format_number, format_usd, ngettext
 from lib.jobs import Job, runner
 from lib.services.calls import AnswerOutcome, answer_work
 from lib.labs import lab
@@ -76,14 +77,14 @@ def settle() -> None:
     st.session_state.pop(PENDING, None)
     if job is None:  # the server lost it (restarted): never leave the conversation waiting for nothing
         hand_back(chat.failed(), images)
-        st.session_state[LAST] = ("info", "The answer to your last message was lost (the server restarted). "
-                                          "Your message is back in the box.")
+        st.session_state[LAST] = ("info", _("The answer to your last message was lost (the server restarted). "
+                                            "Your message is back in the box."))
         return
     job.collected = True
     if job.cancelled:
         hand_back(chat.failed(), images)
-        st.session_state[LAST] = ("info", "You cancelled waiting: your message is back in the box. If the answer "
-                                          "still arrives it is kept in History.")
+        st.session_state[LAST] = ("info", _("You cancelled waiting: your message is back in the box. If the "
+                                            "answer still arrives it is kept in History."))
     elif job.error is not None:
         err = job.error
         bad = rejected_image(sent, err.detail) if isinstance(err, InvalidInput) else None
@@ -95,9 +96,10 @@ def settle() -> None:
         outcome: AnswerOutcome = job.result
         chat.answered(outcome.text, answered_by=outcome.answered_by)
         st.session_state.pop(RETRY, None)
-        st.session_state[LAST] = (f"{outcome.model_label} · {outcome.input_tokens:,} tokens in, "
-                                  f"{outcome.output_tokens:,} out · est. ${outcome.cost_usd:.4f}"
-                                  + "".join(f" · {n}" for n in outcome.notes))
+        said = _("{model} · {tokens_in} tokens in, {tokens_out} out · est. {cost}").format(
+            model=outcome.model_label, tokens_in=format_number(outcome.input_tokens),
+            tokens_out=format_number(outcome.output_tokens), cost=format_usd(outcome.cost_usd, 4))
+        st.session_state[LAST] = " · ".join([said, *outcome.notes])
 
 
 def show_pending(job: Job) -> None:
@@ -109,12 +111,13 @@ settle()
 for sent_image in st.session_state.pop(handoff_key(LAB.input_key or ""), None) or []:  # e.g. a lab 1 search hit
     attach(sent_image.label, sent_image.data)
 
-st.caption("Add images with the buttons below or the + in the message box; they go with your next message.")
+st.caption(_("Add images with the buttons below or the + in the message box; they go with your next message."))
 cols = st.columns(len(CHAT_SAMPLE_IDS) + 1)
 for col, sample_id in zip(cols, CHAT_SAMPLE_IDS):
-    if col.button(f"Add {get_sample(sample_id).title.lower()}", key=f"{KEY}_add_{sample_id}", icon=":material/add_photo_alternate:"):
+    if col.button(_("Add {sample}").format(sample=get_sample(sample_id).title.lower()), key=f"{KEY}_add_{sample_id}",
+                  icon=":material/add_photo_alternate:"):
         attach(get_sample(sample_id).title, sample_bytes(sample_id))
-if cols[-1].button("Clear chat", key=f"{KEY}_clear", icon=":material/delete_sweep:"):
+if cols[-1].button(_("Clear chat"), key=f"{KEY}_clear", icon=":material/delete_sweep:"):
     if (job := runner().get(st.session_state.pop(PENDING, None) or "")) is not None:
         runner().cancel(job.owner, job.id)  # its answer, if it comes, is still kept in History
     chat.clear()
@@ -149,8 +152,9 @@ elif isinstance(last, tuple):  # ("info", text): handed back, with why
 elif last:
     st.caption(last)
 if attached:
-    st.image([img.data for img in attached], caption=[f"{img.name} (attached)" for img in attached], width=100)
-    if st.button("Remove attached images", key=f"{KEY}_detach", icon=":material/hide_image:"):
+    st.image([img.data for img in attached], width=100,
+             caption=[_("{name} (attached)").format(name=img.name) for img in attached])
+    if st.button(_("Remove attached images"), key=f"{KEY}_detach", icon=":material/hide_image:"):
         attached.clear()
         st.rerun()
 
@@ -162,15 +166,16 @@ def take_suggestion() -> None:
 
 
 waiting = chat.pending is not None
-st.pills("Suggestions", CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion, disabled=waiting)
+st.pills(_("Suggestions"), CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion,
+         disabled=waiting)
 suggestion = st.session_state.pop(f"{KEY}_queued", None)
 retry_text = st.session_state.get(RETRY)
-retry = retry_text and st.button(f"Retry: “{plain(retry_text)}”", key=f"{KEY}_retry_go", icon=":material/replay:",
-                                 disabled=waiting)
+retry = retry_text and st.button(_("Retry: “{message}”").format(message=plain(retry_text)), key=f"{KEY}_retry_go",
+                                 icon=":material/replay:", disabled=waiting)
 if st.session_state.pop(f"{KEY}_refill", None) and retry_text:
     st.session_state[f"{KEY}_input"] = retry_text  # the failed message goes back into the box
-box_hint = ("Waiting for the answer… (Cancel above stops waiting)" if waiting else
-            "Chat with your bot here" if ready else "Chat here: earlier answers to the same chat are replayed")
+box_hint = (_("Waiting for the answer… (Cancel above stops waiting)") if waiting else
+            _("Chat with your bot here") if ready else _("Chat here: earlier answers to the same chat are replayed"))
 message = st.chat_input(box_hint, key=f"{KEY}_input", accept_file="multiple", file_type=UPLOAD_TYPES,
                         disabled=waiting)
 
@@ -196,17 +201,19 @@ if text is not None and files:
     if refused:
         st.session_state[RETRY] = text
         st.session_state[f"{KEY}_refill"] = True
-        first = refused[0]
-        more = f" ({len(refused) - 1} more file{'s' if len(refused) > 2 else ''} refused too.)" if len(refused) > 1 else ""
+        first, others = refused[0], len(refused) - 1
+        said = (ngettext("Not sent: {problem} ({count} more file refused too.)",
+                         "Not sent: {problem} ({count} more files refused too.)", others) if others
+                else _("Not sent: {problem}")).format(problem=first.message, count=others)
         st.session_state[LAST] = InvalidInput(
-            f"Not sent: {first.message}{more}", "Your text is back in the box and the good images are attached; "
-            "remove or replace the file, then send again.", detail=first.detail)
+            said, _("Your text is back in the box and the good images are attached; remove or replace the file, "
+                    "then send again."), detail=first.detail)
         text = None
         st.rerun()
 
 if text is not None and waiting:  # sent just as the box was disabled: keep it for after the answer
     hand_back(text, ())
-    st.session_state[LAST] = ("info", "Still waiting for the previous answer: your message is back in the box.")
+    st.session_state[LAST] = ("info", _("Still waiting for the previous answer: your message is back in the box."))
     st.rerun()
 elif text is not None and (text.strip() or attached) and not ready:
     sent = chat.ask(text, tuple(attached))  # no call: only History can answer
@@ -219,20 +226,21 @@ elif text is not None and (text.strip() or attached) and not ready:
         st.session_state.pop(LAST, None)
     else:
         hand_back(chat.failed(), sent[-1].images)
-        st.session_state[LAST] = ("info", f"**{model.label} has not answered this conversation before, and a new "
-                                          "answer needs Amazon Bedrock.** Lab 9 has no local engine: it needs a "
-                                          f"Bedrock vision model. Your message is kept below.\n\n{CREDENTIALS_FIX}")
+        said = _("**{model} has not answered this conversation before, and a new answer needs Amazon Bedrock.** "
+                 "Lab 9 has no local engine: it needs a Bedrock vision model. Your message is kept below.").format(
+                     model=model.label)
+        st.session_state[LAST] = ("info", "\n\n".join([said, _(CREDENTIALS_FIX)]))
     st.rerun()
 elif text is not None and (text.strip() or attached):
     sent = chat.ask(text, tuple(attached))
     attached.clear()
     st.session_state.pop(LAST, None)
-    job = submit(KEY, "chat", describe_job("Answer", text), model.label, conversation_fingerprint(model.id, sent),
+    job = submit(KEY, "chat", describe_job(_("Answer"), text), model.label, conversation_fingerprint(model.id, sent),
                  answer_work(model, sent, history_store(), KEY, owner=viewer().owner))
     st.session_state[PENDING] = job.id
     st.rerun()  # redraw from the session: the pending turn, its job and the disabled box in their places
 
 if chat.turns:
-    st.download_button("Export the conversation (Markdown + images, zip)", export_zip(chat.turns),
+    st.download_button(_("Export the conversation (Markdown + images, zip)"), export_zip(chat.turns),
                        file_name="multimodal-chat.zip", mime="application/zip", key=f"{KEY}_export",
                        on_click="ignore", icon=":material/download:")

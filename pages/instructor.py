@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib.caller import caller_watcher
 from lib.errors import WorkshopError
+from lib.i18n import _, format_number, format_time, format_usd, ngettext
 from lib.labs import tool
 from lib.readiness import (ReadinessReport, accept_offer, apply_smoke, models_in, run_check, smoke_call,
                            smoke_estimate)
@@ -46,8 +47,12 @@ def owner_name(owner: str) -> str:
     return owner.removeprefix("browser:")[:8] if owner.startswith("browser:") else owner
 
 
-def count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def results_count(n: int) -> str:
+    return ngettext("{count} result", "{count} results", n).format(count=n)
+
+
+def answers_count(n: int) -> str:
+    return ngettext("{count} answer", "{count} answers", n).format(count=n)
 
 
 def say(kind: str, text: str) -> None:
@@ -76,11 +81,12 @@ def keep(report: ReadinessReport) -> None:
 def collect() -> None:
     for job in take_finished(KEY):
         if job.error is not None:
-            say("error", f"{job.error.title}: {job.error.message}")
+            say("error", _("{title}: {message}").format(title=_(job.error.title), message=job.error.message))
         elif job.kind == "readiness":
             for report in job.result:
                 keep(report)
-            say("success", f"Readiness checked for {', '.join(r.region for r in job.result)}.")
+            say("success", _("Readiness checked for {regions}.").format(
+                regions=", ".join(r.region for r in job.result)))
         elif job.kind == "smoke":
             region, outcomes = job.result
             report = reports().get(region)
@@ -88,9 +94,10 @@ def collect() -> None:
                 for model_id, outcome in outcomes:
                     apply_smoke(report, model_id, outcome)
                 keep(report)
-            failed = sum(1 for _, o in outcomes if not o["ok"])
+            failed = sum(1 for _model, o in outcomes if not o["ok"])
             say("warning" if failed else "success",
-                f"{len(outcomes)} test call{'s' if len(outcomes) != 1 else ''} made, {failed} failed.")
+                ngettext("{count} test call made, {failed} failed.", "{count} test calls made, {failed} failed.",
+                         len(outcomes)).format(count=len(outcomes), failed=failed))
 
 
 def start_check(regions: list[str]) -> None:
@@ -98,11 +105,12 @@ def start_check(regions: list[str]) -> None:
         done = []
         for region in regions:
             done.append(run_check(region, settings, progress=lambda n, total, r=region: setattr(
-                job, "partial", f"{r}: {n} of {total} models checked")))
+                job, "partial", _("{region}: {done} of {total} models checked").format(region=r, done=n,
+                                                                                      total=total))))
         return done
 
-    submit(KEY, "readiness", f"Readiness check ({', '.join(regions)})", "Bedrock control plane",
-           f"readiness:{','.join(regions)}", work)
+    submit(KEY, "readiness", _("Readiness check ({regions})").format(regions=", ".join(regions)),
+           _("Bedrock control plane"), f"readiness:{','.join(regions)}", work)
 
 
 def start_smoke(region: str, model_ids: list[str]) -> None:
@@ -112,22 +120,24 @@ def start_smoke(region: str, model_ids: list[str]) -> None:
     def work(job) -> tuple[str, list[tuple[str, dict]]]:
         outcomes = []
         for model in chosen:
-            job.partial = f"testing {model.label}"
+            job.partial = _("testing {model}").format(model=model.label)
             outcomes.append((model.id, smoke_call(model, settings)))
         return region, outcomes
 
-    submit(KEY, "smoke", f"{len(chosen)} test call{'s' if len(chosen) != 1 else ''} in {region}", "several models",
-           f"smoke:{region}:{','.join(sorted(model_ids))}", work)
+    submit(KEY, "smoke", ngettext("{count} test call in {region}", "{count} test calls in {region}",
+                                  len(chosen)).format(count=len(chosen), region=region),
+           _("several models"), f"smoke:{region}:{','.join(sorted(model_ids))}", work)
 
 
 def accept(model_id: str, token: str, region: str, label: str) -> None:
     try:
         accept_offer(model_id, token, region, settings)
     except WorkshopError as err:  # accept_offer words every failure
-        say("error", f"The agreement for {label} was not created: {err.message}")
+        say("error", _("The agreement for {model} was not created: {problem}").format(model=label,
+                                                                                     problem=err.message))
         return
-    say("success", f"Agreement for {label} requested. The AWS Marketplace subscription completes in the background "
-                   "(up to about 15 minutes); run the check again to see it.")
+    say("success", _("Agreement for {model} requested. The AWS Marketplace subscription completes in the "
+                     "background (up to about 15 minutes); run the check again to see it.").format(model=label))
 
 
 def progress(job) -> None:
@@ -139,66 +149,78 @@ def progress(job) -> None:
 
 
 def who() -> None:
-    st.subheader("Who")
+    st.subheader(_("Who"))
     status = caller_watcher().status(settings)
     if status.state == "ok":
-        st.success(f"Signed in as **{status.principal}** in account **{status.account}**  \n`{status.arn}`",
-                   icon=":material/verified_user:")
+        st.success("  \n".join([_("Signed in as **{principal}** in account **{account}**").format(
+            principal=status.principal, account=status.account), f"`{status.arn}`"]), icon=":material/verified_user:")
     elif status.state == "checking":
-        st.info("Asking AWS who these credentials are…", icon=":material/hourglass_top:")
+        st.info(_("Asking AWS who these credentials are…"), icon=":material/hourglass_top:")
     else:
         st.error(f"**{status.problem}** {status.fix}", icon=":material/key_off:")
-    st.button("Ask again", key=f"{KEY}_who_again", icon=":material/refresh:",
+    st.button(_("Ask again"), key=f"{KEY}_who_again", icon=":material/refresh:",
               on_click=lambda: caller_watcher().recheck(settings))
 
 
 def verdict_table(report: ReadinessReport) -> None:
-    st.markdown(f"**{report.region}** · checked {report.when}" + (
-        f" as {report.identity.principal}" if report.identity.ok else f" · credentials: {report.identity.problem}"))
+    if report.identity.ok:
+        checked = _("**{region}** · checked {when} as {principal}").format(
+            region=report.region, when=report.when, principal=report.identity.principal)
+    else:
+        checked = _("**{region}** · checked {when} · credentials: {problem}").format(
+            region=report.region, when=report.when, problem=report.identity.problem)
+    st.markdown(checked)
     for verdict in report.labs:
         with st.container(border=True, key=f"{KEY}_verdict_{report.region}_{verdict.number}"):
-            st.markdown(f"{STATE_ICONS.get(verdict.state, '')} **{verdict.number}. {verdict.title}** — "
+            st.markdown(f"{STATE_ICONS.get(verdict.state, '')} **{verdict.number}. {_(verdict.title)}** — "
                         f"{verdict.headline}")
             for why in verdict.blocked:
-                st.caption(plain(f"Can't use {why}"))
+                st.caption(plain(_("Can't use {what}").format(what=why)))
             for fix in verdict.fixes:
                 st.markdown(f":material/build: {plain(fix)}")
             if verdict.retired:
-                st.caption(plain(f"End of life, as expected: {', '.join(verdict.retired)} (kept in the pickers for "
-                                 "the workshop's request shape)."))
+                st.caption(plain(_("End of life, as expected: {models} (kept in the pickers for the workshop's "
+                                   "request shape).").format(models=", ".join(verdict.retired))))
             if verdict.instead:
-                st.caption(f"Attendees are told to use lab {verdict.instead} meanwhile.")
+                st.caption(_("Attendees are told to use lab {number} meanwhile.").format(number=verdict.instead))
 
 
 def offers(report: ReadinessReport) -> None:
     waiting = [m for m in report.models if m.offer is not None and m.agreement == "NOT_AVAILABLE"]
     if not waiting:
         return
-    st.markdown("**AWS Marketplace offers.** Accepting one subscribes this AWS account to the model "
-                "(usage-based: you pay per call at these rates). Nothing is accepted without your click.")
+    st.markdown(_("**AWS Marketplace offers.** Accepting one subscribes this AWS account to the model "
+                  "(usage-based: you pay per call at these rates). Nothing is accepted without your click."))
     seen = set()
     for check in waiting:
         if check.offer.token in seen:
             continue
         seen.add(check.offer.token)
         cols = st.columns([3, 2])
-        cols[0].markdown(f"**{check.label}** ({check.region}): {plain(check.offer.cost_text())}"
-                         + (f" · [terms]({check.offer.legal_url})" if check.offer.legal_url else ""))
-        cols[1].button(f"Create agreement for {check.label}", key=f"{KEY}_offer_{check.model_id}",
-                       icon=":material/handshake:", on_click=accept,
+        parts = [f"**{check.label}** ({check.region}): {plain(check.offer.cost_text())}"]
+        if check.offer.legal_url:
+            parts.append(_("[terms]({url})").format(url=check.offer.legal_url))
+        cols[0].markdown(" · ".join(parts))
+        cols[1].button(_("Create agreement for {model}").format(model=check.label),
+                       key=f"{KEY}_offer_{check.model_id}", icon=":material/handshake:", on_click=accept,
                        args=(check.model_id, check.offer.token, check.region, check.label),
-                       help=f"CreateFoundationModelAgreement with offer {check.offer.token[:12]}…; "
-                            f"{check.offer.cost_text()}")
+                       help=_("CreateFoundationModelAgreement with offer {offer}…; {cost}").format(
+                           offer=check.offer.token[:12], cost=check.offer.cost_text()))
 
 
 def models_table(report: ReadinessReport) -> None:
-    with st.expander(f"Every model checked in {report.region} ({len(report.models)})"):
+    with st.expander(_("Every model checked in {region} ({count})").format(region=report.region,
+                                                                           count=len(report.models))):
+        column = {"model": _("Model"), "region": _("Region"), "called": _("Called as"), "life": _("Lifecycle"),
+                  "profiles": _("Profile regions"), "agreement": _("Agreement"), "authorized": _("Authorized"),
+                  "usable": _("Usable"), "why": _("Why not"), "test": _("Test call")}
         st.dataframe([{
-            "Model": m.label, "Region": m.region, "Called as": m.invoke_id, "Lifecycle": m.status_text(),
-            "Profile regions": ", ".join(m.profile_regions), "Agreement": m.agreement or "",
-            "Authorized": m.authorization or "", "Usable": "yes" if m.usable else "no",
-            "Why not": "; ".join(f.message for f in m.findings if f.blocking),
-            "Test call": "" if not m.smoke else ("ok" if m.smoke.get("ok") else m.smoke.get("message", "")),
+            column["model"]: m.label, column["region"]: m.region, column["called"]: m.invoke_id,
+            column["life"]: m.status_text(), column["profiles"]: ", ".join(m.profile_regions),
+            column["agreement"]: m.agreement or "", column["authorized"]: m.authorization or "",
+            column["usable"]: _("yes") if m.usable else _("no"),
+            column["why"]: "; ".join(f.message for f in m.findings if f.blocking),
+            column["test"]: "" if not m.smoke else (_("ok") if m.smoke.get("ok") else m.smoke.get("message", "")),
         } for m in report.models], hide_index=True)
 
 
@@ -206,13 +228,15 @@ def smoke_panel(report: ReadinessReport) -> None:
     usable = [m for m in models_in(report) if (c := report.model(m.id)) and c.usable]
     if not usable:
         return
-    st.markdown("**Test calls** (optional): one smallest real call per model, to catch what the control plane "
-                "can't see (a Legacy model your account has not used lately, a subscription that is still settling).")
-    chosen = st.multiselect("Models to call", [m.id for m in usable], key=f"{KEY}_smoke_models_{report.region}",
+    st.markdown(_("**Test calls** (optional): one smallest real call per model, to catch what the control plane "
+                  "can't see (a Legacy model your account has not used lately, a subscription that is still "
+                  "settling)."))
+    chosen = st.multiselect(_("Models to call"), [m.id for m in usable], key=f"{KEY}_smoke_models_{report.region}",
                             format_func=lambda i: next(m.label for m in usable if m.id == i),
-                            placeholder="Choose models")
+                            placeholder=_("Choose models"))
     total = sum(smoke_estimate(m) for m in usable if m.id in chosen)
-    if st.button(f"Make {len(chosen)} test call{'s' if len(chosen) != 1 else ''} (est. ${total:,.3f})",
+    if st.button(ngettext("Make {count} test call (est. {cost})", "Make {count} test calls (est. {cost})",
+                          len(chosen)).format(count=len(chosen), cost=format_usd(total)),
                  key=f"{KEY}_smoke_go_{report.region}", disabled=not chosen, icon=":material/bolt:"):
         start_smoke(report.region, chosen)
         st.rerun()
@@ -220,13 +244,13 @@ def smoke_panel(report: ReadinessReport) -> None:
 
 def before_class() -> None:
     who()
-    st.subheader("Can this account run each lab?")
+    st.subheader(_("Can this account run each lab?"))
     options = sorted(set(REGIONS) | {settings.region})
-    regions = st.multiselect("Regions to check", options, default=[settings.region], key=f"{KEY}_regions",
-                             help=f"The app calls Bedrock from {settings.region} (WORKSHOP_REGION / AWS_REGION); "
-                                  "models served elsewhere are checked where the app calls them. Attendees' banners "
-                                  f"use the verdict for {settings.region}.")
-    if st.button("Run the readiness check", type="primary", key=f"{KEY}_check", icon=":material/fact_check:",
+    regions = st.multiselect(_("Regions to check"), options, default=[settings.region], key=f"{KEY}_regions",
+                             help=_("The app calls Bedrock from {region} (WORKSHOP_REGION / AWS_REGION); models "
+                                    "served elsewhere are checked where the app calls them. Attendees' banners use "
+                                    "the verdict for {region}.").format(region=settings.region))
+    if st.button(_("Run the readiness check"), type="primary", key=f"{KEY}_check", icon=":material/fact_check:",
                  disabled=not regions):
         start_check(regions)
         st.rerun()
@@ -235,7 +259,7 @@ def before_class() -> None:
         offers(report)
         smoke_panel(report)
         models_table(report)
-        st.download_button("Download as Markdown", report.markdown(), file_name=f"readiness-{region}.md",
+        st.download_button(_("Download as Markdown"), report.markdown(), file_name=f"readiness-{region}.md",
                            mime="text/markdown", key=f"{KEY}_md_{region}", icon=":material/download:")
 
 
@@ -247,69 +271,81 @@ def pause(note_key: str) -> None:
 
 
 def during_class() -> None:
-    st.subheader("Model calls")
+    st.subheader(_("Model calls"))
     paused = control.paused()
     if paused is None:
-        st.success("Model calls are running for the class.", icon=":material/play_circle:")
-        st.text_input("Note for attendees (optional)", key=f"{KEY}_pause_note", placeholder="e.g. short break")
-        st.button("Pause all model calls", key=f"{KEY}_pause", icon=":material/pause_circle:", type="primary",
+        st.success(_("Model calls are running for the class."), icon=":material/play_circle:")
+        st.text_input(_("Note for attendees (optional)"), key=f"{KEY}_pause_note", placeholder=_("e.g. short break"))
+        st.button(_("Pause all model calls"), key=f"{KEY}_pause", icon=":material/pause_circle:", type="primary",
                   on_click=pause, args=(f"{KEY}_pause_note",),
-                  help="Every server refuses new model calls before sending them, until you resume. Calls already "
-                       "running finish and are kept.")
+                  help=_("Every server refuses new model calls before sending them, until you resume. Calls "
+                         "already running finish and are kept."))
     else:
-        since = time.strftime("%H:%M", time.localtime(paused.since))
-        note = f" ({plain(paused.note)})" if paused.note else ""
-        st.warning(f"**All model calls are paused** since {since}{note}.", icon=":material/pause_circle:")
-        st.button("Resume model calls", key=f"{KEY}_resume", icon=":material/play_circle:", type="primary",
+        since = format_time(paused.since)
+        said = (_("**All model calls are paused** since {time} ({note}).") if paused.note
+                else _("**All model calls are paused** since {time}."))
+        st.warning(said.format(time=since, note=plain(paused.note or "")), icon=":material/pause_circle:")
+        st.button(_("Resume model calls"), key=f"{KEY}_resume", icon=":material/play_circle:", type="primary",
                   on_click=lambda: control.resume(me.owner))
     caps = []
     if settings.cap_attendee_usd is not None:
-        caps.append(f"each person ${settings.cap_attendee_usd:,.2f} (WORKSHOP_CAP_ATTENDEE_USD)")
+        caps.append(_("each person {cap} (WORKSHOP_CAP_ATTENDEE_USD)").format(
+            cap=format_usd(settings.cap_attendee_usd, 2)))
     if settings.cap_class_usd is not None:
-        caps.append(f"the whole class ${settings.cap_class_usd:,.2f} (WORKSHOP_CAP_CLASS_USD)")
-    st.caption("Spend caps: " + ("; ".join(caps) if caps else "none set (WORKSHOP_CAP_ATTENDEE_USD, "
-                                 "WORKSHOP_CAP_CLASS_USD)") + ". A call whose estimate would pass a cap is refused "
-               "before it is sent.")
+        caps.append(_("the whole class {cap} (WORKSHOP_CAP_CLASS_USD)").format(
+            cap=format_usd(settings.cap_class_usd, 2)))
+    if caps:
+        st.caption(_("Spend caps: {caps}. A call whose estimate would pass a cap is refused before it is "
+                     "sent.").format(caps="; ".join(caps)))
+    else:
+        st.caption(_("Spend caps: none set (WORKSHOP_CAP_ATTENDEE_USD, WORKSHOP_CAP_CLASS_USD). A call whose "
+                     "estimate would pass a cap is refused before it is sent."))
     dashboard()
 
 
 @st.fragment(run_every=10.0)
 def dashboard() -> None:
-    st.subheader("The class right now")
+    st.subheader(_("The class right now"))
     activity = control.activity(window_s=3600.0)
     cols = st.columns(4)
-    cols[0].metric("Attendees active (15 min)", activity.active_attendees)
-    cols[1].metric("Calls per minute (5 min)", f"{activity.calls_per_minute:.1f}")
-    cols[2].metric("Calls running", activity.running)
+    cols[0].metric(_("Attendees active (15 min)"), activity.active_attendees)
+    cols[1].metric(_("Calls per minute (5 min)"), format_number(activity.calls_per_minute, 1))
+    cols[2].metric(_("Calls running"), activity.running)
     spent = activity.spend_total + activity.spend_running
-    cap = f" of ${settings.cap_class_usd:,.2f}" if settings.cap_class_usd is not None else ""
-    cols[3].metric("Spend, estimated", f"${spent:,.3f}{cap}",
-                   help="Results and answers kept, plus the estimates of calls still running.")
+    if settings.cap_class_usd is not None:
+        spend = _("{spent} of {cap}").format(spent=format_usd(spent), cap=format_usd(settings.cap_class_usd, 2))
+    else:
+        spend = format_usd(spent)
+    cols[3].metric(_("Spend, estimated"), spend,
+                   help=_("Results and answers kept, plus the estimates of calls still running."))
     if activity.calls:
-        st.caption(f"Calls started per minute, last hour ({activity.calls} in all)")
+        st.caption(_("Calls started per minute, last hour ({count} in all)").format(count=activity.calls))
         st.bar_chart({time.strftime("%H:%M", time.localtime(t)): n for t, n in activity.per_minute}, height=160)
     left, right = st.columns(2)
+    kind, calls, model = _("Kind"), _("Calls"), _("Model")
     with left:
-        st.markdown("**Errors by kind** (last hour)")
+        st.markdown(_("**Errors by kind** (last hour)"))
         if activity.errors_by_kind:
-            st.dataframe([{"Kind": k, "Calls": n} for k, n in sorted(activity.errors_by_kind.items(),
-                                                                      key=lambda kv: -kv[1])], hide_index=True)
+            st.dataframe([{kind: k, calls: n} for k, n in sorted(activity.errors_by_kind.items(),
+                                                                  key=lambda kv: -kv[1])], hide_index=True)
         else:
-            st.caption("No failed calls.")
-        st.markdown("**Most used models** (last hour)")
+            st.caption(_("No failed calls."))
+        st.markdown(_("**Most used models** (last hour)"))
         if activity.models:
-            st.dataframe([{"Model": m, "Calls": n} for m, n in activity.models], hide_index=True)
+            st.dataframe([{model: m, calls: n} for m, n in activity.models], hide_index=True)
         else:
-            st.caption("No calls yet.")
+            st.caption(_("No calls yet."))
     with right:
-        st.markdown("**Spend per attendee** (estimated, since the class began)")
+        st.markdown(_("**Spend per attendee** (estimated, since the class began)"))
         if activity.spend_by_owner:
             cap = settings.cap_attendee_usd
-            st.dataframe([{"Attendee": owner_name(o), "Results and answers": n, "Spend (USD)": round(c, 4),
-                           **({"Of cap": f"{c / cap:.0%}" if cap else "—"} if cap is not None else {})}
+            attendee, kept, spend_usd, of_cap = (_("Attendee"), _("Results and answers"), _("Spend (USD)"),
+                                                 _("Of cap"))
+            st.dataframe([{attendee: owner_name(o), kept: n, spend_usd: round(c, 4),
+                           **({of_cap: f"{c / cap:.0%}" if cap else "—"} if cap is not None else {})}
                           for o, c, n in activity.spend_by_owner], hide_index=True)
         else:
-            st.caption("Nothing spent yet.")
+            st.caption(_("Nothing spent yet."))
 
 
 # --- results packs ------------------------------------------------------------------------------------------
@@ -321,45 +357,50 @@ def prepare_pack(result_ids: list[str], answer_ids: list[str]) -> None:
 
 
 def results_pack() -> None:
-    st.subheader("Export")
-    st.caption("Choose results and chat answers from History; another deployment imports the file, and its "
-               "attendees can replay them (marked “replayed”), even without model access.")
+    st.subheader(_("Export"))
+    st.caption(_("Choose results and chat answers from History; another deployment imports the file, and its "
+                 "attendees can replay them (marked “replayed”), even without model access."))
     entries = [e for e in store.recent(200, viewer=me) if e.owner != PACK_OWNER]
     answers = [a for a in store.recent_answers(200, viewer=me) if a.owner != PACK_OWNER]
-    every = st.checkbox(f"Everything listed ({count(len(entries), 'result')}, {count(len(answers), 'answer')})",
-                        key=f"{KEY}_pack_all")
-    labels = {e.id: plain(f"{e.lab} · “{e.prompt[:50]}” · {e.model_label} · {len(e.outputs)} image"
-                          f"{'s' if len(e.outputs) != 1 else ''} · {owner_name(e.owner)} · {e.when}") for e in entries}
+    every = st.checkbox(_("Everything listed ({results}, {answers})").format(
+        results=results_count(len(entries)), answers=answers_count(len(answers))), key=f"{KEY}_pack_all")
+    labels = {e.id: plain(" · ".join([e.lab, f"“{e.prompt[:50]}”", e.model_label,
+                                      ngettext("{count} image", "{count} images", len(e.outputs)).format(
+                                          count=len(e.outputs)), owner_name(e.owner), e.when]))
+              for e in entries}
     said = {a.id: plain(f"{a.lab} · “{a.prompt[:50]}” · {a.model_label} · {owner_name(a.owner)} · {a.when}")
             for a in answers}
-    chosen = list(labels) if every else st.multiselect("Results", list(labels), format_func=labels.get,
-                                                       key=f"{KEY}_pack_results", placeholder="Choose results")
-    chosen_answers = list(said) if every else st.multiselect("Chat answers", list(said), format_func=said.get,
-                                                             key=f"{KEY}_pack_answers", placeholder="Choose answers")
-    st.button("Prepare the pack", key=f"{KEY}_pack_make", icon=":material/inventory_2:",
+    chosen = list(labels) if every else st.multiselect(_("Results"), list(labels), format_func=labels.get,
+                                                       key=f"{KEY}_pack_results", placeholder=_("Choose results"))
+    chosen_answers = list(said) if every else st.multiselect(_("Chat answers"), list(said), format_func=said.get,
+                                                             key=f"{KEY}_pack_answers",
+                                                             placeholder=_("Choose answers"))
+    st.button(_("Prepare the pack"), key=f"{KEY}_pack_make", icon=":material/inventory_2:",
               disabled=not (chosen or chosen_answers), on_click=prepare_pack, args=(chosen, chosen_answers))
     if PACK in st.session_state:
         data, n_results, n_answers = st.session_state[PACK]
-        st.download_button(f"Download results pack ({count(n_results, 'result')}, {count(n_answers, 'answer')}, "
-                           f"{len(data) / 1e6:.1f} MB)", data,
+        st.download_button(_("Download results pack ({results}, {answers}, {megabytes} MB)").format(
+                               results=results_count(n_results), answers=answers_count(n_answers),
+                               megabytes=format_number(len(data) / 1e6, 1)), data,
                            file_name=f"results-pack-{time.strftime('%Y%m%d-%H%M')}.zip",
                            mime="application/zip", key=f"{KEY}_pack_download", icon=":material/download:")
 
-    st.subheader("Import")
+    st.subheader(_("Import"))
     made, said_n = pack_counts(store)
-    st.caption(f"This deployment holds {made} result{'s' if made != 1 else ''} and {said_n} answer"
-               f"{'s' if said_n != 1 else ''} from packs, replayable by every attendee.")
-    upload = st.file_uploader("A results pack (.zip)", type=["zip"], key=f"{KEY}_pack_upload",
-                              help="Up to the app's upload limit (server.maxUploadSize in .streamlit/config.toml): "
-                                   "export a big selection as several packs.")
-    if upload is not None and st.button("Import the pack", key=f"{KEY}_pack_import", icon=":material/upload:"):
+    st.caption(_("This deployment holds {results} and {answers} from packs, replayable by every attendee.").format(
+        results=results_count(made), answers=answers_count(said_n)))
+    upload = st.file_uploader(_("A results pack (.zip)"), type=["zip"], key=f"{KEY}_pack_upload",
+                              help=_("Up to the app's upload limit (server.maxUploadSize in .streamlit/config.toml): "
+                                     "export a big selection as several packs."))
+    if upload is not None and st.button(_("Import the pack"), key=f"{KEY}_pack_import", icon=":material/upload:"):
         try:
             report = import_pack(store, upload.getvalue())
         except PackError as err:
             say("error", str(err))
         else:
-            say("warning" if report.refused else "success", "Imported: " + report.summary()
-                + "".join(f"\n- {plain(r)}" for r in report.refused))
+            said = "\n".join([_("Imported: {summary}").format(summary=report.summary()),
+                              *(f"- {plain(r)}" for r in report.refused)])
+            say("warning" if report.refused else "success", said)
         st.rerun()
 
 
@@ -372,7 +413,7 @@ if instructor_only():
     if MESSAGE in st.session_state:
         kind, text = st.session_state.pop(MESSAGE)
         getattr(st, kind)(text)
-    before, during, packs = st.tabs(["Before class", "During class", "Results packs"])
+    before, during, packs = st.tabs([_("Before class"), _("During class"), _("Results packs")])
     with before:
         before_class()
     with during:

@@ -63,10 +63,24 @@ def test_a_korean_browser_gets_korean_and_the_sidebar_switches_to_english_and_ba
 
         nav(page, "8. 이미지 이해", "이미지 이해")
         page.get_by_text("비전 모델에게 이미지에 대해 물어봅니다", exact=False).wait_for()
+        main = page.get_by_test_id("stMain")
+        for name in ("이미지 간단 묘사", "이미지 상세 묘사", "이미지 분류", "객체 탐지", "주요 객체 식별", "이야기 생성",
+                     "질문에 대한 답변", "텍스트 추출", "텍스트 번역"):  # the study notes' names
+            main.get_by_text(name, exact=True).wait_for()
+        prompt = page.get_by_role("textbox", name="프롬프트", exact=True)
+        assert prompt.input_value() == "Please provide a brief caption for this image."  # English is sent by default
+        main.get_by_text("이야기 생성", exact=True).click()
+        page.wait_for_function("() => [...document.querySelectorAll('textarea')].some(t => t.value.startsWith("
+                               "'Please write a fictional short story'))")
+        main.get_by_text("한국어", exact=True).click()  # send the prompt in Korean
+        page.wait_for_function("() => [...document.querySelectorAll('textarea')].some(t => t.value === "
+                               "'이 이미지를 바탕으로 허구의 단편 소설을 써주세요.')")
         view(page, "i18n-lab8-ko")
 
         nav(page, "9. 멀티모달 챗봇", "멀티모달 챗봇")
         page.get_by_text("여러 이미지에 대해 한 번에 대화하고", exact=False).wait_for()
+        page.get_by_role("button", name="대화 지우기").wait_for()
+        page.get_by_placeholder("여기에서 챗봇과 대화하세요").wait_for()
         view(page, "i18n-lab9-ko")
 
         switch(page, "English")  # the session turns English: this page at once, every page after it
@@ -75,6 +89,8 @@ def test_a_korean_browser_gets_korean_and_the_sidebar_switches_to_english_and_ba
         assert sidebar.get_by_text("Presenter mode").count() == 1 and sidebar.get_by_text("발표자 모드").count() == 0
         view(page, "i18n-lab9-en")
         nav(page, "8. Image understanding", "Image understanding")
+        page.get_by_test_id("stMain").get_by_text("Writing a story", exact=True).wait_for()
+        view(page, "i18n-lab8-en")
         nav(page, "Home", "Bedrock Image Workshop")  # kept across pages of the session
         page.get_by_text("Lab 8 — Image understanding").wait_for()
         view(page, "i18n-home-en")
@@ -93,6 +109,8 @@ def test_a_korean_phone_gets_korean_home_and_lab8(app_url):
         view(page, "i18n-home-ko-phone")
         page.goto(f"{app_url}/image-understanding")
         heading(page, "이미지 이해")
+        page.get_by_test_id("stMain").get_by_text("이미지 간단 묘사", exact=True).wait_for()
+        page.get_by_role("button", name="프리셋 9개 모두 실행").wait_for()
         view(page, "i18n-lab8-ko-phone")
 
 

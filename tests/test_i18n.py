@@ -274,8 +274,10 @@ def test_translate_n_and_plural_forms():
     assert N_("Image caption") == "Image caption"  # marked, not translated
     assert translate("Image caption", "ko") == "이미지 간단 묘사" and translate("Image caption", "en") == "Image caption"
     with language("ko"):
-        assert ngettext("{count} result", "{count} results", 3) in ("{count} result", "{count} results")  # not in catalog
+        assert ngettext("{count} result", "{count} results", 3) == "결과 {count}개"  # Korean: one form
         assert _("a message nobody wrote") == "a message nobody wrote"  # falls back to the English
+    assert ngettext("{count} result", "{count} results", 1) == "{count} result"
+    assert ngettext("{count} result", "{count} results", 2) == "{count} results"
 
 
 # --- formatting ---------------------------------------------------------------------------------------------
@@ -330,15 +332,19 @@ def test_the_app_starts_in_the_deployments_language_and_the_sidebar_switches_it(
     assert not at.exception, at.exception
     assert at.title[0].value == "Bedrock 이미지 워크숍"
     assert "랩 8 — 이미지 이해" in [link.proto.label for link in at.get("page_link")]
+    assert at.sidebar.radio(key="backend").options == ["자동", "Amazon Bedrock", "이 컴퓨터"]  # values stay English
     switch = at.sidebar.radio(key="language_switch")
     assert switch.value == "ko" and list(switch.options) == ["English", "한국어"]
+    # AppTest calls a widget's format_func again on the test's own thread when it reads the widgets of the last
+    # run, so that thread speaks what the last run spoke (in a server only the script thread calls it).
     switch.set_value("en").run()
-    assert at.title[0].value == "Bedrock Image Workshop" and "Lab 8 — Image understanding" in [
-        link.proto.label for link in at.get("page_link")]
-    assert at.session_state["language"] == "en"
-    at.run()  # the choice is kept for the session, over the deployment's default
-    assert at.title[0].value == "Bedrock Image Workshop"
-    at.sidebar.radio(key="language_switch").set_value("ko").run()
+    with language("en"):
+        assert at.title[0].value == "Bedrock Image Workshop" and "Lab 8 — Image understanding" in [
+            link.proto.label for link in at.get("page_link")]
+        assert at.session_state["language"] == "en" and at.session_state["backend"] == "Auto"
+        at.run()  # the choice is kept for the session, over the deployment's default
+        assert at.title[0].value == "Bedrock Image Workshop"
+        at.sidebar.radio(key="language_switch").set_value("ko").run()
     assert at.title[0].value == "Bedrock 이미지 워크숍"
 
 

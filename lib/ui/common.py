@@ -14,6 +14,7 @@ from lib.errors import CREDENTIALS_FIX, NO_CREDENTIALS
 from lib.services.credentials import CredentialStatus, credential_watcher
 from lib.errors import WorkshopError
 from lib.history import LOCAL, HistoryStore, Viewer
+from lib.i18n import N_, _, format_usd, ngettext
 from lib.labs import LabPage
 from lib.settings import Settings, load_settings
 
@@ -62,21 +63,33 @@ def current_credentials(settings: Settings | None = None) -> CredentialStatus:
 
 
 CREDENTIAL_SOURCES = {
-    "env": "environment variables",
+    "env": N_("environment variables"),
     "shared-credentials-file": "~/.aws/credentials",
     "config-file": "~/.aws/config",
-    "sso": "AWS SSO",
-    "assume-role": "an assumed role",
-    "container-role": "the container role",
-    "iam-role": "the instance role",
-    "custom-process": "a credential process",
+    "sso": N_("AWS SSO"),
+    "assume-role": N_("an assumed role"),
+    "container-role": N_("the container role"),
+    "iam-role": N_("the instance role"),
+    "custom-process": N_("a credential process"),
 }
 
 
 def backend_label(settings: Settings) -> str:
     if settings.endpoint_url:
-        return f"Amazon Bedrock API at {settings.endpoint_url}"
+        return _("Amazon Bedrock API at {url}").format(url=settings.endpoint_url)
     return "Amazon Bedrock"
+
+
+def credentials_found_text(source: str | None, profile: str | None) -> str:
+    """"AWS credentials found (environment variables)": where from, and the profile, when known."""
+    where = _(CREDENTIAL_SOURCES[source]) if source in CREDENTIAL_SOURCES else source
+    if where and profile:
+        return _("AWS credentials found ({source}, profile `{profile}`)").format(source=where, profile=profile)
+    if where:
+        return _("AWS credentials found ({source})").format(source=where)
+    if profile:
+        return _("AWS credentials found (profile `{profile}`)").format(profile=profile)
+    return _("AWS credentials found")
 
 
 def render_sidebar(settings: Settings | None = None) -> None:
@@ -84,24 +97,23 @@ def render_sidebar(settings: Settings | None = None) -> None:
     s = settings or load_settings()
     creds = current_credentials(s)
     with st.sidebar:
-        st.markdown("#### Connection")
+        st.markdown(_("#### Connection"))
         if creds.found:
-            via = f" ({CREDENTIAL_SOURCES.get(creds.source, creds.source)})" if creds.source else ""
-            prof = f" (profile `{creds.profile}`)" if creds.profile else ""
             from lib.ui.class_control import credentials_status  # STS "signed in as …", from a background check
 
-            credentials_status(f"AWS credentials found{via}{prof}", s)
+            credentials_status(credentials_found_text(creds.source, creds.profile), s)
         else:
-            st.error("AWS credentials not found", icon=":material/key_off:")
+            st.error(_("AWS credentials not found"), icon=":material/key_off:")
             if creds.checking:
                 _credentials_watch()
-        st.markdown(f"**Region:** `{s.region}`  \n**Bedrock endpoint:** {backend_label(s)}")
-        st.radio("Run labs on", BACKENDS, key=BACKEND_KEY, horizontal=False,
-                 help="Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, "
-                      "4, 5 and 7 for erasing, 8). This machine: always the local engines where a lab has one.")
+        st.markdown("  \n".join([_("**Region:** `{region}`").format(region=s.region),
+                                 _("**Bedrock endpoint:** {endpoint}").format(endpoint=backend_label(s))]))
+        st.radio(_("Run labs on"), BACKENDS, key=BACKEND_KEY, horizontal=False, format_func=_,
+                 help=_("Auto: Amazon Bedrock when credentials are found, otherwise the local engines (labs 1, "
+                        "4, 5 and 7 for erasing, 8). This machine: always the local engines where a lab has one."))
         if backend_preference(s) == "local":
-            st.caption("Labs 1, 8 and erasing in 4, 5 and 7 run on this machine; the others replay identical "
-                       "earlier results from History, or need Bedrock.")
+            st.caption(_("Labs 1, 8 and erasing in 4, 5 and 7 run on this machine; the others replay identical "
+                         "earlier results from History, or need Bedrock."))
 
 
 def in_fragment_rerun() -> bool:
@@ -117,11 +129,11 @@ def _credentials_watch() -> None:
     """While the background check still asks for an instance or container role: reload once it knows."""
     if in_fragment_rerun() and not current_credentials().checking:
         st.rerun()
-    st.caption("Still looking for an instance or container role…")
+    st.caption(_("Still looking for an instance or container role…"))
 
 
 BACKEND_KEY = "backend"
-BACKENDS = ("Auto", "Amazon Bedrock", "This machine")
+BACKENDS = (N_("Auto"), "Amazon Bedrock", N_("This machine"))  # kept in English in the session; shown translated
 
 
 def backend_preference(settings: Settings | None = None) -> str | None:
@@ -147,9 +159,9 @@ def page_errors_caught() -> Iterator[None]:
     except Exception:  # noqa: BLE001 - logged with its traceback, never shown
         reference = uuid.uuid4().hex[:8]
         logging.getLogger("workshop.pages").exception("page error, reference %s", reference)
-        st.error(f"**Something went wrong on this page.** Your inputs and History are kept. Try again, or reload "
-                 f"the page; if it keeps happening, tell the instructor (reference `{reference}`).",
-                 icon=":material/error:")
+        st.error(_("**Something went wrong on this page.** Your inputs and History are kept. Try again, or reload "
+                   "the page; if it keeps happening, tell the instructor (reference `{reference}`).").format(
+                     reference=reference), icon=":material/error:")
 
 
 def render_sidebar_footer(settings: Settings | None = None) -> None:
@@ -160,8 +172,13 @@ def render_sidebar_footer(settings: Settings | None = None) -> None:
     sidebar_jobs()
     with st.sidebar:
         count, cost = _history_totals(history_store(s), viewer())
-        whose = "the class" if viewer().instructor and viewer().owner != LOCAL.owner else "yours"
-        st.caption(f"History ({whose}): {count} result{'s' if count != 1 else ''}, est. ${cost:,.3f}")
+        if viewer().instructor and viewer().owner != LOCAL.owner:
+            said = ngettext("History (the class): {count} result, est. {cost}",
+                            "History (the class): {count} results, est. {cost}", count)
+        else:
+            said = ngettext("History (yours): {count} result, est. {cost}",
+                            "History (yours): {count} results, est. {cost}", count)
+        st.caption(said.format(count=count, cost=format_usd(cost)))
 
 
 TOTALS_KEEP_S = 5.0  # what other servers wrote shows up within this long
@@ -194,39 +211,44 @@ def require_bedrock(settings: Settings | None = None, *, offline_note: str | Non
     creds = current_credentials(settings)
     if creds.found:
         return True
-    problem = "" if creds.problem == NO_CREDENTIALS else f" {creds.problem}"
-    if offline_note:
-        st.info(f"**No AWS credentials were found.**{problem} {offline_note}\n\nTo use Bedrock as well: "
-                f"{CREDENTIALS_FIX}", icon=":material/cloud_off:")
+    problem = "" if creds.problem == NO_CREDENTIALS else _(creds.problem)
+    fix = _(CREDENTIALS_FIX)
+    if offline_note:  # sentences side by side, each whole in its language
+        said = " ".join(part for part in (_("**No AWS credentials were found.**"), problem, offline_note) if part)
+        st.info("\n\n".join([said, _("To use Bedrock as well: {fix}").format(fix=fix)]), icon=":material/cloud_off:")
         return False
-    st.warning(f"**This lab calls Amazon Bedrock, and no AWS credentials were found.**{problem}\n\n"
-               f"{CREDENTIALS_FIX}\n\nYou can still explore the inputs, settings and your history, and replay "
-               "a result History holds for the identical request.",
+    said = " ".join(part for part in (_("**This lab calls Amazon Bedrock, and no AWS credentials were found.**"),
+                                      problem) if part)
+    st.warning("\n\n".join([said, fix,
+                             _("You can still explore the inputs, settings and your history, and replay a result "
+                               "History holds for the identical request.")]),
                icon=":material/cloud_off:")
     return False
 
 
 def lab_header(lab: LabPage) -> None:
-    prefix = f"Lab {lab.number} · " if lab.number else ""
-    st.title(f"{prefix}{lab.title}")
+    st.title(_("Lab {number} · {title}").format(number=lab.number, title=lab.title) if lab.number else lab.title)
     st.caption(lab.summary)
 
 
 def show_error(err: WorkshopError) -> None:
     """One error box for every failure: what happened, the fix, and the raw text on demand."""
-    body = f"**{err.title}.** {err.message}"
+    # The title is a class's message (translated here when the catalog has it); message and hint were made in
+    # the language of the run or job that raised the error.
+    lines = [_("**{title}.** {message}").format(title=_(err.title), message=err.message)]
     if err.hint:
-        body += f"\n\n**What to do:** {err.hint}"
-    st.error(body, icon=":material/error:")
+        lines.append(_("**What to do:** {hint}").format(hint=err.hint))
+    st.error("\n\n".join(lines), icon=":material/error:")
     if err.detail and err.detail != err.message:
-        with st.expander("Details from Bedrock"):
+        with st.expander(_("Details from Bedrock")):
             st.code(err.detail, language=None, wrap_lines=True)
 
 
-def show_notes(notes: list[str], title: str = "Adjusted for the model") -> None:
-    """What the app changed before sending, shown where the user looks."""
+def show_notes(notes: list[str], title: str | None = None) -> None:
+    """What the app changed before sending, shown where the user looks (`title`: "Adjusted for the model")."""
     if notes:
-        st.info(f"**{title}:**\n" + "\n".join(f"- {n}" for n in notes), icon=":material/tune:")
+        heading = _("**{title}:**").format(title=title or _("Adjusted for the model"))
+        st.info("\n".join([heading, *(f"- {n}" for n in notes)]), icon=":material/tune:")
 
 
 def start_lab(lab: LabPage, *, offline_note: str | None = None, offline_ready: bool = False) -> bool:
