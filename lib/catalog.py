@@ -557,10 +557,22 @@ def get_chat_model(model_id: str) -> ChatModel:
 
 
 class EmbeddingPurpose(StrEnum):
-    """Nova embeds catalogue items and search queries differently; Titan ignores this."""
+    """What a vector is for: an indexed document or a search query (Nova and Cohere embed them differently)."""
 
     INDEX = "GENERIC_INDEX"
     RETRIEVAL = "GENERIC_RETRIEVAL"
+
+
+class QueryLanguages(StrEnum):
+    """Which languages a model reads a text query in: lab 1 says so before a query it can't read."""
+
+    ENGLISH = "English only"
+    MULTILINGUAL = "many languages"
+    UNDOCUMENTED = "not documented"  # the stored documentation says nothing either way
+
+
+COHERE_EMBED_ENGINE = "cohere-embed"
+MARENGO_EMBED_ENGINE = "marengo-embed"
 
 
 @dataclass(frozen=True)
@@ -573,18 +585,21 @@ class EmbeddingModel(_ListedModel):
     max_image_edge: int
     max_image_bytes: int
     image_formats: tuple[str, ...]
-    joint_text_image: bool  # one call embeds text and image together (Titan: the average of both)
-    has_purpose: bool  # index vs retrieval purpose (Nova)
-    text_price_per_million: float
+    joint_text_image: bool  # one input may hold text and image, embedded as one vector (Nova: two calls averaged)
+    has_purpose: bool  # documents and queries are embedded differently (Nova's purpose, Cohere's input_type)
+    text_price_per_million: float | None  # USD; None where the reference has no price
     image_price: float | None  # USD per image; None where no published price is known
     from_workshop: bool = False
-    inference_profile_prefix: str | None = None  # none needed: both are on-demand
+    inference_profile_prefix: str | None = None  # "us" → call "us.<id>"
     engine: str = ""  # a key of lib/engines/registry.py
     backend: Backend = Backend.BEDROCK
     # Lab 1: a text query whose best score is below this matches nothing well, and the page says so. Local engine:
-    # measured on the sample photos (what a query names scores 0.44-0.77; unrelated words up to 0.42). Titan and
-    # Nova: a starting point, not measured against Bedrock here (text-to-image cosines are low for both).
+    # measured on the sample photos (what a query names scores 0.44-0.77; unrelated words up to 0.42). Bedrock's
+    # models: a starting point, not measured against Bedrock here (text-to-image cosines are low).
     good_text_match: float = 0.25
+    max_image_pixels: int | None = None  # images are downscaled to this many pixels first (the model would anyway)
+    query_languages: QueryLanguages = QueryLanguages.UNDOCUMENTED
+    price_note: str = ""  # where a missing price is to be found
 
     @property
     def runs_locally(self) -> bool:
@@ -593,7 +608,10 @@ class EmbeddingModel(_ListedModel):
 
 
 LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
-LOCAL_SEARCH_DIMENSION = 384 + 1280  # MiniLM's tag vector, then the CNN's pooled features (lib/search/local_embeddings)
+LOCAL_SEARCH_DIMENSION = 384 + 1280  # MiniLM's tag vector, then the CNN's pooled features (lib/engines/local_embeddings)
+_NO_EMBED_PRICE = "Not in the reference's price table (bedrock-models.md §5): see aws.amazon.com/bedrock/pricing."
+# Facts and sources: ../shared/reference/bedrock-models.md §2 and §6.4, and the AWS pages model-parameters-embed-v4
+# and model-parameters-marengo-3 [DOC]; what those don't say is marked as an assumption where it is set.
 EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     EmbeddingModel("amazon.titan-embed-image-v1", "Titan Multimodal Embeddings G1", "Amazon",
                    ("us-east-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
@@ -602,22 +620,47 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    default_dimension=1024, max_text_tokens=256, max_image_edge=2048,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
                    has_purpose=False, text_price_per_million=0.80, image_price=0.00006, from_workshop=True,
-                   engine=TITAN_EMBED_ENGINE),
+                   engine=TITAN_EMBED_ENGINE, query_languages=QueryLanguages.ENGLISH),
+    # Languages: neither the reference nor the stored Nova pages say which languages its text queries may be in.
     EmbeddingModel("amazon.nova-2-multimodal-embeddings-v1:0", "Amazon Nova Multimodal Embeddings", "Amazon",
                    ("us-east-1",), Lifecycle(Status.ACTIVE), dimensions=(256, 384, 1024, 3072),
                    default_dimension=1024, max_text_tokens=8192, max_image_edge=8000,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=False, has_purpose=True, text_price_per_million=0.135, image_price=None,
-                   engine=NOVA_EMBED_ENGINE),
+                   engine=NOVA_EMBED_ENGINE, query_languages=QueryLanguages.UNDOCUMENTED),
+    # [DOC] 256-1536 dimensions, 96 inputs per call, 5 MB png/jpeg/webp/gif images, 2,458,624 pixels, ~128k
+    # tokens, multilingual. Called through the us. profile: its model card lists us./eu./global. profiles, and the
+    # stored pages don't say in which regions the bare id answers on demand. No per-side limit is documented
+    # (8000 px is this app's cap); no price in the reference.
+    EmbeddingModel("cohere.embed-v4:0", "Cohere Embed v4", "Cohere", _US,
+                   Lifecycle(Status.ACTIVE, "Multilingual (a Korean query works); text, an image or both in one "
+                                            "input; up to 96 photos per call."),
+                   dimensions=(256, 512, 1024, 1536), default_dimension=1024, max_text_tokens=128_000,
+                   max_image_edge=8000, max_image_bytes=5 * 1024 * 1024, image_formats=("png", "jpeg", "webp", "gif"),
+                   joint_text_image=True, has_purpose=True, text_price_per_million=None, image_price=None,
+                   inference_profile_prefix="us", engine=COHERE_EMBED_ENGINE, max_image_pixels=2_458_624,
+                   query_languages=QueryLanguages.MULTILINGUAL, price_note=_NO_EMBED_PRICE),
+    # [DOC] InvokeModel on the base model in us-east-1 and ap-northeast-2 (eu-west-1: profile only); 512
+    # dimensions; text ≤500 tokens; images ≤5 MB; text_image in one call; 36 languages. Assumed: png and jpeg
+    # (the page names no image formats), no per-side limit beyond this app's 8000 px; no price in the reference.
+    EmbeddingModel("twelvelabs.marengo-embed-3-0-v1:0", "TwelveLabs Marengo Embed 3.0", "TwelveLabs",
+                   ("us-east-1", "ap-northeast-2"),
+                   Lifecycle(Status.ACTIVE, "512-dimension vectors; text (36 languages), an image or both in one "
+                                            "call. Not compatible with Marengo 2.7's vectors."),
+                   dimensions=(512,), default_dimension=512, max_text_tokens=500, max_image_edge=8000,
+                   max_image_bytes=5 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
+                   has_purpose=False, text_price_per_million=None, image_price=None, engine=MARENGO_EMBED_ENGINE,
+                   query_languages=QueryLanguages.MULTILINGUAL, price_note=_NO_EMBED_PRICE),
     EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)",
                    "This machine (CPU)", ("local",),
                    Lifecycle(Status.ACTIVE, "Offline stand-in: text finds ImageNet's 1000 object and animal classes "
                                             "(not colours, text, people or scenes); an image finds photos that look "
                                             "alike."),
-                   dimensions=(LOCAL_SEARCH_DIMENSION,), default_dimension=LOCAL_SEARCH_DIMENSION, max_text_tokens=256, max_image_edge=8000,
-                   max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
+                   dimensions=(LOCAL_SEARCH_DIMENSION,), default_dimension=LOCAL_SEARCH_DIMENSION, max_text_tokens=256,
+                   max_image_edge=8000, max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=True, has_purpose=False, text_price_per_million=0.0, image_price=0.0,
-                   engine=LOCAL_EMBED_ENGINE, backend=Backend.LOCAL, good_text_match=0.4),
+                   engine=LOCAL_EMBED_ENGINE, backend=Backend.LOCAL, good_text_match=0.4,
+                   query_languages=QueryLanguages.ENGLISH),  # MiniLM (all-MiniLM-L6-v2) reads English
 )
 
 _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
@@ -625,6 +668,12 @@ _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
 
 def get_embedding_model(model_id: str) -> EmbeddingModel:
     return _row(_EMBEDDING_BY_ID, model_id, "embedding model")
+
+
+def multilingual_alternative(model: EmbeddingModel) -> EmbeddingModel | None:
+    """A Bedrock embedding model callable today that reads queries beyond English, to name instead of `model`."""
+    return next((m for m in EMBEDDING_MODELS if m.id != model.id and m.query_languages is QueryLanguages.MULTILINGUAL
+                 and m.lifecycle.callable_today and not m.runs_locally), None)
 
 
 # --- what to use instead of a model that can't be called -----------------------------------

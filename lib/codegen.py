@@ -8,8 +8,9 @@ One source, so the code can't drift from what ran:
   conversion (`lib/engines/converse.to_langchain`) into a `ChatBedrockConverse` built with the app's options
   (`lib/engines/converse.llm_options`) whose client only *records* what LangChain would send to boto3 — that recorded
   `converse_stream` call is the boto3 code;
-- lab 1: the query is fitted by `embeddings.prepare_input` and its body made by `embeddings.request_body`;
-  the per-photo body of the index is the same builder fed with placeholders.
+- lab 1: the query is fitted by `embeddings.prepare_input` and its bodies made by the model's engine
+  (`engine_for(model).requests`, lib/engines/embeddings.py); the per-photo body of the index is the same builder
+  fed with placeholders, and the vector is read where the engine reads it (`python_vector`, `jq_vector`).
 
 Images are never inlined: every image in a body becomes a file beside the script (`b64_file("input.png")`).
 The code names no credentials, account or local path: boto3 finds credentials the standard way and
@@ -30,7 +31,6 @@ import textwrap
 import time
 import zipfile
 from dataclasses import dataclass, field, fields, replace
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from PIL import Image
@@ -47,6 +47,7 @@ from lib.catalog import (
     is_offline,
 )
 from lib.chat import Turn
+from lib.engines.registry import engine_for
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest, redact_body
 from lib.imaging import EXTENSIONS, MIME_TYPES, sniff_format
 
@@ -102,6 +103,7 @@ class FileRef:
 
     name: str  # relative to the script's folder
     as_bytes: bool = False  # raw bytes (Converse) rather than base64 text (InvokeModel bodies)
+    data_uri: str | None = None  # "data:image/png;base64," when the body carries the base64 as a data URI (Cohere)
 
     @property
     def jq_var(self) -> str:
@@ -133,6 +135,8 @@ def py(value: Any, folder: str = "", indent: int = 0) -> str:
             return flat
     if isinstance(value, FileRef):
         path = _string(folder + value.name)
+        if value.data_uri:
+            return f"data_uri({path})"
         return f"Path({path}).read_bytes()" if value.as_bytes else f"b64_file({path})"
     if isinstance(value, Code):
         return value.python
@@ -168,7 +172,7 @@ def jq(value: Any, indent: int = 0) -> str:
     """`value` as a jq object literal (JSON, with `$f_name` where a file's base64 goes)."""
     pad, end = "  " * (indent + 1), "  " * indent
     if isinstance(value, FileRef):
-        return "$" + value.jq_var
+        return f"({_string(value.data_uri)} + ${value.jq_var})" if value.data_uri else "$" + value.jq_var
     if isinstance(value, Code):
         return value.jq
     if isinstance(value, dict):
@@ -204,6 +208,7 @@ def _walk(value: Any, leaf: Callable[[Any, str], Any], key: str = "") -> Any:
 
 
 _B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_DATA_URI = re.compile(r"(data:image/[A-Za-z0-9.+-]+;base64,)(.+)", re.DOTALL)
 _STEMS = {"image": "input", "images": "input", "init_image": "input", "inputImage": "query", "maskImage": "mask",
           "mask": "mask", "style_image": "style", "bytes": "image", "base64": "image"}
 
@@ -239,14 +244,16 @@ def _image_from_b64(text: str) -> bytes | None:
 
 
 def externalise(body: Any, files: Files) -> Any:
-    """A body with each base64 image (InvokeModel) or raw image bytes (Converse) replaced by a FileRef."""
+    """A body with each base64 image or image data URI (InvokeModel) or raw image bytes (Converse) replaced by a
+    FileRef."""
     def leaf(value: Any, key: str) -> Any:
         if isinstance(value, (bytes, bytearray)):
             return FileRef(files.add(bytes(value), _STEMS.get(key, "image")), as_bytes=True)
         if isinstance(value, str):
-            data = _image_from_b64(value)
+            uri = _DATA_URI.fullmatch(value)
+            data = _image_from_b64(uri.group(2) if uri else value)
             if data is not None:
-                return FileRef(files.add(data, _STEMS.get(key, "image")))
+                return FileRef(files.add(data, _STEMS.get(key, "image")), data_uri=uri.group(1) if uri else None)
         return value
 
     return _walk(body, leaf)
@@ -889,17 +896,29 @@ def _sentinel_png() -> bytes:
 
 def _body_template(model: EmbeddingModel, dimension: int, *, text: str | None, image: str | None,
                    purpose: str | None) -> Any:
-    """The app's body builder fed with placeholders, which become the script's variables (`text`, `path`)."""
-    from lib.search.embeddings import PreparedInput, request_body
+    """The engine's body builder fed with placeholders, which become the script's variables (`text`, `path`,
+    `purpose`)."""
+    from lib.search.embeddings import PreparedInput
 
+    engine = engine_for(model)
     sentinel = _sentinel_png()
     prepared = PreparedInput(text=_TEXT if text else None, image=sentinel if image else None,
-                             image_format=_FORMAT if image else None)
-    body = request_body(model, dimension, prepared,
-                        SimpleNamespace(value=_PURPOSE) if purpose else EmbeddingPurpose.INDEX)  # type: ignore[arg-type]
+                             image_format=_FORMAT if image else None, purpose=EmbeddingPurpose.INDEX,
+                             image_size=(8, 8) if image else None)
+    body = engine.requests(model, dimension, [prepared])[0]  # one call: text, image, or both where one call takes both
     image_b64 = base64.b64encode(sentinel).decode("ascii")
-    return replace_values(body, {_TEXT: Code(text or "None"), image_b64: Code(f"b64_file({image})"),
-                                 _FORMAT: Code(f"image_format({image})"), _PURPOSE: Code(purpose or "None")})
+    mapping: dict[str, Any] = {_TEXT: Code(text or "None"), image_b64: Code(f"b64_file({image})"),
+                               _FORMAT: Code(f"image_format({image})"),
+                               f"data:image/{_FORMAT};base64,{image_b64}": Code(f"data_uri({image})")}
+    marker = engine.purpose_value(EmbeddingPurpose.INDEX)
+    if purpose and marker:
+        mapping[marker] = Code(purpose)
+    return replace_values(body, mapping)
+
+
+def _purpose(model: EmbeddingModel, purpose: EmbeddingPurpose) -> str:
+    """The purpose as the model's body says it, as a string literal (its catalog value where the body has none)."""
+    return _string(engine_for(model).purpose_value(purpose) or purpose.value)
 
 
 @dataclass
@@ -921,7 +940,7 @@ def search_bundle(*, model_id: str, dimension: int, preferred_region: str, text:
                   min_score: float = 0.0, hits: list[SearchHit] | None = None,
                   created_at: float | None = None) -> CodeBundle:
     """Lab 1's build-and-search as code: embed the photos in images/, embed the query, rank by cosine."""
-    from lib.search.embeddings import EmbeddingInput, prepare_input, request_body
+    from lib.search.embeddings import EmbeddingInput, prepare_input
 
     model = get_embedding_model(model_id)
     if model.runs_locally:
@@ -933,16 +952,11 @@ def search_bundle(*, model_id: str, dimension: int, preferred_region: str, text:
     query_text = query_image = None
     if image is not None and similar_to is None:  # the query photo is named "query", beside images/
         files.add(prepare_input(model, EmbeddingInput(image=image)).image or image, "query")
-    if similar_to is None:
-        retrieval = EmbeddingPurpose.RETRIEVAL
-        if text and image and not model.joint_text_image:  # two calls, averaged (as the app does)
-            parts = [EmbeddingInput(text=text, purpose=retrieval), EmbeddingInput(image=image, purpose=retrieval)]
-        else:
-            parts = [EmbeddingInput(text=text or None, image=image, purpose=retrieval)]
-        for part in parts:
-            prepared = prepare_input(model, part)
-            query_text = prepared.text or query_text
-            bodies.append(externalise(request_body(model, dimension, prepared, part.purpose), files))
+    if similar_to is None:  # the engine's bodies: one call, or two averaged (Nova's text and image, as the app does)
+        prepared = prepare_input(model, EmbeddingInput(text=text or None, image=image,
+                                                       purpose=EmbeddingPurpose.RETRIEVAL))
+        query_text = prepared.text
+        bodies = [externalise(body, files) for body in engine_for(model).requests(model, dimension, [prepared])]
         query_image = next((r.name for r in _refs(bodies)), None)
     hits = list(hits or [])
     named: list[tuple[str, SearchHit]] = []
@@ -994,13 +1008,18 @@ _IMAGE_FORMAT = '''def image_format(path):
     return {"jpg": "jpeg"}.get(suffix, suffix)
 '''
 
+_DATA_URI_FILE = '''def data_uri(path):
+    """An image file as a data URI: how Cohere Embed v4 bodies carry images."""
+    return f"data:image/{image_format(path)};base64,{b64_file(path)}"
+'''
+
 
 def _jq_vector(model: EmbeddingModel) -> str:
-    return ".embedding" if model.joint_text_image else ".embeddings[0].embedding"
+    return engine_for(model).jq_vector
 
 
 def _vector_expr(model: EmbeddingModel) -> str:
-    return 'result["embedding"]' if model.joint_text_image else 'result["embeddings"][0]["embedding"]'
+    return engine_for(model).python_vector
 
 
 def _render_search(s: _Search, title: str, facts: str, style: str, folder: str, notebook: bool) -> str:
@@ -1010,8 +1029,7 @@ def _render_search(s: _Search, title: str, facts: str, style: str, folder: str, 
                                                   "(one embedding each), embeds the query the app embedded, and "
                                                   "ranks the photos by cosine similarity."]), ""]
     doc_body = _body_template(s.model, s.dimension, text=None, image="path", purpose="purpose")
-    index_purpose = _string(EmbeddingPurpose.INDEX.value)
-    uses_format = "image_format(" in py(doc_body)
+    index_purpose = _purpose(s.model, EmbeddingPurpose.INDEX)
     head = ["import base64", "import json", "from pathlib import Path", "", "import boto3", "import numpy as np"]
     if style == "langchain":
         head += ["from langchain_community.vectorstores import FAISS",
@@ -1021,8 +1039,7 @@ def _render_search(s: _Search, title: str, facts: str, style: str, folder: str, 
     out += [f"MODEL_ID = {_string(s.invoke_id)}", f"K, MIN_SCORE = {s.k}, {s.min_score!r}",
             f"PHOTOS = Path({_string(folder + 'images')})", "", ""]
     out += [_B64_FILE, ""]
-    if uses_format:
-        out += [_IMAGE_FORMAT, ""]
+    helpers_at = len(out)  # image_format / data_uri go here when the code uses them
     paths = ("paths = sorted(p for p in PHOTOS.iterdir() if p.suffix.lower() in "
              f"{py(list(IMAGE_SUFFIXES))})")
     results = [f"Path({_string(folder + 'results.json')}).write_text(json.dumps(results, indent=2))"]
@@ -1045,7 +1062,7 @@ def _render_search(s: _Search, title: str, facts: str, style: str, folder: str, 
                 "    def embed_documents(self, texts):",
                 f"        return [self._text(text, {index_purpose}) for text in texts]", "",
                 "    def embed_query(self, text):",
-                f"        return self._text(text, {_string(EmbeddingPurpose.RETRIEVAL.value)})", "",
+                f"        return self._text(text, {_purpose(s.model, EmbeddingPurpose.RETRIEVAL)})", "",
                 f"    def embed_image(self, path, purpose={index_purpose}):",
                 f"        return self._embed({py(doc_body, folder, 2)})", "", "",
                 f"embeddings = BedrockImageEmbeddings(MODEL_ID, region_name={_string(s.region)})",
@@ -1084,6 +1101,9 @@ def _render_search(s: _Search, title: str, facts: str, style: str, folder: str, 
     out += ["results = []", "for rank, (name, score) in enumerate(hits, start=1):",
             '    print(f"{rank}. {name}  score {score:.3f}")',
             '    results.append({"rank": rank, "photo": name, "score": round(score, 4)})', *results]
+    code = "\n".join(out)
+    helpers = [_IMAGE_FORMAT, ""] if "image_format(" in code or "data_uri(" in code else []
+    out[helpers_at:helpers_at] = helpers + ([_DATA_URI_FILE, ""] if "data_uri(" in code else [])
     return "\n".join(out) + "\n"
 
 
@@ -1103,7 +1123,7 @@ def _search_query_boto3(s: _Search, folder: str) -> list[str]:
 
 
 def _search_query_langchain(s: _Search) -> list[str]:
-    retrieval = _string(EmbeddingPurpose.RETRIEVAL.value)
+    retrieval = _purpose(s.model, EmbeddingPurpose.RETRIEVAL)
     if s.similar_to:
         name = _string(s.similar_to)
         return ["# 2. The query: the indexed photo's vector, the photo itself left out.",

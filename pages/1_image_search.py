@@ -18,7 +18,7 @@ from lib.errors import WorkshopError
 from lib.labs import LABS, lab
 from lib.presets import SEARCH_SUGGESTIONS
 from lib.search.build import BuildJob, last_build, start_build, thumbnail_name
-from lib.search.embeddings import EmbeddingInput, embedder_for
+from lib.search.embeddings import EmbeddingInput, embedder_for, language_hint
 from lib.search.local_embeddings import local_engine_problem
 from lib.search.index import Hit, IndexStatus, VectorIndex, VectorSpace, shared_index, sources_owner, uses_pgvector
 from lib.search.sources import (ImageSource, SampleSource, UploadSource, allowed_roots, folder_source, read_original,
@@ -50,6 +50,7 @@ model, dimension = pick_embedding_model(f"{KEY}_model", preference=preference)  
 ready = model.runs_locally or cloud_ready
 engine_ready = not model.runs_locally or local_engines_ready("search")  # never load them on this page's thread
 space = VectorSpace(model.id, dimension)
+embedder = embedder_for(model, dimension, settings)  # its engine: how many photos per call, how many calls at once
 try:
     index = shared_index(settings.data_dir, space, database_url=settings.database_url)
 except WorkshopError as err:  # e.g. a folder written by another model under this name, or no pgvector
@@ -203,10 +204,12 @@ def index_panel(index: VectorIndex) -> None:
                               key=f"{KEY}_build", disabled=not ready)
             rebuild = b2.button("Rebuild from scratch", icon=":material/restart_alt:", key=f"{KEY}_rebuild",
                                 disabled=not ready or status.count == 0 or not who.instructor,
-                                help="Forget every vector and embed all files again (costs one call per image)."
+                                help="Forget every vector and embed all files again (every image is paid again)."
                                      if who.instructor else "Only the instructor can rebuild the shared index.")
-            st.caption(f"Files already in the index cost no call. {settings.embed_workers} calls run at once "
-                       "(WORKSHOP_EMBED_WORKERS); throttled calls are retried with backoff.")
+            per_call = (f"{model.label} embeds up to {embedder.batch_size} new images per call; "
+                        if embedder.batch_size > 1 else "")
+            st.caption(f"Files already in the index cost no call. {per_call}{embedder.parallel_calls} calls run at "
+                       "once (WORKSHOP_EMBED_WORKERS for Bedrock's models); throttled calls are retried with backoff.")
         if rebuild and not who.instructor:  # the button is disabled; a forged click changes nothing
             st.warning("Only the instructor can rebuild the shared index.", icon=":material/lock:")
             return
@@ -218,20 +221,15 @@ def index_panel(index: VectorIndex) -> None:
                 return
             if rebuild:
                 index.clear()
-            embedder = embedder_for(model, dimension, settings)
-            workers = 2 if model.runs_locally else settings.embed_workers  # the local engine runs one image at a time
-            start_build(index, embedder, sources, thumbs=thumbs, workers=workers, owner=adder)
+            start_build(index, embedder, sources, thumbs=thumbs, workers=embedder.parallel_calls, owner=adder)
             st.rerun()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def query_vector(model_id: str, dim: int, text: str, image: bytes | None) -> tuple[list[float], tuple[str, ...]]:
     """The query embedding (cached: clicking the same suggestion twice costs one call)."""
-    embedder = embedder_for(model_id, dim, load_settings())
-    if text and image:
-        result = embedder.embed_text_and_image(text, image)
-    else:
-        result = embedder.embed(EmbeddingInput(text=text or None, image=image, purpose=EmbeddingPurpose.RETRIEVAL))
+    result = embedder_for(model_id, dim, load_settings()).embed(
+        EmbeddingInput(text=text or None, image=image, purpose=EmbeddingPurpose.RETRIEVAL))
     return result.vector.tolist(), result.notes
 
 
@@ -244,7 +242,7 @@ def run_search(label: str, vector: np.ndarray, exclude: frozenset[str] = frozens
 
 
 def similar_to(hit: Hit) -> None:
-    query = embedder_for(model, dimension, settings).similar_query(index.vector(hit.image.sha))  # no call
+    query = embedder.similar_query(index.vector(hit.image.sha))  # no call
     run_search(f"Similar to “{plain(hit.image.title)}”", query, exclude=frozenset({hit.image.sha}))
     search_query(KEY, similar_to=hit)
 
@@ -312,7 +310,7 @@ if searchable == 0 and building:
     st.info("Building the index: search opens as soon as the first images are embedded.", icon=":material/hourglass_top:")
 elif searchable == 0:
     st.info("The index is empty: open **Add images and build** above and build it from the sample photos "
-            "(one embedding call per photo, once).", icon=":material/database:")
+            "(each photo is embedded once).", icon=":material/database:")
 mode = st.radio("Search by", MODES, horizontal=True, key=f"{KEY}_mode")
 if mode != "Image":
     st.pills("Suggestions from the workshop", SEARCH_SUGGESTIONS, key=f"{KEY}_suggestion",
@@ -322,6 +320,9 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     if mode != "Image":
         st.text_input("Search for", key=f"{KEY}_query", placeholder="two cats on a sofa")
+        hint = language_hint(model, st.session_state.get(f"{KEY}_query") or "")  # e.g. Hangul for an English model
+        if hint:
+            st.warning(hint, icon=":material/translate:")
     c1, c2 = st.columns(2)
     c1.slider("Results (k)", 1, 24, 8, key=f"{KEY}_k")
     c2.slider("Minimum score", -1.0, 1.0, 0.0, 0.05, key=f"{KEY}_min",

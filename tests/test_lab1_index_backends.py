@@ -48,7 +48,7 @@ def servers(request, tmp_path):
     if request.param == "faiss":
         yield ImageIndex(tmp_path / "index", space), lambda: ImageIndex(tmp_path / "index", space)
         return
-    from lib.search.pg_index import PgVectorIndex
+    from lib.search.index.postgres import PgVectorIndex
     from lib.storage.db import database_url, engine_for
 
     url = request.getfixturevalue("postgres_url")
@@ -83,7 +83,7 @@ def found(index: VectorIndex, query: np.ndarray, viewer, k: int = 10) -> set[str
 
 
 def test_the_faiss_index_and_the_pgvector_index_are_the_same_interface():
-    from lib.search.pg_index import PgVectorIndex
+    from lib.search.index.postgres import PgVectorIndex
 
     for name in ("key", "has", "add", "add_source", "sources_under", "remove_sources", "clear", "save",
                  "mark_built", "vector", "search", "images", "status", "__len__"):
@@ -291,7 +291,7 @@ def test_an_index_written_before_owners_is_migrated_in_place_and_its_sources_bec
 
 def test_shared_index_is_faiss_by_default_and_pgvector_with_postgres(tmp_path, postgres_url):
     from lib.search.index import forget_shared_indexes
-    from lib.search.pg_index import PgVectorIndex
+    from lib.search.index.postgres import PgVectorIndex
 
     space = unique_space()
     try:

@@ -62,8 +62,10 @@ def test_end_of_life_no_agreement_and_profile_only_give_the_right_verdicts(contr
     report = readiness.run_check("us-east-1")
 
     lab1 = verdict(report, 1)
-    assert lab1.state == "partial" and lab1.usable == ["Amazon Nova Multimodal Embeddings"]
-    assert lab1.headline == "Lab 1 is ready with Amazon Nova Multimodal Embeddings only."
+    lab1_models = ["Amazon Nova Multimodal Embeddings", "Cohere Embed v4", "TwelveLabs Marengo Embed 3.0"]
+    assert lab1.state == "partial" and lab1.usable == lab1_models
+    assert lab1.headline == ("Lab 1 is ready with Amazon Nova Multimodal Embeddings, Cohere Embed v4 and TwelveLabs "
+                             "Marengo Embed 3.0 only.")
     assert report.model(TITAN_EMBED).lifecycle == "END_OF_LIFE"
 
     lab2 = verdict(report, 2)

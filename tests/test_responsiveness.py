@@ -218,19 +218,19 @@ def _local_index(data_dir, n: int = 3):
 def test_lab1_searches_only_once_the_engines_are_loaded(isolated_env, monkeypatch, blocked_engines):
     """Without credentials lab 1 runs on the local engine. While it loads, the page shows the progress and
     keeps a search for later; it never loads the engine on its own thread."""
-    from lib.search import local_embeddings
+    from lib.engines.local_embeddings import LocalEmbedEngine
     from lib.search.embeddings import Embedding
 
     _local_index(isolated_env / "data")
     used: list[str] = []
 
-    def embed(self, item, *, name="The image"):
+    def embed(self, model, dimension, items, settings):
         used.append(threading.current_thread().name)
-        vector = np.zeros(self.dimension, np.float32)
+        vector = np.zeros(dimension, np.float32)
         vector[0] = 1.0
-        return Embedding(vector, 0, ())
+        return [Embedding(vector, 0, ()) for _ in items]
 
-    monkeypatch.setattr(local_embeddings.LocalEmbeddings, "embed", embed)
+    monkeypatch.setattr(LocalEmbedEngine, "embed", embed)
     at = open_app("pages/1_image_search.py")
     assert not at.exception
     assert "Loading the offline engines for search" in "\n".join(p.proto.text for p in at.get("progress"))

@@ -76,19 +76,19 @@ def test_calls_run_concurrently_but_never_above_the_bound(aws_env, tmp_path):
     aws_env.latency_s = 0.1
     index, embedder, thumbs = setup(tmp_path)
     in_flight, peak, lock = [0], [0], threading.Lock()
-    original = embedder.embed
+    original = embedder.embed_prepared
 
-    def counting(item, **kwargs):
+    def counting(items):
         with lock:
             in_flight[0] += 1
             peak[0] = max(peak[0], in_flight[0])
         try:
-            return original(item, **kwargs)
+            return original(items)
         finally:
             with lock:
                 in_flight[0] -= 1
 
-    embedder.embed = counting
+    embedder.embed_prepared = counting
     build_index(index, embedder, [FolderSource(folder_of(tmp_path / "p", 24))], thumbs=thumbs, workers=6)
     assert peak[0] == 6 and len(index) == 24
 

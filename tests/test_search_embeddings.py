@@ -122,9 +122,19 @@ def test_bad_inputs_are_refused_before_any_call(stub: StubbedBedrock) -> None:
         EmbeddingInput(text="   ")
     with pytest.raises(InvalidInput):
         MultimodalEmbeddings(TITAN, 3072, SETTINGS)  # Titan has no 3072
-    with pytest.raises(InvalidInput, match="separate calls"):
-        prepare_input(get_embedding_model(NOVA), EmbeddingInput(text="a", image=image_bytes()))
     assert stub.sent == []
+
+
+def test_nova_text_and_image_prepare_together_and_are_sent_as_two_bodies() -> None:
+    """Nova takes one input per call: its engine (not the caller) splits a text + image input in two."""
+    from lib.engines.registry import engine_for
+
+    model = get_embedding_model(NOVA)
+    prepared = prepare_input(model, EmbeddingInput(text="a cat", image=image_bytes(), purpose=EmbeddingPurpose.RETRIEVAL))
+    text_body, image_body = engine_for(model).requests(model, 256, [prepared])
+    assert text_body["singleEmbeddingParams"]["text"]["value"] == "a cat" and "image" not in text_body["singleEmbeddingParams"]
+    assert image_body["singleEmbeddingParams"]["image"]["format"] == "png" and "text" not in image_body["singleEmbeddingParams"]
+    assert {b["singleEmbeddingParams"]["embeddingPurpose"] for b in (text_body, image_body)} == {"GENERIC_RETRIEVAL"}
 
 
 def test_a_reply_of_the_wrong_size_is_an_error_not_a_vector(stub: StubbedBedrock) -> None:

@@ -2,9 +2,11 @@
 
 Why: the workshop embedded every image one call after another, again in every
 browser session. Here a file whose bytes are already indexed costs no call, new
-files are embedded by a bounded pool of threads, throttled calls are retried
-with backoff, finished work is saved as it goes (a stopped or crashed build
-resumes where it was), and a bad file is listed without failing the rest.
+files are embedded by a bounded pool of threads (as many per call as the model
+takes: Cohere Embed v4 up to 96), throttled calls are retried with backoff,
+finished work is saved as it goes (a stopped or crashed build resumes where it
+was), and a bad file is listed without failing the rest (a batch the model
+refuses because of one file is halved until that file is alone).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Callable
 
 from lib.errors import BackendUnavailable, ContentFiltered, InvalidInput, Throttled, WorkshopError
 from lib.imaging import image_size, thumbnail
-from lib.search.embeddings import EmbeddingInput, MultimodalEmbeddings
+from lib.search.embeddings import Embedding, EmbeddingInput, MultimodalEmbeddings, PreparedInput
 from lib.search.index import SHARED, Source, VectorIndex, VectorSpace
 from lib.search.sources import ImageSource, SourceItem, sha256
 from lib.storage.blobs import BlobStore, FileBlobs
@@ -109,6 +111,17 @@ def _fatal(err: WorkshopError) -> bool:
     return not isinstance(err, (InvalidInput, ContentFiltered, Throttled))
 
 
+@dataclass
+class _Claimed:
+    """A new file this worker embeds: read, hashed, claimed (see _Builder._claim)."""
+
+    item: SourceItem
+    source: Source
+    data: bytes
+    sha: str
+    released: bool = False
+
+
 class _Builder:
     def __init__(self, index: VectorIndex, embedder: MultimodalEmbeddings, thumbs: BlobStore, retry: RetryPolicy,
                  stop: threading.Event, on_progress: Callable[[BuildProgress], None] | None,
@@ -130,15 +143,27 @@ class _Builder:
         if self.on_progress:
             self.on_progress(self.report.progress)
 
+    def _failed(self, item: SourceItem, err: WorkshopError | OSError | ValueError) -> None:
+        """A file that could not be indexed; an error the next call would hit too stops the build."""
+        if isinstance(err, WorkshopError):
+            self._count("failed", FailedFile(item.ref, item.title, err.message))
+            if _fatal(err):
+                with self.lock:
+                    self.report.error = self.report.error or err
+                self.stop.set()
+        else:  # unreadable file, thumbnail of a broken image, ...
+            self._count("failed", FailedFile(item.ref, item.title, f"Could not read it: {err}"))
+
     def _thumbnail(self, sha: str, data: bytes) -> None:
         name = thumbnail_name(sha)
         if not self.thumbs.exists(name):
             self.thumbs.put(name, thumbnail(data, THUMBNAIL_EDGE, "jpeg"))  # each writer its own temp name
 
-    def _embed(self, data: bytes, name: str):  # -> Embedding
+    def _embed(self, prepared: list[PreparedInput]) -> list[Embedding]:
+        """One call (or as few as the model allows) for these inputs; throttles retried with backoff."""
         for attempt in range(1, self.retry.max_tries + 1):
             try:
-                return self.embedder.embed(EmbeddingInput(image=data), name=name)
+                return self.embedder.embed_prepared(prepared)
             except Throttled:
                 if attempt == self.retry.max_tries or self.stop.is_set():
                     raise
@@ -146,10 +171,12 @@ class _Builder:
                 self.stop.wait(self.retry.delay(attempt))
         raise AssertionError("unreachable")
 
-    def _claim(self, sha: str, source: Source) -> bool:
-        """True when this worker should embed `sha`; False when it is (or just got) indexed by another.
+    def _claim(self, sha: str, source: Source, *, wait: bool = True) -> bool | None:
+        """True when this worker should embed `sha`; False when it is (or just got) indexed by another; None when
+        another worker is embedding it and `wait` is False.
 
-        Identical files in one build are embedded once: the second waits for the first.
+        Identical files in one build are embedded once: the second waits for the first. A worker holding claims
+        never waits (it defers the file instead), so two workers can't wait for each other.
         """
         while True:
             with self.lock:
@@ -163,40 +190,103 @@ class _Builder:
                 if other is None:
                     self.claims[sha] = threading.Event()
                     return True
+            if not wait:
+                return None
             other.wait()  # if that embedding failed, the loop claims it for this file
 
     def _release(self, sha: str) -> None:
         with self.lock:
             self.claims.pop(sha).set()
 
-    def process(self, item: SourceItem) -> None:
-        """Read, dedupe by hash, embed if new, add. Runs in a worker thread."""
-        if self.stop.is_set():
-            return
+    def _done(self, entry: _Claimed) -> None:
+        """Release a claimed file's claim, once (whether it was indexed or failed)."""
+        if not entry.released:
+            entry.released = True
+            self._release(entry.sha)
+
+    def _read(self, item: SourceItem) -> tuple[Source, bytes, str] | None:
+        """The file's source, bytes and hash; None (and counted as failed) when it can't be read."""
         source = Source(item.ref, item.root, item.title, SHARED if item.shared else self.owner)
         try:
             data = item.read()
-            sha = sha256(data)
-            if not self._claim(sha, source):
+        except (WorkshopError, OSError, ValueError) as err:
+            self._failed(item, err)
+            return None
+        return source, data, sha256(data)
+
+    def process(self, items: list[SourceItem]) -> None:
+        """Read, dedupe by hash, embed the new files (a batch per call where the model takes one), add. Runs in
+        a worker thread."""
+        claimed: list[_Claimed] = []
+        deferred: list[_Claimed] = []
+        for item in items:
+            if self.stop.is_set():
+                break
+            read = self._read(item)
+            if read is None:
+                continue
+            source, data, sha = read
+            mine = self._claim(sha, source, wait=False)
+            if mine is False:
                 self._count("reused")
-                return
-            try:
-                embedding = self._embed(data, f"“{item.title}”")
-                self._thumbnail(sha, data)
-                self.index.add(self.space, sha, embedding.vector, source, image_size(data), len(data))
-            finally:
-                self._release(sha)
+            else:
+                (claimed if mine else deferred).append(_Claimed(item, source, data, sha))
+        self._embed_claimed(claimed)
+        for entry in deferred:  # another worker had it: wait for it now that this one holds no claim
+            if self.stop.is_set():
+                break
+            if self._claim(entry.sha, entry.source):
+                self._embed_claimed([entry])
+            else:
+                self._count("reused")
+
+    def _embed_claimed(self, entries: list[_Claimed]) -> None:
+        """Fit each claimed file to the model, embed them together, add them; every claim is released."""
+        ready: list[tuple[_Claimed, PreparedInput]] = []
+        try:
+            for entry in entries:
+                if self.stop.is_set():
+                    break
+                try:
+                    ready.append((entry, self.embedder.prepare(EmbeddingInput(image=entry.data),
+                                                               name=f"“{entry.item.title}”")))
+                except (WorkshopError, OSError, ValueError) as err:
+                    self._failed(entry.item, err)
+            self._embed_group(ready)
+        finally:
+            for entry in entries:
+                self._done(entry)
+
+    def _embed_group(self, group: list[tuple[_Claimed, PreparedInput]]) -> None:
+        """Embed a batch; when one bad input makes the model refuse the whole call, halve it until the bad one
+        is alone, so the others are still indexed (a refused call costs nothing)."""
+        if not group or self.stop.is_set():
+            return
+        try:
+            embeddings = self._embed([prepared for _, prepared in group])
         except WorkshopError as err:
-            self._count("failed", FailedFile(item.ref, item.title, err.message))
-            if _fatal(err):
-                with self.lock:
-                    self.report.error = self.report.error or err
-                self.stop.set()
+            if len(group) > 1 and isinstance(err, (InvalidInput, ContentFiltered)):
+                half = len(group) // 2
+                self._embed_group(group[:half])
+                self._embed_group(group[half:])
+                return
+            for entry, _ in group:
+                self._failed(entry.item, err)
             return
-        except (OSError, ValueError) as exc:  # unreadable file, thumbnail of a broken image, ...
-            self._count("failed", FailedFile(item.ref, item.title, f"Could not read it: {exc}"))
-            return
-        self._count("embedded")
+        for (entry, _), embedding in zip(group, embeddings):
+            try:
+                self._thumbnail(entry.sha, entry.data)
+                self.index.add(self.space, entry.sha, embedding.vector, entry.source, image_size(entry.data),
+                               len(entry.data))
+            except (OSError, ValueError) as exc:
+                self._failed(entry.item, exc)
+                continue
+            finally:
+                self._done(entry)
+            self._count("embedded")
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
         with self.lock:
             self.since_save += 1
             save = (self.since_save >= CHECKPOINT_EVERY
@@ -236,11 +326,11 @@ def build_index(index: VectorIndex, embedder: MultimodalEmbeddings, sources: lis
     progress.total = len(items)
     if on_progress:
         on_progress(progress)
+    batch = max(1, embedder.batch_size)  # new files per call: 1, or up to 96 (Cohere Embed v4)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="embed") as pool:
         pending: set[Future] = set()
-        queue = iter(items)
-        for item in queue:  # keep at most 2×workers queued, so a stop cancels quickly
-            pending.add(pool.submit(builder.process, item))
+        for start in range(0, len(items), batch):  # keep at most 2×workers batches queued, so a stop cancels quickly
+            pending.add(pool.submit(builder.process, items[start:start + batch]))
             if len(pending) >= 2 * workers:
                 _, pending = wait(pending, return_when=FIRST_COMPLETED)
             if stop.is_set():

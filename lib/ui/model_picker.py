@@ -156,8 +156,11 @@ def pick_embedding_model(key: str, *, preference: str | None = None) -> tuple[Em
     if model.runs_locally:
         st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
         return model, dimension
+    text_price = (f"${model.text_price_per_million:.3f} per million text tokens"
+                  if model.text_price_per_million is not None else "text price not in the app's table")
     image_price = f"${model.image_price:.5f} per image" if model.image_price else "image price not published"
     st.caption(f"`{model.id}` · {', '.join(model.regions[:3])}{'…' if len(model.regions) > 3 else ''} · "
-               f"${model.text_price_per_million:.3f} per million text tokens · {image_price}"
-               + (" · text and image in one call" if model.joint_text_image else " · one input per call"))
+               f"{text_price} · {image_price}"
+               + (" · text and image in one call" if model.joint_text_image else " · one input per call")
+               + f" · queries: {model.query_languages}", help=model.price_note or None)
     return model, dimension

@@ -20,7 +20,7 @@ Why this shape:
   return only images with a source it may see. Databases written before owners existed are migrated in
   place (their sources become shared).
 - `VectorIndex` is what lab 1 and the build use; `shared_index` picks this FAISS index (embedded
-  default) or lib/search/pg_index.PgVectorIndex (PostgreSQL + pgvector, shared by every server).
+  default) or lib/search/index/postgres.PgVectorIndex (PostgreSQL + pgvector, shared by every server).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class VectorIndex(Protocol):
     """What lab 1's page and its build use of an index, whichever holds the vectors.
 
     ImageIndex: FAISS + SQLite files in the data folder (the embedded default, one server).
-    lib/search/pg_index.PgVectorIndex: PostgreSQL + pgvector (WORKSHOP_DATABASE_URL), shared by every server.
+    lib/search/index/postgres.PgVectorIndex: PostgreSQL + pgvector (WORKSHOP_DATABASE_URL), shared by every server.
     Sources carry an owner; `viewer` (lib/storage/results.Viewer, None = no filter) limits what is returned.
     """
 
@@ -655,7 +655,7 @@ def shared_index(data_dir: Path, space: VectorSpace, *, database_url: str | None
     class shares; otherwise the FAISS ImageIndex in the data folder.
     """
     if uses_pgvector(database_url):
-        from lib.search.pg_index import PgVectorIndex
+        from lib.search.index.postgres import PgVectorIndex
         from lib.storage.db import database_url as sqlalchemy_url, engine_for
 
         key: tuple[object, VectorSpace] = (database_url, space)

@@ -1,7 +1,10 @@
 """Lab 1's index in PostgreSQL + pgvector: one index that every server of a class searches and builds.
 
+A module of the index package: it builds on its types (Hit, Source, VectorSpace …); the package loads it only
+when WORKSHOP_DATABASE_URL names PostgreSQL.
+
 Why this shape:
-- The same `VectorIndex` surface as the FAISS ImageIndex (lib/search/index.py), so the page and the build
+- The same `VectorIndex` surface as the FAISS ImageIndex (lib/search/index/__init__.py), so the page and the build
   never branch on the backend; `shared_index` picks this one when WORKSHOP_DATABASE_URL is PostgreSQL.
 - One vectors table per (model, dimension) space: pgvector needs a fixed `vector(N)` column for an HNSW
   index. The table is created at the space's first use (CREATE … IF NOT EXISTS under an advisory lock, so
