@@ -368,13 +368,13 @@ def rss():
 
 import numpy as np
 import lib.bedrock as bedrock
-import lib.search.embeddings as embeddings
+import lib.engines.embeddings as embedding_engines
 calls = []
 _real = bedrock.invoke_json
 def counted(*a, **k):
     calls.append(a[1] if len(a) > 1 else "?")
     return _real(*a, **k)
-bedrock.invoke_json = embeddings.invoke_json = counted
+bedrock.invoke_json = embedding_engines.invoke_json = counted
 from lib.search.index import ImageIndex, VectorSpace
 import_s = time.perf_counter() - t0
 queries = np.load(args["queries"])

@@ -745,7 +745,7 @@ def smoke_estimate(model: AnyModel) -> float:
 
         return chat_estimate(model, [Turn("user", "Reply with the word OK.")])
     if isinstance(model, EmbeddingModel):
-        return model.text_price_per_million * 10 / 1_000_000
+        return (model.text_price_per_million or 0.0) * 10 / 1_000_000  # no published price: counted as 0
     request = smoke_request(model)
     if request is None:
         return 0.0

@@ -15,11 +15,10 @@ from lib.i18n import _, format_time
 from lib.labs import LabPage
 from lib.settings import Settings, load_settings
 from lib.storage.control import READINESS_KEY, ClassControl
+from lib.ui.state import history_store, in_fragment_rerun, viewer
 
 
 def class_control(settings: Settings | None = None) -> ClassControl:
-    from lib.ui.common import history_store  # local: common imports this module's functions lazily
-
     return ClassControl(history_store(settings).engine)
 
 
@@ -32,8 +31,6 @@ def credentials_status(found_text: str, settings: Settings | None = None) -> Non
     s = settings or load_settings()
     who = caller_watcher().status(s)
     if who.state == "ok":
-        from lib.ui.common import viewer  # local, as above
-
         # The role and account are the instructor's business; an attendee only needs to know the calls work.
         st.success(_("Signed in to AWS as {principal} · account {account}").format(principal=who.principal,
                                                                                    account=who.account)
@@ -58,8 +55,6 @@ def credentials_status(found_text: str, settings: Settings | None = None) -> Non
 @st.fragment(run_every=1.0)
 def _identity_watch() -> None:
     """Reruns the page once STS has answered (only while the first answer is pending)."""
-    from lib.ui.common import in_fragment_rerun
-
     if in_fragment_rerun() and caller_watcher().status().state != "checking":
         st.rerun()
 
@@ -113,8 +108,6 @@ def class_notice(lab: LabPage, settings: Settings | None = None) -> None:
 
 def instructor_only() -> bool:
     """True for an instructor; anyone else gets a polite refusal (and the page should stop)."""
-    from lib.ui.common import viewer
-
     if viewer().instructor:
         return True
     st.title(_("Instructor"))

@@ -82,7 +82,7 @@ def code_view(bundle: CodeBundle | str, key: str) -> None:
 def _in_this_session(entry_id: str) -> bool:
     """Whether a lab made (or replayed) this result in this session, rather than History showing it."""
     from lib.labs import LABS
-    from lib.ui.runs import runs_key
+    from lib.ui.state import runs_key
 
     return any(entry_id in st.session_state.get(runs_key(item.key), ()) for item in LABS)
 

@@ -16,41 +16,8 @@ from lib.errors import WorkshopError
 from lib.history import LOCAL, HistoryStore, Viewer
 from lib.i18n import N_, _, format_usd, ngettext
 from lib.labs import LabPage
+from lib.ui.state import forget_history_stores, history_store, in_fragment_rerun, viewer  # noqa: F401 - pages import them here
 from lib.settings import Settings, load_settings
-
-
-@st.cache_resource(show_spinner=False)
-def _history_store(data_dir: str, database: str | None, blobs: str | None) -> HistoryStore:
-    return HistoryStore(data_dir, database=database, blobs=blobs)  # type: ignore[arg-type]
-
-
-def history_store(settings: Settings | None = None) -> HistoryStore:
-    """The history store of this deployment (data folder, or WORKSHOP_DATABASE_URL / WORKSHOP_BLOB_URL),
-    shared by all sessions."""
-    settings = settings or load_settings()
-    key = (str(settings.data_dir), settings.database_url, settings.blob_url)
-    store = _stores.get(key)  # st.cache_resource hashes its arguments on every call: 1 ms, many calls a run
-    if store is None:
-        store = _history_store(*key)
-        if len(_stores) >= 16:
-            _stores.clear()
-        _stores[key] = store
-    return store
-
-
-_stores: dict[tuple[str, str | None, str | None], HistoryStore] = {}
-
-
-def forget_history_stores() -> None:
-    """Drop the stores kept in front of st.cache_resource (tests, with st.cache_resource.clear())."""
-    _stores.clear()
-
-
-def viewer() -> Viewer:
-    """This session's owner and role (lib/ui/identity.py)."""
-    from lib.ui.identity import current_viewer
-
-    return current_viewer()
 
 
 def current_credentials(settings: Settings | None = None) -> CredentialStatus:
@@ -114,14 +81,6 @@ def render_sidebar(settings: Settings | None = None) -> None:
         if backend_preference(s) == "local":
             st.caption(_("Labs 1, 8 and erasing in 4, 5 and 7 run on this machine; the others replay identical "
                          "earlier results from History, or need Bedrock."))
-
-
-def in_fragment_rerun() -> bool:
-    """True while Streamlit reruns only a fragment (its poll or one of its widgets), not the whole page."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx(suppress_warning=True)
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 @st.fragment(run_every=1.0)

@@ -26,13 +26,7 @@ from lib.ui.generation_controls import reuse_seed_callback
 from lib.ui.results import outpainting_mode, run_title, show_result
 
 
-def runs_key(key: str) -> str:
-    return f"{key}_runs"
-
-
-def replayed_key(key: str) -> str:
-    """The ids of this session's runs that were replayed from History rather than made now."""
-    return f"{key}_replayed"
+from lib.ui.state import replayed_key, runs_key  # noqa: E402,F401 - pages import them here
 
 
 def error_key(key: str) -> str:

@@ -1,7 +1,7 @@
 """Lab 1's index in PostgreSQL + pgvector: the spaces and the owned sources (PostgreSQL only).
 
 Each (model, dimension) space gets its own vectors table with a fixed `vector(N)` column and an HNSW index;
-pgvector needs the dimension fixed, so lib/search/pg_index.py creates that table at the space's first use
+pgvector needs the dimension fixed, so lib/search/index/postgres.py creates that table at the space's first use
 (idempotent, under an advisory lock). On SQLite this revision does nothing: the embedded default keeps
 lab 1's vectors in FAISS files (lib/search/index.py).
 
@@ -21,7 +21,7 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     # The extension may need a superuser; a server without pgvector keeps History working and lab 1 says
-    # what to install when it first needs a vectors table (lib/search/pg_index.py).
+    # what to install when it first needs a vectors table (lib/search/index/postgres.py).
     available = bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).first()
     if available:
         try:
