@@ -48,7 +48,8 @@ def switch(page, language: str) -> None:
     page.get_by_test_id("stSidebar").get_by_text(language, exact=True).click()
 
 
-def test_a_korean_browser_gets_korean_and_the_sidebar_switches_to_english_and_back(app_url):
+def test_a_korean_browser_gets_korean_and_the_sidebar_switches_to_english_and_back(app_url, fake_bedrock):
+    fake_bedrock.reset()
     with chromium_page(PROJECTOR, locale="ko-KR") as page:
         page.set_default_timeout(60_000)  # other sessions' tests may share these cores
         page.goto(app_url)
@@ -75,7 +76,14 @@ def test_a_korean_browser_gets_korean_and_the_sidebar_switches_to_english_and_ba
         main.get_by_text("한국어", exact=True).click()  # send the prompt in Korean
         page.wait_for_function("() => [...document.querySelectorAll('textarea')].some(t => t.value === "
                                "'이 이미지를 바탕으로 허구의 단편 소설을 써주세요.')")
+        page.get_by_role("button", name="실행", exact=True).click()  # a job: its panel and answer in Korean
+        answered = page.get_by_test_id("stCaptionContainer").filter(has_text="입력 토큰").first
+        answered.wait_for()
+        sent = [c for c in fake_bedrock.calls if c.operation.startswith("converse")][-1].body
+        assert "이 이미지를 바탕으로 허구의 단편 소설을 써주세요." in str(sent)  # the Korean prompt was sent
         view(page, "i18n-lab8-ko")
+        answered.scroll_into_view_if_needed()
+        view(page, "i18n-lab8-ko-answer")
 
         nav(page, "9. 멀티모달 챗봇", "멀티모달 챗봇")
         page.get_by_text("여러 이미지에 대해 한 번에 대화하고", exact=False).wait_for()
