@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import ARTIFACTS, chromium_page, chromium_path, shot, streamlit_server
+from browser_support import ARTIFACTS, chromium_page, chromium_path, shot
+from test_browser import app_url  # noqa: F401  (the app against the fake endpoint, started once per module)
 
 pytestmark = [
     pytest.mark.browser,
@@ -16,15 +17,6 @@ pytestmark = [
                                                        "(scripts/run_tests.sh installs it)"),
 ]
 PROJECTOR, PHONE = (1280, 900), (390, 844)
-
-
-@pytest.fixture(scope="module")
-def app_url(fake_bedrock, tmp_path_factory):
-    data = tmp_path_factory.mktemp("browser-languages")
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_bedrock.url, "AWS_MAX_ATTEMPTS": "1"}
-    with streamlit_server(env, data) as url:
-        yield url
 
 
 def view(page, name: str) -> None:
