@@ -28,6 +28,7 @@ TITAN_IMAGE_ENGINE = "titan-image"  # Titan Image Generator v1/v2 and Nova Canva
 STABILITY_IMAGE_ENGINE = "stability-image"  # SD3.5 / Core / Ultra and the Stability Image Services
 OPENCV_ERASER_ENGINE = "opencv-eraser"  # offline, on this machine: no request schema at all
 CONVERSE_ENGINE = "converse"  # every Bedrock vision chat model
+NOVA_OMNI_ENGINE = "nova-omni"  # Nova 2 Omni: images through Converse, asked for in words
 LOCAL_VISION_ENGINE = "local-vision"
 TITAN_EMBED_ENGINE = "titan-embed"
 NOVA_EMBED_ENGINE = "nova-embed"
@@ -172,6 +173,7 @@ class ImageSpec:
     variation_knob: Knob | None = None
     output_formats: tuple[str, ...] = ("png",)
     edit_rule: SizeRule | None = None  # what the image (and mask) must fit for editing tasks
+    ratio_in_prompt: bool = False  # no size field: the aspect ratio is asked for in the prompt's words (Nova 2 Omni)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class ModelInfo:
 
     def picker_label(self) -> str:
         tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
-        return f"{self.label}{tag}"
+        return f"{self.label}{' (preview)' if self.preview else ''}{tag}"
 
 
 # --- facts shared by several rows -------------------------------------------
@@ -401,6 +403,39 @@ MODELS: tuple[ModelInfo, ...] = (
              "Extends the picture beyond its edges (left, right, up, down); the original pixels stay."),
     _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
              "Cuts out the main subject; used as the first step of a Stability background replacement."),
+    # §6.2 [3P: daekeun-ml/nova-2-omni-examples]: Converse, the "us."/"global." profiles (the sample pins
+    # us-west-2; the reference names no region list, so the us. profile's three regions as for §1.1's profiles).
+    # No seed, size, mask or negative-prompt field: the aspect ratio (the sample's nine) and the edit are asked
+    # for in words; inputs at most about 1 megapixel, as the sample downsizes them. Price: the reference has
+    # none; third-party tables give $0.30 in / $2.50 out per million tokens and a 1 MP picture is about 1,400
+    # output tokens (tokens ≈ ⌈w/28⌉·⌈h/28⌉), so about $0.004 an image [UNVERIFIED]. Its text limit is not
+    # documented: 10,000 characters is the app's own cap, as for Stability.
+    ModelInfo(
+        id="amazon.nova-2-omni-v1:0",
+        label="Amazon Nova 2 Omni",
+        provider="Amazon",
+        engine=NOVA_OMNI_ENGINE,
+        tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION, Task.INPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT,
+                         Task.OUTPAINT_BY_PROMPT}),
+        regions=("us-east-1", "us-east-2", "us-west-2"),
+        lifecycle=Lifecycle(Status.ACTIVE, "Preview on Bedrock: it may change or go away without the usual notice. "
+                                           "Its price here is an estimate from its token prices."),
+        price=ImagePrice(standard=0.004),
+        image=ImageSpec(
+            prompt_max_chars=10_000,
+            negative_max_chars=0,
+            seed_max=0,
+            max_images_per_call=1,
+            aspect_ratios=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"),
+            ratio_in_prompt=True,
+            input_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=1_048_576, max_aspect=4.0),
+            edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=1_048_576, max_aspect=4.0),
+        ),
+        inference_profile_prefix="us",
+        preview=True,
+        notes=("Makes and edits images from words through Converse: no seed, size, mask or negative prompt; the "
+               "price is an estimate from its token prices.",),
+    ),
     *(_local_eraser(method) for method in ("telea", "navier-stokes")),
 )
 
@@ -702,6 +737,12 @@ def working_alternative(model: "ModelInfo | ChatModel | EmbeddingModel",
         if found is not None:
             return found
     return None
+
+
+def takes_seed(model_id: str) -> bool:
+    """Whether a stored image result can be repeated from its seed (False: the model takes none, e.g. Nova 2 Omni)."""
+    row = _BY_ID.get(model_id)
+    return row is not None and row.image.seed_max > 0
 
 
 def is_offline(model_id: str) -> bool:

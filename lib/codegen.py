@@ -65,7 +65,8 @@ LESSONS: dict[str, str] = {
     "lab2": "**Text to image.** A prompt and a negative prompt become a JSON body for InvokeModel. Titan and Nova "
             "Canvas take `taskType` + `textToImageParams` + `imageGenerationConfig` and return up to five images "
             "per call; Stability models take a flat body (`prompt`, `aspect_ratio`, `seed`) and return one. The "
-            "same seed with the same request gives the same image.",
+            "same seed with the same request gives the same image. Nova 2 Omni is asked in words through Converse "
+            "(the aspect ratio goes into the prompt, there is no seed) and answers with an image block.",
     "lab3": "**Image variation.** Input images travel base64-encoded inside the JSON body; a strength setting "
             "(`similarityStrength` for Titan/Nova, `strength` for SD3.5 image-to-image) decides how close the new "
             "images stay to them.",
@@ -73,7 +74,8 @@ LESSONS: dict[str, str] = {
             "OUTPAINTING keeps it and repaints everything else. Polarity differs: Titan/Nova repaint black, "
             "Stability repaints white.",
     "lab5": "**Replace or remove an object.** A mask prompt names the object; the prompt says what goes there "
-            "instead, and an empty prompt removes it.",
+            "instead, and an empty prompt removes it. Nova 2 Omni gets both in one sentence: “Replace the cup with "
+            "a teapot.”",
     "lab6": "**Replace the background.** Outpainting keeps the named object and paints a new scene around it; "
             "DEFAULT lets its edge blend, PRECISE keeps it exact. Stability has no mask prompt: Remove Background "
             "finds the subject first, then Inpaint repaints the rest (two calls).",
@@ -460,6 +462,7 @@ class _ImageCall:
     output_ext: str
     one_call: bool  # one call returns every image (Titan/Nova Canvas); else one call per seed
     subject_step: tuple[str, Any] | None = None  # Stability background: (Remove Background's invoke id, its body)
+    operation: str = "invoke_model"  # "converse": the body is Converse's keywords and the image comes back in a block
 
 
 _MASK = "\x00mask\x00"
@@ -517,10 +520,12 @@ def image_bundle(entry: Any) -> CodeBundle:
         raw = {**raw, "mask": _MASK}
     body = replace_values(externalise(raw, files), {_MASK: Code("mask_b64", "$mask")})
     fmt = entry.outputs[0].format if entry.outputs else (getattr(req, "output_format", "") or "png")
-    call = _ImageCall(model.id, invoke_id, region, body, seeds, EXTENSIONS.get(fmt, fmt), one_call, subject_step)
+    call = _ImageCall(model.id, invoke_id, region, body, seeds, EXTENSIONS.get(fmt, fmt), one_call, subject_step,
+                      engine.operation)
     lab = entry.lab if entry.lab in LESSONS else "lab2"
     title = f"Lab {lab[3:]} · {LAB_TITLES[lab]} — {model.label}"
-    facts = f"{_called(model.id, invoke_id, region)} · seed {seed} · made {entry.when} in the Bedrock Image Workshop"
+    seeded = f" · seed {seed}" if model.image.seed_max else " · no seed"
+    facts = f"{_called(model.id, invoke_id, region)}{seeded} · made {entry.when} in the Bedrock Image Workshop"
     outputs = []
     for n, img in enumerate(entry.outputs, start=1):
         try:
@@ -537,8 +542,68 @@ def image_bundle(entry: Any) -> CodeBundle:
 
 
 def _render_image(call: _ImageCall, title: str, facts: str, style: str, folder: str, notebook: bool) -> str:
+    if call.operation == "converse":
+        return _image_converse_cli(call, title, facts, folder) if style == "cli" else \
+            _image_converse_boto3(call, title, facts, folder, notebook)
     return _image_cli(call, title, facts, folder) if style == "cli" else _image_boto3(call, title, facts, folder,
                                                                                      notebook)
+
+
+def _calls_of(call: _ImageCall, one: list[str]) -> list[str]:
+    """`one` call's lines for `number` 1, or a loop over the calls of a seedless one-image-per-call model."""
+    assert call.seeds is not None
+    if len(call.seeds) == 1:
+        return ["number = 1", *one]
+    return [f"# One image per call and no seed to send: {len(call.seeds)} calls, each drawn anew.",
+            f"for number in range(1, {len(call.seeds) + 1}):", *("    " + line for line in one)]
+
+
+def _image_converse_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook: bool) -> str:
+    """A Converse call whose answer holds the picture as an image block (Nova 2 Omni)."""
+    out = []
+    if not notebook:
+        out += [_docstring(title, [facts + ".", "", "The same model, region and Converse request as the app. "
+                                   "Credentials come from your usual AWS configuration."]), ""]
+    extra = ["import boto3"] + (["from IPython.display import Image as ShowImage, display"] if notebook else [])
+    kwargs = dict(call.body)
+    messages = kwargs.pop("messages")
+    out += [_imports("pathlib", *extra), "", "",
+            f'client = boto3.client("bedrock-runtime", region_name={_string(call.region)})',
+            f"MODEL_ID = {_string(call.invoke_id)}{_model_comment(call.invoke_id, call.model_id)}",
+            f"messages = {py(messages, folder)}"]
+    one = [*_converse_lines("converse", kwargs, folder),
+           'if response["stopReason"] in ("content_filtered", "guardrail_intervened"):',
+           '    raise SystemExit(f"No image: the content filter withheld it ({response[\'stopReason\']}).")',
+           'content = response["output"]["message"]["content"]',
+           'pictures = [block["image"] for block in content if "image" in block]',
+           "if not pictures:  # the model answered in words instead",
+           '    raise SystemExit("No image: " + " ".join(block.get("text", "") for block in content))',
+           f'path = Path(f"{folder}output-{{number}}.{call.output_ext}")',
+           'path.write_bytes(pictures[0]["source"]["bytes"])', 'print("saved", path)',
+           *(["display(ShowImage(filename=str(path)))"] if notebook else [])]
+    return "\n".join(out + _calls_of(call, one)).rstrip() + "\n"
+
+
+def _image_converse_cli(call: _ImageCall, title: str, facts: str, folder: str) -> str:
+    kwargs = dict(call.body)
+    messages = kwargs.pop("messages")
+    setup, command = _converse_cli_call(messages, kwargs, call.region, call.invoke_id)
+    one = [*command, "stop=$(jq -r '.stopReason' response.json)",
+           'if [ "$stop" = content_filtered ] || [ "$stop" = guardrail_intervened ]; then echo "No image: $stop"; '
+           "exit 1; fi",
+           "picture=$(jq -r '[.output.message.content[] | select(.image)][0].image.source.bytes // empty' "
+           "response.json)",
+           "if [ -z \"$picture\" ]; then jq -r '.output.message.content[].text // empty' response.json; exit 1; fi",
+           f"echo \"$picture\" | base64 --decode > \"output-$number.{call.output_ext}\"",
+           f"echo \"saved output-$number.{call.output_ext}\""]
+    assert call.seeds is not None
+    calls = ["number=1", *one] if len(call.seeds) == 1 else \
+        [f"for number in $(seq 1 {len(call.seeds)}); do  # one image per call, no seed: each drawn anew",
+         *("  " + line for line in one), "done"]
+    head = ["#!/usr/bin/env bash", f"# {title}", f"# {facts}.",
+            "# The same Converse request with the AWS CLI v2 and jq; credentials from your AWS configuration.",
+            "set -euo pipefail"]
+    return "\n".join(head + _cli_folder(setup + calls, folder)) + "\n"
 
 
 def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook: bool) -> str:
@@ -755,11 +820,7 @@ def _render_chat(chat: _Chat, title: str, facts: str, style: str, folder: str, n
     out += [_imports("pathlib", "import boto3"), "", "",
             f'client = boto3.client("bedrock-runtime", region_name={_string(chat.region)})',
             f"MODEL_ID = {_string(model_id)}{_model_comment(model_id, chat.model_id)}",
-            f"messages = {py(messages, folder)}",
-            f"response = client.{chat.operation}(",
-            "    modelId=MODEL_ID,", "    messages=messages,"]
-    out += [f"    {k}={py(v, folder, 1)}," for k, v in kwargs.items()]
-    out.append(")")
+            f"messages = {py(messages, folder)}", *_converse_lines(chat.operation, kwargs, folder)]
     if chat.operation == "converse_stream":
         out += ["answer, usage = \"\", {}", "for event in response[\"stream\"]:  # the answer as it is written",
                 "    if \"contentBlockDelta\" in event:",
@@ -847,26 +908,40 @@ def _render_presets(chat: _Chat, presets: dict[str, str], title: str, facts: str
     return "\n".join(out) + "\n"
 
 
+def _converse_lines(operation: str, kwargs: dict[str, Any], folder: str) -> list[str]:
+    """`response = client.converse(...)` with MODEL_ID, `messages` and the other keywords written out."""
+    return [f"response = client.{operation}(", "    modelId=MODEL_ID,", "    messages=messages,",
+            *(f"    {k}={py(v, folder, 1)}," for k, v in kwargs.items()), ")"]
+
+
 def _cli_option(name: str) -> str:
     """boto3's keyword → the CLI's option: inferenceConfig → --inference-config."""
     return "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), name)
+
+
+def _converse_cli_call(messages: Any, kwargs: dict[str, Any], region: str,
+                       model_id: str) -> tuple[list[str], list[str]]:
+    """(lines writing messages.json, the `aws bedrock-runtime converse … > response.json` command's lines)."""
+    refs = _refs(messages)
+    setup = ["# The messages, each image's bytes as base64 (how the CLI takes binary values):",
+             *_cli_files(refs), f"jq -n{_jq_args(refs)} {sh_quote(jq(messages))} > messages.json"]
+    names = {"inferenceConfig": "--inference-config", "system": "--system",
+             "additionalModelRequestFields": "--additional-model-request-fields"}
+    command = ["aws bedrock-runtime converse \\", f"  --region {region} \\", f"  --model-id {model_id} \\",
+               "  --messages file://messages.json \\",
+               *(f"  {names.get(k) or _cli_option(k)} {sh_quote(json.dumps(v, ensure_ascii=False))} \\"
+                 for k, v in kwargs.items()), "  > response.json"]
+    return setup, command
 
 
 def _chat_cli(chat: _Chat, title: str, facts: str, folder: str) -> str:
     kwargs = dict(chat.kwargs)
     messages = kwargs.pop("messages")
     model_id = kwargs.pop("modelId", chat.invoke_id)
-    refs = _refs(messages)
-    lines = ["# The messages, each image's bytes as base64 (how the CLI takes binary values):",
-             *_cli_files(refs), f"jq -n{_jq_args(refs)} {sh_quote(jq(messages))} > messages.json",
-             "aws bedrock-runtime converse \\", f"  --region {chat.region} \\", f"  --model-id {model_id} \\",
-             "  --messages file://messages.json \\"]
-    names = {"inferenceConfig": "--inference-config", "system": "--system",
-             "additionalModelRequestFields": "--additional-model-request-fields"}
-    lines += [f"  {names.get(k) or _cli_option(k)} {sh_quote(json.dumps(v, ensure_ascii=False))} \\"
-              for k, v in kwargs.items()]
-    lines += ["  > response.json", "jq -r '.output.message.content[0].text' response.json | tee answer.md",
-              "jq -r '.usage | \"(\\(.inputTokens) tokens in, \\(.outputTokens) out)\"' response.json"]
+    setup, command = _converse_cli_call(messages, kwargs, chat.region, model_id)
+    lines = [*setup, *command,
+             "jq -r '.output.message.content[0].text' response.json | tee answer.md",
+             "jq -r '.usage | \"(\\(.inputTokens) tokens in, \\(.outputTokens) out)\"' response.json"]
     head = ["#!/usr/bin/env bash", f"# {title}", f"# {facts}.",
             "# The same conversation with the AWS CLI v2 (Converse; the CLI has no streaming) and jq.",
             "set -euo pipefail"]

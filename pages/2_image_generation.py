@@ -8,7 +8,7 @@ from lib.services.images import estimate_cost, generate
 from lib.labs import lab
 from lib.presets import GENERATION_PRESETS, PROMPT_TIPS
 from lib.ui.common import start_lab
-from lib.ui.generation_controls import output_controls, prompt_counter
+from lib.ui.generation_controls import negative_prompt_input, output_controls, prompt_counter
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
 from lib.ui.presenter import lab_columns
@@ -35,10 +35,8 @@ with left:
                  placeholder="Choose an example prompt…", on_change=apply_preset)
     prompt = st.text_area("What you want to see in the image", key=f"{KEY}_prompt", height=110)
     prompt_counter(prompt, model.image.prompt_max_chars, model)
-    negative = st.text_input("What should not be in the image (negative prompt)", key=f"{KEY}_negative",
-                             help="List things, without “no”: write “mirrors”, not “no mirrors”.")
-    if negative:
-        prompt_counter(negative, model.image.negative_max_chars, model, "negative prompt")
+    negative = negative_prompt_input(model, f"{KEY}_negative", "What should not be in the image (negative prompt)",
+                                     help="List things, without “no”: write “mirrors”, not “no mirrors”.")
     options = output_controls(model, KEY)
     request = GenerationRequest(model_id=model.id, prompt=prompt, negative_prompt=negative,
                                 **options.request_fields())

@@ -8,7 +8,7 @@ from lib.services.images import estimate_cost, prompt_required, vary
 from lib.labs import lab
 from lib.presets import VARIATION_PROMPTS
 from lib.ui.common import show_notes, start_lab
-from lib.ui.generation_controls import output_controls, prompt_counter
+from lib.ui.generation_controls import negative_prompt_input, output_controls, prompt_counter
 from lib.ui.image_input import choose_images, photo_suggestions, prepare_for_model
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
@@ -45,7 +45,7 @@ with col_settings:
                            help=(f"Required by {model.label}." if prompt_required(model, Task.VARIATION)
                                  else f"Optional for {model.label}."))
     prompt_counter(prompt, model.image.prompt_max_chars, model)
-    negative = st.text_input("What should not be in the image", key=f"{KEY}_negative")
+    negative = negative_prompt_input(model, f"{KEY}_negative", "What should not be in the image")
     knob = model.image.variation_knob
     strength = None
     if knob:

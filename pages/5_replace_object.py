@@ -36,9 +36,6 @@ with left:
     task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
     ready = cloud_ready or model.runs_locally
-    if task is Task.ERASE_BY_PROMPT and not model.runs_locally:
-        st.caption("Stability's Erase Object needs a drawn mask: for removal with a current model, use "
-                   "**Lab 7** and leave its prompt empty, or pick the local eraser here.")
     photo = edit_input(LAB, model, default_sample=REPLACE_DEFAULT_SAMPLE)
     request = None
     if photo and model.runs_locally:

@@ -13,7 +13,7 @@ from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, B
                          BACKGROUND_REWRITE)
 from lib.ui.common import history_store, start_lab, viewer
 from lib.ui.edit_lab import edit_input, run_edit_button
-from lib.ui.generation_controls import output_controls
+from lib.ui.generation_controls import negative_prompt_input, output_controls
 from lib.ui.model_picker import pick_model
 from lib.ui.results import outpainting_mode
 from lib.services.calls import compare_work
@@ -43,11 +43,11 @@ with left:
     st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
     obj = st.text_input("Object to keep:", key=f"{KEY}_object")
     prompt = st.text_input("Description including the object to keep and background to add:", key=f"{KEY}_prompt")
-    negative = st.text_input("What should not be in the background:", key=f"{KEY}_negative")
+    model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
+    negative = negative_prompt_input(model, f"{KEY}_negative", "What should not be in the background:")
     mode = st.radio("Outpainting mode:", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True,
                     help="DEFAULT lets the kept object extend into or blend with the new background; PRECISE "
                          "keeps its edge exact.")
-    model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
     photo = edit_input(LAB, model, default_sample=BACKGROUND_DEFAULT_SAMPLE)
     request = None
     if photo:

@@ -7,6 +7,7 @@ from functools import partial
 
 import streamlit as st
 
+from lib.catalog import takes_seed
 from lib.history import HistoryEntry, StoredAnswer, entry_zip
 from lib.labs import LABS, lab, lab_for_key, tool
 from lib.ui.common import current_credentials, history_store, lab_header, viewer
@@ -57,7 +58,7 @@ def show_entry(entry: HistoryEntry) -> None:
                 st.caption("The image files are missing.")
         with facts:
             st.markdown(f"**{plain(run_title(entry))}**")  # a removal says what it removed
-            seed = f" · seed {entry.seed}" if entry.seed is not None else ""
+            seed = f" · seed {entry.seed}" if entry.seed is not None and takes_seed(entry.model_id) else ""
             st.caption(plain(f"{lab_name(entry.lab)} · {entry.model_label}{seed} · {entry.latency_s or 0:.1f} s · "
                              f"${entry.cost_usd or 0:.3f} · {entry.when}") + plain(whose(entry.owner)))
             b1, b2, b3 = st.columns(3)

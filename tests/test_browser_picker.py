@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from browser_support import chromium_page, chromium_path, shot, streamlit_server
-from lib.catalog import MODELS, ModelInfo, Task
+from lib.catalog import MODELS, ModelInfo, Task, takes_seed
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,7 +82,7 @@ def check_picker(page, key: str, task: Task) -> ModelInfo:
 
 NEWEST_RESULT = """() => {
     const caps = [...document.querySelectorAll('[data-testid=stImageCaption]')]
-        .filter(e => e.offsetParent !== null && /^Seed \\d+ · | · on this machine · /.test(e.innerText));
+        .filter(e => e.offsetParent !== null && /^(Seed \\d+|No seed) · | · on this machine · /.test(e.innerText));
     return caps.length ? caps[0].innerText : null;
 }"""
 
@@ -99,7 +99,8 @@ def run_and_check_result(page, fake, button: str, model: ModelInfo) -> None:
         assert text.startswith(f"{model.label} · on this machine"), (model.label, text)
         assert len(fake.calls) == calls
     else:
-        assert text.startswith("Seed ") and f" · {model.label} · " in text, (model.label, text)
+        seeded = text.startswith("Seed ") if takes_seed(model.id) else text.startswith("No seed · ")
+        assert seeded and f" · {model.label} · " in text, (model.label, text)
         assert fake.calls[-1].model_id.endswith(model.id), (model.id, fake.calls[-1].model_id)
 
 

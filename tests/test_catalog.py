@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from lib.catalog import (
+    NOVA_OMNI_ENGINE,
     STABILITY_IMAGE_ENGINE,
     TITAN_IMAGE_ENGINE,
     CHAT_MODELS,
@@ -79,8 +80,11 @@ def test_row_is_sane(model: ModelInfo) -> None:
         assert model.regions == ("local",) and model.price.per_image() == 0 and model.tasks == {Task.ERASE, Task.ERASE_BY_PROMPT}
         return
     assert all(REGION_RE.match(r) for r in model.regions), model.regions
+    in_words = model.engine == NOVA_OMNI_ENGINE  # Nova 2 Omni, asked in words through Converse (test_nova_omni.py)
     if model.inference_profile_prefix is None:  # on-demand models generate from text
         assert Task.TEXT_TO_IMAGE in model.tasks
+    elif in_words:  # a preview, profile-only, that generates and edits
+        assert model.inference_profile_prefix == "us" and model.preview and Task.TEXT_TO_IMAGE in model.tasks
     else:  # Stability Image Services: profile-only, editing tasks only
         assert model.inference_profile_prefix == "us" and model.id.startswith("stability.")
         assert Task.TEXT_TO_IMAGE not in model.tasks and model.image.edit_rule is not None
@@ -95,7 +99,8 @@ def test_row_is_sane(model: ModelInfo) -> None:
         assert price.large_above_pixels and price.large_above_pixels > 0
 
     spec = model.image
-    assert spec.prompt_max_chars > 0 and spec.negative_max_chars > 0 and spec.seed_max > 0
+    assert spec.prompt_max_chars > 0
+    assert (spec.negative_max_chars > 0 and spec.seed_max > 0) is not in_words  # Omni takes neither
     assert 1 <= spec.max_images_per_call <= 5
     assert spec.max_input_images >= 1
     assert spec.output_formats and "png" in spec.output_formats
@@ -107,6 +112,9 @@ def test_row_is_sane(model: ModelInfo) -> None:
         assert spec.output_sizes and spec.output_rule is not None
         assert all(spec.output_rule.accepts(w, h) for w, h in spec.output_sizes)
         assert spec.max_images_per_call == 5
+    elif in_words:  # no size: the ratio is asked for in the words; one image per call
+        assert spec.ratio_in_prompt and spec.aspect_ratios and not spec.output_sizes
+        assert spec.max_images_per_call == 1
     else:
         assert model.engine == STABILITY_IMAGE_ENGINE
         if Task.TEXT_TO_IMAGE in model.tasks:
@@ -117,7 +125,7 @@ def test_row_is_sane(model: ModelInfo) -> None:
     if model.tasks & EDIT_TASKS:
         assert spec.edit_rule is not None
 
-    if Task.VARIATION in model.tasks:
+    if Task.VARIATION in model.tasks and not in_words:  # Omni is told how far to go in words
         knob = spec.variation_knob
         assert knob is not None
         assert knob.minimum <= knob.default <= knob.maximum
@@ -237,9 +245,9 @@ def test_models_for_puts_callable_models_first_and_keeps_catalog_order(task: Tas
     assert {m.id for m in found} == {m.id for m in MODELS if m.supports(task)}
     flags = [m.lifecycle.callable_today for m in found if not m.runs_locally]
     assert flags == sorted(flags, reverse=True)  # every callable one before every retired one
-    # On Bedrock, only the retired Titan/Nova models erase an object named in words; the lab must say so
-    # (the offline eraser can, experimentally).
-    assert flags[0] is (task is not Task.ERASE_BY_PROMPT)
+    # Every task has a model callable today: erasing an object named in words too (Nova 2 Omni; before it
+    # only the retired Titan/Nova models could).
+    assert flags[0] is True
     bedrock = [m for m in MODELS if m.supports(task) and not m.runs_locally]
     callable_first = [m for m in bedrock if m.lifecycle.callable_today]
     retired = [m for m in bedrock if not m.lifecycle.callable_today]
@@ -412,4 +420,6 @@ def test_working_alternative_is_callable_on_bedrock_of_the_same_kind_and_never_t
     assert working_alternative(get_model(NOVA), Task.INPAINT).id == "stability.stable-image-inpaint-v1:0"
     assert working_alternative(get_model(NOVA), Task.ERASE).id == "stability.stable-image-erase-object-v1:0"
     assert working_alternative(get_model(CORE)).id == SD35
-    assert working_alternative(get_model("stability.stable-image-inpaint-v1:0")) is None  # only retired ones inpaint
+    inpaint = get_model("stability.stable-image-inpaint-v1:0")
+    assert working_alternative(inpaint, Task.INPAINT) is None  # only retired ones inpaint a drawn mask
+    assert working_alternative(inpaint).id == "amazon.nova-2-omni-v1:0"  # a new background, asked in words

@@ -70,7 +70,7 @@ def test_end_of_life_no_agreement_and_profile_only_give_the_right_verdicts(contr
 
     lab2 = verdict(report, 2)
     assert lab2.state == "partial"
-    assert lab2.usable == ["Stable Diffusion 3.5 Large", "Stable Image Core"]
+    assert lab2.usable == ["Stable Diffusion 3.5 Large", "Stable Image Core", "Amazon Nova 2 Omni"]
     ultra = report.model(ULTRA)
     assert ultra.agreement == "NOT_AVAILABLE" and ultra.offer is not None
     assert ultra.offer.cost_text() == "$0.14 per image generated"
@@ -81,8 +81,8 @@ def test_end_of_life_no_agreement_and_profile_only_give_the_right_verdicts(contr
     assert any(f"“us.{NOVA_PRO}”" in fix and "inference_profile_prefix" in fix for fix in lab8.fixes)
 
     lab6 = verdict(report, 6)  # Stability's background replacement needs Remove Background, which IAM denies
-    assert lab6.state == "not_ready" and lab6.instead == 7
-    assert lab6.banner() == "Lab 6 can't run on this account today; use lab 7."
+    assert lab6.state == "partial" and lab6.usable == ["Amazon Nova 2 Omni"]  # Omni is asked in words, no helper
+    assert lab6.banner() == "Lab 6 works with Amazon Nova 2 Omni only on this account today."
     assert any("needs Stable Image Remove Background" in why for why in lab6.blocked)
     assert any("bedrock:InvokeModel" in fix for fix in lab6.fixes)
     assert verdict(report, 7).state == "ready"
@@ -92,8 +92,10 @@ def test_no_stability_subscription_stops_the_editing_labs_until_the_offer_is_acc
     for model_id in SERVICES:
         control.set_model(model_id, agreement="NOT_AVAILABLE")
     report = readiness.run_check("us-east-1")
-    assert [verdict(report, n).state for n in (4, 5, 6, 7)] == ["not_ready"] * 4
-    assert verdict(report, 5).banner() == "Lab 5 can't run on this account today."  # no nearby lab works either
+    # Labs 4-6 still run on Nova 2 Omni (an Amazon model, no Marketplace agreement); a drawn mask needs Stability.
+    assert [verdict(report, n).state for n in (4, 5, 6, 7)] == ["partial"] * 3 + ["not_ready"]
+    assert verdict(report, 5).usable == ["Amazon Nova 2 Omni"]
+    assert verdict(report, 7).banner() == "Lab 7 can't run on this account today; use lab 4."
     offer = report.model(INPAINT).offer
     assert offer and offer.token and offer.cost_text() == "$0.07 per image generated"
 
@@ -147,8 +149,8 @@ def test_report_round_trips_and_exports_markdown(control) -> None:
     assert again.to_dict() == report.to_dict()
     text = report.markdown()
     assert text.startswith("# Workshop readiness — us-east-1")
-    assert "| 2. Image generation | Lab 2 is ready with Stable Diffusion 3.5 Large and Stable Image Core only. |" \
-        in text
+    assert "| 2. Image generation | Lab 2 is ready with Stable Diffusion 3.5 Large, Stable Image Core and Amazon Nova " \
+        "2 Omni only. |" in text
     assert "Accept its offer here" in text and "`us.stability.stable-image-inpaint-v1:0`" in text
 
 

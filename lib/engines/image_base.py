@@ -85,8 +85,8 @@ def fan_out(model: ModelInfo, bodies: list[dict[str, Any]], call: Callable[[dict
                 if isinstance(o, WorkshopError)]
     notes = []
     if len(bodies) > 1:
-        notes.append(f"{model.label} makes one image per call; {len(bodies)} calls ran in parallel "
-                     f"with seeds {seeds[0]}–{seeds[-1]}.")
+        seeded = f" with seeds {seeds[0]}–{seeds[-1]}" if model.image.seed_max else ""  # seedless: nothing to say
+        notes.append(f"{model.label} makes one image per call; {len(bodies)} calls ran in parallel{seeded}.")
     return Produced(images=images, body=bodies[0], notes=notes, problems=problems)
 
 
@@ -101,6 +101,10 @@ class ImageEngine(ABC):
     one_image_per_call: bool = True
     #: what the picker's image count does with this family
     count_help: str = "One image per call; several calls run in parallel."
+    #: lab 6's outpainting modes this family tells apart (empty: it has none, so the choice is not offered)
+    outpainting_modes: tuple[str, ...] = ("DEFAULT", "PRECISE")
+    #: the bedrock-runtime operation the body is for: "invoke_model" (a JSON body) or "converse" (its keywords)
+    operation: str = "invoke_model"
 
     @abstractmethod
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
@@ -124,6 +128,11 @@ class ImageEngine(ABC):
     def uses_mask_prompt(self, task: Task) -> bool:
         """Whether the words of a mask prompt decide the area (False: the engine finds it another way)."""
         return task.uses_mask_prompt
+
+    def instruction(self, req: ImageRequest) -> str | None:
+        """The words an instruction-following model is sent for `req` (the page shows them); None when the
+        request's fields go into the body as they are."""
+        return None
 
     def pre_step(self, req: EditRequest, model: ModelInfo, settings: Settings) -> PreStep | None:
         """A call to make before the main one (e.g. finding the subject to keep); None when there is none."""

@@ -16,6 +16,7 @@ from lib.errors import InvalidInput
 ENGINES: dict[str, str] = {
     "titan-image": "lib.engines.titan_image:TitanImageEngine",
     "stability-image": "lib.engines.stability_image:StabilityImageEngine",
+    "nova-omni": "lib.engines.nova_omni:NovaOmniEngine",
     "opencv-eraser": "lib.engines.local_eraser:OpenCVEraserEngine",
     "converse": "lib.engines.converse:ConverseEngine",
     "local-vision": "lib.engines.local_vision:LocalVisionEngine",

@@ -157,11 +157,13 @@ _B64_RE = re.compile(r"^[A-Za-z0-9+/=\s]{200,}$")
 
 
 def redact_body(body: Any) -> Any:
-    """A copy of a request body with long base64 strings shortened, for display and history."""
+    """A copy of a request body with long base64 strings and raw bytes shortened, for display and history."""
     if isinstance(body, dict):
         return {k: redact_body(v) for k, v in body.items()}
     if isinstance(body, list):
         return [redact_body(v) for v in body]
+    if isinstance(body, (bytes, bytearray)):  # Converse carries an image as raw bytes
+        return f"<bytes, {len(body)}>"
     if isinstance(body, str) and len(body) > 200 and _B64_RE.match(body[:400]):
         return f"<base64, {len(body)} chars>"
     return body

@@ -39,7 +39,8 @@ from lib.imaging import encode_for_model, fit_image, image_size
 from lib.settings import Settings, load_settings
 
 __all__ = ["call_seeds", "generate", "vary", "edit", "estimate_cost", "expected_size", "prepare_input",
-           "prepare_edit_input", "validate", "validate_edit", "request_body", "engine_of", "model_mask"]
+           "prepare_edit_input", "validate", "validate_edit", "request_body", "engine_of", "model_mask",
+           "sent_instruction"]
 
 MAX_IMAGES_PER_RUN = 5
 MAX_EXTEND_PX = 2000  # Stability Outpaint's limit per side
@@ -127,6 +128,12 @@ def _cost(model: ModelInfo, req: ImageRequest, images: list) -> float:
 def request_body(req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
     """The body the model's engine sends for `req` with `seed` (lib/codegen.py shows it as code)."""
     return engine_of(model).body(req, model, seed)
+
+
+def sent_instruction(req: ImageRequest) -> str | None:
+    """The words an instruction-following model is sent for `req` (pages show them); None for field-based models."""
+    model = get_model(req.model_id)
+    return engine_of(model).instruction(req) if model.supports(req.task) else None
 
 
 def model_mask(model: ModelInfo, selection_png: bytes, task: Task) -> bytes | None:

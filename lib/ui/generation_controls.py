@@ -8,7 +8,8 @@ from typing import Any, Callable
 import streamlit as st
 
 from lib.catalog import ModelInfo, STABILITY_ASPECT_SIZES
-from lib.services.images import MAX_IMAGES_PER_RUN, engine_of
+from lib.generation.requests import ImageRequest
+from lib.services.images import MAX_IMAGES_PER_RUN, engine_of, sent_instruction
 from lib.imaging import closest_allowed_size
 
 
@@ -79,9 +80,12 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
                                      help=f"{model.label} accepts {spec.output_rule.describe() if spec.output_rule else 'these sizes'}.")
     elif spec.aspect_ratios and input_size is None:
         ratios = list(spec.aspect_ratios)
+        in_words = spec.ratio_in_prompt  # no size field: the ratio is asked for in the prompt, no size promised
         aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
-                                    format_func=lambda r: f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
-                                                          f"{STABILITY_ASPECT_SIZES[r][1]})")
+                                    format_func=lambda r: r if in_words else f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
+                                                                             f"{STABILITY_ASPECT_SIZES[r][1]})",
+                                    help=f"{model.label} takes no size: the ratio is asked for in the prompt's "
+                                         "words." if in_words else None)
     elif input_size is not None:
         c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
     if spec.qualities:
@@ -93,13 +97,37 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
     if len(spec.output_formats) > 1:
         output_format = st.radio("Output format", spec.output_formats, key=f"{mk}_format", horizontal=True)
 
-    random_seed = st.checkbox("Random seed", value=True, key=f"{key}_random_seed",
-                              help="Untick to fix the seed: same prompt + same seed + same settings = same image.")
-    seed_value = st.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
-                                 disabled=random_seed)
+    seed = None
+    if spec.seed_max:
+        random_seed = st.checkbox("Random seed", value=True, key=f"{key}_random_seed",
+                                  help="Untick to fix the seed: same prompt + same seed + same settings = same image.")
+        seed_value = st.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
+                                     disabled=random_seed)
+        seed = None if random_seed else int(seed_value)
+    else:
+        st.caption(f"No seed: {model.label} takes none, so every run draws a new image and none can be repeated "
+                   "exactly.")
     return OutputOptions(count=int(count), width=int(width), height=int(height), aspect_ratio=aspect_ratio,
-                         quality=quality, cfg_scale=cfg, seed=None if random_seed else int(seed_value),
-                         output_format=output_format)
+                         quality=quality, cfg_scale=cfg, seed=seed, output_format=output_format)
+
+
+def negative_prompt_input(model: ModelInfo, key: str, label: str, **text_input_args: Any) -> str:
+    """The negative-prompt box with its counter, or one line saying why `model` has none (then it is empty)."""
+    if not model.image.negative_max_chars:
+        st.caption(f"No negative prompt: {model.label} takes none. Say what to leave out in the prompt itself.")
+        return ""
+    negative = st.text_input(label, key=key, **text_input_args)
+    if negative:
+        prompt_counter(negative, model.image.negative_max_chars, model, "negative prompt")
+    return negative
+
+
+def show_instruction(request: ImageRequest | None, model: ModelInfo) -> None:
+    """The words an instruction-following model (Nova 2 Omni) will be sent, as plain text: how it is asked."""
+    words = sent_instruction(request) if request is not None else None
+    if words:
+        st.caption(f"Sent to {model.label} as this instruction:")
+        st.code(words, language=None, wrap_lines=True)
 
 
 def prefill_key(key: str) -> str:
@@ -119,7 +147,7 @@ def apply_prefill(key: str) -> None:
     state[f"{key}_prompt"] = request.get("prompt", "")
     state[f"{key}_negative"] = request.get("negative_prompt", "")
     state[f"{key}_count"] = int(request.get("count", 1))
-    if request.get("seed") is not None:
+    if request.get("seed") is not None and model.image.seed_max:  # a seedless model's 0 is not a seed to fix
         state[f"{key}_random_seed"] = False
         state[f"{key}_seed"] = int(request["seed"])
     mk = f"{key}_{model.id}"

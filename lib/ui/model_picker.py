@@ -100,6 +100,9 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
     regions = ", ".join(model.regions)
     st.caption(f"`{model.id}` · {model.provider} · regions: {regions} · from ${price:.3f}/image "
                f"(prices checked {PRICES_LAST_VERIFIED})")
+    if model.preview:  # a Bedrock preview: said beside the pick, with why it matters
+        st.badge("Preview", icon=":material/science:", color="violet")
+        st.caption(model.lifecycle.note or f"{model.label} is a preview on Bedrock.")
     if not model.lifecycle.callable_today:
         when = f" on {model.lifecycle.end_of_life}" if model.lifecycle.end_of_life else ""
         st.warning(f"**{model.label} reached end of life{when}.** {model.lifecycle.note} Calls will most likely "

@@ -8,7 +8,7 @@ from typing import Callable
 
 import streamlit as st
 
-from lib.catalog import Task, is_offline
+from lib.catalog import Task, is_offline, takes_seed
 from lib.history import HistoryEntry, entry_zip
 from lib.imaging import DISPLAY_EDGE, MIME_TYPES
 from lib.labs import LabPage
@@ -104,7 +104,9 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                     continue
                 latency = f"{entry.latency_s:.1f} s" if entry.latency_s is not None else "—"
                 local = is_offline(entry.model_id)  # an offline engine: no seed, no cost
-                made = f"{entry.model_label} · on this machine" if local else f"Seed {img.seed} · {entry.model_label}"
+                seeded = takes_seed(entry.model_id)  # a seedless model (Nova 2 Omni) has no seed to show or reuse
+                made = f"{entry.model_label} · on this machine" if local else \
+                    f"Seed {img.seed} · {entry.model_label}" if seeded else f"No seed · {entry.model_label}"
                 mode = outpainting_mode(entry)
                 made = f"{mode} · {made}" if mode else made
                 made = f"After · {made}" if before is not None else made
@@ -117,7 +119,7 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                                        mime=MIME_TYPES.get(img.format, "application/octet-stream"),
                                        key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:",
                                        width="stretch")
-                if reuse_seed is not None and img.seed is not None and not local:
+                if reuse_seed is not None and img.seed is not None and seeded:
                     with actions[1] if actions else st.container():
                         st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
                                   on_click=reuse_seed, args=(img.seed,), width="stretch",

@@ -22,7 +22,7 @@ from lib.labs import LABS
 from lib.ui.common import current_credentials, history_store, show_error, viewer
 from lib.ui.jobs import job_panel, submit, take_finished
 from lib.text import plain
-from lib.ui.generation_controls import reuse_seed_callback
+from lib.ui.generation_controls import reuse_seed_callback, show_instruction
 from lib.ui.results import outpainting_mode, run_title, show_result
 
 
@@ -120,7 +120,9 @@ def run_button(key: str, call: Callable[[Any], GenerationResult], request: Image
     `request` is None while the lab lacks an input (the button is disabled); `complete` False (e.g. no prompt
     yet) keeps the button usable, so that the service explains what is missing, but offers no replay.
     Pressing it submits a job (see lib/ui/jobs.py); pressing it again while that job runs sends nothing.
+    A model asked in words (Nova 2 Omni) shows the instruction it will be sent, above the button.
     """
+    show_instruction(request, model)
     if st.button(label, type="primary", key=f"{key}_go", disabled=not ready or request is None, icon=icon):
         assert request is not None
         run_request(key, call, request, what=describe_job(label, request.prompt), model_label=model.label, inputs=inputs)
