@@ -12,7 +12,8 @@ import io
 import pytest
 from PIL import Image
 
-from browser_support import ARTIFACTS, chromium_page, chromium_path, streamlit_server
+from browser_support import ARTIFACTS, chromium_page, chromium_path
+from test_browser import app_url, wait_for_app  # noqa: F401  (the app against the fake endpoint, once per module)
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,15 +24,6 @@ pytestmark = [
 OMNI_LABEL = "Amazon Nova 2 Omni (preview)"
 PROFILE = "us.amazon.nova-2-omni-v1:0"
 RESULT_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def app_url(fake_bedrock, tmp_path_factory):
-    data = tmp_path_factory.mktemp("omni-data")
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_bedrock.url, "AWS_MAX_ATTEMPTS": "1"}
-    with streamlit_server(env, data) as url:
-        yield url
 
 
 def view(page, name: str) -> None:
@@ -48,8 +40,7 @@ def idle(page) -> None:
 
 def open_lab(page, url: str) -> None:
     page.goto(url)
-    page.get_by_test_id("stSidebar").wait_for()
-    page.get_by_role("heading", level=1).first.wait_for()
+    wait_for_app(page)
     idle(page)
 
 
