@@ -554,8 +554,11 @@ class ChatModel(_ListedModel):
 _US = ("us-east-1", "us-east-2", "us-west-2")
 LOCAL_VISION_ID = "local.vision-stand-in"
 CHAT_MODELS: tuple[ChatModel, ...] = (
+    # Lifecycles as of December 2026: ../shared/reference/bedrock-models.md §3.1 and §6.1, workshop-labs.md §11.
     ChatModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic", _US,
-              Lifecycle(Status.ACTIVE), TokenPrice(1.10, 5.50), max_output_tokens=8192,
+              Lifecycle(Status.ACTIVE, "Active; its model card says end of life no sooner than 2026-10-01, so it "
+                                       "may turn Legacy at any time (Claude Sonnet 4.6 is the current Claude)."),
+              TokenPrice(1.10, 5.50), max_output_tokens=8192,
               inference_profile_prefix="us", profile_geos=("us", "eu", "global")),
     ChatModel("amazon.nova-2-lite-v1:0", "Amazon Nova 2 Lite", "Amazon", _US, Lifecycle(Status.ACTIVE),
               TokenPrice(0.33, 2.75), max_images=5, max_image_edge=2048, max_output_tokens=8192,
@@ -567,12 +570,18 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
     ChatModel("meta.llama4-maverick-17b-instruct-v1:0", "Llama 4 Maverick", "Meta", _US,
               Lifecycle(Status.ACTIVE), TokenPrice(0.24, 0.97), max_images=8, max_image_edge=1120,
               inference_profile_prefix="us"),
+    # Sonnet 4.6: ACTIVE, us./global. profiles; priced as Sonnet 4.5 ($3.30 / $16.50 regional, $3 / $15 global).
+    ChatModel("anthropic.claude-sonnet-4-6", "Claude Sonnet 4.6", "Anthropic", _US, Lifecycle(Status.ACTIVE),
+              TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us",
+              profile_geos=("us", "global")),
     ChatModel("anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5", "Anthropic", _US,
-              Lifecycle(Status.LEGACY, "Legacy from 2026-10-08.", end_of_life="2027-04-08"),
+              Lifecycle(Status.LEGACY, "Legacy from 2026-10-08; its successor is Claude Sonnet 4.6.",
+                        end_of_life="2027-04-08"),
               TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us",
               profile_geos=("us", "global")),
     ChatModel("anthropic.claude-3-sonnet-20240229-v1:0", "Claude 3 Sonnet", "Anthropic", ("us-east-1", "us-west-2"),
-              Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model.", end_of_life="2026-07-30"),
+              Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model; Legacy from 2026-01-30, no "
+                                            "longer listed by Bedrock.", end_of_life="2026-07-30"),
               TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),
     ChatModel(LOCAL_VISION_ID, "Local: OCR, faces and ImageNet tags", "This machine (CPU)", ("local",),
               Lifecycle(Status.ACTIVE, "Offline stand-in for lab 8: answers six of the nine presets (no language "

@@ -463,6 +463,8 @@ class _ImageCall:
     one_call: bool  # one call returns every image (Titan/Nova Canvas); else one call per seed
     subject_step: tuple[str, Any] | None = None  # Stability background: (Remove Background's invoke id, its body)
     operation: str = "invoke_model"  # "converse": the body is Converse's keywords and the image comes back in a block
+    mask_reach: int = 0  # DEFAULT outpainting: the found subject's mask reaches this far into it (grey = partial)
+    put_back: bool = False  # PRECISE outpainting without a model mode for it: the kept pixels go back afterwards
 
 
 _MASK = "\x00mask\x00"
@@ -521,7 +523,8 @@ def image_bundle(entry: Any) -> CodeBundle:
     body = replace_values(externalise(raw, files), {_MASK: Code("mask_b64", "$mask")})
     fmt = entry.outputs[0].format if entry.outputs else (getattr(req, "output_format", "") or "png")
     call = _ImageCall(model.id, invoke_id, region, body, seeds, EXTENSIONS.get(fmt, fmt), one_call, subject_step,
-                      engine.operation)
+                      engine.operation, mask_reach=engine.mask_reach_px(req) if isinstance(req, EditRequest) else 0,
+                      put_back=isinstance(req, EditRequest) and engine.puts_back_kept_object(req))
     lab = entry.lab if entry.lab in LESSONS else "lab2"
     title = f"Lab {lab[3:]} · {LAB_TITLES[lab]} — {model.label}"
     seeded = f" · seed {seed}" if model.image.seed_max else " · no seed"
@@ -532,9 +535,10 @@ def image_bundle(entry: Any) -> CodeBundle:
             outputs.append(ResultOutput("image", img.read_bytes(), f"output-{n}.{call.output_ext}"))
         except (OSError, KeyError, FileNotFoundError):
             pass
-    styles = ("boto3",) if two_step else ("boto3", "cli")
+    pillow = two_step or call.put_back  # the script makes or applies a mask itself
+    styles = ("boto3",) if pillow else ("boto3", "cli")
     contents = dict(files.contents)
-    requirements = {"boto3": "boto3 pillow" if two_step else "boto3", "cli": "the AWS CLI v2 and jq"}
+    requirements = {"boto3": "boto3 pillow" if pillow else "boto3", "cli": "the AWS CLI v2 and jq"}
     return CodeBundle(key=_key("image", entry.id), lab=lab, title=title, facts=facts, created_at=entry.created_at,
                       stem=f"{lab}_{entry.id}", render=lambda style, folder, nb: _render_image(
                           call, title, facts, style, folder, nb), styles=styles, requirements=requirements,
@@ -612,11 +616,13 @@ def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook
         out += [_docstring(title, [facts + ".", "", "The same model, region, request body and seed as the app. "
                                    "Credentials come from your usual AWS configuration."]), ""]
     extra = ["import boto3"]
-    if call.subject_step:
-        extra.append("from PIL import Image")
+    pillow = bool(call.subject_step) or call.put_back
+    if pillow:
+        extra.append("from PIL import Image" + (", ImageChops, ImageFilter" if call.mask_reach and call.subject_step
+                                                 else ""))
     if notebook:
         extra.append("from IPython.display import Image as ShowImage, display")
-    out += [_imports("base64", "json", "pathlib", *(["io"] if call.subject_step else []), *extra), "", ""]
+    out += [_imports("base64", "json", "pathlib", *(["io"] if pillow else []), *extra), "", ""]
     out += [f'client = boto3.client("bedrock-runtime", region_name={_string(call.region)})',
             f"MODEL_ID = {_string(call.invoke_id)}{_model_comment(call.invoke_id, call.model_id)}", "", ""]
     if _refs(call.body) or call.subject_step:
@@ -630,6 +636,7 @@ def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook
                 "    alpha = picture.convert(\"RGBA\").getchannel(\"A\")",
                 "# Everything but the subject is repainted: white = change, black = keep.",
                 "mask = alpha.point(lambda value: 0 if value >= 128 else 255)",
+                *(_reach_lines(call.mask_reach) if call.mask_reach else []),
                 "buffer = io.BytesIO()",
                 "mask.save(buffer, \"PNG\")",
                 "mask_b64 = base64.b64encode(buffer.getvalue()).decode(\"ascii\")", "",
@@ -650,7 +657,7 @@ def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook
                "reason = (result.get(\"finish_reasons\") or [None])[0]",
                "if reason:  # e.g. \"Filter reason: prompt\"",
                "    raise SystemExit(f\"No image: {reason}\")",
-               "image = base64.b64decode(result[\"images\"][0])", *save]
+               "image = base64.b64decode(result[\"images\"][0])", *(_PUT_BACK if call.put_back else []), *save]
         if len(call.seeds) > 1:
             out += [f"# Stability models make one image per call: one call per seed ({len(call.seeds)} calls).",
                     f"for number, seed in enumerate({py(call.seeds)}, start=1):",
@@ -658,6 +665,35 @@ def _image_boto3(call: _ImageCall, title: str, facts: str, folder: str, notebook
         else:
             out += ["number = 1", *one]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _reach_lines(pixels: int) -> list[str]:
+    """DEFAULT outpainting: the mask reaches `pixels` into the subject with falling strength (lib/masks.reach_into)."""
+    return [f"# DEFAULT: the mask reaches {pixels} px into the subject, strength falling from the edge inward "
+            "(grey = partial),",
+            "# so the model may reshape the subject's edge to blend it into the new scene.",
+            "grown, reached = mask, Image.new(\"L\", mask.size, 0)",
+            f"for step in range({pixels}):",
+            "    grown = grown.filter(ImageFilter.MaxFilter(3))",
+            "    reached = ImageChops.add(reached, grown.point(lambda value: 1 if value >= 128 else 0))",
+            f"mask = ImageChops.lighter(mask, reached.point(lambda count: count * 255 // {pixels + 1}))"]
+
+
+# PRECISE outpainting on a model without an exact mode: the kept pixels (black in the mask) go back, unchanged.
+_PUT_BACK = [
+    "# PRECISE: put the kept object's original pixels (black in the mask) back over the result, exactly.",
+    "with Image.open(io.BytesIO(base64.b64decode(body[\"image\"]))) as photo, \\",
+    "        Image.open(io.BytesIO(base64.b64decode(body[\"mask\"]))) as sent_mask, \\",
+    "        Image.open(io.BytesIO(image)) as made:",
+    "    made = made.convert(\"RGB\")",
+    "    if made.size != photo.size:",
+    "        made = made.resize(photo.size, Image.Resampling.LANCZOS)",
+    "    kept = sent_mask.convert(\"L\").point(lambda value: 255 if value < 128 else 0)",
+    "    restored = Image.composite(photo.convert(\"RGB\"), made, kept)",
+    "buffer = io.BytesIO()",
+    "restored.save(buffer, \"PNG\")",
+    "image = buffer.getvalue()",
+]
 
 
 def _image_cli(call: _ImageCall, title: str, facts: str, folder: str) -> str:

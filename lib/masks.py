@@ -200,6 +200,77 @@ def check_usable(selection: Image.Image, mode: PaintMode) -> None:
                            "Leave part of the image unmarked, or use Invert.")
 
 
+# --- the kept area of an outpainting (lab 6's DEFAULT vs PRECISE) ------------------------------------------
+
+#: a pixel of the kept area counts as changed when a colour channel moved by more than this (of 255), so
+#: compression and a model's re-encoding of areas it left alone are not counted
+CHANGE_TOLERANCE = 24
+
+
+@dataclass(frozen=True)
+class KeptChange:
+    """How much of the kept area (the object an outpainting keeps) a result changed."""
+
+    changed: int  # pixels of the kept area that changed
+    total: int  # pixels in the kept area
+    tolerance: int = CHANGE_TOLERANCE
+
+    @property
+    def share(self) -> float:
+        return self.changed / self.total if self.total else 0.0
+
+
+def _same_size(result: Image.Image, size: tuple[int, int]) -> Image.Image:
+    rgb = result.convert("RGB")
+    return rgb if rgb.size == size else rgb.resize(size, Image.Resampling.LANCZOS)
+
+
+def _kept(selection: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    sel = selection.convert("L")
+    if sel.size != size:
+        sel = sel.resize(size, Image.Resampling.NEAREST)
+    return np.asarray(sel) >= 128
+
+
+def kept_pixels_changed(photo: Image.Image, result: Image.Image, selection: Image.Image,
+                        tolerance: int = CHANGE_TOLERANCE) -> KeptChange:
+    """How many pixels of the kept area (`selection` ≥ 128) differ between the photo and a result.
+
+    A pixel counts when any colour channel moved by more than `tolerance`; a result of another size is
+    resized to the photo's first. PRECISE keeps the area exactly (0); DEFAULT lets the model reshape its edge.
+    """
+    kept = _kept(selection, photo.size)
+    before = np.asarray(photo.convert("RGB"), dtype=np.int16)
+    after = np.asarray(_same_size(result, photo.size), dtype=np.int16)
+    moved = np.abs(after - before).max(axis=2) > tolerance
+    return KeptChange(int(np.count_nonzero(moved & kept)), int(np.count_nonzero(kept)), tolerance)
+
+
+def put_back(photo: Image.Image, result: Image.Image, selection: Image.Image) -> Image.Image:
+    """The result (at the photo's size) with the kept area's original pixels restored exactly."""
+    kept = Image.fromarray(np.where(_kept(selection, photo.size), 255, 0).astype(np.uint8), "L")
+    return Image.composite(photo.convert("RGB"), _same_size(result, photo.size), kept)
+
+
+def reach_into(change: Image.Image, pixels: int) -> Image.Image:
+    """The area to change, reaching `pixels` into the kept area with falling strength (grey = partial).
+
+    255 on the area to change, then a linear ramp from about 255 at the kept area's edge down to 0 at
+    `pixels` inside it: a model that reads grey as partial strength (Stability) may repaint the kept object's
+    edge and blend it into the new scene, more at the edge than further in.
+    """
+    steps = max(0, min(MAX_GROW_PX, int(pixels)))
+    if steps == 0:
+        return change
+    reached = np.zeros((change.height, change.width), dtype=np.int32)
+    grown = binarize(change)
+    for _ in range(steps):  # a pixel d steps inside is reached by the last steps - d + 1 dilations
+        grown = grown.filter(ImageFilter.MaxFilter(3))
+        reached += np.asarray(grown) >= 128
+    ramp = reached * 255 // (steps + 1)
+    return Image.fromarray(np.maximum(np.asarray(change.convert("L")), ramp).astype(np.uint8), "L")
+
+
 def model_mask(selection: Image.Image, polarity: Polarity, mode: PaintMode) -> bytes:
     """The mask PNG an engine expects (it names its `polarity`) — the only place polarity is converted.
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.catalog import Task, get_model
 from lib.services.images import edit
+from lib.services.outpainting import outpainting_mode_help, outpainting_modes
 from lib.generation.requests import EditRequest
 from lib.labs import lab
 from lib.masks import PaintMode
@@ -49,16 +50,19 @@ with left:
                       input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_area("Prompt text:", key=f"{KEY}_prompt", height=80)
     task = TASKS[(masking, painting, bool(prompt.strip()))]
-    model = pick_model(task, key=f"{KEY}_model", preference=preference)
+    # A mask prompt is the lesson here: only models that use its words are offered for it.
+    model = pick_model(task, key=f"{KEY}_model", preference=preference, mask_words=True)
     ready = cloud_ready or model.runs_locally
-    mode = st.radio("Outpainting mode", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True) \
-        if painting is PaintMode.OUTPAINTING else "DEFAULT"
+    modes = outpainting_modes(model) if painting is PaintMode.OUTPAINTING else ()
+    mode = st.radio("Outpainting mode", modes, key=f"{KEY}_outmode", horizontal=True) if modes else "DEFAULT"
+    if modes:
+        st.caption(outpainting_mode_help(model, mode))
     photo = edit_input(LAB, model)
     request = None
     if photo:
         choice = mask_editor(f"{KEY}_mask", photo.image, painting, model=model, sample_id=photo.sample_id,
                              photo_fit=photo.photo_fit, allow_prompt=masking == "Prompt",
-                             allow_image=masking == "Image")
+                             allow_image=masking == "Image", task=task)
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask=choice.selection_png(),
                               mask_prompt=choice.mask_prompt, prompt=prompt, outpainting_mode=mode,

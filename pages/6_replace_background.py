@@ -8,6 +8,8 @@ from lib.catalog import Task
 from lib.errors import ContentFiltered, InvalidInput, WorkshopError
 from lib.generation.requests import EditRequest
 from lib.services.images import edit, random_seed
+from lib.services.outpainting import (KEPT_LABEL, kept_change_in, kept_note_in, mask_prompt_reason,
+                                      outpainting_mode_help, outpainting_modes, uses_mask_prompt)
 from lib.labs import lab
 from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, BACKGROUND_DEFAULT_SCENE,
                          BACKGROUND_REWRITE)
@@ -30,6 +32,9 @@ def rewrite_hint(err: WorkshopError) -> str | None:
     """The workshop's known refusal: suggest its rewrite (a plainer object and a scene that starts with it)."""
     if isinstance(err, (ContentFiltered, InvalidInput)):
         obj, scene = BACKGROUND_REWRITE
+        if not uses_mask_prompt(model, Task.OUTPAINT_BY_PROMPT):  # no object field: only the description helps
+            return (f"This description is often refused. Try a plainer one that starts with the object, e.g. "
+                    f"“{scene}” — the workshop's own fix.")
         return (f"This combination is often refused. Try a plainer object and a description that starts with it, "
                 f"e.g. object “{obj}” and description “{scene}” — the workshop's own fix.")
     return None
@@ -41,13 +46,25 @@ left, right = lab_columns([3, 2])
 with left:
     st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
-    obj = st.text_input("Object to keep:", key=f"{KEY}_object")
+    object_slot = st.container()  # the object to keep, once the model says whether it reads the words
     prompt = st.text_input("Description including the object to keep and background to add:", key=f"{KEY}_prompt")
     model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
     negative = negative_prompt_input(model, f"{KEY}_negative", "What should not be in the background:")
-    mode = st.radio("Outpainting mode:", ["DEFAULT", "PRECISE"], key=f"{KEY}_outmode", horizontal=True,
-                    help="DEFAULT lets the kept object extend into or blend with the new background; PRECISE "
-                         "keeps its edge exact.")
+    with object_slot:
+        if uses_mask_prompt(model, Task.OUTPAINT_BY_PROMPT):
+            obj = st.text_input("Object to keep:", key=f"{KEY}_object")
+        else:  # the words would do nothing: no field, and why
+            obj = ""
+            st.caption(f":material/info: **Object to keep:** {mask_prompt_reason(model, Task.OUTPAINT_BY_PROMPT)}")
+    modes = outpainting_modes(model)
+    if modes:
+        mode = st.radio("Outpainting mode:", modes, key=f"{KEY}_outmode", horizontal=True,
+                        help="The workshop: DEFAULT lets the kept object extend into or blend with the new "
+                             "background; PRECISE keeps it sharp, exactly as it is.")
+        st.caption(outpainting_mode_help(model, mode))
+    else:
+        mode = "DEFAULT"
+        st.caption(f"{model.label} tells no outpainting modes apart, so DEFAULT vs PRECISE is not offered.")
     photo = edit_input(LAB, model, default_sample=BACKGROUND_DEFAULT_SAMPLE)
     request = None
     if photo:
@@ -57,14 +74,14 @@ with left:
                               prompt=prompt, negative_prompt=negative, outpainting_mode=mode,
                               **options.edit_fields())
     run_edit_button(KEY, request, model, ready=ready)
-    if st.button("Compare DEFAULT and PRECISE (same seed)", key=f"{KEY}_compare_go",
-                 disabled=not ready or request is None, icon=":material/compare:"):
+    if len(modes) > 1 and st.button(f"Compare {' and '.join(modes)} (same seed)", key=f"{KEY}_compare_go",
+                                    disabled=not ready or request is None, icon=":material/compare:"):
         assert request is not None
         seed = request.seed if request.seed is not None else random_seed(model)
         st.session_state.pop(error_key(KEY), None)
-        submit(KEY, "compare", describe_job("Compare DEFAULT and PRECISE", request.prompt), model.label,
+        submit(KEY, "compare", describe_job(f"Compare {' and '.join(modes)}", request.prompt), model.label,
                f"compare:{job_key(request)}", compare_work(edit, replace(request, seed=seed), history_store(), KEY,
-                                                             owner=viewer().owner))
+                                                             modes, owner=viewer().owner))
 
 with right:
     collect(KEY)  # before the pair is read: a finished comparison sets it
@@ -73,14 +90,27 @@ with right:
         st.subheader("DEFAULT vs PRECISE")
         # The two images side by side, as large as the column allows, each labelled with its mode and seed;
         # their downloads, seeds and requests are under Result below.
+        # Under each, how many pixels of the kept object it changed (measured when it was made).
         for col, entry_id, name in zip(st.columns(2), pair, ("DEFAULT", "PRECISE")):
             entry = history_store().get(entry_id, viewer())
             if entry and entry.outputs and entry.outputs[0].exists():
                 image = entry.outputs[0]
+                name = outpainting_mode(entry) or name
                 with col:
                     st.markdown(f"#### {name}")
                     st.image(image.read_bytes(), width="stretch",
-                             caption=f"{outpainting_mode(entry) or name} · Seed {image.seed} · {entry.model_label}")
+                             caption=f"{name} · Seed {image.seed} · {entry.model_label}")
+                    change = kept_change_in(entry.notes)
+                    if change is not None:  # the label above the number: a narrow column would cut it short
+                        st.caption(KEPT_LABEL)
+                        st.metric(KEPT_LABEL, f"{change.changed:,}", border=True, label_visibility="collapsed")
+                        st.caption(f"of {change.total:,} ({change.share:.1%}); a pixel counts when a colour channel "
+                                   f"moved by more than {change.tolerance} of 255")
+                    else:
+                        st.caption(kept_note_in(entry.notes) or f"{KEPT_LABEL}: not measured.")
+        st.caption("PRECISE keeps every pixel of the kept object, so its count is 0; DEFAULT lets the model "
+                   "reshape the object's edge to blend it into the new scene, so its count is above 0. Same seed, "
+                   "same prompt: the mode is the only difference.")
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint,
                   empty_text="Say what to keep and describe the new scene, then press **Generate**.")

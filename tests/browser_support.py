@@ -29,6 +29,21 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def browser_marks() -> list:
+    """A browser test module's `pytestmark`: marked `browser`, skipped where Debian's chromium is missing."""
+    import pytest
+
+    return [pytest.mark.browser,
+            pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed "
+                                                               "(scripts/run_tests.sh installs it)")]
+
+
+def fake_aws_env(endpoint_url: str) -> dict[str, str]:
+    """The environment of an app calling the fake endpoint: dummy credentials, us-east-1, one attempt per call."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": endpoint_url, "AWS_MAX_ATTEMPTS": "1"}
+
+
 @contextmanager
 def streamlit_server(env_overrides: dict[str, str], data_dir: Path) -> Iterator[str]:
     """The app started exactly as scripts/run_app.sh starts it, on 127.0.0.1; stopped afterwards."""

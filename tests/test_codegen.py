@@ -167,6 +167,11 @@ IMAGE_CASES: dict[str, tuple[str, Callable[[], Any]]] = {
     "lab6-stability-two-calls": ("lab6", lambda: EditRequest(
         INPAINT, Task.OUTPAINT_BY_PROMPT, _fit(INPAINT, photo()), mask_prompt="House", prompt="House at a beach",
         outpainting_mode="PRECISE", seed=42)),
+    "lab6-stability-default": ("lab6", lambda: EditRequest(  # the mask reaches into the subject (grey band)
+        INPAINT, Task.OUTPAINT_BY_PROMPT, _fit(INPAINT, photo()), prompt="House at a beach", seed=43)),
+    "lab4-stability-outpaint-precise": ("lab4", lambda: EditRequest(  # the kept pixels are put back after the call
+        INPAINT, Task.OUTPAINT, _fit(INPAINT, photo()), mask=selection(), prompt="a beach", outpainting_mode="PRECISE",
+        output_format="jpeg", seed=44)),
     "lab7-titan-erase": ("lab7", lambda: EditRequest(
         TITAN_V1, Task.ERASE, _fit(TITAN_V1, photo()), mask=selection(), seed=51)),
     "lab7-erase-object": ("lab7", lambda: EditRequest(

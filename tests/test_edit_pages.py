@@ -85,12 +85,17 @@ def test_lab7_wrong_size_mask_names_both_sizes(aws_env):
 COZY = "A cup of coffee on a table in a cozy living room"  # an example that keeps the cup (lib/presets.py)
 
 
-def test_lab4_overlay_follows_the_painting_mode_and_titan_gets_black(aws_env):
+def lab4_keeping_the_cup(model_id: str):
+    """Lab 4 set to outpaint around the placed cup (the cozy-room example) with `model_id`."""
     at = open_app(LAB4)
     at.selectbox(key="lab4_example").set_value(COZY).run()
     at.radio(key="lab4_painting").set_value("OUTPAINTING").run()
-    at.selectbox(key="lab4_model").set_value(TITAN_V2).run()
-    place_cup(at, "lab4")
+    at.selectbox(key="lab4_model").set_value(model_id).run()
+    return place_cup(at, "lab4")
+
+
+def test_lab4_overlay_follows_the_painting_mode_and_titan_gets_black(aws_env):
+    at = lab4_keeping_the_cup(TITAN_V2)
     assert any("outpainting keeps the marked area and repaints the rest" in c for c in captions(at))
     at.button(key="lab4_go").click().run()
     assert errors(at) == ""

@@ -9,8 +9,9 @@ from lib.ui.results import outpainting_mode, run_title
 from test_pages import open_app
 
 
-def entry(task: Task, prompt: str = "", **request) -> SimpleNamespace:
-    return SimpleNamespace(task=task.value, prompt=prompt, request=request)
+def entry(task: Task, prompt: str = "", model_id: str = "stability.stable-image-inpaint-v1:0",
+          **request) -> SimpleNamespace:
+    return SimpleNamespace(task=task.value, prompt=prompt, request=request, model_id=model_id)
 
 
 def test_a_run_says_what_it_did_without_a_prompt():
@@ -24,6 +25,8 @@ def test_only_outpainting_says_its_mode():
     assert outpainting_mode(entry(Task.OUTPAINT_BY_PROMPT, "at the beach", outpainting_mode="PRECISE")) == "PRECISE"
     assert outpainting_mode(entry(Task.OUTPAINT, "x")) == "DEFAULT"
     assert outpainting_mode(entry(Task.INPAINT, "x", outpainting_mode="PRECISE")) is None
+    # A model with no outpainting modes to choose (Nova 2 Omni keeps the object as its instruction says).
+    assert outpainting_mode(entry(Task.OUTPAINT_BY_PROMPT, "x", model_id="amazon.nova-2-omni-v1:0")) is None
 
 
 def links(at) -> list[str]:

@@ -129,6 +129,26 @@ class ImageEngine(ABC):
         """Whether the words of a mask prompt decide the area (False: the engine finds it another way)."""
         return task.uses_mask_prompt
 
+    def mask_prompt_reason(self, task: Task) -> str:
+        """Why a mask prompt's words are not used for `task` (the page says it where the field would be); "" when
+        they are."""
+        return ""
+
+    def outpainting_mode_help(self, mode: str) -> str:
+        """What `mode` (one of `outpainting_modes`) does to the kept object on this family, for the page."""
+        return {"DEFAULT": "DEFAULT: the kept object may extend into or blend with the new background.",
+                "PRECISE": "PRECISE: the kept object stays exactly as it is."}.get(mode, "")
+
+    def mask_reach_px(self, req: EditRequest) -> int:
+        """How far the mask sent for an outpainting reaches into the kept object with falling strength (grey =
+        partial), so the model may reshape the object's edge; 0: the mask stops at the object's edge."""
+        return 0
+
+    def puts_back_kept_object(self, req: EditRequest) -> bool:
+        """Whether the kept object's original pixels are put back over the model's result (an exact mode the
+        model itself lacks); the code view does the same."""
+        return False
+
     def instruction(self, req: ImageRequest) -> str | None:
         """The words an instruction-following model is sent for `req` (the page shows them); None when the
         request's fields go into the body as they are."""

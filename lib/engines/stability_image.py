@@ -16,7 +16,7 @@ from PIL import Image
 from lib import masks
 from lib.bedrock import content_filter_error, invoke_json
 from lib.catalog import REMOVE_BACKGROUND_ID, ModelInfo, Task, call_target, get_model
-from lib.engines.image_base import CallTarget, ImageEngine, PreStep, Produced, fan_out
+from lib.engines.image_base import CallTarget, ImageEngine, PreStep, Produced, fan_out, image_output
 from lib.errors import BackendUnavailable, InvalidInput
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
 from lib.imaging import b64decode, b64encode
@@ -54,6 +54,12 @@ def image_to_image_body(req: VariationRequest, model: ModelInfo, seed: int) -> d
 
 # Stability grows its mask by default (5 px) to hide seams; PRECISE asks for the exact edge.
 DEFAULT_GROW_MASK = 5
+# Outpainting (keep the marked object, repaint the rest): Stability has no outpainting mode, so the app makes
+# the workshop's two. DEFAULT lets Inpaint reshape the kept object's rim: the mask reaches DEFAULT_REACH_PX into
+# the object with falling strength (grey = partial) and grow_mask widens it by the service's maximum. PRECISE
+# asks for the exact edge (grow_mask 0) and puts the object's original pixels back over the result afterwards.
+OUTPAINT_GROW_MASK = {"DEFAULT": 20, "PRECISE": 0}
+DEFAULT_REACH_PX = 16
 
 
 def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
@@ -73,7 +79,10 @@ def edit_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
         body["mask"] = b64encode(_stability_mask(req))
     else:  # INPAINT, OUTPAINT, and OUTPAINT_BY_PROMPT once the subject mask is known
         body.update(prompt=req.prompt, mask=b64encode(_stability_mask(req)))
-    body["grow_mask"] = 0 if req.outpainting_mode == "PRECISE" else DEFAULT_GROW_MASK
+    if req.task.keeps_the_mask:
+        body["grow_mask"] = OUTPAINT_GROW_MASK.get(req.outpainting_mode, DEFAULT_GROW_MASK)
+    else:
+        body["grow_mask"] = 0 if req.outpainting_mode == "PRECISE" else DEFAULT_GROW_MASK
     if req.negative_prompt.strip() and req.task is not Task.ERASE:
         body["negative_prompt"] = req.negative_prompt
     body.update(seed=seed, output_format=req.output_format)
@@ -87,7 +96,43 @@ def remove_background_body(req: EditRequest) -> dict[str, Any]:
 def _stability_mask(req: EditRequest) -> bytes:
     assert req.mask is not None, "validated by the service"
     mode = PaintMode.OUTPAINTING if req.task.keeps_the_mask else PaintMode.INPAINTING
-    return model_mask_from_png(req.mask, Polarity.WHITE_MARKS, mode)
+    sent = model_mask_from_png(req.mask, Polarity.WHITE_MARKS, mode)
+    if not req.task.keeps_the_mask:
+        return sent
+    with Image.open(io.BytesIO(sent)) as img:
+        change = img.convert("L")
+    # PRECISE: a hard edge, exactly what put_back restores; DEFAULT: a soft band into the kept object.
+    reach = mask_reach_px(req)
+    shaped = masks.reach_into(change, reach) if reach else masks.binarize(change)
+    buf = io.BytesIO()
+    shaped.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def mask_reach_px(req: EditRequest) -> int:
+    """DEFAULT outpainting: how far the mask reaches into the kept object (PRECISE and other tasks: 0)."""
+    return DEFAULT_REACH_PX if req.task.keeps_the_mask and req.outpainting_mode == "DEFAULT" else 0
+
+
+def puts_back_kept_object(req: EditRequest) -> bool:
+    """PRECISE outpainting: the kept object's pixels are restored after the call."""
+    return req.task.keeps_the_mask and req.outpainting_mode == "PRECISE"
+
+
+def put_back_kept_object(req: EditRequest, produced: Produced) -> None:
+    """PRECISE on Stability: the kept object's original pixels over each result, exactly (saved as PNG)."""
+    assert req.mask is not None, "validated by the service"
+    with Image.open(io.BytesIO(req.image)) as photo, Image.open(io.BytesIO(req.mask)) as selection:
+        for n, made in enumerate(produced.images):
+            with Image.open(io.BytesIO(made.data)) as result:
+                restored = masks.put_back(photo, result, selection)
+            buf = io.BytesIO()
+            restored.save(buf, "PNG")
+            produced.images[n] = image_output(buf.getvalue(), made.seed, made.index)
+    as_png = "" if req.output_format == "png" else f" Saved as PNG, not {req.output_format.upper()}, so they stay exact."
+    produced.notes.append("PRECISE: Stability has no precise mode of its own, so Inpaint repainted up to the "
+                          "object's exact edge (grow_mask 0) and the app then put the kept object's original "
+                          f"pixels back over the result, unchanged.{as_png}")
 
 
 FILTER_STAGES = {"prompt": "prompt", "input image": "input image", "output image": "output image"}
@@ -138,11 +183,40 @@ class StabilityImageEngine(ImageEngine):
             result = invoke_json(model, target.invoke_id, target.region, body, settings)
             return parse_image(result.payload, model, body.get("seed", 0))
 
-        return fan_out(model, bodies, call, seeds)
+        produced = fan_out(model, bodies, call, seeds)
+        if isinstance(req, EditRequest) and puts_back_kept_object(req):
+            put_back_kept_object(req, produced)
+        elif isinstance(req, EditRequest) and mask_reach_px(req):
+            produced.notes.append(
+                f"DEFAULT: the mask reached {mask_reach_px(req)} px into the kept object with falling strength "
+                f"(grey = partial) and grow_mask {OUTPAINT_GROW_MASK['DEFAULT']} widened it, so Inpaint could "
+                "reshape the object's edge to blend it into the new scene.")
+        return produced
+
+    def mask_reach_px(self, req: EditRequest) -> int:
+        return mask_reach_px(req)
+
+    def puts_back_kept_object(self, req: EditRequest) -> bool:
+        return puts_back_kept_object(req)
 
     def uses_mask_prompt(self, task: Task) -> bool:
         # The object to keep is found by Remove Background, not by its name.
         return task.uses_mask_prompt and task is not Task.OUTPAINT_BY_PROMPT
+
+    def mask_prompt_reason(self, task: Task) -> str:
+        if task is Task.OUTPAINT_BY_PROMPT:
+            return ("Stability can't be told which object to keep: Remove Background finds the main subject "
+                    "itself (a first call), then Inpaint repaints everything else.")
+        return ""
+
+    def outpainting_mode_help(self, mode: str) -> str:
+        return {"DEFAULT": f"DEFAULT: Stability repaints the new scene and also the kept object's rim: the mask "
+                           f"reaches {DEFAULT_REACH_PX} px into the object with falling strength (grey = partial) "
+                           f"and grow_mask {OUTPAINT_GROW_MASK['DEFAULT']} widens it, so the object's edge and "
+                           "outline may change to blend into the scene.",
+                "PRECISE": "PRECISE: Stability repaints only around the object (grow_mask 0), then the app puts "
+                           "the object's original pixels back exactly: not one of them changes, and its edge "
+                           "stays sharp (it may look cut out)."}.get(mode, "")
 
     def helper_models(self, task: Task) -> tuple[str, ...]:
         return (REMOVE_BACKGROUND_ID,) if task is Task.OUTPAINT_BY_PROMPT else ()
@@ -164,5 +238,5 @@ class StabilityImageEngine(ImageEngine):
         buf = io.BytesIO()
         subject.save(buf, "PNG")
         return PreStep(request=replace(req, mask=buf.getvalue()), cost_usd=helper.price.per_image(),
-                       notes=["Stability has no mask prompt: Remove Background found the main subject (the "
-                              "object-to-keep text is not used), then Inpaint repainted everything else. Two calls."])
+                       notes=["Remove Background found the main subject to keep (Stability can't be told which "
+                              "object), then Inpaint repainted everything else: two calls."])

@@ -105,6 +105,12 @@ class TitanImageEngine(ImageEngine):
     one_image_per_call = False
     count_help = "Titan and Nova Canvas return up to 5 images from one call."
 
+    def outpainting_mode_help(self, mode: str) -> str:
+        return {"DEFAULT": "DEFAULT sends outPaintingMode DEFAULT: the model may extend the kept object into the "
+                           "new background and repaint its edge to blend it, so some of its pixels change.",
+                "PRECISE": "PRECISE sends outPaintingMode PRECISE: the model keeps every pixel of the kept object "
+                           "and paints only around it, so its edge stays sharp."}.get(mode, "")
+
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
         if isinstance(req, EditRequest):
             return edit_body(req, model, seed)

@@ -36,6 +36,7 @@ from lib.generation.requests import (
     redact_body,
 )
 from lib.imaging import encode_for_model, fit_image, image_size
+from lib.services.outpainting import kept_notes
 from lib.settings import Settings, load_settings
 
 __all__ = ["call_seeds", "generate", "vary", "edit", "estimate_cost", "expected_size", "prepare_input",
@@ -160,6 +161,8 @@ def _run(req: ImageRequest, settings: Settings | None, *, checked: bool = False)
             req, extra_cost, notes = step.request, step.cost_usd, step.notes + notes
     produced = engine.produce(req, model, seed, CallTarget(region, invoke_id), settings)
     latency = time.perf_counter() - started
+    if isinstance(req, EditRequest):  # outpainting: how many pixels of the kept object each result changed
+        produced.notes.extend(kept_notes(model, req, produced.images))
     return GenerationResult(model=model, request=req, images=produced.images, latency_s=latency,
                             cost_usd=_cost(model, req, produced.images) + extra_cost,
                             region=produced.region or region, request_body=redact_body(produced.body),
@@ -179,8 +182,9 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
         raise InvalidInput(f"Ask for 1 to {MAX_IMAGES_PER_RUN} images, not {req.count}.")
     if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
         raise InvalidInput(f"The seed must be between 0 and {spec.seed_max:,} for {model.label}.")
-    if req.outpainting_mode not in ("DEFAULT", "PRECISE"):
-        raise InvalidInput("Outpainting mode must be DEFAULT or PRECISE.")
+    modes = engine.outpainting_modes
+    if task.keeps_the_mask and modes and req.outpainting_mode not in modes:
+        raise InvalidInput(f"Outpainting mode must be {' or '.join(modes)} for {model.label}.")
     size = image_size(req.image)
     if spec.edit_rule and not spec.edit_rule.accepts(*size):
         raise InvalidInput(f"{model.label} can't edit a {size[0]}×{size[1]} image ({spec.edit_rule.describe()}).",

@@ -24,6 +24,7 @@ from lib.masks import PaintMode, Polarity
 from lib.services.masking import FoundObject, can_refine_boxes, find_named_object, refine_to_objects
 from lib.imaging import encode_image
 from lib.services.images import model_mask
+from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
 from lib.samples import rectangle_presets, to_pixels
 from lib.ui.common import in_fragment_rerun, show_error, show_notes
 from lib.ui.engines import local_engines_ready
@@ -197,12 +198,22 @@ def _upload(key: str, image: Image.Image,
 
 def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelInfo, sample_id: str | None = None,
                 photo_fit: tuple[tuple[int, int], SizeRule] | None = None, allow_prompt: bool = True,
-                allow_image: bool = True, prompt_label: str = "Item to mask", default_prompt: str = "") -> MaskChoice:
-    """One widget for every way to make a mask, with invert/grow/feather, a live overlay and a download."""
+                allow_image: bool = True, prompt_label: str = "Item to mask", default_prompt: str = "",
+                task: Task | None = None) -> MaskChoice:
+    """One widget for every way to make a mask, with invert/grow/feather, a live overlay and a download.
+
+    `task`: what a mask prompt would be for (default: replacing the item when inpainting, keeping it when
+    outpainting); a model that doesn't use the words gets no prompt field, only the reason.
+    """
     methods = ([DRAW, RECTANGLES, UPLOAD] if allow_image else []) + ([PROMPT] if allow_prompt else [])
     method = st.radio("Make the mask by", methods, key=f"{key}_method", horizontal=True) \
         if len(methods) > 1 else methods[0]
     if method == PROMPT:
+        if task is None or not task.uses_mask_prompt:
+            task = Task.INPAINT_BY_PROMPT if mode is PaintMode.INPAINTING else Task.OUTPAINT_BY_PROMPT
+        if not uses_mask_prompt(model, task):  # the words would do nothing: say so instead of asking for them
+            st.caption(f":material/info: {mask_prompt_reason(model, task)}")
+            return MaskChoice(mask_prompt="")
         text = st.text_input(prompt_label, value=default_prompt, key=f"{key}_prompt",
                              help="The item to replace (if inpainting), or keep (if outpainting).")
         what = ("fill it from its surroundings" if model.runs_locally else "repaint it") \

@@ -9,6 +9,7 @@ import streamlit as st
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
                          ModelInfo, Task, models_for)
 from lib.local.availability import missing_for
+from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
 
 
 def installed(rows: list, task: Task | None = None) -> list:
@@ -84,12 +85,20 @@ def choose(key: str, rows: list, label: str, preference: str | None, *, containe
     return by_id[model_id]
 
 
-def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | None = None) -> ModelInfo:
+def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | None = None,
+               mask_words: bool = False) -> ModelInfo:
     """Selectbox of the models that can do `task`; callable ones first.
 
-    `preference` ("local" / "bedrock", from the sidebar's backend switch) steers the pick.
+    `preference` ("local" / "bedrock", from the sidebar's backend switch) steers the pick. `mask_words`: for a
+    task by mask prompt, offer only the models that use its words (lab 4 teaches the mask prompt), and say why
+    the others are left out.
     """
     models = installed(models_for(task), task)
+    deaf = [m for m in models if mask_words and not uses_mask_prompt(m, task)] if task.uses_mask_prompt else []
+    if deaf and len(deaf) < len(models):
+        models = [m for m in models if m not in deaf]
+    else:
+        deaf = []
     model = choose(key, models, label, preference,
                    help="Models marked “end of life” are the workshop's originals: kept so you can see "
                         "their request shape, but Bedrock no longer serves them to most accounts.")
@@ -111,7 +120,12 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
     hidden = [m.label for m in MODELS if not m.supports(task)]
     if hidden:
         st.caption(f"Not shown, because they can't {task.value}: {', '.join(hidden)}.")
-    if not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
+    for row in deaf:
+        st.caption(f"Not offered for a mask prompt: {row.label}. {mask_prompt_reason(row, task)}")
+    if deaf and not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
+        st.info(f"No model you can call on Bedrock today uses a mask prompt's words to {task.value}; only the "
+                "retired workshop models could. The request shape is still shown and sent.", icon=":material/info:")
+    elif not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
         st.info(f"No model you can call on Bedrock today can {task.value}; only the retired workshop models "
                 "could. The request shape is still shown and sent.", icon=":material/info:")
     return model
@@ -137,6 +151,8 @@ def pick_chat_model(key: str, label: str = "Vision model", *, include_local: boo
     profile = f" · called as `{model.inference_profile_prefix}.{model.id}`" if model.inference_profile_prefix else ""
     st.caption(f"`{model.id}` · {model.provider}{profile} · ${model.price.input_per_million:.2f} in / "
                f"${model.price.output_per_million:.2f} out per million tokens · up to {model.max_images} images")
+    if model.lifecycle.callable_today and model.lifecycle.note:  # e.g. an end of life already announced
+        st.caption(f":material/event: {model.lifecycle.note}")
     if not model.lifecycle.callable_today:
         when = f" (end of life {model.lifecycle.end_of_life})" if model.lifecycle.end_of_life else ""
         st.warning(f"**{model.label} is {model.lifecycle.status.value}{when}.** {model.lifecycle.note} Calls may "

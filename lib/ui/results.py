@@ -8,10 +8,12 @@ from typing import Callable
 
 import streamlit as st
 
-from lib.catalog import Task, is_offline, takes_seed
+from lib.catalog import Task, get_model, is_offline, takes_seed
+from lib.errors import InvalidInput
 from lib.history import HistoryEntry, entry_zip
 from lib.imaging import DISPLAY_EDGE, MIME_TYPES
 from lib.labs import LabPage
+from lib.services.outpainting import outpainting_modes
 from lib.ui.image_input import handoff_key
 from lib.ui.presenter import presenting
 
@@ -45,6 +47,11 @@ def outpainting_mode(entry: HistoryEntry) -> str | None:
     """DEFAULT or PRECISE for an outpainting result (lab 6's comparison, say); None for anything else."""
     if entry.task not in (Task.OUTPAINT.value, Task.OUTPAINT_BY_PROMPT.value):
         return None
+    try:
+        if not outpainting_modes(get_model(entry.model_id)):  # a model with no modes to choose (Nova 2 Omni)
+            return None
+    except InvalidInput:  # a model no longer in the catalog: the request says what was asked
+        pass
     return str((entry.request or {}).get("outpainting_mode") or "DEFAULT")
 
 
