@@ -25,6 +25,7 @@ from PIL import Image, ImageFilter
 
 from lib.catalog import SizeRule
 from lib.errors import InvalidInput
+from lib.i18n import _
 from lib.imaging import decode_image, fit_image
 
 # Canvas colours (see lib/ui): strokes in BRUSH add to the selection, strokes in
@@ -96,14 +97,16 @@ def from_upload(data: bytes, image_size: tuple[int, int], *, polarity: Polarity 
         # Same geometry as the photo: fit_image's resize and crop depend only on the size.
         grey = _to_grey(img, notes)
         img = fit_image(grey, photo_fit[1]).image.convert("L")
-        notes.append(f"Fitted the mask together with the photo: {photo_fit[0][0]}×{photo_fit[0][1]} → "
-                     f"{image_size[0]}×{image_size[1]}.")
+        notes.append(_("Fitted the mask together with the photo: {width}×{height} → {new_width}×{new_height}.").format(
+            width=photo_fit[0][0], height=photo_fit[0][1], new_width=image_size[0], new_height=image_size[1]))
     if img.size != image_size:
         if not resize:
             raise InvalidInput(
-                f"The mask is {img.size[0]}×{img.size[1]} but the image is {image_size[0]}×{image_size[1]}.",
-                "Upload a mask of the same size, or tick “Resize the mask to the image”.")
-        notes.append(f"Resized the mask from {img.size[0]}×{img.size[1]} to {image_size[0]}×{image_size[1]}.")
+                _("The mask is {mask_width}×{mask_height} but the image is {width}×{height}.").format(
+                    mask_width=img.size[0], mask_height=img.size[1], width=image_size[0], height=image_size[1]),
+                _("Upload a mask of the same size, or tick “Resize the mask to the image”."))
+        notes.append(_("Resized the mask from {mask_width}×{mask_height} to {width}×{height}.").format(
+            mask_width=img.size[0], mask_height=img.size[1], width=image_size[0], height=image_size[1]))
         img = img.resize(image_size, Image.Resampling.NEAREST)
 
     grey = _to_grey(img, notes)
@@ -111,18 +114,20 @@ def from_upload(data: bytes, image_size: tuple[int, int], *, polarity: Polarity 
     in_between = float(np.mean((values > 16) & (values < 240)))
     black = values < 128
     if in_between > 0.001:
-        notes.append(f"Turned the mask into pure black and white at 50% brightness ({in_between:.0%} of pixels "
-                     "were grey or coloured).")
+        notes.append(_("Turned the mask into pure black and white at 50% brightness ({share} of pixels were grey "
+                       "or coloured).").format(share=f"{in_between:.0%}"))
 
     if polarity is Polarity.AUTO:
         black_share = float(np.mean(black))
         if black_share == 0 or black_share == 1:
-            raise InvalidInput("The mask is a single colour, so it marks nothing.",
-                               "Upload a mask with a black (or white) area on the other colour.")
+            raise InvalidInput(_("The mask is a single colour, so it marks nothing."),
+                               _("Upload a mask with a black (or white) area on the other colour."))
         polarity = Polarity.BLACK_MARKS if black_share <= 0.5 else Polarity.WHITE_MARKS
-        colour = "black" if polarity is Polarity.BLACK_MARKS else "white"
-        notes.append(f"Read {colour} as the marked area ({colour} is the smaller part, "
-                     f"{min(black_share, 1 - black_share):.0%} of the image). Use “Invert” if that is wrong.")
+        said = (_("Read black as the marked area (black is the smaller part, {share} of the image). Use “Invert” "
+                  "if that is wrong.") if polarity is Polarity.BLACK_MARKS else
+                _("Read white as the marked area (white is the smaller part, {share} of the image). Use “Invert” "
+                  "if that is wrong."))
+        notes.append(said.format(share=f"{min(black_share, 1 - black_share):.0%}"))
     marked = black if polarity is Polarity.BLACK_MARKS else ~black
     return MaskResult(Image.fromarray(np.where(marked, 255, 0).astype(np.uint8), "L"), notes)
 
@@ -134,11 +139,11 @@ def _to_grey(img: Image.Image, notes: list[str]) -> Image.Image:
         alpha = np.asarray(rgba.getchannel("A"))
         colour = np.asarray(rgba.convert("L"))
         if alpha.min() < 255 and colour.max() - colour.min() < 16:
-            notes.append("Removed the alpha channel: the mask was drawn in it, so opaque pixels became black "
-                         "(marked) and transparent ones white.")
+            notes.append(_("Removed the alpha channel: the mask was drawn in it, so opaque pixels became black "
+                           "(marked) and transparent ones white."))
             return Image.fromarray(np.where(alpha >= 128, 0, 255).astype(np.uint8), "L")
-        notes.append("Removed the alpha channel (models reject masks with transparency); transparent pixels "
-                     "became white.")
+        notes.append(_("Removed the alpha channel (models reject masks with transparency); transparent pixels "
+                       "became white."))
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background.convert("L")
@@ -193,11 +198,11 @@ def check_usable(selection: Image.Image, mode: PaintMode) -> None:
     """Refuse a mask that would change nothing or everything, before any call."""
     share = coverage(area_to_change(selection, mode))
     if share == 0:
-        raise InvalidInput("The mask marks nothing, so nothing would change.",
-                           "Paint, place or upload a mask first (or type a mask prompt).")
+        raise InvalidInput(_("The mask marks nothing, so nothing would change."),
+                           _("Paint, place or upload a mask first (or type a mask prompt)."))
     if share == 1:
-        raise InvalidInput("The mask marks the whole image, so nothing would be kept.",
-                           "Leave part of the image unmarked, or use Invert.")
+        raise InvalidInput(_("The mask marks the whole image, so nothing would be kept."),
+                           _("Leave part of the image unmarked, or use Invert."))
 
 
 # --- the kept area of an outpainting (lab 6's DEFAULT vs PRECISE) ------------------------------------------

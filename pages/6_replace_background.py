@@ -10,6 +10,7 @@ from lib.generation.requests import EditRequest
 from lib.services.images import edit, random_seed
 from lib.services.outpainting import (KEPT_LABEL, kept_change_in, kept_note_in, mask_prompt_reason,
                                       outpainting_mode_help, outpainting_modes, uses_mask_prompt)
+from lib.i18n import _, format_number
 from lib.labs import lab
 from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, BACKGROUND_DEFAULT_SCENE,
                          BACKGROUND_REWRITE)
@@ -22,6 +23,7 @@ from lib.services.calls import compare_work
 from lib.ui.jobs import submit
 from lib.ui.runs import collect, compare_key, describe_job, error_key, job_key, results_panel
 from lib.ui.presenter import lab_columns
+from lib.ui.prompt_language import english_only_note
 
 LAB = lab(6)
 KEY = LAB.key
@@ -33,10 +35,11 @@ def rewrite_hint(err: WorkshopError) -> str | None:
     if isinstance(err, (ContentFiltered, InvalidInput)):
         obj, scene = BACKGROUND_REWRITE
         if not uses_mask_prompt(model, Task.OUTPAINT_BY_PROMPT):  # no object field: only the description helps
-            return (f"This description is often refused. Try a plainer one that starts with the object, e.g. "
-                    f"“{scene}” — the workshop's own fix.")
-        return (f"This combination is often refused. Try a plainer object and a description that starts with it, "
-                f"e.g. object “{obj}” and description “{scene}” — the workshop's own fix.")
+            return _("This description is often refused. Try a plainer one that starts with the object, e.g. "
+                     "“{scene}” — the workshop's own fix.").format(scene=scene)
+        return _("This combination is often refused. Try a plainer object and a description that starts with it, "
+                 "e.g. object “{object}” and description “{scene}” — the workshop's own fix.").format(
+                     object=obj, scene=scene)
     return None
 
 
@@ -47,24 +50,27 @@ with left:
     st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
     object_slot = st.container()  # the object to keep, once the model says whether it reads the words
-    prompt = st.text_input("Description including the object to keep and background to add:", key=f"{KEY}_prompt")
+    prompt = st.text_input(_("Description including the object to keep and background to add:"), key=f"{KEY}_prompt")
     model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
-    negative = negative_prompt_input(model, f"{KEY}_negative", "What should not be in the background:")
+    negative = negative_prompt_input(model, f"{KEY}_negative", _("What should not be in the background:"))
     with object_slot:
         if uses_mask_prompt(model, Task.OUTPAINT_BY_PROMPT):
-            obj = st.text_input("Object to keep:", key=f"{KEY}_object")
+            obj = st.text_input(_("Object to keep:"), key=f"{KEY}_object")
         else:  # the words would do nothing: no field, and why
             obj = ""
-            st.caption(f":material/info: **Object to keep:** {mask_prompt_reason(model, Task.OUTPAINT_BY_PROMPT)}")
+            st.caption(_(":material/info: **Object to keep:** {reason}").format(
+                reason=mask_prompt_reason(model, Task.OUTPAINT_BY_PROMPT)))
+    english_only_note(model, prompt, obj, negative)
     modes = outpainting_modes(model)
     if modes:
-        mode = st.radio("Outpainting mode:", modes, key=f"{KEY}_outmode", horizontal=True,
-                        help="The workshop: DEFAULT lets the kept object extend into or blend with the new "
-                             "background; PRECISE keeps it sharp, exactly as it is.")
+        mode = st.radio(_("Outpainting mode:"), modes, key=f"{KEY}_outmode", horizontal=True,
+                        help=_("The workshop: DEFAULT lets the kept object extend into or blend with the new "
+                               "background; PRECISE keeps it sharp, exactly as it is."))
         st.caption(outpainting_mode_help(model, mode))
     else:
         mode = "DEFAULT"
-        st.caption(f"{model.label} tells no outpainting modes apart, so DEFAULT vs PRECISE is not offered.")
+        st.caption(_("{model} tells no outpainting modes apart, so DEFAULT vs PRECISE is not offered.").format(
+            model=model.label))
     photo = edit_input(LAB, model, default_sample=BACKGROUND_DEFAULT_SAMPLE)
     request = None
     if photo:
@@ -74,12 +80,12 @@ with left:
                               prompt=prompt, negative_prompt=negative, outpainting_mode=mode,
                               **options.edit_fields())
     run_edit_button(KEY, request, model, ready=ready)
-    if len(modes) > 1 and st.button(f"Compare {' and '.join(modes)} (same seed)", key=f"{KEY}_compare_go",
+    if len(modes) > 1 and st.button(_("Compare {modes} (same seed)").format(modes=_(" and ").join(modes)), key=f"{KEY}_compare_go",
                                     disabled=not ready or request is None, icon=":material/compare:"):
         assert request is not None
         seed = request.seed if request.seed is not None else random_seed(model)
         st.session_state.pop(error_key(KEY), None)
-        submit(KEY, "compare", describe_job(f"Compare {' and '.join(modes)}", request.prompt), model.label,
+        submit(KEY, "compare", describe_job(_("Compare {modes}").format(modes=_(" and ").join(modes)), request.prompt), model.label,
                f"compare:{job_key(request)}", compare_work(edit, replace(request, seed=seed), history_store(), KEY,
                                                              modes, owner=viewer().owner))
 
@@ -99,18 +105,23 @@ with right:
                 with col:
                     st.markdown(f"#### {name}")
                     st.image(image.read_bytes(), width="stretch",
-                             caption=f"{name} · Seed {image.seed} · {entry.model_label}")
+                             caption=_("{mode} · Seed {seed} · {model}").format(mode=name, seed=image.seed,
+                                                                                model=entry.model_label))
                     change = kept_change_in(entry.notes)
                     if change is not None:  # the label above the number: a narrow column would cut it short
-                        st.caption(KEPT_LABEL)
-                        st.metric(KEPT_LABEL, f"{change.changed:,}", border=True, label_visibility="collapsed")
-                        st.caption(f"of {change.total:,} ({change.share:.1%}); a pixel counts when a colour channel "
-                                   f"moved by more than {change.tolerance} of 255")
+                        st.caption(_(KEPT_LABEL))
+                        st.metric(_(KEPT_LABEL), format_number(change.changed), border=True,
+                                  label_visibility="collapsed")
+                        st.caption(_("of {total} ({share}); a pixel counts when a colour channel moved by more than "
+                                     "{tolerance} of 255").format(total=format_number(change.total),
+                                                                  share=f"{change.share:.1%}",
+                                                                  tolerance=change.tolerance))
                     else:
-                        st.caption(kept_note_in(entry.notes) or f"{KEPT_LABEL}: not measured.")
-        st.caption("PRECISE keeps every pixel of the kept object, so its count is 0; DEFAULT lets the model "
-                   "reshape the object's edge to blend it into the new scene, so its count is above 0. Same seed, "
-                   "same prompt: the mode is the only difference.")
-    st.subheader("Result")
+                        st.caption(kept_note_in(entry.notes) or _("{label}: not measured.").format(
+                            label=_(KEPT_LABEL)))
+        st.caption(_("PRECISE keeps every pixel of the kept object, so its count is 0; DEFAULT lets the model "
+                     "reshape the object's edge to blend it into the new scene, so its count is above 0. Same seed, "
+                     "same prompt: the mode is the only difference."))
+    st.subheader(_("Result"))
     results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint,
-                  empty_text="Say what to keep and describe the new scene, then press **Generate**.")
+                  empty_text=_("Say what to keep and describe the new scene, then press **Generate**."))

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from lib.catalog import ModelInfo, Task
 from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, ImageOutput, ImageRequest
+from lib.i18n import N_, _
 from lib.imaging import image_size, sniff_format
 from lib.masks import PaintMode, Polarity
 from lib.settings import Settings
@@ -81,12 +82,15 @@ def fan_out(model: ModelInfo, bodies: list[dict[str, Any]], call: Callable[[dict
     failures = [o for o in outcomes if isinstance(o, WorkshopError)]
     if not images:
         raise failures[0]
-    problems = [f"Image {i + 1} of {len(outcomes)}: {o.message}" for i, o in enumerate(outcomes)
-                if isinstance(o, WorkshopError)]
+    problems = [_("Image {number} of {count}: {problem}").format(number=i + 1, count=len(outcomes), problem=o.message)
+                for i, o in enumerate(outcomes) if isinstance(o, WorkshopError)]
     notes = []
-    if len(bodies) > 1:
-        seeded = f" with seeds {seeds[0]}–{seeds[-1]}" if model.image.seed_max else ""  # seedless: nothing to say
-        notes.append(f"{model.label} makes one image per call; {len(bodies)} calls ran in parallel{seeded}.")
+    if len(bodies) > 1 and model.image.seed_max:
+        notes.append(_("{model} makes one image per call; {count} calls ran in parallel with seeds {first}–{last}.")
+                     .format(model=model.label, count=len(bodies), first=seeds[0], last=seeds[-1]))
+    elif len(bodies) > 1:  # seedless: nothing to say about seeds
+        notes.append(_("{model} makes one image per call; {count} calls ran in parallel.").format(
+            model=model.label, count=len(bodies)))
     return Produced(images=images, body=bodies[0], notes=notes, problems=problems)
 
 
@@ -100,7 +104,7 @@ class ImageEngine(ABC):
     #: True when one call returns one image, so N images are N calls with seeds seed, seed+1, …
     one_image_per_call: bool = True
     #: what the picker's image count does with this family
-    count_help: str = "One image per call; several calls run in parallel."
+    count_help: str = N_("One image per call; several calls run in parallel.")  # translated where shown
     #: lab 6's outpainting modes this family tells apart (empty: it has none, so the choice is not offered)
     outpainting_modes: tuple[str, ...] = ("DEFAULT", "PRECISE")
     #: the bedrock-runtime operation the body is for: "invoke_model" (a JSON body) or "converse" (its keywords)
@@ -136,8 +140,8 @@ class ImageEngine(ABC):
 
     def outpainting_mode_help(self, mode: str) -> str:
         """What `mode` (one of `outpainting_modes`) does to the kept object on this family, for the page."""
-        return {"DEFAULT": "DEFAULT: the kept object may extend into or blend with the new background.",
-                "PRECISE": "PRECISE: the kept object stays exactly as it is."}.get(mode, "")
+        return {"DEFAULT": _("DEFAULT: the kept object may extend into or blend with the new background."),
+                "PRECISE": _("PRECISE: the kept object stays exactly as it is.")}.get(mode, "")
 
     def mask_reach_px(self, req: EditRequest) -> int:
         """How far the mask sent for an outpainting reaches into the kept object with falling strength (grey =

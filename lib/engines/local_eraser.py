@@ -20,6 +20,7 @@ from lib.catalog import ModelInfo, Task
 from lib.engines.image_base import CallTarget, ImageEngine, Produced
 from lib.errors import BackendUnavailable, InvalidInput
 from lib.generation.requests import EditRequest, ImageOutput, ImageRequest
+from lib.i18n import N_, _, format_number, ngettext
 from lib.imaging import encode_image
 from lib.local.availability import INSTALL_HINT, missing_for
 from lib.masks import Polarity
@@ -32,7 +33,8 @@ def erase(req: EditRequest, model: ModelInfo) -> Produced:
     """Fill the selected area from its surroundings; the request was validated like any edit."""
     needed = missing_for(model.id, req.task)
     if needed:
-        raise BackendUnavailable(f"The local eraser can't run here: {', '.join(needed)} not installed.", INSTALL_HINT)
+        raise BackendUnavailable(_("The local eraser can't run here: {packages} not installed.").format(
+            packages=", ".join(needed)), _(INSTALL_HINT))
     import cv2
 
     with Image.open(io.BytesIO(req.image)) as img:
@@ -57,10 +59,12 @@ def erase(req: EditRequest, model: ModelInfo) -> Produced:
     data = encode_image(Image.fromarray(np.ascontiguousarray(filled)), "png")
     height, width = rgb.shape[:2]
     output = ImageOutput(data=data, format="png", seed=0, width=width, height=height, index=0)
-    notes.append(f"Filled {int(hole.astype(bool).sum()):,} pixels from their surroundings on this machine; "
-                 "every other pixel is unchanged.")
+    filled_pixels = int(hole.astype(bool).sum())
+    notes.append(ngettext("Filled {count} pixel from its surroundings on this machine; every other pixel is "
+                          "unchanged.", "Filled {count} pixels from their surroundings on this machine; every other "
+                          "pixel is unchanged.", filled_pixels).format(count=format_number(filled_pixels)))
     if req.count > 1:
-        notes.append("OpenCV inpainting has no randomness, so it makes one image, not several.")
+        notes.append(_("OpenCV inpainting has no randomness, so it makes one image, not several."))
     body = {**_description(req, model), **finder}
     return Produced(images=[output], body=body, notes=notes, region="local")
 
@@ -80,11 +84,12 @@ class OpenCVEraserEngine(ImageEngine):
 
     mask_polarity = Polarity.WHITE_MARKS  # it fills the selected (white) area
     one_image_per_call = False
-    count_help = "Runs on this machine: one image, the same every time."
+    count_help = N_("Runs on this machine: one image, the same every time.")
 
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
         if not isinstance(req, EditRequest):
-            raise InvalidInput(f"{model.label} only removes objects.", "Pick a Bedrock model for this lab.")
+            raise InvalidInput(_("{model} only removes objects.").format(model=model.label),
+                               _("Pick a Bedrock model for this lab."))
         return _description(req, model)
 
     def produce(self, req: ImageRequest, model: ModelInfo, seed: int, target: CallTarget,

@@ -21,6 +21,7 @@ from lib.catalog import ModelInfo, Task
 from lib.engines.image_base import CallTarget, ImageEngine, Produced, fan_out
 from lib.errors import InvalidInput
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
+from lib.i18n import N_, _, format_number
 from lib.imaging import encode_for_model, fit_image, image_size, sniff_format
 from lib.settings import Settings
 
@@ -63,8 +64,8 @@ def instruction(req: ImageRequest) -> str:
     elif req.task is Task.OUTPAINT_BY_PROMPT:
         words = f"Keep {subject} exactly as it is and change everything else to: {change}."
     else:
-        raise InvalidInput(f"Nova 2 Omni can't {req.task.value}: it takes no mask.",
-                           "Name the object in words (mask prompt) instead, or pick a model that takes a mask.")
+        raise InvalidInput(_("Nova 2 Omni can't {task}: it takes no mask.").format(task=_(req.task.value)),
+                           _("Name the object in words (mask prompt) instead, or pick a model that takes a mask."))
     return f"{words} {AS_AN_IMAGE}"
 
 
@@ -97,18 +98,23 @@ def parse_image(response: dict[str, Any], model: ModelInfo) -> bytes:
     said = " ".join(block["text"].strip() for block in content if block.get("text")).strip()
     if stop in FILTERED:
         # An input or prompt the filters refuse is a 400 before any answer; a withheld answer is the output.
-        raise content_filter_error(said or f"{model.label} stopped with stopReason {stop}.", "output image")
+        raise content_filter_error(said or _("{model} stopped with stopReason {stop}.").format(model=model.label,
+                                                                                              stop=stop),
+                                   "output image")
     for block in content:
         source = (block.get("image") or {}).get("source") or {}
         if isinstance(source.get("bytes"), (bytes, bytearray)) and source["bytes"]:
             return bytes(source["bytes"])
-    quoted = f" It wrote: “{said[:300]}”" if said else ""
     if stop == "max_tokens":
-        raise InvalidInput(f"{model.label} reached its {MAX_TOKENS:,}-token answer limit before the picture.{quoted}",
-                           "Try again with a shorter instruction that asks only for the picture.", detail=said)
-    raise InvalidInput(f"{model.label} answered without an image.{quoted}",
-                       "Rephrase the prompt as a picture to make (what to show, not a question), then try again.",
-                       detail=said)
+        message = _("{model} reached its {limit}-token answer limit before the picture.").format(
+            model=model.label, limit=format_number(MAX_TOKENS))
+        hint = _("Try again with a shorter instruction that asks only for the picture.")
+    else:
+        message = _("{model} answered without an image.").format(model=model.label)
+        hint = _("Rephrase the prompt as a picture to make (what to show, not a question), then try again.")
+    if said:
+        message = _("{message} It wrote: “{said}”").format(message=message, said=said[:300])
+    raise InvalidInput(message, hint, detail=said)
 
 
 class NovaOmniEngine(ImageEngine):
@@ -116,7 +122,7 @@ class NovaOmniEngine(ImageEngine):
 
     mask_polarity = None  # it takes no mask file
     one_image_per_call = True
-    count_help = "Nova 2 Omni makes one image per call; several calls run in parallel, each drawn anew (no seed)."
+    count_help = N_("Nova 2 Omni makes one image per call; several calls run in parallel, each drawn anew (no seed).")
     outpainting_modes: tuple[str, ...] = ()  # it keeps the object as the words say, with no DEFAULT/PRECISE mask
     operation = "converse"
 
@@ -158,15 +164,18 @@ class NovaOmniEngine(ImageEngine):
         sent = [block["image"]["source"]["bytes"] for block in body["messages"][0]["content"] if "image" in block]
         if sent:
             width, height = image_size(sent[0])
-            notes.append(f"The input was sent at {width}×{height}: Nova 2 Omni is given at most about 1 megapixel "
-                         "(AWS's Nova 2 Omni sample downsizes its inputs the same way).")
+            notes.append(_("The input was sent at {width}×{height}: Nova 2 Omni is given at most about 1 megapixel "
+                           "(AWS's Nova 2 Omni sample downsizes its inputs the same way).").format(width=width,
+                                                                                                 height=height))
         if isinstance(req, GenerationRequest):
             made = produced.images[0]
-            notes.append(f"No size or seed is sent: the aspect ratio {req.aspect_ratio} was asked for in the "
-                         f"words, and the image came back {made.width}×{made.height}.")
+            notes.append(_("No size or seed is sent: the aspect ratio {ratio} was asked for in the words, and the "
+                           "image came back {width}×{height}.").format(ratio=req.aspect_ratio, width=made.width,
+                                                                         height=made.height))
         tokens_in = sum(int(u.get("inputTokens") or 0) for u in usage)
         tokens_out = sum(int(u.get("outputTokens") or 0) for u in usage)
         if usage:
-            notes.append(f"Converse counted {tokens_in:,} input and {tokens_out:,} output tokens (the picture is "
-                         "output tokens).")
+            notes.append(_("Converse counted {tokens_in} input and {tokens_out} output tokens (the picture is "
+                           "output tokens).").format(tokens_in=format_number(tokens_in),
+                                                     tokens_out=format_number(tokens_out)))
         return notes

@@ -14,6 +14,7 @@ from lib.catalog import ModelInfo, Task
 from lib.engines.image_base import CallTarget, ImageEngine, Produced, image_output
 from lib.errors import BackendUnavailable, InvalidInput
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
+from lib.i18n import N_, _
 from lib.imaging import b64decode, b64encode, image_size
 from lib.masks import PaintMode, Polarity, model_mask_from_png
 from lib.settings import Settings
@@ -90,11 +91,12 @@ def parse_images(payload: dict[str, Any], model: ModelInfo) -> list[bytes]:
     if error:
         if any(m.lower() in str(error).lower() for m in CONTENT_FILTER_MARKERS):
             raise content_filter_error(str(error))
-        raise InvalidInput(f"{model.label} refused the request: {error}", "Adjust the request and try again.",
-                           detail=str(error))
+        raise InvalidInput(_("{model} refused the request: {error}").format(model=model.label, error=error),
+                           _("Adjust the request and try again."), detail=str(error))
     images = payload.get("images") or []
     if not images:
-        raise BackendUnavailable(f"{model.label} answered without any image.", "Try again.", detail=str(payload)[:200])
+        raise BackendUnavailable(_("{model} answered without any image.").format(model=model.label), _("Try again."),
+                                 detail=str(payload)[:200])
     return [b64decode(item) for item in images]
 
 
@@ -103,13 +105,13 @@ class TitanImageEngine(ImageEngine):
 
     mask_polarity = Polarity.BLACK_MARKS
     one_image_per_call = False
-    count_help = "Titan and Nova Canvas return up to 5 images from one call."
+    count_help = N_("Titan and Nova Canvas return up to 5 images from one call.")
 
     def outpainting_mode_help(self, mode: str) -> str:
-        return {"DEFAULT": "DEFAULT sends outPaintingMode DEFAULT: the model may extend the kept object into the "
-                           "new background and repaint its edge to blend it, so some of its pixels change.",
-                "PRECISE": "PRECISE sends outPaintingMode PRECISE: the model keeps every pixel of the kept object "
-                           "and paints only around it, so its edge stays sharp."}.get(mode, "")
+        return {"DEFAULT": _("DEFAULT sends outPaintingMode DEFAULT: the model may extend the kept object into the "
+                             "new background and repaint its edge to blend it, so some of its pixels change."),
+                "PRECISE": _("PRECISE sends outPaintingMode PRECISE: the model keeps every pixel of the kept object "
+                             "and paints only around it, so its edge stays sharp.")}.get(mode, "")
 
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
         if isinstance(req, EditRequest):
@@ -125,6 +127,6 @@ class TitanImageEngine(ImageEngine):
         images = [image_output(data, seed, i) for i, data in enumerate(parse_images(result.payload, model))]
         notes = []
         if len(images) > 1:
-            notes.append("All images of one Titan/Nova call share the seed; reuse it with the same count to get "
-                         "the same set.")
+            notes.append(_("All images of one Titan/Nova call share the seed; reuse it with the same count to get "
+                           "the same set."))
         return Produced(images=images, body=body, notes=notes)

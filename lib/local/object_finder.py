@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from lib.errors import BackendUnavailable, InvalidInput
+from lib.i18n import _
 from lib.local.availability import INSTALL_HINT, OPENCV_MODULES, TAG_MODULES, missing
 from lib.local.segmentation import refine_boxes
 
@@ -44,10 +45,12 @@ class FoundObject:
 
     def describe(self) -> str:
         """One sentence for notes and captions: what was matched, how sure, how much is selected."""
-        doubt = " The classifier barely sees it here: check the preview." if self.presence < DOUBTFUL_PRESENCE else ""
-        return (f"Experimental: matched to “{', '.join(self.classes[:3])}” (ImageNet classes, {self.presence:.1%} "
-                f"likely in this photo), located by the classifier's activation map and cut out with GrabCut; "
-                f"{self.coverage:.0%} of the image selected.{doubt}")
+        said = _("Experimental: matched to “{classes}” (ImageNet classes, {presence} likely in this photo), located "
+                 "by the classifier's activation map and cut out with GrabCut; {coverage} of the image selected.").format(
+            classes=", ".join(self.classes[:3]), presence=f"{self.presence:.1%}", coverage=f"{self.coverage:.0%}")
+        if self.presence < DOUBTFUL_PRESENCE:
+            said = _("{found} The classifier barely sees it here: check the preview.").format(found=said)
+        return said
 
 
 def _label_similarity(prompt: str) -> tuple[tuple[str, ...], np.ndarray]:
@@ -106,27 +109,28 @@ def find_object(image: Image.Image, prompt: str) -> FoundObject:
     from lib.local.tags import tag_engine
 
     if not prompt.strip():
-        raise InvalidInput("Name the object to find.", "For example “cat”, “cup” or “flower”.")
+        raise InvalidInput(_("Name the object to find."), _("For example “cat”, “cup” or “flower”."))
     needed = missing({**TAG_MODULES, **OPENCV_MODULES})
     if needed:
-        raise BackendUnavailable(f"Finding an object by name needs {', '.join(needed)}, not installed here.",
-                                 INSTALL_HINT)
+        raise BackendUnavailable(_("Finding an object by name needs {packages}, not installed here.").format(
+            packages=", ".join(needed)), _(INSTALL_HINT))
     matches = matching_classes(prompt)
     if not matches:
         raise InvalidInput(
-            f"The local finder doesn't know “{prompt.strip()}”.",
-            "It only knows ImageNet's 1000 object and animal classes (closest here: "
-            f"{', '.join(closest_labels(prompt))}). Name one of those, or mark the area with a rectangle in lab 7.")
+            _("The local finder doesn't know “{name}”.").format(name=prompt.strip()),
+            _("It only knows ImageNet's 1000 object and animal classes (closest here: {closest}). Name one of "
+              "those, or mark the area with a rectangle in lab 7.").format(closest=", ".join(closest_labels(prompt))))
     engine = tag_engine()
     image = image.convert("RGB")
     probabilities = engine.look(image).probabilities
-    rows = [engine.labels.index(label) for label, _ in matches]
+    rows = [engine.labels.index(label) for label, _score in matches]
     present = probabilities[rows]
     rank = int((probabilities > present.max()).sum()) + 1
     if rank > MAX_RANK:
-        raise InvalidInput(f"This photo doesn't seem to show a {prompt.strip()}.",
-                           f"Its likeliest match, “{engine.labels[rows[int(np.argmax(present))]]}”, ranks {rank} of ImageNet's 1000 classes here. "
-                           "Name something in the photo, or mark it with a rectangle in lab 7.")
+        raise InvalidInput(_("This photo doesn't seem to show a {name}.").format(name=prompt.strip()),
+                           _("Its likeliest match, “{label}”, ranks {rank} of ImageNet's 1000 classes here. Name "
+                             "something in the photo, or mark it with a rectangle in lab 7.").format(
+                               label=engine.labels[rows[int(np.argmax(present))]], rank=rank))
     order = np.argsort(-present)
     rows, present = [rows[i] for i in order], present[order]
     weights = present / present.sum() if present.sum() > 0 else np.full(len(rows), 1 / len(rows))

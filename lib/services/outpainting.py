@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import string
 
 from PIL import Image
 
@@ -18,10 +19,31 @@ from lib import masks
 from lib.catalog import ModelInfo, Task
 from lib.engines.registry import engine_for
 from lib.generation.requests import EditRequest, ImageOutput
+from lib.i18n import LANGUAGES, N_, _, translate
 
-KEPT_LABEL = "Pixels changed inside the kept object"
-_KEPT_RE = re.compile(re.escape(KEPT_LABEL) + r": ([\d,]+) of ([\d,]+) \([\d.]+%; a pixel counts when a colour "
-                      r"channel moved by more than (\d+) of 255\)")
+KEPT_LABEL = N_("Pixels changed inside the kept object")  # translated where shown: _(KEPT_LABEL)
+# The measurement as History keeps it, in the language of the run that made it; `kept_change_in` reads it back
+# in any of the app's languages.
+KEPT_NOTE = N_("{label}: {changed} of {total} ({share}; a pixel counts when a colour channel moved by more than "
+               "{tolerance} of 255).")
+_FIELDS = {"changed": r"(?P<changed>\d[\d,]*)", "total": r"(?P<total>\d[\d,]*)", "share": r"[\d.,]+\s?%",
+           "tolerance": r"(?P<tolerance>\d+)"}
+
+
+def _kept_pattern(lang: str) -> re.Pattern[str]:
+    """KEPT_NOTE in `lang` as a pattern: the changed and total pixel counts and the tolerance as groups."""
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(translate(KEPT_NOTE, lang)):
+        parts.append(re.escape(literal))
+        if name == "label":
+            parts.append(re.escape(translate(KEPT_LABEL, lang)))
+        elif name:
+            parts.append(_FIELDS[name])
+    return re.compile("".join(parts).rstrip("\\."))
+
+
+def _digits(text: str) -> int:
+    return int(re.sub(r"\D", "", text))
 
 
 def outpainting_modes(model: ModelInfo) -> tuple[str, ...]:
@@ -31,7 +53,7 @@ def outpainting_modes(model: ModelInfo) -> tuple[str, ...]:
 
 def outpainting_mode_help(model: ModelInfo, mode: str) -> str:
     """What `mode` does to the kept object on `model`, in the workshop's terms."""
-    return engine_for(model).outpainting_mode_help(mode)
+    return engine_for(model).outpainting_mode_help(mode)  # each engine says it in the current language
 
 
 def uses_mask_prompt(model: ModelInfo, task: Task) -> bool:
@@ -42,27 +64,30 @@ def uses_mask_prompt(model: ModelInfo, task: Task) -> bool:
 def mask_prompt_reason(model: ModelInfo, task: Task) -> str:
     """Why `model` does not use a mask prompt's words for `task` (said where the field would be)."""
     return engine_for(model).mask_prompt_reason(task) or (
-        f"{model.label} finds the area itself; it does not use a mask prompt's words.")
+        _("{model} finds the area itself; it does not use a mask prompt's words.").format(model=model.label))
 
 
 def kept_note(change: masks.KeptChange) -> str:
     """The result note for one image (History keeps it; `kept_change_in` reads it back)."""
-    return (f"{KEPT_LABEL}: {change.changed:,} of {change.total:,} ({change.share:.1%}; a pixel counts when a "
-            f"colour channel moved by more than {change.tolerance} of 255).")
+    return _(KEPT_NOTE).format(label=_(KEPT_LABEL), changed=f"{change.changed:,}", total=f"{change.total:,}",
+                               share=f"{change.share:.1%}", tolerance=change.tolerance)
 
 
 def kept_change_in(notes: list[str]) -> masks.KeptChange | None:
     """The measurement of the first image, read back from its result's notes; None when it was not measured."""
+    patterns = [_kept_pattern(lang) for lang in LANGUAGES]
     for note in notes:
-        found = _KEPT_RE.search(note)
-        if found:
-            return masks.KeptChange(int(found[1].replace(",", "")), int(found[2].replace(",", "")), int(found[3]))
+        for pattern in patterns:
+            found = pattern.search(note)
+            if found:
+                return masks.KeptChange(_digits(found["changed"]), _digits(found["total"]), int(found["tolerance"]))
     return None
 
 
 def kept_note_in(notes: list[str]) -> str | None:
     """The first measurement note among a result's notes, measured or not; None when there is none."""
-    return next((note for note in notes if KEPT_LABEL in note), None)
+    labels = [translate(KEPT_LABEL, lang) for lang in LANGUAGES]
+    return next((note for note in notes if any(label in note for label in labels)), None)
 
 
 def measure_kept(req: EditRequest, images: list[ImageOutput]) -> list[masks.KeptChange]:
@@ -88,13 +113,17 @@ def kept_notes(model: ModelInfo, req: EditRequest, images: list[ImageOutput]) ->
     if not req.task.keeps_the_mask or not images:
         return []
     if req.mask is None:
-        return [f"{KEPT_LABEL}: not measured. {model.label} found the object itself and doesn't return which "
-                "pixels it kept."]
+        return [_("{label}: not measured. {model} found the object itself and doesn't return which pixels it "
+                  "kept.").format(label=_(KEPT_LABEL), model=model.label)]
     size = Image.open(io.BytesIO(req.image)).size
     notes = []
     for n, (made, change) in enumerate(zip(images, measure_kept(req, images))):
-        prefix = f"Image {n + 1}: " if len(images) > 1 else ""
-        resized = (f" Measured on the result resized from {made.width}×{made.height} to the photo's "
-                   f"{size[0]}×{size[1]}." if (made.width, made.height) != size else "")
-        notes.append(prefix + kept_note(change) + resized)
+        note = kept_note(change)
+        if (made.width, made.height) != size:
+            note = _("{note} Measured on the result resized from {width}×{height} to the photo's {photo_width}×"
+                     "{photo_height}.").format(note=note, width=made.width, height=made.height,
+                                                photo_width=size[0], photo_height=size[1])
+        if len(images) > 1:
+            note = _("Image {number}: {note}").format(number=n + 1, note=note)
+        notes.append(note)
     return notes

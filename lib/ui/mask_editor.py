@@ -22,6 +22,7 @@ from lib.catalog import ModelInfo, SizeRule, Task
 from lib.errors import InvalidInput, WorkshopError
 from lib.masks import PaintMode, Polarity
 from lib.services.masking import FoundObject, can_refine_boxes, find_named_object, refine_to_objects
+from lib.i18n import N_, _
 from lib.imaging import encode_image
 from lib.services.images import model_mask
 from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
@@ -29,7 +30,12 @@ from lib.samples import rectangle_presets, to_pixels
 from lib.ui.common import in_fragment_rerun, show_error, show_notes
 from lib.ui.engines import local_engines_ready
 
-DRAW, RECTANGLES, UPLOAD, PROMPT = "Draw", "Rectangles", "Mask file", "Mask prompt"
+# Kept in English in the session (the radio's values); shown translated.
+DRAW, RECTANGLES, UPLOAD, PROMPT = N_("Draw"), N_("Rectangles"), N_("Mask file"), N_("Mask prompt")
+BRUSH, ERASER = N_("Brush"), N_("Eraser")
+RECT_FIELDS = {"x": N_("x"), "y": N_("y"), "width": N_("width"), "height": N_("height")}
+POLARITIES = {Polarity.AUTO: N_("detect it (the smaller part)"), Polarity.BLACK_MARKS: N_("black marks the area"),
+              Polarity.WHITE_MARKS: N_("white marks the area")}
 CANVAS_MAX_WIDTH = 560
 
 
@@ -108,15 +114,15 @@ def _canvas(key: str, background: str, shown: tuple[int, int], size: tuple[int, 
     from streamlit_drawable_canvas import st_canvas  # imported here: it only loads inside a Streamlit runtime
 
     c1, c2 = st.columns([1, 2])
-    tool = c1.segmented_control("Tool", ["Brush", "Eraser"], default="Brush", key=f"{key}_tool",
-                                required=True)
-    width = c2.slider("Brush size", 5, 80, 30, key=f"{key}_brush")
+    tool = c1.segmented_control(_("Tool"), [BRUSH, ERASER], default=BRUSH, key=f"{key}_tool",
+                                required=True, format_func=_)
+    width = c2.slider(_("Brush size"), 5, 80, 30, key=f"{key}_brush")
     canvas = st_canvas(
-        stroke_color=masks.ERASER_COLOR if tool == "Eraser" else masks.BRUSH_COLOR,
+        stroke_color=masks.ERASER_COLOR if tool == ERASER else masks.BRUSH_COLOR,
         stroke_width=width, background_image=background, drawing_mode="freedraw", return_image_data=True,
         width=shown[0], height=shown[1], key=f"{key}_canvas")
-    st.caption("Paint the area you mean (magenta). Eraser strokes show in cyan and remove paint; the toolbar "
-               "has undo and reset. The preview below shows the resulting mask.")
+    st.caption(_("Paint the area you mean (magenta). Eraser strokes show in cyan and remove paint; the toolbar "
+                 "has undo and reset. The preview below shows the resulting mask."))
     objects = (canvas.json_data or {}).get("objects") or []
     drawn = hashlib.blake2b(json.dumps(objects, sort_keys=True).encode(), digest_size=16).hexdigest()
     if in_fragment_rerun():
@@ -130,32 +136,33 @@ def _canvas(key: str, background: str, shown: tuple[int, int], size: tuple[int, 
 
 def _rectangles(key: str, image: Image.Image, sample_id: str | None) -> Image.Image:
     presets = rectangle_presets(sample_id)
-    picked = st.multiselect("Placements", list(presets), key=f"{key}_presets",
-                            help="Named areas of what this photo shows (scaled to the image sent).")
+    picked = st.multiselect(_("Placements"), list(presets), key=f"{key}_presets", format_func=_,
+                            help=_("Named areas of what this photo shows (scaled to the image sent)."))
     boxes = [to_pixels(presets[name], image.size) for name in picked]
-    if st.checkbox("Add a custom rectangle", key=f"{key}_custom"):
+    if st.checkbox(_("Add a custom rectangle"), key=f"{key}_custom"):
         first = boxes[0] if boxes else (0, 0, min(200, image.width), min(100, image.height))
         cols = st.columns(4)
         names = ("x", "y", "width", "height")
         limits = (image.width, image.height, image.width, image.height)
-        values = [cols[i].number_input(names[i], 0, limits[i], int(first[i]), key=f"{key}_rect_{names[i]}")
+        values = [cols[i].number_input(_(RECT_FIELDS[names[i]]), 0, limits[i], int(first[i]), key=f"{key}_rect_{names[i]}")
                   for i in range(4)]
         boxes.append(tuple(int(v) for v in values))  # type: ignore[arg-type]
     if boxes and can_refine_boxes() and st.checkbox(
-            "Refine to the object inside each rectangle (GrabCut, on this machine)", key=f"{key}_grabcut",
-            help="OpenCV's GrabCut cuts along the object's edges inside the box; no AWS call. It struggles "
-                 "where the object and its background share colours: check the preview."):
-        return _refined(image.convert("RGB").tobytes(), image.size, tuple(boxes))
+            _("Refine to the object inside each rectangle (GrabCut, on this machine)"), key=f"{key}_grabcut",
+            help=_("OpenCV's GrabCut cuts along the object's edges inside the box; no AWS call. It struggles "
+                   "where the object and its background share colours: check the preview.")):
+        with st.spinner(_("Finding the object inside the rectangle…")):
+            return _refined(image.convert("RGB").tobytes(), image.size, tuple(boxes))
     return masks.rectangles(image.size, boxes)
 
 
-@st.cache_data(max_entries=16, show_spinner="Finding the object inside the rectangle…")
+@st.cache_data(max_entries=16, show_spinner=False)  # the spinner is said by the caller, in its language
 def _refined(rgb: bytes, size: tuple[int, int], boxes: tuple) -> Image.Image:
     """GrabCut once per photo and set of boxes (each rerun of the page would otherwise redo it)."""
     return refine_to_objects(Image.frombytes("RGB", size, rgb), list(boxes))
 
 
-@st.cache_data(max_entries=16, show_spinner="Looking for the object on this machine…")
+@st.cache_data(max_entries=16, show_spinner=False)  # the spinner is said by the caller, in its language
 def _found(rgb: bytes, size: tuple[int, int], prompt: str) -> FoundObject:
     """The offline finder once per photo and prompt (the eraser finds the same, deterministically)."""
     return find_named_object(Image.frombytes("RGB", size, rgb), prompt)
@@ -163,28 +170,29 @@ def _found(rgb: bytes, size: tuple[int, int], prompt: str) -> FoundObject:
 
 def found_object_preview(image: Image.Image, prompt: str, mode: PaintMode) -> FoundObject | None:
     """What the offline finder selects for a mask prompt, tinted, before anything runs (experimental)."""
-    if not prompt.strip() or not local_engines_ready("finding the object"):
+    if not prompt.strip() or not local_engines_ready(N_("finding the object")):
         return None
     rgb = image.convert("RGB")
     try:
-        found = _found(rgb.tobytes(), rgb.size, prompt.strip())
+        with st.spinner(_("Looking for the object on this machine…")):
+            found = _found(rgb.tobytes(), rgb.size, prompt.strip())
     except WorkshopError as err:  # a name it doesn't know, a thing not in the photo, an engine not installed
         show_error(err)
         return None
     st.image(_preview(image, masks.area_to_change(found.selection, mode)),
-             width=min(CANVAS_MAX_WIDTH, image.width), caption=f"Tinted = will change. {found.describe()}")
+             width=min(CANVAS_MAX_WIDTH, image.width), caption=_("Tinted = will change. {found}").format(found=found.describe()))
     return found
 
 
 def _upload(key: str, image: Image.Image,
             photo_fit: tuple[tuple[int, int], SizeRule] | None) -> tuple[Image.Image, list[str]]:
-    file = st.file_uploader("Mask image (PNG or JPEG)", type=["png", "jpg", "jpeg", "webp", "bmp"],
+    file = st.file_uploader(_("Mask image (PNG or JPEG)"), type=["png", "jpg", "jpeg", "webp", "bmp"],
                             key=f"{key}_file")
     c1, c2 = st.columns(2)
-    polarity = c1.radio("In this file, the marked area is", list(Polarity), key=f"{key}_polarity",
-                        format_func=lambda p: {"auto": "detect it (the smaller part)"}.get(p.value, p.value))
-    resize = c2.checkbox("Resize the mask to the image", key=f"{key}_resize",
-                         help="Otherwise a mask of another size is refused.")
+    polarity = c1.radio(_("In this file, the marked area is"), list(Polarity), key=f"{key}_polarity",
+                        format_func=lambda p: _(POLARITIES[p]))
+    resize = c2.checkbox(_("Resize the mask to the image"), key=f"{key}_resize",
+                         help=_("Otherwise a mask of another size is refused."))
     if not file:
         return masks.empty(image.size), []
     try:
@@ -198,7 +206,7 @@ def _upload(key: str, image: Image.Image,
 
 def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelInfo, sample_id: str | None = None,
                 photo_fit: tuple[tuple[int, int], SizeRule] | None = None, allow_prompt: bool = True,
-                allow_image: bool = True, prompt_label: str = "Item to mask", default_prompt: str = "",
+                allow_image: bool = True, prompt_label: str = N_("Item to mask"), default_prompt: str = "",
                 task: Task | None = None) -> MaskChoice:
     """One widget for every way to make a mask, with invert/grow/feather, a live overlay and a download.
 
@@ -206,7 +214,7 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
     outpainting); a model that doesn't use the words gets no prompt field, only the reason.
     """
     methods = ([DRAW, RECTANGLES, UPLOAD] if allow_image else []) + ([PROMPT] if allow_prompt else [])
-    method = st.radio("Make the mask by", methods, key=f"{key}_method", horizontal=True) \
+    method = st.radio(_("Make the mask by"), methods, key=f"{key}_method", horizontal=True, format_func=_) \
         if len(methods) > 1 else methods[0]
     if method == PROMPT:
         if task is None or not task.uses_mask_prompt:
@@ -214,11 +222,15 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
         if not uses_mask_prompt(model, task):  # the words would do nothing: say so instead of asking for them
             st.caption(f":material/info: {mask_prompt_reason(model, task)}")
             return MaskChoice(mask_prompt="")
-        text = st.text_input(prompt_label, value=default_prompt, key=f"{key}_prompt",
-                             help="The item to replace (if inpainting), or keep (if outpainting).")
-        what = ("fill it from its surroundings" if model.runs_locally else "repaint it") \
-            if mode is PaintMode.INPAINTING else "keep it and repaint everything else"
-        st.caption(f"{model.label} finds “{text or '…'}” itself and will {what}.")
+        text = st.text_input(_(prompt_label), value=default_prompt, key=f"{key}_prompt",
+                             help=_("The item to replace (if inpainting), or keep (if outpainting)."))
+        if mode is not PaintMode.INPAINTING:
+            said = _("{model} finds “{item}” itself and will keep it and repaint everything else.")
+        elif model.runs_locally:
+            said = _("{model} finds “{item}” itself and will fill it from its surroundings.")
+        else:
+            said = _("{model} finds “{item}” itself and will repaint it.")
+        st.caption(said.format(model=model.label, item=text or "…"))
         if model.runs_locally:
             found_object_preview(image, text, mode)
         return MaskChoice(mask_prompt=text)
@@ -230,26 +242,29 @@ def mask_editor(key: str, image: Image.Image, mode: PaintMode, *, model: ModelIn
         selection = _rectangles(key, image, sample_id)
     else:
         selection, notes = _upload(key, image, photo_fit)
-    show_notes(notes, "Mask repaired")
+    show_notes(notes, _("Mask repaired"))
 
     c1, c2, c3 = st.columns(3)
-    if c1.checkbox("Invert", key=f"{key}_invert", help="Swap the marked and unmarked areas."):
+    if c1.checkbox(_("Invert"), key=f"{key}_invert", help=_("Swap the marked and unmarked areas.")):
         selection = masks.invert(selection)
-    selection = masks.grow(selection, c2.slider("Grow / shrink (px)", -20, 20, 0, key=f"{key}_grow"))
-    selection = masks.feather(selection, c3.slider("Feather (px)", 0, 20, 0, key=f"{key}_feather",
-                                                   help="Soft edges. Titan and Nova get pure black and white; "
-                                                        "Stability blends the grey edge."))
+    selection = masks.grow(selection, c2.slider(_("Grow / shrink (px)"), -20, 20, 0, key=f"{key}_grow"))
+    selection = masks.feather(selection, c3.slider(_("Feather (px)"), 0, 20, 0, key=f"{key}_feather",
+                                                   help=_("Soft edges. Titan and Nova get pure black and white; "
+                                                          "Stability blends the grey edge.")))
     change = masks.area_to_change(selection, mode)
     share = masks.coverage(change)
-    verb = "repaints the marked area" if mode is PaintMode.INPAINTING else "keeps the marked area and repaints the rest"
+    caption = (_("Tinted = will change ({share} of the image): inpainting repaints the marked area.")
+               if mode is PaintMode.INPAINTING else
+               _("Tinted = will change ({share} of the image): outpainting keeps the marked area and repaints the "
+                 "rest."))
     st.image(_preview(image, change), width=min(CANVAS_MAX_WIDTH, image.width),
-             caption=f"Tinted = will change ({share:.0%} of the image): {mode.value.lower()} {verb}.")
+             caption=caption.format(share=f"{share:.0%}"))
     if masks.coverage(selection) == 0:
-        st.info("Nothing is marked yet.", icon=":material/gesture:")
+        st.info(_("Nothing is marked yet."), icon=":material/gesture:")
     sent = model_mask(model, encode_image(selection, "png"), Task.OUTPAINT if mode is PaintMode.OUTPAINTING
                       else Task.INPAINT)
     if sent is not None:
-        st.download_button("Download the mask (as sent to the model)", sent,
+        st.download_button(_("Download the mask (as sent to the model)"), sent,
                            file_name=f"mask-{model.id.split(':')[0]}.png", mime="image/png", key=f"{key}_download",
                            on_click="ignore", icon=":material/download:")
     return MaskChoice(selection=selection, notes=notes)
