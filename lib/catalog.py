@@ -47,10 +47,22 @@ class Task(StrEnum):
     ERASE_BY_PROMPT = "erase by prompt"  # remove the named object, no prompt
     REMOVE_BACKGROUND = "remove background"  # cut out the subject (transparent PNG)
     EXTEND = "extend the canvas"  # outpaint beyond the edges (Stability Outpaint)
+    RECOLOR_BY_PROMPT = "recolor by prompt"  # recolour the object the mask prompt names (lab 5)
+    # Kinds of variation (lab 3) beside VARIATION: each keeps something else of its input (VARIATION_KINDS).
+    CONTROL_SKETCH = "sketch to image"
+    CONTROL_STRUCTURE = "structure to image"
+    STYLE_GUIDE = "style guide"
+    STYLE_TRANSFER = "style transfer"
+    UPSCALE = "upscale"  # a bigger copy of any result (an action under results and in History, not a lab)
 
     @property
     def uses_mask_prompt(self) -> bool:
-        return self in (Task.INPAINT_BY_PROMPT, Task.OUTPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT)
+        return self in (Task.INPAINT_BY_PROMPT, Task.OUTPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT, Task.RECOLOR_BY_PROMPT)
+
+    @property
+    def draws_mask(self) -> bool:
+        """The area is a drawn mask file (not named in words, not found by the model, not the whole image)."""
+        return self in (Task.INPAINT, Task.OUTPAINT, Task.ERASE)
 
     @property
     def keeps_the_mask(self) -> bool:
@@ -60,6 +72,27 @@ class Task(StrEnum):
 
 EDIT_TASKS = frozenset({Task.INPAINT, Task.OUTPAINT, Task.INPAINT_BY_PROMPT, Task.OUTPAINT_BY_PROMPT, Task.ERASE,
                         Task.ERASE_BY_PROMPT})
+
+# Lab 3's kinds of variation, in the order offered, each with what it keeps of its input (said under the choice).
+VARIATION_KINDS: dict[Task, tuple[str, str]] = {
+    Task.VARIATION: ("Similar images", "Keeps the input's subject and look: new images close to it."),
+    Task.CONTROL_SKETCH: ("From a sketch", "Keeps the sketch's lines: the prompt fills them with colour, light and "
+                                           "texture."),
+    Task.CONTROL_STRUCTURE: ("From the structure", "Keeps the structure's edges (layout and outlines): the prompt "
+                                                   "repaints everything else."),
+    Task.STYLE_GUIDE: ("In this style", "Keeps the style (colours, brushwork, mood) of the image: the prompt says "
+                                        "what to paint in it."),
+    Task.STYLE_TRANSFER: ("Style transfer", "Keeps the content of the first image and the style of the second: the "
+                                            "photo repainted in that style."),
+}
+
+
+class PromptUse(StrEnum):
+    """What an Image Service does with a prompt, where that is the service's own fact rather than the task's."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    NOT_TAKEN = "not taken"  # the body has no prompt field at all (Fast Upscale)
 
 
 class Status(StrEnum):
@@ -136,6 +169,34 @@ class Knob:
     default: float
     step: float
     help: str = ""
+    integer: bool = False  # sent as a whole number (grow_mask)
+
+    def value(self, chosen: float | None) -> float | int:
+        """The value to send: the one chosen, else the default, as the field's type."""
+        value = self.default if chosen is None else chosen
+        return int(round(value)) if self.integer else round(float(value), 2)
+
+
+@dataclass(frozen=True)
+class Upscaling:
+    """What an upscaler makes: `factor` times the input, the long side at most `max_edge` when that is set;
+    `exact` False where the model decides the final size itself (Conservative, Creative: "up to 4K")."""
+
+    factor: int
+    max_edge: int | None = None
+    exact: bool = True
+
+    def size(self, width: int, height: int) -> tuple[int, int]:
+        scale = float(self.factor)
+        if self.max_edge:
+            scale = max(1.0, min(scale, self.max_edge / max(width, height)))
+        return int(width * scale + 0.5), int(height * scale + 0.5)
+
+    def describe(self, width: int, height: int) -> str:
+        w, h = self.size(width, height)
+        if self.exact:
+            return f"{w}×{h} ({self.factor}×)"
+        return f"up to 4K, about {w}×{h} (the model picks the exact size)"
 
 
 @dataclass(frozen=True)
@@ -174,6 +235,13 @@ class ImageSpec:
     output_formats: tuple[str, ...] = ("png",)
     edit_rule: SizeRule | None = None  # what the image (and mask) must fit for editing tasks
     ratio_in_prompt: bool = False  # no size field: the aspect ratio is asked for in the prompt's words (Nova 2 Omni)
+    # Stability's Image Services beyond the editing five (reference §1.4):
+    knobs: tuple[Knob, ...] = ()  # the service's own numeric fields, each a slider, sent under its field name
+    prompt_use: PromptUse | None = None  # None: the engine's rule for the task decides
+    input_roles: tuple[str, ...] = ()  # inputs with different jobs, in order (Style Transfer: photo, then style)
+    style_presets: tuple[str, ...] = ()  # the `style_preset` values it takes; empty: no such field
+    variation_aspect: bool = False  # a variation's shape is chosen by `aspect_ratio`, not kept from the input
+    upscaling: Upscaling | None = None  # what Task.UPSCALE makes of an input
 
 
 @dataclass(frozen=True)
@@ -269,11 +337,28 @@ _SERVICE_SPEC = dict(
 )
 
 
-def _service(model_id: str, label: str, tasks: set[Task], price: float, note: str) -> "ModelInfo":
+def _service(model_id: str, label: str, tasks: set[Task], price: float, note: str, **spec) -> "ModelInfo":
+    """A Stability Image Service row; `spec` overrides the services' shared limits (knobs, size rules…)."""
     return ModelInfo(id=model_id, label=label, provider="Stability AI", engine=STABILITY_IMAGE_ENGINE,
                      tasks=frozenset(tasks), regions=_SERVICE_REGIONS, lifecycle=Lifecycle(Status.ACTIVE),
-                     price=ImagePrice(standard=price), image=ImageSpec(**_SERVICE_SPEC),
+                     price=ImagePrice(standard=price), image=ImageSpec(**{**_SERVICE_SPEC, **spec}),
                      inference_profile_prefix="us", notes=(note,))
+
+
+# Reference §1.4 [3P: LiteLLM, the kalleeh MCP server, Stability's v2beta schemas; the AWS page names the same fields].
+STYLE_PRESETS = ("3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance", "fantasy-art",
+                 "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk", "origami", "photographic",
+                 "pixel-art", "tile-texture")
+_SERVICE_INPUT = SizeRule(min_edge=64, max_edge=4096, max_pixels=4_194_304, max_aspect=2.5)  # fitted before sending
+_CONTROL_STRENGTH = Knob("control_strength", "Control strength", 0.0, 1.0, 0.7, 0.05,
+                         "How closely the result follows the input's lines or edges: 1 = exactly, 0 = loosely.")
+_CREATIVITY_HELP = "How much detail the upscaler may invent that the input does not show: higher = more."
+_CONTROL = dict(knobs=(_CONTROL_STRENGTH,), input_rule=_SERVICE_INPUT, style_presets=STYLE_PRESETS)
+# Upscalers take the stored result as it is (never resized first): each one's own input limits, checked before a call.
+UPSCALE_MAX_PIXELS_SMALL = 1_048_576  # Fast and Creative: at most 1 megapixel
+UPSCALE_MAX_PIXELS_LARGE = 9_437_184  # Conservative: at most about 9.4 megapixels
+UPSCALER_IDS = ("stability.stable-fast-upscale-v1:0", "stability.stable-conservative-upscale-v1:0",
+                "stability.stable-creative-upscale-v1:0")
 
 
 def _local_eraser(method: str) -> "ModelInfo":
@@ -403,6 +488,46 @@ MODELS: tuple[ModelInfo, ...] = (
              "Extends the picture beyond its edges (left, right, up, down); the original pixels stay."),
     _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
              "Cuts out the main subject; used as the first step of a Stability background replacement."),
+    _service("stability.stable-image-search-recolor-v1:0", "Stable Image Search and Recolor",
+             {Task.RECOLOR_BY_PROMPT}, 0.07, "Finds the object named by its select prompt and recolours it as the "
+             "prompt says; shape, texture and everything else stay.", style_presets=STYLE_PRESETS,
+             knobs=(Knob("grow_mask", "Grow the found area (px)", 0, 20, 5, 1, "Pixels added around the object the "
+                         "model found, to blend the edge: 0 = its exact outline.", integer=True),)),
+    _service("stability.stable-image-control-sketch-v1:0", "Stable Image Control Sketch", {Task.CONTROL_SKETCH},
+             0.07, "Turns a sketch (or any picture's lines) into a finished image that follows them.", **_CONTROL),
+    _service("stability.stable-image-control-structure-v1:0", "Stable Image Control Structure",
+             {Task.CONTROL_STRUCTURE}, 0.07, "Keeps the structure (edges, layout) of the input image and repaints "
+             "it as the prompt says.", **_CONTROL),
+    _service("stability.stable-image-style-guide-v1:0", "Stable Image Style Guide", {Task.STYLE_GUIDE}, 0.07,
+             "Paints what the prompt says in the style of the input image, at the chosen aspect ratio.",
+             input_rule=_SERVICE_INPUT, style_presets=STYLE_PRESETS, aspect_ratios=tuple(STABILITY_ASPECT_SIZES),
+             variation_aspect=True,
+             knobs=(Knob("fidelity", "Style fidelity", 0.0, 1.0, 0.5, 0.05,
+                         "How closely the result keeps the style image's look: 1 = very close."),)),
+    _service("stability.stable-style-transfer-v1:0", "Stable Image Style Transfer", {Task.STYLE_TRANSFER}, 0.08,
+             "Repaints the first image (its content) in the style of the second; the prompt is optional.",
+             input_rule=_SERVICE_INPUT, max_input_images=2, input_roles=("Photo (the content)", "Style image"),
+             prompt_use=PromptUse.OPTIONAL,
+             knobs=(Knob("style_strength", "Style strength", 0.0, 1.0, 1.0, 0.05,
+                         "How much of the style image's look is applied: 0 = none, 1 = all."),
+                    Knob("composition_fidelity", "Composition fidelity", 0.0, 1.0, 0.9, 0.05,
+                         "How closely the result keeps the photo's composition."),
+                    Knob("change_strength", "Change strength", 0.0, 1.0, 0.9, 0.05,
+                         "How much the photo may change overall."))),
+    _service(UPSCALER_IDS[0], "Stable Image Fast Upscale", {Task.UPSCALE}, 0.03,
+             "Four times the width and height in about a second; no prompt. Input at most 1 megapixel.",
+             prompt_use=PromptUse.NOT_TAKEN, upscaling=Upscaling(4),
+             edit_rule=SizeRule(min_edge=32, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_SMALL, max_aspect=2.5)),
+    _service(UPSCALER_IDS[1], "Stable Image Conservative Upscale", {Task.UPSCALE}, 0.40,
+             "Up to 4K, changing as little as it can; takes inputs up to about 9.4 megapixels.",
+             prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False),
+             knobs=(Knob("creativity", "Creativity", 0.2, 0.5, 0.35, 0.05, _CREATIVITY_HELP),),
+             edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_LARGE, max_aspect=2.5)),
+    _service(UPSCALER_IDS[2], "Stable Image Creative Upscale", {Task.UPSCALE}, 0.60,
+             "Up to 4K, re-imagining detail: best on small or degraded images. Input at most 1 megapixel.",
+             prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False), style_presets=STYLE_PRESETS,
+             knobs=(Knob("creativity", "Creativity", 0.1, 0.5, 0.3, 0.05, _CREATIVITY_HELP),),
+             edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_SMALL, max_aspect=2.5)),
     # §6.2 [3P: daekeun-ml/nova-2-omni-examples]: Converse, the "us."/"global." profiles (the sample pins
     # us-west-2; the reference names no region list, so the us. profile's three regions as for §1.1's profiles).
     # No seed, size, mask or negative-prompt field: the aspect ratio (the sample's nine) and the edit are asked

@@ -435,6 +435,7 @@ def request_from_entry(entry: Any) -> ImageRequest:
         if len(inputs) < wanted:
             raise CodeUnavailable("The input images of this result are no longer in History.")
         data["images"] = tuple(inputs[:wanted])
+        data["task"] = Task(data.get("task") or Task.VARIATION)  # lab 3's kinds (kept since they were added)
         return VariationRequest(**_known_fields(VariationRequest, data))
     if "image" in data and "task" in data:
         if not inputs:
@@ -444,8 +445,8 @@ def request_from_entry(entry: Any) -> ImageRequest:
         data["mask"] = inputs[1] if data.get("mask") and len(inputs) > 1 else None
         data["extend"] = tuple(data.get("extend") or (0, 0, 0, 0))
         req = EditRequest(**_known_fields(EditRequest, data))
-        derived = req.task is Task.OUTPAINT_BY_PROMPT  # Stability finds this mask at run time (Titan: a prompt)
-        if req.mask is None and not req.task.uses_mask_prompt and req.task is not Task.EXTEND and not derived:
+        # A drawn mask must be kept; a mask named in words, found at run time or not used has none to keep.
+        if req.mask is None and req.task.draws_mask:
             raise CodeUnavailable("The mask of this result was not kept (it was made before results kept their "
                                   "masks), so its code can't be rebuilt.")
         return req

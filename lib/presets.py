@@ -85,6 +85,7 @@ MASKING_EXAMPLES: tuple[str, ...] = (
 REPLACE_DEFAULT_OBJECT = "coffee cup"
 REPLACE_DEFAULT_WITH = "a cup of green tea"
 REPLACE_DEFAULT_SAMPLE = "coffee"
+RECOLOR_DEFAULT_COLOURS = "glossy bright red"  # lab 5's recolour: the object's new colours
 REPLACE_SUGGESTIONS: tuple[str, ...] = ("spoon", "red car", "no entry sign", "newspaper box")
 
 # Lab 6: the workshop's defaults (its photo was a house with a car), and the rewrite its notes recommend when

@@ -43,10 +43,10 @@ AnyModel = ModelInfo | ChatModel | EmbeddingModel
 
 LAB_TASKS: dict[int, tuple[Task, ...]] = {
     2: (Task.TEXT_TO_IMAGE,),
-    3: (Task.VARIATION,),
+    3: (Task.VARIATION, Task.CONTROL_SKETCH, Task.CONTROL_STRUCTURE, Task.STYLE_GUIDE, Task.STYLE_TRANSFER),
     4: (Task.INPAINT, Task.OUTPAINT, Task.ERASE, Task.INPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT,
         Task.OUTPAINT_BY_PROMPT, Task.EXTEND),
-    5: (Task.INPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT),
+    5: (Task.INPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT, Task.RECOLOR_BY_PROMPT),
     6: (Task.OUTPAINT_BY_PROMPT,),
     7: (Task.INPAINT, Task.ERASE),
 }
@@ -728,10 +728,11 @@ def smoke_request(model: ModelInfo) -> Any:
         w, h = min(model.image.output_sizes, key=lambda s: s[0] * s[1]) if model.image.output_sizes else (1024, 1024)
         return GenerationRequest(model.id, SMOKE_PROMPT, width=w, height=h, count=1)
     image = _sample_png()
-    for task in (Task.INPAINT, Task.ERASE, Task.INPAINT_BY_PROMPT, Task.EXTEND, Task.REMOVE_BACKGROUND):
+    for task in (Task.INPAINT, Task.ERASE, Task.INPAINT_BY_PROMPT, Task.EXTEND, Task.REMOVE_BACKGROUND,
+                 Task.RECOLOR_BY_PROMPT):
         if model.supports(task):
             return EditRequest(model.id, task, image, mask=_sample_mask() if task in (Task.INPAINT, Task.ERASE)
-                               else None, mask_prompt="circle" if task is Task.INPAINT_BY_PROMPT else "",
+                               else None, mask_prompt="circle" if task.uses_mask_prompt else "",
                                prompt="" if task in (Task.ERASE, Task.REMOVE_BACKGROUND) else "a green square",
                                extend=(64, 0, 0, 0) if task is Task.EXTEND else (0, 0, 0, 0))
     return None

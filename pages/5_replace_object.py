@@ -1,11 +1,12 @@
-"""Lab 5 — replace or remove an object named by a mask prompt."""
+"""Lab 5 — replace, recolour or remove an object named by a mask prompt."""
 
 import streamlit as st
 
 from lib.catalog import Task
 from lib.generation.requests import EditRequest
 from lib.labs import lab
-from lib.presets import REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_SAMPLE, REPLACE_DEFAULT_WITH, REPLACE_SUGGESTIONS
+from lib.presets import (RECOLOR_DEFAULT_COLOURS, REPLACE_DEFAULT_OBJECT, REPLACE_DEFAULT_SAMPLE, REPLACE_DEFAULT_WITH,
+                         REPLACE_SUGGESTIONS)
 from lib.local.availability import task_runs_here
 from lib.masks import PaintMode
 from lib.ui.common import backend_preference, start_lab
@@ -15,6 +16,7 @@ from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import found_object_preview
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
+from lib.ui.service_controls import knob_values, style_preset_choice, task_choice
 from lib.ui.presenter import lab_columns
 
 LAB = lab(5)
@@ -29,13 +31,21 @@ left, right = lab_columns([3, 2])
 with left:
     st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", REPLACE_DEFAULT_WITH)
-    obj = st.text_input("Object to remove/replace", key=f"{KEY}_object")
+    # Recolouring keeps the object and changes its colours (Search and Recolor); the prompt box keeps one text each.
+    action = task_choice(KEY, {Task.INPAINT_BY_PROMPT: "Replace or remove", Task.RECOLOR_BY_PROMPT: "Recolor"},
+                         "What to do with the object", drafts={Task.INPAINT_BY_PROMPT: REPLACE_DEFAULT_WITH,
+                                                                Task.RECOLOR_BY_PROMPT: RECOLOR_DEFAULT_COLOURS})
+    recolor = action is Task.RECOLOR_BY_PROMPT
+    obj = st.text_input("Object to find", key=f"{KEY}_object", help="Named in words: the model finds it itself.")
     photo_suggestions("Try also", REPLACE_SUGGESTIONS, fills=f"{KEY}_object", key=f"{KEY}_suggestion",
                       placeholder="Another object (it picks its photo too)…", input_key=LAB.input_key or f"{KEY}_input")
-    prompt = st.text_area("Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
-    task = Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
+    prompt = st.text_area("Its new colours (e.g. “matte navy blue”)" if recolor
+                          else "Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
+    task = action if recolor else Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
     ready = cloud_ready or model.runs_locally
+    if recolor and model.notes:  # what the recolouring model really does
+        st.caption(model.notes[0])
     photo = edit_input(LAB, model, default_sample=REPLACE_DEFAULT_SAMPLE)
     request = None
     if photo and model.runs_locally:
@@ -45,12 +55,15 @@ with left:
     if photo:
         options = output_controls(model, KEY, editing=True)
         request = EditRequest(model_id=model.id, task=task, image=photo.data, mask_prompt=obj, prompt=prompt,
+                              knobs=knob_values(model, KEY), style_preset=style_preset_choice(model, KEY),
                               **options.edit_fields())
-    run_edit_button(KEY, request, model, ready=ready, label="Replace" if prompt.strip() else "Remove")
+    run_edit_button(KEY, request, model, ready=ready,
+                    label="Recolor" if recolor else "Replace" if prompt.strip() else "Remove")
 
 with right:
     st.subheader("Result")
     results_panel(KEY, send_to=(lab(3),), columns=2,
-                  empty_text="Name the object, say what to put there (or nothing), then press the button.",
+                  empty_text="Name the object, say what to put there, its new colours, or nothing (to remove "
+                             "it), then press the button.",
                   offline_text="Remove an object on this machine: name it, leave “Object to add” empty, check the "
                                "tinted preview, then press **Remove**." if task_runs_here(Task.ERASE_BY_PROMPT) else None)

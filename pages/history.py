@@ -10,15 +10,18 @@ import streamlit as st
 from lib.catalog import takes_seed
 from lib.history import HistoryEntry, StoredAnswer, entry_zip
 from lib.labs import LABS, lab, lab_for_key, tool
+from lib.services.upscale import upscaled_from
 from lib.ui.common import current_credentials, history_store, lab_header, viewer
 from lib.ui.generation_controls import prefill_key
 from lib.ui.image_input import handoff_key
 from lib.ui.results import run_title, show_result
+from lib.ui.upscale import upscale_action, upscale_panel
 from lib.ui.runs import what_runs_here
 from lib.text import plain
 
 PAGE = tool("History")
 PAGE_SIZE = 20
+UPSCALES = "history"  # the key of this page's jobs (upscales started here)
 lab_header(PAGE)
 store = history_store()
 me = viewer()
@@ -61,8 +64,11 @@ def show_entry(entry: HistoryEntry) -> None:
             seed = f" · seed {entry.seed}" if entry.seed is not None and takes_seed(entry.model_id) else ""
             st.caption(plain(f"{lab_name(entry.lab)} · {entry.model_label}{seed} · {entry.latency_s or 0:.1f} s · "
                              f"${entry.cost_usd or 0:.3f} · {entry.when}") + plain(whose(entry.owner)))
-            b1, b2, b3 = st.columns(3)
-            if origin and entry.owner == me.owner and b1.button(
+            source = upscaled_from(entry)  # an upscale names the result it enlarged
+            if source:
+                st.caption(plain(source))
+            b1, b2, b3, b4 = st.columns([3, 1.6, 2, 2.4])  # room for each label
+            if origin and entry.owner == me.owner and not source and b1.button(
                     f"Reuse in Lab {origin.number}", key=f"hist_reuse_{entry.id}", icon=":material/replay:",
                     help="Open the lab with these settings and seed."):
                 st.session_state[prefill_key(origin.key)] = entry.request
@@ -74,6 +80,8 @@ def show_entry(entry: HistoryEntry) -> None:
                                icon=":material/folder_zip:")
             b3.button("Delete", key=f"hist_del_{entry.id}", icon=":material/delete:", on_click=delete,
                       args=(entry.id,))
+            with b4:
+                upscale_action(entry, entry.outputs, f"hist_{entry.id}", UPSCALES)
         with st.expander("Open"):
             show_result(entry, f"hist_{entry.id}")
 
@@ -102,6 +110,7 @@ with images_tab:
     only_lab = f1.selectbox("Lab", [None, *lab_names], key="history_lab",
                             format_func=lambda k: "All labs" if k is None else lab_names[k])
     search = f2.text_input("Search prompts and models", key="history_search")
+    upscale_panel(UPSCALES)  # upscales started below: running, failed, or where the new entry is
     total = store.count(lab=only_lab, search=search, viewer=me)
     pages = max(1, -(-total // PAGE_SIZE))
     page_no = st.number_input("Page", 1, pages, 1, key="history_page") if pages > 1 else 1

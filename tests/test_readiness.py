@@ -9,7 +9,7 @@ import pytest
 from fake_control_plane import (EOL_MESSAGE, LEGACY_MESSAGE, MARKETPLACE_MESSAGE, PENDING_MESSAGE, USE_CASE_MESSAGE)
 from lib import readiness
 from lib.bedrock import translate_error
-from lib.catalog import get_chat_model, get_embedding_model, get_model
+from lib.catalog import MODELS, get_chat_model, get_embedding_model, get_model
 from lib.errors import AccessDenied, ModelUnavailable
 
 TITAN_EMBED = "amazon.titan-embed-image-v1"
@@ -17,9 +17,8 @@ ULTRA = "stability.stable-image-ultra-v1:1"
 NOVA_PRO = "amazon.nova-pro-v1:0"
 INPAINT = "stability.stable-image-inpaint-v1:0"
 REMOVE_BG = "stability.stable-image-remove-background-v1:0"
-SERVICES = [m for m in ("stability.stable-image-inpaint-v1:0", "stability.stable-outpaint-v1:0",
-                        "stability.stable-image-search-replace-v1:0", "stability.stable-image-erase-object-v1:0",
-                        REMOVE_BG)]
+# Every Stability Image Service in the catalog: one subscription enrols an account in all of them (reference §1.1).
+SERVICES = [m.id for m in MODELS if m.provider == "Stability AI" and m.inference_profile_prefix == "us"]
 
 
 @pytest.fixture

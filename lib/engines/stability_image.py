@@ -15,7 +15,7 @@ from PIL import Image
 
 from lib import masks
 from lib.bedrock import content_filter_error, invoke_json
-from lib.catalog import REMOVE_BACKGROUND_ID, ModelInfo, Task, call_target, get_model
+from lib.catalog import REMOVE_BACKGROUND_ID, ModelInfo, PromptUse, Task, call_target, get_model
 from lib.engines.image_base import CallTarget, ImageEngine, PreStep, Produced, fan_out, image_output
 from lib.errors import BackendUnavailable, InvalidInput
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
@@ -155,6 +155,63 @@ def parse_image(payload: dict[str, Any], model: ModelInfo, seed: int) -> tuple[b
     return b64decode(images[0]), int(seeds[0])
 
 
+# --- the Image Services beyond editing (reference §1.4): each builder sends exactly the documented fields ---------
+
+
+def _knob_fields(req: EditRequest | VariationRequest, model: ModelInfo) -> dict[str, Any]:
+    """The service's own numeric fields (catalog ImageSpec.knobs): the value chosen, else the documented default."""
+    return {knob.field: knob.value(req.knobs.get(knob.field)) for knob in model.image.knobs}
+
+
+def _optional_fields(req: EditRequest | VariationRequest, seed: int) -> dict[str, Any]:
+    """negative_prompt and style_preset when given (the service validated the preset), then seed and format."""
+    body: dict[str, Any] = {}
+    if req.negative_prompt.strip():
+        body["negative_prompt"] = req.negative_prompt
+    if req.style_preset:
+        body["style_preset"] = req.style_preset
+    return {**body, "seed": seed, "output_format": req.output_format}
+
+
+def search_recolor_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Search and Recolor: the object is named by `select_prompt` (not search_prompt), its new colours by `prompt`."""
+    return {"image": b64encode(req.image), "prompt": req.prompt, "select_prompt": req.mask_prompt,
+            **_knob_fields(req, model), **_optional_fields(req, seed)}
+
+
+def control_body(req: VariationRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Control Sketch / Control Structure: the sketch or structure source as `image`, `control_strength`."""
+    return {"image": b64encode(req.images[0]), "prompt": req.prompt, **_knob_fields(req, model),
+            **_optional_fields(req, seed)}
+
+
+def style_guide_body(req: VariationRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Style Guide: the style reference as `image`, `fidelity`, and the output's `aspect_ratio`."""
+    return {"image": b64encode(req.images[0]), "prompt": req.prompt, **_knob_fields(req, model),
+            "aspect_ratio": req.aspect_ratio or "1:1", **_optional_fields(req, seed)}
+
+
+def style_transfer_body(req: VariationRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Style Transfer: two images, `init_image` (the content) and `style_image` (no `image` field); prompt optional."""
+    body: dict[str, Any] = {"init_image": b64encode(req.images[0]), "style_image": b64encode(req.images[1])}
+    if req.prompt.strip():
+        body["prompt"] = req.prompt
+    return {**body, **_knob_fields(req, model), **_optional_fields(req, seed)}
+
+
+def upscale_body(req: EditRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+    """Fast Upscale takes the image and the format only; Conservative and Creative also a prompt and creativity."""
+    if model.image.prompt_use is PromptUse.NOT_TAKEN:
+        return {"image": b64encode(req.image), "output_format": req.output_format}
+    return {"image": b64encode(req.image), "prompt": req.prompt, **_knob_fields(req, model),
+            **_optional_fields(req, seed)}
+
+
+SERVICE_BODIES = {Task.RECOLOR_BY_PROMPT: search_recolor_body, Task.CONTROL_SKETCH: control_body,
+                  Task.CONTROL_STRUCTURE: control_body, Task.STYLE_GUIDE: style_guide_body,
+                  Task.STYLE_TRANSFER: style_transfer_body, Task.UPSCALE: upscale_body}
+
+
 class StabilityImageEngine(ImageEngine):
     """One image per call; masks are white = change; no mask prompt (background subjects come from Remove
     Background, a second call)."""
@@ -168,6 +225,8 @@ class StabilityImageEngine(ImageEngine):
         return "Stability makes one image per call; several calls run in parallel."
 
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
+        if req.task in SERVICE_BODIES:
+            return SERVICE_BODIES[req.task](req, model, seed)
         if isinstance(req, EditRequest):
             return edit_body(req, model, seed)
         if isinstance(req, VariationRequest):

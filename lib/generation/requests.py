@@ -57,8 +57,11 @@ class VariationRequest:
     cfg_scale: float | None = None
     seed: int | None = None
     output_format: str = "png"
-
-    task = Task.VARIATION
+    # Lab 3's other kinds of variation (Stability's control and style services; catalog.VARIATION_KINDS):
+    task: Task = Task.VARIATION
+    knobs: dict[str, float] = field(default_factory=dict)  # the model's own knobs (catalog ImageSpec.knobs) by field
+    style_preset: str = ""  # one of the model's style_presets, or none
+    aspect_ratio: str = ""  # for a model whose variation shape is chosen by aspect ratio (Style Guide)
 
     def with_seed(self, seed: int) -> "VariationRequest":
         return replace(self, seed=seed)
@@ -71,7 +74,7 @@ class VariationRequest:
 
 @dataclass(frozen=True)
 class EditRequest:
-    """Inpainting, outpainting, object replacement or removal on one image.
+    """Inpainting, outpainting, object replacement, recolouring or removal on one image, or an upscale of it.
 
     `mask` is a *selection* PNG from lib.masks (255 = the area the user means);
     the adapter converts it to the model's polarity. Tasks "by prompt" use
@@ -92,6 +95,8 @@ class EditRequest:
     cfg_scale: float | None = None
     seed: int | None = None
     output_format: str = "png"
+    knobs: dict[str, float] = field(default_factory=dict)  # the model's own knobs (catalog ImageSpec.knobs) by field
+    style_preset: str = ""  # one of the model's style_presets, or none
 
     def with_seed(self, seed: int) -> "EditRequest":
         return replace(self, seed=seed)
@@ -118,13 +123,19 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# Fields added after results were first kept: left out of the fingerprint while unset, so that an earlier result
+# of the same request is still found (its key was computed without them).
+ADDED_LATER = frozenset({"knobs", "style_preset", "aspect_ratio"})
+
+
 def request_fingerprint(req: ImageRequest) -> str:
     """sha256 of everything that decides the result except the seed, so History can find an identical request.
 
     The seed is left out because a request with a random seed (None) is identical to any earlier draw;
     callers compare seeds themselves (see HistoryStore.find_identical). Images and masks count by their bytes.
     """
-    data = {f.name: _canonical(getattr(req, f.name)) for f in fields(req) if f.name != "seed"}
+    data = {f.name: _canonical(getattr(req, f.name)) for f in fields(req)
+            if f.name != "seed" and not (f.name in ADDED_LATER and not getattr(req, f.name))}
     data["task"] = req.task.value  # a class attribute on generation and variation requests, a field on edits
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -18,6 +18,7 @@ from PIL import Image
 from lib import masks
 from lib.catalog import (
     ModelInfo,
+    PromptUse,
     Task,
     call_target,
     get_model,
@@ -69,7 +70,40 @@ def check_text(model: ModelInfo, text: str, limit: int, what: str, *, required: 
 
 def prompt_required(model: ModelInfo, task: Task) -> bool:
     """Whether `task` on `model` can't run without a prompt (pages say so next to the box)."""
+    if model.image.prompt_use is not None:  # an Image Service's own rule (Style Transfer, the upscalers)
+        return model.image.prompt_use is PromptUse.REQUIRED
     return engine_of(model).prompt_required(task)
+
+
+def check_service_fields(req: VariationRequest | EditRequest, model: ModelInfo) -> None:
+    """The Image Services' own fields: knobs within their ranges, a style preset they take, no prompt where
+    none is taken, and each input image its role needs (Style Transfer: a photo and a style image)."""
+    spec = model.image
+    knobs = {knob.field: knob for knob in spec.knobs}
+    for name, value in req.knobs.items():
+        knob = knobs.get(name)
+        if knob is None:
+            raise InvalidInput(f"{model.label} has no setting “{name}”.", "Use the settings the page shows.")
+        if not isinstance(value, (int, float)) or not knob.minimum <= value <= knob.maximum:
+            raise InvalidInput(f"{knob.label} must be between {knob.minimum:g} and {knob.maximum:g} for "
+                               f"{model.label}, not {value}.", f"Use a value in that range (the default is "
+                                                               f"{knob.default:g}).")
+    if req.style_preset and req.style_preset not in spec.style_presets:
+        raise InvalidInput(f"{model.label} has no style preset “{req.style_preset}”.",
+                           f"Pick one of {', '.join(spec.style_presets)}." if spec.style_presets
+                           else "Leave the style preset empty.")
+    if spec.prompt_use is PromptUse.NOT_TAKEN and (req.prompt.strip() or req.negative_prompt.strip()):
+        raise InvalidInput(f"{model.label} takes no prompt.", "Leave the prompt empty, or pick a model that takes one.")
+    roles = spec.input_roles
+    if isinstance(req, VariationRequest) and roles and len(req.images) != len(roles):
+        missing = roles[len(req.images)] if len(req.images) < len(roles) else None
+        raise InvalidInput(f"{model.label} needs {len(roles)} images: {' and '.join(r.lower() for r in roles)}; "
+                           f"it got {len(req.images)}.", f"Choose the {missing.lower()} too." if missing
+                           else f"Send exactly {len(roles)} images.")
+    if isinstance(req, VariationRequest) and req.aspect_ratio and req.aspect_ratio not in spec.aspect_ratios:
+        raise InvalidInput(f"{model.label} has no aspect ratio {req.aspect_ratio}.",
+                           f"Pick one of {', '.join(spec.aspect_ratios)}." if spec.aspect_ratios
+                           else "It keeps the input's shape: leave the aspect ratio empty.")
 
 
 def validate(req: ImageRequest, model: ModelInfo) -> None:
@@ -104,6 +138,7 @@ def validate(req: ImageRequest, model: ModelInfo) -> None:
         knob = spec.variation_knob
         if knob and req.strength is not None and not knob.minimum <= req.strength <= knob.maximum:
             raise InvalidInput(f"{knob.label} must be between {knob.minimum} and {knob.maximum}.")
+        check_service_fields(req, model)
 
 
 @dataclass
@@ -169,14 +204,18 @@ def _run(req: ImageRequest, settings: Settings | None, *, checked: bool = False)
                             notes=notes + produced.notes, problems=produced.problems)
 
 
+PROMPT_NAMES = {Task.RECOLOR_BY_PROMPT: "description of the new colours", Task.UPSCALE: "description of the image"}
+
+
 def validate_edit(req: EditRequest, model: ModelInfo) -> None:
     """Every editing rule that can be checked before a call: task, texts, mask, sizes."""
     spec = model.image
     engine = engine_of(model)
     require_callable_shape(model, req.task)
     task = req.task
-    what = "description of the new scene" if task.keeps_the_mask else "replacement prompt"
-    check_text(model, req.prompt, spec.prompt_max_chars, what, required=engine.prompt_required(task))
+    what = PROMPT_NAMES.get(task, "description of the new scene" if task.keeps_the_mask else "replacement prompt")
+    check_text(model, req.prompt, spec.prompt_max_chars, what, required=prompt_required(model, task))
+    check_service_fields(req, model)
     check_text(model, req.negative_prompt, spec.negative_max_chars, "negative prompt", required=False)
     if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
         raise InvalidInput(f"Ask for 1 to {MAX_IMAGES_PER_RUN} images, not {req.count}.")
@@ -189,7 +228,7 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
     if spec.edit_rule and not spec.edit_rule.accepts(*size):
         raise InvalidInput(f"{model.label} can't edit a {size[0]}×{size[1]} image ({spec.edit_rule.describe()}).",
                            "Let the app fit the image to the model first.")
-    if task is Task.REMOVE_BACKGROUND:
+    if task in (Task.REMOVE_BACKGROUND, Task.UPSCALE):
         pass  # the image is all it takes
     elif task is Task.EXTEND:
         if not any(req.extend) or min(req.extend) < 0 or max(req.extend) > MAX_EXTEND_PX:

@@ -164,3 +164,10 @@ def apply_prefill(key: str) -> None:
         state[f"{mk}_format"] = request["output_format"]
     if request.get("strength") is not None:
         state[f"{mk}_strength"] = float(request["strength"])
+    if request.get("task"):  # a lab that offers a choice of task (lib/ui/service_controls.task_choice) shows it
+        state[f"{key}_task"] = request["task"]
+    for knob in model.image.knobs:  # an Image Service's own knobs and style preset
+        if (request.get("knobs") or {}).get(knob.field) is not None:
+            state[f"{mk}_{knob.field}"] = request["knobs"][knob.field]
+    if request.get("style_preset") in model.image.style_presets:
+        state[f"{mk}_style_preset"] = request["style_preset"]

@@ -12,6 +12,9 @@ from lib.local.availability import missing_for
 from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
 
 
+HIDDEN_NAMED = 6  # models named in the "Not shown" line; the rest are counted
+
+
 def installed(rows: list, task: Task | None = None) -> list:
     """The rows that can run here: every Bedrock row, and the local ones whose packages are installed.
 
@@ -118,8 +121,11 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
                    f"fail; the request shape is kept for learning. Pick a model without a warning to get images.",
                    icon=":material/history_toggle_off:")
     hidden = [m.label for m in MODELS if not m.supports(task)]
-    if hidden:
-        st.caption(f"Not shown, because they can't {task.value}: {', '.join(hidden)}.")
+    if hidden:  # the first few by name (the Image Services are many single-purpose rows), all of them on hover
+        named = ", ".join(hidden[:HIDDEN_NAMED]) + (f" and {len(hidden) - HIDDEN_NAMED} more"
+                                                     if len(hidden) > HIDDEN_NAMED else "")
+        st.caption(f"Not shown, because they can't {task.value}: {named}.",
+                   help=", ".join(hidden) if len(hidden) > HIDDEN_NAMED else None)
     for row in deaf:
         st.caption(f"Not offered for a mask prompt: {row.label}. {mask_prompt_reason(row, task)}")
     if deaf and not any(m.lifecycle.callable_today for m in models if not m.runs_locally):

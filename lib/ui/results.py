@@ -16,6 +16,7 @@ from lib.labs import LabPage
 from lib.services.outpainting import outpainting_modes
 from lib.ui.image_input import handoff_key
 from lib.ui.presenter import presenting
+from lib.ui.upscale import upscale_action
 
 
 def _send(target: LabPage, image_id: str) -> None:
@@ -57,6 +58,8 @@ def outpainting_mode(entry: HistoryEntry) -> str | None:
 
 def run_title(entry: HistoryEntry) -> str:
     """What a run was, in a few words: its prompt, or for a removal what it removed."""
+    if entry.task == Task.UPSCALE.value:  # its prompt only describes the image it enlarged
+        return f"Upscaled: “{entry.prompt}”" if entry.prompt.strip() else "Upscaled"
     if entry.prompt.strip():
         return f"“{entry.prompt}”"
     named = str((entry.request or {}).get("mask_prompt") or "").strip()
@@ -79,8 +82,11 @@ def shown_image(img) -> bytes:  # noqa: ANN001 - a StoredImage
 
 
 def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], None] | None = None,
-                send_to: tuple[LabPage, ...] = (), columns: int = 3, replayed: bool = False) -> None:
+                send_to: tuple[LabPage, ...] = (), columns: int = 3, replayed: bool = False,
+                upscale_in: str | None = None) -> None:
     """One run's images in a grid, each with its facts and actions, then the run's own downloads.
+
+    `upscale_in`: the page (its jobs' key) where an Upscale of an image runs and shows; None offers no Upscale.
 
     `replayed`: shown again from History instead of being made now; said above the images so that nobody
     mistakes it for a fresh call.
@@ -120,13 +126,14 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                 cost = f"${per_image:.3f} when made" if replayed else f"${per_image:.3f}"
                 st.image(shown_image(img), caption=f"{made} · {latency} · {cost}", width="stretch",
                          output_format="JPEG")
-                actions = st.columns(2 + len(send_to)) if presenting() else None
+                actions = st.columns(2 + len(send_to) + (upscale_in is not None)) if presenting() else None
                 with actions[0] if actions else st.container():
                     st.download_button("Download", img.read_bytes, file_name=img.file_name,  # read when asked
                                        mime=MIME_TYPES.get(img.format, "application/octet-stream"),
                                        key=f"{key}_dl_{img.id}", on_click="ignore", icon=":material/download:",
                                        width="stretch")
-                if reuse_seed is not None and img.seed is not None and seeded:
+                upscaled = entry.task == Task.UPSCALE.value  # its seed is the upscaler's, not the lab's to reuse
+                if reuse_seed is not None and img.seed is not None and seeded and not upscaled:
                     with actions[1] if actions else st.container():
                         st.button("Reuse seed", key=f"{key}_seed_{img.id}", icon=":material/replay:",
                                   on_click=reuse_seed, args=(img.seed,), width="stretch",
@@ -136,6 +143,9 @@ def show_result(entry: HistoryEntry, key: str, *, reuse_seed: Callable[[int], No
                         if st.button(f"Send to {target.title.lower()}", key=f"{key}_to{target.number}_{img.id}",
                                      icon=":material/arrow_forward:", width="stretch", wrap=True):
                             _send(target, img.id)
+                if upscale_in is not None:
+                    with actions[-1] if actions else st.container():
+                        upscale_action(entry, [img], f"{key}_{img.id}", upscale_in)
     st.download_button(f"Download all ({len(images)}) as zip", partial(entry_zip, entry),
                        file_name=f"{entry.lab}-{entry.id}.zip", mime="application/zip", key=f"{key}_zip",
                        on_click="ignore",

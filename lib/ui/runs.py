@@ -12,7 +12,7 @@ import streamlit as st
 
 from lib.catalog import ModelInfo
 from lib.errors import WorkshopError
-from lib.generation.requests import GenerationResult, ImageRequest, request_fingerprint
+from lib.generation.requests import GenerationResult, ImageRequest
 from lib.history import HistoryEntry
 from lib.jobs import Job
 from lib.labs import LabPage
@@ -20,7 +20,7 @@ from lib.services.calls import image_work
 from lib.capabilities import labs_running_here
 from lib.labs import LABS
 from lib.ui.common import current_credentials, history_store, show_error, viewer
-from lib.ui.jobs import job_panel, submit, take_finished
+from lib.ui.jobs import job_key, job_panel, submit, take_finished  # noqa: F401 - job_key: pages import it here
 from lib.text import plain
 from lib.ui.generation_controls import reuse_seed_callback, show_instruction
 from lib.ui.results import outpainting_mode, run_title, show_result
@@ -32,11 +32,6 @@ from lib.ui.state import replayed_key, runs_key  # noqa: E402,F401 - pages impor
 def error_key(key: str) -> str:
     """The lab's last failure, shown until its next request (a rerun must not make it vanish)."""
     return f"{key}_error"
-
-
-def job_key(request: ImageRequest) -> str:
-    """Identical requests share one pending job: same fingerprint, and the same seed when one was chosen."""
-    return f"{request_fingerprint(request)}:{request.seed}"
 
 
 def run_request(key: str, call: Callable[[Any], GenerationResult], request: Any, *, what: str, model_label: str,
@@ -180,4 +175,4 @@ def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, co
             plain(f"Earlier: {run_title(entry)[:62]} · {entry.model_label}{mode} · {entry.when}{again}"))
         with container:
             show_result(entry, f"{key}_run{entry.id}", reuse_seed=reuse_seed_callback(key), send_to=send_to,
-                        columns=columns, replayed=entry.id in replayed)
+                        columns=columns, replayed=entry.id in replayed, upscale_in=key)
