@@ -24,6 +24,7 @@ from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest
 from lib.i18n import N_, _, format_number
 from lib.imaging import encode_for_model, fit_image, image_size, sniff_format
 from lib.settings import Settings
+from lib.task_names import task_name
 
 # A 1 MP picture is about 1,400 output tokens (⌈w/28⌉·⌈h/28⌉) and Omni may write a sentence beside it; the
 # sample asks for 4,000. Too few tokens ends the answer before the picture (stopReason "max_tokens").
@@ -64,7 +65,7 @@ def instruction(req: ImageRequest) -> str:
     elif req.task is Task.OUTPAINT_BY_PROMPT:
         words = f"Keep {subject} exactly as it is and change everything else to: {change}."
     else:
-        raise InvalidInput(_("Nova 2 Omni can't {task}: it takes no mask.").format(task=_(req.task.value)),
+        raise InvalidInput(_("Nova 2 Omni can't {task}: it takes no mask.").format(task=task_name(req.task)),
                            _("Name the object in words (mask prompt) instead, or pick a model that takes a mask."))
     return f"{words} {AS_AN_IMAGE}"
 
