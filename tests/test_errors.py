@@ -41,6 +41,7 @@ TITAN_V2 = "amazon.titan-image-generator-v2:0"
 NOVA = "amazon.nova-canvas-v1:0"
 SD35 = "stability.sd3-5-large-v1:0"
 INPAINT = "stability.stable-image-inpaint-v1:0"
+ERASE_OBJECT = "stability.stable-image-erase-object-v1:0"
 CLAUDE_3_SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
 TITAN_EMBED = "amazon.titan-embed-image-v1"
 EAST = load_settings({"WORKSHOP_REGION": "us-east-1"})
@@ -149,9 +150,12 @@ def test_end_of_life_image_model_names_a_working_image_model_for_its_task() -> N
     retired_sd35 = replace(get_model(SD35), lifecycle=Lifecycle(Status.END_OF_LIFE))
     hint = end_of_life_hint(retired_sd35)
     assert "Stable Image Core works for the same lab" in hint and "Stable Diffusion" not in hint
-    # An inpainting-only model has no working replacement in the catalog: name none rather than a wrong one.
+    # Inpaint also replaces backgrounds, which Nova 2 Omni does by instruction: it is named for that lab.
     retired_inpaint = replace(get_model(INPAINT), lifecycle=Lifecycle(Status.END_OF_LIFE))
-    assert end_of_life_hint(retired_inpaint) == "Pick a model marked “available”."
+    assert "Amazon Nova 2 Omni works for the same lab" in end_of_life_hint(retired_inpaint)
+    # An erase-by-mask model has no working replacement on Bedrock: name none rather than a wrong one.
+    retired_erase = replace(get_model(ERASE_OBJECT), lifecycle=Lifecycle(Status.END_OF_LIFE))
+    assert end_of_life_hint(retired_erase) == "Pick a model marked “available”."
 
 
 def test_end_of_life_chat_model_names_a_working_chat_model() -> None:
