@@ -8,6 +8,10 @@ anybody's first call. A page only ever reads the last answer.
 
 STS answers GetCallerIdentity for any valid credentials, whatever their permissions; it is free. The standard
 AWS_ENDPOINT_URL_STS variable points it elsewhere (the tests' fake endpoint).
+
+Languages: one answer serves every session of the process, whatever language each reads, so a status keeps its
+problem and fix as message ids (English, as lib/readiness.py words them) and `problem_text()` / `fix_text()`
+translate them where they are shown. An exception's own text (a failed check) is kept as it was raised.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from lib.services.credentials import _credential_key
 from lib.readiness import Identity, caller_identity, describe_principal
 from lib.background import BackgroundChecks
+from lib.i18n import _
 from lib.settings import Settings, load_settings
 
 REFRESH_OK_S = 300.0
@@ -37,6 +42,14 @@ class CallerStatus:
     @property
     def principal(self) -> str:
         return describe_principal(self.arn)
+
+    def problem_text(self) -> str:
+        """Why the credentials are refused or not confirmed, in the current language."""
+        return _(self.problem) if self.problem else ""
+
+    def fix_text(self) -> str:
+        """What to do about it, in the current language."""
+        return _(self.fix) if self.fix else ""
 
     @classmethod
     def from_identity(cls, identity: Identity) -> "CallerStatus":

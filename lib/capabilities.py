@@ -86,7 +86,7 @@ def capability_table() -> list[Capability]:
         needed = sorted({pip for row, task in _local_rows(item.number) for pip in missing_for(row, task)})
         if needed:  # a cloud-only install: say what is missing instead of offering it
             engines = [_("Not installed here (needs {packages}). {how}").format(packages=", ".join(needed),
-                                                                             how=INSTALL_HINT)]
+                                                                             how=_(INSTALL_HINT))]
         limits = " ".join(_(part) for part in (LIMITS.get(item.number, "") if engines else "", gap) if part)
         rows.append(Capability(item.nav_title, _(task), "; ".join(engines) or "—", limits,
                                replays=item.number in REPLAYING_LABS))

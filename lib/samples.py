@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from lib.i18n import N_, _
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IMAGES = PROJECT_ROOT / "images"
 MANIFEST = IMAGES / "manifest.json"
@@ -22,6 +24,63 @@ SAMPLES_DIR_ENV = "WORKSHOP_SAMPLES_DIR"  # an instructor's own photos, shown in
 OWN_MANIFEST = "manifest.json"  # optional, inside that folder: titles and per-photo suggestions
 OWN_PREFIX = "own:"
 PHOTO_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
+
+
+# The shipped photos' words (images/manifest.json) as messages, so the catalog holds them: a photo's title, licence
+# and source are kept in English in the manifest and translated where they are shown (Sample.shown_title,
+# Sample.credit). tests/test_samples.py fails when the manifest has a text this list lacks.
+SAMPLE_TITLES = (
+    N_("Chelsea the cat"),
+    N_("Coffee cup"),
+    N_("Astronaut Eileen Collins"),
+    N_("Falcon 9 launch"),
+    N_("Grace Hopper"),
+    N_("Temple in China"),
+    N_("Flower"),
+    N_("Hubble eXtreme Deep Field"),
+    N_("Cameraman (greyscale)"),
+    N_("Scanned page of text"),
+    N_("Handwritten maths (greyscale)"),
+    N_("Parking notice on a street"),
+    N_("Road sign to the Sports Centre"),
+    N_("Street corner with a red car"),
+    N_("Red brick house"),
+    N_("Fruit: orange, lemon, lime and kiwi"),
+)
+SAMPLE_LICENCES = (
+    N_("CC0 — photographer Stefan van der Walt"),
+    N_("CC0 — photographer Rachel Michetti"),
+    N_("Public domain (NASA; no known copyright restrictions)"),
+    N_("Public domain (released by SpaceX)"),
+    N_("Public domain (U.S. Navy photograph)"),
+    N_("CC BY 2.0 — danielbuechele on Flickr"),
+    N_("CC BY 2.0 — vultilion on Flickr"),
+    N_("Public domain (NASA)"),
+    N_("CC0 — photographer Lav Varshney"),
+    N_("Distributed with scikit-image under its BSD-3-Clause licence (no separate photo credit given)"),
+    N_("Public domain (Wikipedia File:Corner.png; no known copyright restrictions)"),
+    N_("Apache-2.0 AND BSD-3-Clause, as Debian's copyright file for OpenCV declares for its source tree (Files: *), "
+       "which includes these sample images"),
+)
+SAMPLE_SOURCES = (
+    N_("scikit-image data module (skimage.data.chelsea)"),
+    N_("scikit-image data module (skimage.data.coffee), courtesy of Pikolo Espresso Bar"),
+    N_("scikit-image data module (skimage.data.astronaut), NASA Great Images"),
+    N_("scikit-image data module (skimage.data.rocket), SpaceX Photos"),
+    N_("matplotlib sample data (matplotlib.cbook.get_sample_data)"),
+    N_("scikit-learn sample images (sklearn.datasets.load_sample_image)"),
+    N_("scikit-image data module (skimage.data.hubble_deep_field), HubbleSite"),
+    N_("scikit-image data module (skimage.data.camera)"),
+    N_("scikit-image data module (skimage.data.page)"),
+    N_("scikit-image data module (skimage.data.text)"),
+    N_("OpenCV text-module sample (scenetext01.jpg), shipped in Debian's opencv-doc"),
+    N_("OpenCV text-module sample (scenetext02.jpg), shipped in Debian's opencv-doc"),
+    N_("OpenCV text-module sample (scenetext06.jpg), shipped in Debian's opencv-doc"),
+    N_("OpenCV reg-module sample (home.png), shipped in Debian's opencv-doc"),
+    N_("OpenCV sample data (samples/data/fruits.jpg), shipped in Debian's opencv-doc"),
+)
+OWN_SOURCE = N_("The instructor's own photos (WORKSHOP_SAMPLES_DIR)")
+OWN_LICENCE = N_("as the instructor states")
 
 
 @dataclass(frozen=True)
@@ -54,15 +113,25 @@ class Sample:
     def read_bytes(self) -> bytes:
         path = self.file()
         if path is None and self.local_file is not None:
-            raise FileNotFoundError(f"Sample “{self.title}”: the file {self.local_file} is missing.")
+            raise FileNotFoundError(_("Sample “{title}”: the file {path} is missing.").format(
+                title=self.shown_title, path=self.local_file))
         if path is None:
-            raise FileNotFoundError(f"Sample “{self.title}” needs the package {self.package}; "
-                                    f"install requirements.txt.")
+            raise FileNotFoundError(_("Sample “{title}” needs the package {package}; install requirements.txt.")
+                                    .format(title=self.shown_title, package=self.package))
         return path.read_bytes()
 
     @property
+    def shown_title(self) -> str:
+        """The title in the current language (an instructor's own photo: as their manifest or file names it).
+
+        `title` stays the manifest's English: History, the search index and generated code keep it."""
+        return self.title if self.own else _(self.title)
+
+    @property
     def credit(self) -> str:
-        return f"{self.title} — {self.licence}. Source: {self.source}."
+        """Title, licence and source in the current language (an instructor's texts as written)."""
+        return _("{title} — {licence}. Source: {source}.").format(
+            title=self.shown_title, licence=_(self.licence), source=_(self.source))
 
 
 @lru_cache(maxsize=1)
@@ -116,8 +185,8 @@ def _own_samples(folder: str, _stamp: tuple[float, float]) -> tuple[Sample, ...]
         samples.append(Sample(
             id=f"{OWN_PREFIX}{rel}", title=str(row.get("title") or path.stem.replace("_", " ")), package="",
             path=rel, subjects=tuple(str(x) for x in row.get("subjects", ())),
-            source=str(row.get("source") or "The instructor's own photos (WORKSHOP_SAMPLES_DIR)"),
-            licence=str(row.get("licence") or "as the instructor states"), local_file=path,
+            source=str(row.get("source") or OWN_SOURCE), licence=str(row.get("licence") or OWN_LICENCE),
+            local_file=path,
             suggestions=tuple(str(x) for x in row.get("suggestions", ()))))
     return tuple(samples)
 

@@ -76,14 +76,14 @@ cloud_ready = start_lab(LAB, offline_note=_("Lab 8 runs on the local engine inst
 model = pick_chat_model(f"{KEY}_model", include_local=True, preference=preference)  # local: only if installed
 ready = model.runs_locally or cloud_ready
 if model.runs_locally:
-    local_engines_ready("lab 8")  # answers run as jobs; loading starts now, with its progress
+    local_engines_ready(N_("lab 8"))  # answers run as jobs; loading starts now, with its progress
 left, right = lab_columns([2, 3])
 
 with left:
     chosen = choose_images(LAB.input_key or f"{KEY}_input", default_sample="astronaut")
     suited = UNDERSTANDING_SAMPLES.get(st.session_state.get(f"{KEY}_preset") or "", ())
     if suited:
-        titles = ", ".join(get_sample(sid).title for sid in suited)
+        titles = ", ".join(get_sample(sid).shown_title for sid in suited)
         st.caption(_("Sample photos that suit this preset: {titles}.").format(titles=titles))
     image = None
     if chosen:

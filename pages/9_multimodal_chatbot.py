@@ -114,7 +114,8 @@ for sent_image in st.session_state.pop(handoff_key(LAB.input_key or ""), None) o
 st.caption(_("Add images with the buttons below or the + in the message box; they go with your next message."))
 cols = st.columns(len(CHAT_SAMPLE_IDS) + 1)
 for col, sample_id in zip(cols, CHAT_SAMPLE_IDS):
-    if col.button(_("Add {sample}").format(sample=get_sample(sample_id).title.lower()), key=f"{KEY}_add_{sample_id}",
+    shown = get_sample(sample_id).shown_title  # lower case inside an English sentence; Hangul has no case
+    if col.button(_("Add {sample}").format(sample=shown.lower()), key=f"{KEY}_add_{sample_id}",
                   icon=":material/add_photo_alternate:"):
         attach(get_sample(sample_id).title, sample_bytes(sample_id))
 if cols[-1].button(_("Clear chat"), key=f"{KEY}_clear", icon=":material/delete_sweep:"):

@@ -157,7 +157,7 @@ def who() -> None:
     elif status.state == "checking":
         st.info(_("Asking AWS who these credentials are…"), icon=":material/hourglass_top:")
     else:
-        st.error(f"**{status.problem}** {status.fix}", icon=":material/key_off:")
+        st.error(f"**{status.problem_text()}** {status.fix_text()}", icon=":material/key_off:")
     st.button(_("Ask again"), key=f"{KEY}_who_again", icon=":material/refresh:",
               on_click=lambda: caller_watcher().recheck(settings))
 
@@ -326,7 +326,7 @@ def dashboard() -> None:
     with left:
         st.markdown(_("**Errors by kind** (last hour)"))
         if activity.errors_by_kind:
-            st.dataframe([{kind: k, calls: n} for k, n in sorted(activity.errors_by_kind.items(),
+            st.dataframe([{kind: _(k), calls: n} for k, n in sorted(activity.errors_by_kind.items(),
                                                                   key=lambda kv: -kv[1])], hide_index=True)
         else:
             st.caption(_("No failed calls."))

@@ -24,6 +24,13 @@ def top(locator) -> None:
     locator.evaluate("element => element.scrollIntoView({block: 'start'})")
 
 
+def pick_model(page, label: str) -> None:
+    """Choose lab 1's embedding model by its label (the picker in view first: a scroll closes an open dropdown)."""
+    top(page.locator(".st-key-lab1_model"))
+    page.locator(".st-key-lab1_model input[role=combobox]").click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
 def test_a_korean_query_is_steered_to_cohere_which_builds_in_one_call_and_finds_the_red_cup(app_url, fake_bedrock):
     fake_bedrock.reset()
     with chromium_page(viewport=(1280, 900)) as page:
@@ -40,9 +47,7 @@ def test_a_korean_query_is_steered_to_cohere_which_builds_in_one_call_and_finds_
         top(page.get_by_role("heading", name="Search", exact=True))
         shot(page, "lab1-korean-on-titan")
 
-        top(page.locator(".st-key-lab1_model"))  # in view first: a scroll closes the open dropdown
-        page.locator(".st-key-lab1_model input[role=combobox]").click()
-        page.get_by_role("option", name="Cohere Embed v4", exact=True).click()
+        pick_model(page, "Cohere Embed v4")
         page.get_by_text("Index · Cohere Embed v4, 1024 dimensions").wait_for()
         page.get_by_text("embeds up to 96 new images per call", exact=False).wait_for()
         assert page.get_by_text("reads English only", exact=False).count() == 0  # Cohere reads Korean

@@ -58,7 +58,7 @@ def test_attendees_find_the_shared_samples_and_only_their_own_uploads(aws_env, m
     ]).run()
     ana = build(ana)
     warning = "\n".join(w.value for w in ana.warning)
-    assert "2 uploaded file(s) were not kept" in warning
+    assert "2 uploaded files were not kept" in warning
     refused = ana.dataframe[0].value
     assert list(refused["File"]) == ["notes.png", "ana-second.png"]
     assert "not an image" in refused["Why"][0] and "WORKSHOP_UPLOAD_QUOTA" in refused["Why"][1]

@@ -114,3 +114,30 @@ def test_every_lab_offers_the_instructors_photos_and_shows_their_ideas(isolated_
     picker.set_value("own:desk.jpg").run()
     assert not at.exception, at.exception
     assert "A hutch on the desk\nA sleeping cat beneath the desk" in [t.value for t in at.text]
+
+
+def test_every_title_licence_and_source_of_the_manifest_is_a_message_shown_translated() -> None:
+    """The manifest is data, not code: its words reach the catalog through lib/samples.py's N_() lists."""
+    from lib.i18n import language
+    from lib.samples import SAMPLE_LICENCES, SAMPLE_SOURCES, SAMPLE_TITLES
+
+    rows = json.loads(MANIFEST.read_text(encoding="utf-8"))["samples"]
+    assert {row["title"] for row in rows} == set(SAMPLE_TITLES)
+    assert {row["licence"] for row in rows} == set(SAMPLE_LICENCES)
+    assert {row["source"] for row in rows} == set(SAMPLE_SOURCES)
+    coffee = get_sample("coffee")
+    with language("ko"):
+        assert coffee.shown_title == "커피잔" and coffee.title == "Coffee cup"  # History and the index keep English
+        assert coffee.credit.startswith("커피잔 — ") and "출처" in coffee.credit
+    assert coffee.shown_title == "Coffee cup" and coffee.credit.startswith("Coffee cup — CC0")
+
+
+def test_an_instructors_own_photo_keeps_its_title_in_every_language(tmp_path) -> None:
+    from lib.i18n import language
+    from lib.samples import own_samples
+
+    (tmp_path / "Flower.png").write_bytes(b"")
+    (own,) = own_samples(tmp_path)
+    with language("ko"):
+        assert own.shown_title == "Flower"  # the instructor's file name, not the shipped photo's translation
+        assert "강사" in own.credit  # the default source and licence are the app's words, translated

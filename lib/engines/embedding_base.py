@@ -5,6 +5,9 @@ An engine fits an input to its model, builds the request, calls and parses; the 
 differs between models is data here (how many inputs one call takes, how many calls may run at once) or
 catalog facts the engine reads (token, pixel and byte limits), so nothing above the engines branches on a
 model family.
+
+Messages (errors, notes) are made where the input is fitted or the reply read: on the page's script run for a
+query, on the index build's threads (which run in the language of whoever started the build) for the photos.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from PIL import Image
 
 from lib.catalog import EmbeddingModel, EmbeddingPurpose
 from lib.errors import BackendUnavailable, InvalidInput
+from lib.i18n import _, format_number
 from lib.imaging import decode_image, encode_image, image_size
 from lib.settings import Settings
 from lib.vision import VisionLimits, prepare_for_vision
@@ -42,7 +46,7 @@ class EmbeddingInput:
 
     def __post_init__(self) -> None:
         if not (self.text and self.text.strip()) and not self.image:
-            raise InvalidInput("There is nothing to embed.", "Type a query or choose an image.")
+            raise InvalidInput(_("There is nothing to embed."), _("Type a query or choose an image."))
 
 
 @dataclass
@@ -68,8 +72,9 @@ class Embedding:
 def require_dimension(model: EmbeddingModel, dimension: int) -> None:
     """Refuse a vector size the model doesn't make, before any call."""
     if dimension not in model.dimensions:
-        raise InvalidInput(f"{model.label} makes vectors of {', '.join(map(str, model.dimensions))} dimensions, "
-                           f"not {dimension}.", "Pick one of those sizes.")
+        raise InvalidInput(_("{model} makes vectors of {sizes} dimensions, not {dimension}.").format(
+            model=model.label, sizes=", ".join(map(str, model.dimensions)), dimension=dimension),
+            _("Pick one of those sizes."))
 
 
 def fit_text(model: EmbeddingModel, text: str) -> tuple[str, list[str]]:
@@ -86,10 +91,11 @@ def fit_text(model: EmbeddingModel, text: str) -> tuple[str, list[str]]:
         else:
             high = mid - 1
     if low == 0:
-        raise InvalidInput(f"The text is too long for {model.label} and has no short first word to keep.",
-                           f"Use at most about {model.max_text_tokens} tokens.")
-    return " ".join(words[:low]), [f"Text shortened to its first {low} of {len(words)} words: {model.label} reads "
-                                  f"at most {model.max_text_tokens} tokens."]
+        raise InvalidInput(_("The text is too long for {model} and has no short first word to keep.").format(
+            model=model.label), _("Use at most about {tokens} tokens.").format(tokens=model.max_text_tokens))
+    return " ".join(words[:low]), [_("Text shortened to its first {kept} of {total} words: {model} reads at most "
+                                     "{tokens} tokens.").format(kept=low, total=len(words), model=model.label,
+                                                                tokens=model.max_text_tokens)]
 
 
 def fitted_text(model: EmbeddingModel, item: EmbeddingInput) -> tuple[str | None, list[str]]:
@@ -114,8 +120,10 @@ def _within_pixels(model: EmbeddingModel, data: bytes, *, name: str, max_upload_
     new = (max(1, math.floor(decoded.image.width * scale)), max(1, math.floor(decoded.image.height * scale)))
     resized = decoded.image.resize(new, Image.Resampling.LANCZOS)
     fmt = "jpeg" if decoded.format == "jpeg" else "png"
-    note = (f"Downscaled from {width}×{height} to {new[0]}×{new[1]}: {model.label} reads at most "
-            f"{model.max_image_pixels:,} pixels and would shrink a larger image itself.")
+    note = _("Downscaled from {width}×{height} to {new_width}×{new_height}: {model} reads at most {pixels} pixels "
+             "and would shrink a larger image itself.").format(
+        width=width, height=height, new_width=new[0], new_height=new[1], model=model.label,
+        pixels=format_number(model.max_image_pixels))
     return encode_image(resized, fmt), [*decoded.notes, note]
 
 
@@ -134,19 +142,19 @@ def unit_vector(model: EmbeddingModel, dimension: int, raw: object, payload: obj
     try:
         vector = np.asarray(raw, dtype=np.float32)
     except (TypeError, ValueError) as exc:
-        raise BackendUnavailable(f"{model.label} sent a reply without an embedding.", "Try again.",
-                                 detail=str(payload)[:200]) from exc
+        raise BackendUnavailable(_("{model} sent a reply without an embedding.").format(model=model.label),
+                                 _("Try again."), detail=str(payload)[:200]) from exc
     norm = float(np.linalg.norm(vector)) if vector.ndim == 1 else 0.0
     if vector.shape != (dimension,) or not math.isfinite(norm) or norm == 0:
-        raise BackendUnavailable(f"{model.label} sent a vector of {vector.size} values; expected {dimension}.",
-                                 "Try again.", detail=str(payload)[:200])
+        raise BackendUnavailable(_("{model} sent a vector of {count} values; expected {dimension}.").format(
+            model=model.label, count=vector.size, dimension=dimension), _("Try again."), detail=str(payload)[:200])
     return vector / norm
 
 
 def no_embedding(model: EmbeddingModel, payload: object, exc: Exception | None = None) -> BackendUnavailable:
     """The error for a reply that holds no embedding where the model's schema puts it."""
-    return BackendUnavailable(f"{model.label} sent a reply without an embedding.", "Try again.",
-                              detail=f"{exc or ''} {str(payload)[:200]}".strip())
+    return BackendUnavailable(_("{model} sent a reply without an embedding.").format(model=model.label),
+                              _("Try again."), detail=f"{exc or ''} {str(payload)[:200]}".strip())
 
 
 def same_purpose(items: Sequence[PreparedInput]) -> EmbeddingPurpose:

@@ -20,6 +20,7 @@ from lib.catalog import EmbeddingModel, EmbeddingPurpose, call_target
 from lib.engines.embedding_base import (Embedding, EmbeddingEngine, PreparedInput, estimate_tokens, no_embedding,
                                         require_dimension, same_purpose, unit_vector)
 from lib.errors import BackendUnavailable
+from lib.i18n import _
 from lib.imaging import b64encode
 from lib.settings import Settings
 
@@ -74,8 +75,9 @@ class BedrockEmbedEngine(EmbeddingEngine):
             payload = invoke_json(model, invoke_id, region, self.body(model, dimension, group), settings).payload
             parsed = self.vectors(model, payload)
             if len(parsed) != len(group):
-                raise BackendUnavailable(f"{model.label} sent {len(parsed)} embeddings for {len(group)} inputs.",
-                                         "Try again.", detail=str(payload)[:200])
+                raise BackendUnavailable(_("{model} sent {count} embeddings for {inputs} inputs.").format(
+                    model=model.label, count=len(parsed), inputs=len(group)), _("Try again."),
+                    detail=str(payload)[:200])
             for item, (raw, tokens) in zip(group, parsed):
                 found.append(Embedding(unit_vector(model, dimension, raw, payload), tokens,
                                        tuple(([note] if note else []) + item.notes)))

@@ -19,6 +19,7 @@ import numpy as np
 from lib.catalog import LOCAL_TAGS_ID, EmbeddingModel, EmbeddingPurpose
 from lib.engines.embedding_base import Embedding, EmbeddingEngine, EmbeddingInput, PreparedInput, fitted_text
 from lib.errors import BackendUnavailable
+from lib.i18n import _
 from lib.imaging import decode_image
 from lib.local.availability import INSTALL_HINT, missing_for
 from lib.settings import Settings
@@ -29,7 +30,8 @@ def local_engine_problem() -> str | None:
     missing = missing_for(LOCAL_TAGS_ID)
     if not missing:
         return None
-    return f"The local engine's packages are not installed ({', '.join(missing)}). {INSTALL_HINT}"
+    return _("The local engine's packages are not installed ({packages}). {how}").format(
+        packages=", ".join(missing), how=_(INSTALL_HINT))
 
 
 def _halves(tags: np.ndarray | None, looks: np.ndarray | None, *, query: bool) -> np.ndarray:
@@ -58,7 +60,7 @@ class LocalEmbedEngine(EmbeddingEngine):
     def _engine():
         problem = local_engine_problem()
         if problem:
-            raise BackendUnavailable("The local search engine is not installed.", problem)
+            raise BackendUnavailable(_("The local search engine is not installed."), problem)
         from lib.local.tags import tag_engine
 
         return tag_engine()
@@ -78,7 +80,8 @@ class LocalEmbedEngine(EmbeddingEngine):
                                    max_pixels=settings.max_upload_pixels, name=item.name)
             look = engine.look(decoded.image)
             tags = engine.tags_of(look)
-            notes += decoded.notes + ["Seen as: " + ", ".join(f"{t.label} {t.probability:.0%}" for t in tags[:3])]
+            seen = ", ".join(f"{t.label} {t.probability:.0%}" for t in tags[:3])  # ImageNet's class names
+            notes += decoded.notes + [_("Seen as: {tags}").format(tags=seen)]
             looks_half = look.visual
             if item.purpose is EmbeddingPurpose.INDEX:  # an indexed image answers both kinds of query
                 return Embedding(_halves(engine.tag_vector(tags), looks_half, query=False), 0, tuple(notes))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 from lib.catalog import LOCAL_TAGS_ID, LOCAL_VISION_ID, MODELS, Task
+from lib.i18n import N_
 
 TAG_MODULES = {
     "torch": "torch",
@@ -20,8 +21,8 @@ TAG_MODULES = {
 }
 OPENCV_MODULES = {"cv2": "opencv-python-headless"}
 OCR_MODULES = {"rapidocr_onnxruntime": "rapidocr-onnxruntime", **OPENCV_MODULES}
-INSTALL_HINT = ("Install the offline engines: run `bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1, or "
-                "`.venv/bin/pip install -r requirements-local.txt`.")
+INSTALL_HINT = N_("Install the offline engines: run `bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1, or "
+                  "`.venv/bin/pip install -r requirements-local.txt`.")  # a message id: shown as _(INSTALL_HINT)
 
 
 def installed(module: str) -> bool:

@@ -7,6 +7,9 @@ takes: Cohere Embed v4 up to 96), throttled calls are retried with backoff,
 finished work is saved as it goes (a stopped or crashed build resumes where it
 was), and a bad file is listed without failing the rest (a batch the model
 refuses because of one file is halved until that file is alone).
+
+Languages: a build runs on its own threads, in the language of the session that started it (taken when it
+starts), so what its calls and files say (a refused photo's reason, an error) comes out in that language.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from lib.errors import BackendUnavailable, ContentFiltered, InvalidInput, Throttled, WorkshopError
+from lib.i18n import _, current_language, language, set_language
 from lib.imaging import image_size, thumbnail
 from lib.search.embeddings import Embedding, EmbeddingInput, MultimodalEmbeddings, PreparedInput
 from lib.search.index import SHARED, Source, VectorIndex, VectorSpace
@@ -152,7 +156,8 @@ class _Builder:
                     self.report.error = self.report.error or err
                 self.stop.set()
         else:  # unreadable file, thumbnail of a broken image, ...
-            self._count("failed", FailedFile(item.ref, item.title, f"Could not read it: {err}"))
+            reason = _("Could not read it: {error}").format(error=err)
+            self._count("failed", FailedFile(item.ref, item.title, reason))
 
     def _thumbnail(self, sha: str, data: bytes) -> None:
         name = thumbnail_name(sha)
@@ -327,7 +332,9 @@ def build_index(index: VectorIndex, embedder: MultimodalEmbeddings, sources: lis
     if on_progress:
         on_progress(progress)
     batch = max(1, embedder.batch_size)  # new files per call: 1, or up to 96 (Cohere Embed v4)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="embed") as pool:
+    # The pool's threads are this build's alone: each speaks the build's language (a new thread has none set).
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="embed", initializer=set_language,
+                            initargs=(current_language(),)) as pool:
         pending: set[Future] = set()
         for start in range(0, len(items), batch):  # keep at most 2×workers batches queued, so a stop cancels quickly
             pending.add(pool.submit(builder.process, items[start:start + batch]))
@@ -353,20 +360,22 @@ class BuildJob:
         self.progress = BuildProgress()
         self.report: BuildReport | None = None
         self.labels = [getattr(source, "label", source.root) for source in sources]
+        self.language = current_language()  # the starting session's: the build's messages are said in it
 
         def track(progress: BuildProgress) -> None:
             self.progress = progress
 
         def run() -> None:
-            try:
-                self.report = build_index(index, embedder, sources, thumbs=thumbs, workers=workers,
-                                          stop=self.stop_event, on_progress=track, owner=owner)
-            except WorkshopError as err:  # e.g. the index folder could not be written
-                self.report = BuildReport(self.progress, error=err)
-            except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent thread death
-                self.report = BuildReport(self.progress, error=BackendUnavailable(
-                    f"The build stopped unexpectedly ({type(exc).__name__}: {exc}).", "Start it again; "
-                    "what was embedded so far is kept."))
+            with language(self.language):
+                try:
+                    self.report = build_index(index, embedder, sources, thumbs=thumbs, workers=workers,
+                                              stop=self.stop_event, on_progress=track, owner=owner)
+                except WorkshopError as err:  # e.g. the index folder could not be written
+                    self.report = BuildReport(self.progress, error=err)
+                except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent thread death
+                    self.report = BuildReport(self.progress, error=BackendUnavailable(
+                        _("The build stopped unexpectedly ({error}).").format(error=f"{type(exc).__name__}: {exc}"),
+                        _("Start it again; what was embedded so far is kept.")))
 
         self.thread = threading.Thread(target=run, name="index-build", daemon=True)
         self.thread.start()

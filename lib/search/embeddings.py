@@ -20,6 +20,7 @@ from lib.catalog import (EmbeddingModel, EmbeddingPurpose, QueryLanguages, get_e
 from lib.engines.embedding_base import (Embedding, EmbeddingEngine, EmbeddingInput, PreparedInput, estimate_tokens,
                                         fit_text, require_dimension)
 from lib.engines.registry import engine_for
+from lib.i18n import _
 from lib.settings import Settings, load_settings
 from lib.storage.control import refuse_if_paused
 
@@ -124,12 +125,17 @@ def _non_latin_letters(text: str) -> bool:
 
 
 def language_hint(model: EmbeddingModel, text: str) -> str | None:
-    """What to say before a query in another script than Latin goes to a model that may not read it; else None."""
+    """What to say before a query in another script than Latin goes to a model that may not read it; else None.
+
+    Said in the current language: two whole sentences, each translated as a whole."""
     if not text or model.query_languages is QueryLanguages.MULTILINGUAL or not _non_latin_letters(text):
         return None
     other = multilingual_alternative(model)
-    switch = (f" Switch to {other.label}, which reads many languages, and build its index (one index per model)."
-              if other else " Search in English instead.")
     if model.query_languages is QueryLanguages.ENGLISH:
-        return f"{model.label} reads English only, so it won't understand this query.{switch}"
-    return f"{model.label}'s documentation doesn't say it reads languages other than English.{switch}"
+        problem = _("{model} reads English only, so it won't understand this query.").format(model=model.label)
+    else:
+        problem = _("{model}'s documentation doesn't say it reads languages other than English.").format(
+            model=model.label)
+    switch = (_("Switch to {model}, which reads many languages, and build its index (one index per model).").format(
+        model=other.label) if other else _("Search in English instead."))
+    return f"{problem} {switch}"

@@ -13,7 +13,8 @@ What an attendee types is untrusted (one app serves a whole class), so the page 
 - S3 prefixes under WORKSHOP_S3_PREFIXES only;
 - uploads only when they decode as images, within WORKSHOP_UPLOAD_QUOTA per attendee, each refusal named.
 A refusal says what is allowed and which setting allows more; it never echoes a server path the user
-did not type.
+did not type. Refusals are made where the input is checked (the page's script run, or the build's threads, which
+speak the language of whoever started the build), so they come out in the attendee's language.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from typing import Any, Callable, Protocol
 from urllib.parse import urlparse
 
 import botocore.exceptions as bex
+from babel.lists import format_list
 
 from lib.bedrock import s3_client, translate_error
 from lib.errors import AccessDenied, InvalidInput, WorkshopError
+from lib.i18n import _, babel_locale
 from lib.imaging import EXTENSIONS, decode_image, sniff_format
 from lib.samples import PROJECT_ROOT, available_samples, sample_bytes
 from lib.settings import Settings, load_settings
@@ -70,7 +73,7 @@ class SampleSource:
     """The sample photos that ship inside installed packages (images/manifest.json)."""
 
     root: str = SAMPLES_ROOT
-    label: str = "Sample photos"
+    label: str = field(default_factory=lambda: _("Sample photos"))  # for people, in the builder's language
     complete: bool = True
     shared: bool = True  # whoever builds them, the sample photos are everyone's
 
@@ -94,9 +97,10 @@ class FolderRoots:
 
     def refusal(self, typed: str) -> InvalidInput:
         return InvalidInput(
-            f"“{typed}” is outside the folders this app may read.",
-            f"Use a folder under {_listed(self.shown)}. Whoever runs the app can allow more folders with "
-            f"{FOLDER_ROOTS_SETTING} (several separated by “{os.pathsep}”).")
+            _("“{folder}” is outside the folders this app may read.").format(folder=typed),
+            _("Use a folder under {folders}. Whoever runs the app can allow more folders with {setting} (several "
+              "separated by “{separator}”).").format(folders=_listed(self.shown), setting=FOLDER_ROOTS_SETTING,
+                                                     separator=os.pathsep))
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -104,8 +108,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _listed(names: tuple[str, ...] | list[str]) -> str:
-    quoted = [f"“{name}”" for name in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    """“a”, “b” or “c”, as the current language lists alternatives (Babel's "or" list)."""
+    return format_list([f"“{name}”" for name in names], style="or", locale=babel_locale())
 
 
 def _shown(path: Path) -> str:
@@ -145,7 +149,7 @@ def folder_source(typed: str, settings: Settings) -> FolderSource:
     path = Path(typed).resolve()  # follows every symlink and `..` (/proc/self/cwd included) before the check
     if not roots.allows(path):
         raise roots.refusal(typed)
-    return FolderSource(path, roots=roots, label=f"Folder {typed}")
+    return FolderSource(path, roots=roots, label=_("Folder {folder}").format(folder=typed))
 
 
 @dataclass
@@ -168,11 +172,11 @@ class FolderSource:
         if self.roots is not None and not self.roots.allows(self.path.resolve()):
             raise self.roots.refusal(typed)
         if not self.path.is_dir():
-            raise InvalidInput(f"The folder “{typed}” does not exist on the machine running the app.",
-                               "Type the full path of a folder on that machine (the server, not your browser).")
+            raise InvalidInput(_("The folder “{folder}” does not exist on the machine running the app.").format(
+                folder=typed), _("Type the full path of a folder on that machine (the server, not your browser)."))
         self.path = self.path.resolve()
         self.root = str(self.path)
-        self.label = self.label or f"Folder {typed}"
+        self.label = self.label or _("Folder {folder}").format(folder=typed)
 
     def _allowed(self, path: Path) -> bool:
         return self.roots is None or self.roots.allows(path.resolve())
@@ -192,8 +196,8 @@ class FolderSource:
     def _read(self, path: Path) -> bytes:
         real = path.resolve()
         if not self._allowed(real):  # replaced by a link since it was listed
-            raise InvalidInput(f"{path.name} now points outside the folders this app may read.",
-                               "Copy the file itself into the folder.")
+            raise InvalidInput(_("{file} now points outside the folders this app may read.").format(file=path.name),
+                               _("Copy the file itself into the folder."))
         return real.read_bytes()
 
 
@@ -241,7 +245,7 @@ class UploadSource:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
     root: str = UPLOADS_ROOT
-    label: str = "Uploads"
+    label: str = field(default_factory=lambda: _("Uploads"))  # for people, in the uploader's language
     complete: bool = False  # each upload adds to the collection; earlier uploads stay
     refused: list[tuple[str, str]] = field(default_factory=list)
 
@@ -270,8 +274,9 @@ class UploadSource:
             digest = sha256(data)
             if held is not None and digest not in held:
                 if len(held) >= (self.quota or 0):
-                    self.refused.append((name, f"You already keep {len(held)} uploaded images for lab 1, the most "
-                                               f"each attendee may ({QUOTA_SETTING})."))
+                    self.refused.append((name, _("You already keep {count} uploaded images for lab 1, the most each "
+                                                 "attendee may ({setting}).").format(count=len(held),
+                                                                                    setting=QUOTA_SETTING)))
                     continue
                 held.add(digest)
             blob = self._name(digest, EXTENSIONS.get(fmt, fmt))
@@ -289,7 +294,8 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     """(bucket, prefix) of s3://bucket/prefix, or a clear refusal."""
     parsed = urlparse(uri.strip())
     if parsed.scheme != "s3" or not parsed.netloc:
-        raise InvalidInput(f"“{uri}” is not an S3 location.", "Write it as s3://bucket/prefix/ (prefix optional).")
+        raise InvalidInput(_("“{location}” is not an S3 location.").format(location=uri),
+                           _("Write it as s3://bucket/prefix/ (prefix optional)."))
     return parsed.netloc, parsed.path.lstrip("/")
 
 
@@ -315,11 +321,11 @@ def s3_source(uri: str, settings: Settings) -> S3Source:
     if not s3_allowed(bucket, prefix, settings):
         allowed = [f"s3://{b}/{p}" for b, p in _allowed_prefixes(settings)]
         raise InvalidInput(
-            f"“{uri.strip()}” is not one of the S3 locations this app may read.",
-            (f"Use a prefix under {_listed(allowed)}, or ask whoever runs the app to add yours to "
-             f"{S3_PREFIXES_SETTING} (comma-separated s3://bucket/prefix)." if allowed else
-             f"Reading from S3 is off. Whoever runs the app can allow buckets or prefixes with "
-             f"{S3_PREFIXES_SETTING}=s3://bucket/prefix/ (comma-separated)."))
+            _("“{location}” is not one of the S3 locations this app may read.").format(location=uri.strip()),
+            (_("Use a prefix under {prefixes}, or ask whoever runs the app to add yours to {setting} (comma-separated "
+               "s3://bucket/prefix).").format(prefixes=_listed(allowed), setting=S3_PREFIXES_SETTING) if allowed else
+             _("Reading from S3 is off. Whoever runs the app can allow buckets or prefixes with "
+               "{setting}=s3://bucket/prefix/ (comma-separated).").format(setting=S3_PREFIXES_SETTING)))
     return S3Source(uri, settings)
 
 
@@ -363,10 +369,11 @@ def s3_error(exc: BaseException, where: str) -> WorkshopError:
     if isinstance(exc, bex.ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("NoSuchBucket", "404", "NoSuchKey"):
-            return InvalidInput(f"{where} does not exist.", "Check the bucket name, the prefix and the region.")
+            return InvalidInput(_("{location} does not exist.").format(location=where),
+                                _("Check the bucket name, the prefix and the region."))
         if code in ("AccessDenied", "403", "AllAccessDisabled"):
-            return AccessDenied(f"Your AWS credentials may not read {where}.",
-                                "Allow s3:ListBucket and s3:GetObject on it for this user or role.")
+            return AccessDenied(_("Your AWS credentials may not read {location}.").format(location=where),
+                                _("Allow s3:ListBucket and s3:GetObject on it for this user or role."))
     return translate_error(exc)
 
 
@@ -384,18 +391,21 @@ def read_original(ref: str, data_dir: Path, settings: Settings | None = None) ->
     if ref.startswith("s3://"):
         bucket, key = parse_s3_uri(ref)
         if settings is not None and not s3_allowed(bucket, key, settings):
-            raise InvalidInput(f"{ref} is no longer in an S3 location this app may read.",
-                               f"Ask whoever runs the app to add it to {S3_PREFIXES_SETTING}.")
+            raise InvalidInput(_("{location} is no longer in an S3 location this app may read.").format(location=ref),
+                               _("Ask whoever runs the app to add it to {setting}.").format(
+                                   setting=S3_PREFIXES_SETTING))
         try:
             return s3_client(settings).get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as exc:  # noqa: BLE001
             raise s3_error(exc, ref) from exc
     path = Path(ref)
     if settings is not None and not allowed_roots(settings).allows(path.resolve()):
-        raise InvalidInput(f"{path.name} is no longer in a folder this app may read.",
-                           f"Ask whoever runs the app to add its folder to {FOLDER_ROOTS_SETTING}.")
+        raise InvalidInput(_("{file} is no longer in a folder this app may read.").format(file=path.name),
+                           _("Ask whoever runs the app to add its folder to {setting}.").format(
+                               setting=FOLDER_ROOTS_SETTING))
     if not path.is_file():
-        raise InvalidInput(f"{path.name} is no longer there.", "Rebuild the index to drop files that were removed.")
+        raise InvalidInput(_("{file} is no longer there.").format(file=path.name),
+                           _("Rebuild the index to drop files that were removed."))
     return path.resolve().read_bytes()
 
 
@@ -406,9 +416,9 @@ def shown_ref(ref: str, root: str) -> str:
     an S3 object by its URI, which the attendee typed.
     """
     if ref.startswith("sample:"):
-        return "sample photo"
+        return _("sample photo")
     if ref.startswith("upload:"):
-        return "uploaded photo"
+        return _("uploaded photo")
     if ref.startswith("s3://"):
         return ref
     path, folder = Path(ref), Path(root)

@@ -3,6 +3,9 @@
 Why here and not in the page: the page's script run may be gone by the time the model answers (the
 attendee typed, clicked or changed page). Storing belongs to the job, so nothing paid is lost; the
 page only picks up ids and texts that are already in History.
+
+Every text made here (a refusal, a note, a failed preset's row) is made inside the job, so it comes out in the
+language of the attendee who asked (lib/jobs.py runs a job in its submitter's language).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from lib.converse import ChatAnswer, answer, stream_answer
 from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
 from lib.history import HistoryStore
+from lib.i18n import N_, _
 from lib.imaging import DISPLAY_EDGE
 from lib.jobs import Job
 from lib.services.guard import chat_estimate, check_call, error_kind, image_estimate
 from lib.storage.control import ClassControl
 from lib.vision import PRESETS
 
-AFTER_CANCEL_NOTE = ("Arrived after you cancelled waiting. It was paid for, so it is kept in History.")
+AFTER_CANCEL_NOTE = N_("Arrived after you cancelled waiting. It was paid for, so it is kept in History.")
 
 
 def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str,
@@ -38,8 +42,8 @@ def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str,
     def run(job: Job) -> Any:
         if not store.claim_job(job.id, owner, job.lab, job.key, job.what, job.model_label,
                                est_cost_usd=estimate_usd):
-            raise AlreadyRunning("This request is already running (on another server of this class).",
-                                 "Its result will appear in History when it is done: nothing was sent twice.")
+            raise AlreadyRunning(_("This request is already running (on another server of this class)."),
+                                 _("Its result will appear in History when it is done: nothing was sent twice."))
         try:
             check_call(ClassControl(store.engine), owner, estimate_usd, job_id=job.id)
             result = work(job)
@@ -52,7 +56,7 @@ def claimed(work: Callable[[Job], Any], store: HistoryStore, owner: str,
 
 
 class AlreadyRunning(WorkshopError):
-    title = "Already running"
+    title = N_("Already running")
 
 
 def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, store: HistoryStore, lab: str,
@@ -61,7 +65,7 @@ def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, s
     def work(job: Job) -> list[str]:
         result = call(request)
         if job.cancelled:
-            result.notes.append(AFTER_CANCEL_NOTE)
+            result.notes.append(_(AFTER_CANCEL_NOTE))
         entry = store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled, owner=owner)
         for img in entry.outputs:  # what the lab shows, made here rather than in the page's run
             img.thumbnail_bytes(DISPLAY_EDGE)
@@ -78,7 +82,7 @@ def compare_work(call: Callable[[Any], GenerationResult], request: EditRequest, 
             each = replace(request, outpainting_mode=mode, count=1)
             result = call(each)
             if job.cancelled:
-                result.notes.append(AFTER_CANCEL_NOTE)
+                result.notes.append(_(AFTER_CANCEL_NOTE))
             ids.append(store.record(result, lab=lab, inputs=[request.image], asked=each,
                                     after_cancel=job.cancelled, owner=owner).id)
             job.partial = list(ids)
@@ -156,7 +160,8 @@ def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets:
                 rows.append(PresetRow(name, outcome.text, f"{outcome.input_tokens}/{outcome.output_tokens}",
                                       outcome.cost_usd, sent=sent, answered_by=outcome.answered_by))
             except WorkshopError as err:
-                rows.append(PresetRow(name, f"⚠️ {err.title}: {err.message}", ""))
+                rows.append(PresetRow(name, _("⚠️ {title}: {message}").format(title=_(err.title),
+                                                                               message=err.message), ""))
             job.partial = list(rows)
         return rows
     estimate = sum(chat_estimate(model, [Turn("user", text, turn.images)]) for text in presets.values())

@@ -13,9 +13,14 @@ import botocore.exceptions as bex
 
 from lib.background import BackgroundChecks
 from lib.bedrock import session
-from lib.errors import CREDENTIALS_FIX, NO_CREDENTIALS
+from lib.errors import NO_CREDENTIALS
+from lib.i18n import N_, _
 from lib.settings import Settings, load_settings
 
+# The status is the process's, shared by every session whatever its language (one background check answers them
+# all), so `problem` keeps a message id, translated by `problem_text()` where it is shown; botocore's own text
+# (a broken config file) is kept as botocore wrote it.
+PROFILE_NOT_FOUND = N_("The profile “{profile}” is not in your AWS config files.")
 
 
 @dataclass(frozen=True)
@@ -25,8 +30,14 @@ class CredentialStatus:
     found: bool
     source: str = ""  # e.g. "env", "shared-credentials-file", "sso"
     profile: str | None = None
-    problem: str = ""
+    problem: str = ""  # a message id (NO_CREDENTIALS, PROFILE_NOT_FOUND) or botocore's text: see problem_text()
     checking: bool = False  # not found in variables or files; a background check still asks the instance/container
+
+    def problem_text(self) -> str:
+        """The problem in the current language ("" when there is none)."""
+        if self.problem == PROFILE_NOT_FOUND:
+            return _(PROFILE_NOT_FOUND).format(profile=self.profile or "")
+        return _(self.problem) if self.problem else ""
 
 
 def credential_status(settings: Settings | None = None) -> CredentialStatus:
@@ -36,7 +47,7 @@ def credential_status(settings: Settings | None = None) -> CredentialStatus:
         creds = session(settings.profile).get_credentials()
     except bex.ProfileNotFound:
         return CredentialStatus(False, profile=settings.profile,
-                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
+                                problem=PROFILE_NOT_FOUND)
     except bex.BotoCoreError as exc:  # broken config file, SSO cache missing, ...
         return CredentialStatus(False, profile=settings.profile, problem=str(exc))
     if creds is None:
@@ -67,7 +78,7 @@ def quick_credential_status(settings: Settings | None = None) -> CredentialStatu
         creds = resolver.load_credentials()
     except bex.ProfileNotFound:
         return CredentialStatus(False, profile=settings.profile,
-                                problem=f"The profile “{settings.profile}” is not in your AWS config files.")
+                                problem=PROFILE_NOT_FOUND)
     except bex.BotoCoreError as exc:
         return CredentialStatus(False, profile=settings.profile, problem=str(exc))
     if creds is None:

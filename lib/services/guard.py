@@ -7,6 +7,10 @@ cap). A refusal is an ordinary WorkshopError: the lab shows it like any other, n
 Caps come from settings (WORKSHOP_CAP_ATTENDEE_USD per person, the instructor included, and
 WORKSHOP_CAP_CLASS_USD for everyone together); the pause switch lives in the shared database
 (lib/storage/control.py), so it holds on every app server.
+
+A refusal is made by the call that is refused (inside its job), so its words come out in the language of the
+attendee who asked (lib/jobs.py runs a job in its submitter's language). `error_kind`'s names are stored with
+the job for the instructor's dashboard: English message ids, translated where the dashboard shows them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Iterable
 
 from lib.errors import (AccessDenied, BackendUnavailable, CallsPaused, ContentFiltered, InvalidInput, ModelUnavailable,
                         SpendCapReached, Throttled, WorkshopError)
+from lib.i18n import N_, _, format_usd
 from lib.settings import Settings, load_settings
 from lib.storage.control import ClassControl
 
@@ -40,19 +45,19 @@ def check_call(control: ClassControl, owner: str, estimate_usd: float, *, job_id
         spent = control.spent(owner, exclude_job=job_id)
         if spent + estimate > s.cap_attendee_usd + 1e-9:
             raise SpendCapReached(
-                f"This call (est. ${estimate:,.3f}) would take your spend past the attendee cap of "
-                f"${s.cap_attendee_usd:,.2f} (WORKSHOP_CAP_ATTENDEE_USD): you have used ${spent:,.3f}. "
-                "Nothing was sent.",
-                "Ask for fewer or cheaper images, replay results from History, or ask the instructor to raise the "
-                "cap.")
+                _("This call (est. {estimate}) would take your spend past the attendee cap of {cap} "
+                  "(WORKSHOP_CAP_ATTENDEE_USD): you have used {spent}. Nothing was sent.").format(
+                    estimate=format_usd(estimate), cap=format_usd(s.cap_attendee_usd, 2), spent=format_usd(spent)),
+                _("Ask for fewer or cheaper images, replay results from History, or ask the instructor to raise "
+                  "the cap."))
     if s.cap_class_usd is not None:
         spent = control.spent(None, exclude_job=job_id)
         if spent + estimate > s.cap_class_usd + 1e-9:
             raise SpendCapReached(
-                f"This call (est. ${estimate:,.3f}) would take the class's spend past the class cap of "
-                f"${s.cap_class_usd:,.2f} (WORKSHOP_CAP_CLASS_USD): the class has used ${spent:,.3f}. "
-                "Nothing was sent.",
-                "Tell the instructor; results in History can still be replayed.")
+                _("This call (est. {estimate}) would take the class's spend past the class cap of {cap} "
+                  "(WORKSHOP_CAP_CLASS_USD): the class has used {spent}. Nothing was sent.").format(
+                    estimate=format_usd(estimate), cap=format_usd(s.cap_class_usd, 2), spent=format_usd(spent)),
+                _("Tell the instructor; results in History can still be replayed."))
 
 
 def _image_tokens(data: bytes) -> int:
@@ -89,25 +94,26 @@ def image_estimate(request: Any) -> float:
 
 
 def error_kind(exc: BaseException) -> str:
-    """A short name for the dashboard's "errors by kind"."""
+    """A short name for the dashboard's "errors by kind": stored in English (every server and language counts
+    the same kinds), marked for the catalog and translated where the dashboard shows it."""
     if isinstance(exc, CallsPaused):
-        return "paused"
+        return N_("paused")
     if isinstance(exc, SpendCapReached):
-        return "spend cap"
+        return N_("spend cap")
     if isinstance(exc, ContentFiltered):
-        return "content filter"
+        return N_("content filter")
     if isinstance(exc, Throttled):
-        return "throttled"
+        return N_("throttled")
     if isinstance(exc, AccessDenied):
-        return "no access"
+        return N_("no access")
     if isinstance(exc, ModelUnavailable):
-        return {"end_of_life": "end of life", "legacy": "legacy, not used recently",
-                "needs_inference_profile": "needs an inference profile",
-                "not_in_region": "not offered in the region"}.get(exc.reason, "model unavailable")
+        return {"end_of_life": N_("end of life"), "legacy": N_("legacy, not used recently"),
+                "needs_inference_profile": N_("needs an inference profile"),
+                "not_in_region": N_("not offered in the region")}.get(exc.reason, N_("model unavailable"))
     if isinstance(exc, InvalidInput):
-        return "invalid input"
+        return N_("invalid input")
     if isinstance(exc, BackendUnavailable):
-        return "Bedrock unreachable or credentials"
+        return N_("Bedrock unreachable or credentials")
     if isinstance(exc, WorkshopError) and exc.title == "Already running":
-        return "already running"
-    return "app error"
+        return N_("already running")
+    return N_("app error")

@@ -8,6 +8,8 @@ The file is a zip: `manifest.json` (format, version, entries with their request 
 image list; answers with their conversation fingerprint) and `images/<sha256>.<ext>`. Nothing is unpickled
 or executed; names are checked against a strict pattern; every image's bytes must match its sha256 and decode
 as an image; an entry missing any of its output images is refused whole (a replay is the whole set or none).
+
+The instructor page imports and exports on its own script run: every refusal and summary is said in its language.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
+from lib.i18n import _, ngettext
 from lib.imaging import sniff_format
 from lib.storage.results import PACK_OWNER, HistoryStore, Viewer, _visible, chat_answers, images, results
 
@@ -50,13 +53,16 @@ class ImportReport:
     refused: list[str] = field(default_factory=list)  # one plain sentence per refused item
 
     def summary(self) -> str:
-        parts = [f"{self.results_added} result{'s' if self.results_added != 1 else ''}",
-                 f"{self.answers_added} chat answer{'s' if self.answers_added != 1 else ''} added"]
+        """"1 result, 0 chat answers added, 2 already here." in the current language."""
+        results_n, answers_n = self.results_added, self.answers_added
+        parts = [_("{results}, {answers} added").format(
+            results=ngettext("{count} result", "{count} results", results_n).format(count=results_n),
+            answers=ngettext("{count} chat answer", "{count} chat answers", answers_n).format(count=answers_n))]
         if self.already_there:
-            parts.append(f"{self.already_there} already here")
+            parts.append(_("{count} already here").format(count=self.already_there))
         if self.refused:
-            parts.append(f"{len(self.refused)} refused")
-        return ", ".join(parts) + "."
+            parts.append(_("{count} refused").format(count=len(self.refused)))
+        return ", ".join(parts) + "."  # a list of counts: the same punctuation in both languages
 
 
 def export_pack(store: HistoryStore, result_ids: Iterable[str], answer_ids: Iterable[str] = (), *,
@@ -105,19 +111,20 @@ def read_manifest(data: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise PackError("This file is not a results pack (not a zip file).") from None
+        raise PackError(_("This file is not a results pack (not a zip file).")) from None
     members = zf.infolist()
     if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_PACK_BYTES:
-        raise PackError(f"This pack is too large to import (at most {MAX_MEMBERS} files, "
-                        f"{MAX_PACK_BYTES // (1024 * 1024)} MB).")
+        raise PackError(_("This pack is too large to import (at most {files} files, {megabytes} MB).").format(
+            files=MAX_MEMBERS, megabytes=MAX_PACK_BYTES // (1024 * 1024)))
     try:
         manifest = json.loads(zf.read("manifest.json"))
     except (KeyError, ValueError):
-        raise PackError("This zip file has no readable manifest.json: it is not a results pack.") from None
+        raise PackError(_("This zip file has no readable manifest.json: it is not a results pack.")) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise PackError("This zip file is not a Bedrock Image Workshop results pack.")
+        raise PackError(_("This zip file is not a Bedrock Image Workshop results pack."))
     if manifest.get("version") != VERSION:
-        raise PackError(f"This pack has version {manifest.get('version')}; this app reads version {VERSION}.")
+        raise PackError(_("This pack has version {version}; this app reads version {readable}.").format(
+            version=manifest.get("version"), readable=VERSION))
     return zf, manifest
 
 
@@ -129,12 +136,12 @@ def import_pack(store: HistoryStore, data: bytes) -> ImportReport:
         try:
             _import_entry(store, zf, item, report)
         except (KeyError, TypeError, ValueError) as exc:
-            report.refused.append(f"An entry could not be read ({type(exc).__name__}).")
+            report.refused.append(_("An entry could not be read ({error}).").format(error=type(exc).__name__))
     for item in manifest.get("answers") or []:
         try:
             _import_answer(store, item, report)
         except (KeyError, TypeError, ValueError) as exc:
-            report.refused.append(f"An answer could not be read ({type(exc).__name__}).")
+            report.refused.append(_("An answer could not be read ({error}).").format(error=type(exc).__name__))
     return report
 
 
@@ -159,8 +166,8 @@ def _import_entry(store: HistoryStore, zf: zipfile.ZipFile, item: dict[str, Any]
     asked = int((item.get("request") or {}).get("count") or 1)
     loaded = {id(p): _image_bytes(zf, p) for p in pictures}
     if len(outputs) < asked or not outputs or any(loaded[id(p)] is None for p in outputs):
-        report.refused.append(f"{what}: not every image it made is in the pack, so it is left out (a replay shows "
-                              "the whole set or nothing).")
+        report.refused.append(_("{what}: not every image it made is in the pack, so it is left out (a replay shows "
+                                "the whole set or nothing).").format(what=what))
         return
     key = str(item["request_key"])
     shas = sorted(str(p["sha256"]) for p in outputs)

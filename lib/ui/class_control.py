@@ -39,13 +39,14 @@ def credentials_status(found_text: str, settings: Settings | None = None) -> Non
         st.caption(found_text)
     elif who.state == "refused":
         st.error(_("{credentials}, but AWS refuses them: {problem}").format(credentials=found_text,
-                                                                           problem=who.problem),
+                                                                           problem=who.problem_text()),
                  icon=":material/key_off:")
         if who.fix:
-            st.caption(who.fix)
+            st.caption(who.fix_text())
     elif who.state == "unreachable":
         st.warning(_("{credentials}; not confirmed yet: {problem}").format(credentials=found_text,
-                                                                          problem=who.problem), icon=":material/key:")
+                                                                          problem=who.problem_text()),
+                   icon=":material/key:")
     else:
         st.info(_("{credentials}; checking who they belong to…").format(credentials=found_text),
                 icon=":material/key:")

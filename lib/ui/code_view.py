@@ -16,6 +16,7 @@ import streamlit as st
 
 from lib.catalog import is_offline
 from lib.chat import AnsweredBy, Turn
+from lib.i18n import N_, _, ngettext
 from lib.codegen import (
     LANGUAGES,
     STYLE_LABELS,
@@ -33,7 +34,9 @@ from lib.codegen import (
 )
 
 log = logging.getLogger(__name__)
-BUNDLES = "code_bundles"  # key -> CodeBundle or the reason there is none (made once per session)
+# key -> CodeBundle or the reason there is none (made once per session). A reason is kept as its message id (a
+# CodeUnavailable's text or one of the N_() texts here) and translated when shown: the session may switch language.
+BUNDLES = "code_bundles"
 STEPS = "code_steps"  # key -> CodeBundle: this session's steps, for the notebook
 MAX_KEPT = 64
 
@@ -47,7 +50,7 @@ def _made(key: str, make: Callable[[], CodeBundle]) -> CodeBundle | str:
             kept[key] = str(why)
         except Exception:  # noqa: BLE001 - a bug here must not take the result off the page
             log.exception("no code for %s", key)
-            kept[key] = "The code of this result could not be generated (the server log says why)."
+            kept[key] = N_("The code of this result could not be generated (the server log says why).")
         while len(kept) > MAX_KEPT:
             kept.pop(next(iter(kept)))
     return kept[key]
@@ -59,24 +62,26 @@ def _step(bundle: CodeBundle | str) -> None:
 
 
 def code_view(bundle: CodeBundle | str, key: str) -> None:
-    """An expander with the code in each style (st.code has the copy button) and the folder to download."""
-    with st.expander("Code: make this yourself", icon=":material/code:"):
+    """An expander with the code in each style (st.code has the copy button) and the folder to download.
+
+    `bundle` as a string: why there is no code (a message id, translated here)."""
+    with st.expander(_("Code: make this yourself"), icon=":material/code:"):
         if isinstance(bundle, str):
-            st.caption(bundle)
+            st.caption(_(bundle))
             return
-        st.caption(f"{bundle.facts}. Generated from the request the app sent; images are files beside the "
-                   "script. No credentials inside: it uses your AWS configuration.")
+        st.caption(_("{facts}. Generated from the request the app sent; images are files beside the script. No "
+                     "credentials inside: it uses your AWS configuration.").format(facts=bundle.facts))
         tabs = st.tabs([STYLE_LABELS[style] for style in bundle.styles])
         for tab, style in zip(tabs, bundle.styles):
             with tab:
                 st.code(bundle.script(style), language=LANGUAGES[style], wrap_lines=True)
-                st.caption(f"Run: {bundle.run_line(style)}")
+                st.caption(_("Run: {command}").format(command=bundle.run_line(style)))
         for note in bundle.notes:
             st.caption(f"ℹ️ {note}")
-        st.download_button("Download as a folder (zip)", partial(bundle_zip, bundle), file_name=f"{bundle.stem}.zip",
-                           mime="application/zip", key=f"{key}_code_zip", on_click="ignore",
-                           icon=":material/folder_zip:", help="The scripts, the files they read, and a README "
-                                                              "saying how to run them.")
+        st.download_button(_("Download as a folder (zip)"), partial(bundle_zip, bundle),
+                           file_name=f"{bundle.stem}.zip", mime="application/zip", key=f"{key}_code_zip",
+                           on_click="ignore", icon=":material/folder_zip:",
+                           help=_("The scripts, the files they read, and a README saying how to run them."))
 
 
 def _in_this_session(entry_id: str) -> bool:
@@ -98,8 +103,8 @@ def entry_code_view(entry: Any, key: str) -> None:
 def chat_code_view(history: list[Turn], answer: str, answered_by: AnsweredBy | None, *, lab: str, key: str) -> None:
     """The Code view of a chat answer (labs 8 and 9): `history` is the conversation it answered."""
     if answered_by is None:
-        code_view("This answer came from the offline engine on this machine: there is no Bedrock request to show.",
-                  key)
+        code_view(N_("This answer came from the offline engine on this machine: there is no Bedrock request to "
+                     "show."), key)
         return
     fingerprint = (lab, answered_by, tuple((t.role, t.text, tuple(i.data for i in t.images)) for t in history),
                    answer)
@@ -187,31 +192,37 @@ def session_steps() -> list[CodeBundle]:
     return sorted(st.session_state.get(STEPS, {}).values(), key=lambda b: b.created_at)
 
 
+THIS_SESSION, CHOSEN_HERE = N_("This session"), N_("Results chosen here")
+
+
 def notebook_export(entries: list[Any], key: str = "history_notebook") -> None:
     """The History page's export: this session's steps, or chosen results, as a Jupyter notebook (zip)."""
-    with st.expander("Export as a Jupyter notebook", icon=":material/menu_book:"):
-        st.caption("One step per result: what the lab teaches, the boto3 code that makes it, and the result "
-                   "already shown under it. Download, unzip, open workshop.ipynb.")
+    with st.expander(_("Export as a Jupyter notebook"), icon=":material/menu_book:"):
+        st.caption(_("One step per result: what the lab teaches, the boto3 code that makes it, and the result "
+                     "already shown under it. Download, unzip, open workshop.ipynb."))
         steps = session_steps()
-        choice = st.radio("Steps", ["This session", "Results chosen here"], horizontal=True, key=f"{key}_what",
-                          captions=[f"{len(steps)} step{'s' if len(steps) != 1 else ''} so far",
-                                    "from the results listed on this page"])
-        if choice == "This session":
-            data: Any = partial(notebook_zip, steps, "Bedrock Image Workshop — my session")
+        # The choice is kept in English in the session and shown translated.
+        choice = st.radio(_("Steps"), [THIS_SESSION, CHOSEN_HERE], horizontal=True, key=f"{key}_what",
+                          format_func=_,
+                          captions=[ngettext("{count} step so far", "{count} steps so far", len(steps)).format(
+                                        count=len(steps)),
+                                    _("from the results listed on this page")])
+        if choice == THIS_SESSION:
+            data: Any = partial(notebook_zip, steps, _("Bedrock Image Workshop — my session"))
             ready = bool(steps)
             if not ready:
-                st.caption("Nothing yet: results, answers and searches of this session become steps.")
+                st.caption(_("Nothing yet: results, answers and searches of this session become steps."))
         else:
             by_id = {entry.id: entry for entry in entries}
-            chosen = st.multiselect("Results", list(by_id), key=f"{key}_chosen", format_func=lambda i: (
+            chosen = st.multiselect(_("Results"), list(by_id), key=f"{key}_chosen", format_func=lambda i: (
                 f"{by_id[i].when} · {by_id[i].lab} · {by_id[i].model_label} · {by_id[i].prompt[:40]}"))
             picked = [by_id[i] for i in chosen if i in by_id]
             data = partial(history_notebook, picked)
             ready = bool(picked)
             if picked:
-                _, skipped = entry_bundles([e for e in picked if is_offline(e.model_id)])
+                skipped = entry_bundles([e for e in picked if is_offline(e.model_id)])[1]
                 for why in skipped:
-                    st.caption(f"Left out: {why}")
-        st.download_button("Download the notebook (zip)", data, file_name="workshop-notebook.zip",
+                    st.caption(_("Left out: {why}").format(why=why))
+        st.download_button(_("Download the notebook (zip)"), data, file_name="workshop-notebook.zip",
                            mime="application/zip", key=f"{key}_download", on_click="ignore", disabled=not ready,
                            icon=":material/download:")

@@ -170,7 +170,7 @@ def require_bedrock(settings: Settings | None = None, *, offline_note: str | Non
     creds = current_credentials(settings)
     if creds.found:
         return True
-    problem = "" if creds.problem == NO_CREDENTIALS else _(creds.problem)
+    problem = "" if creds.problem == NO_CREDENTIALS else creds.problem_text()
     fix = _(CREDENTIALS_FIX)
     if offline_note:  # sentences side by side, each whole in its language
         said = " ".join(part for part in (_("**No AWS credentials were found.**"), problem, offline_note) if part)

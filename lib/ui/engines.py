@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lib.i18n import _, format_number
 from lib.labs import LABS, TOOLS
 from lib.ui.common import in_fragment_rerun
 from lib.warmup import engines, preload_pages
@@ -27,7 +28,9 @@ def start_background_work(*, offline: bool) -> None:
 
 
 def local_engines_ready(what: str) -> bool:
-    """True when the offline engines are loaded; otherwise start loading them and show how far they are."""
+    """True when the offline engines are loaded; otherwise start loading them and show how far they are.
+
+    `what` names what they are loaded for: a message id marked with N_() ("search"), translated here."""
     warmup = engines()
     warmup.start()
     if warmup.ready():
@@ -42,7 +45,12 @@ def _progress(what: str) -> None:
     if status.ready and in_fragment_rerun():
         st.rerun()  # the page can use the engines now
     share = min(1.0, status.done / status.total) if status.total else 0.0
-    now = f": {status.current}" if status.current else ""
-    st.progress(share, text=f"Loading the offline engines for {what} on this machine, {status.done} of "
-                            f"{status.total} loaded{now} ({status.elapsed_s:.0f} s). The page stays usable "
-                            "and carries on by itself when they are ready.")
+    values = dict(what=_(what), done=status.done, total=status.total, seconds=format_number(status.elapsed_s, 0))
+    if status.current:  # the step loading now: a package or model's name
+        said = _("Loading the offline engines for {what} on this machine, {done} of {total} loaded: {current} "
+                 "({seconds} s). The page stays usable and carries on by itself when they are ready.").format(
+                     current=status.current, **values)
+    else:
+        said = _("Loading the offline engines for {what} on this machine, {done} of {total} loaded ({seconds} s). "
+                 "The page stays usable and carries on by itself when they are ready.").format(**values)
+    st.progress(share, text=said)

@@ -10,6 +10,7 @@ from PIL import Image
 from lib.catalog import get_model
 from lib.errors import InvalidInput
 from lib.services.images import PreparedImage, prepare_edit_input, prepare_input
+from lib.i18n import N_, _, ngettext
 from lib.imaging import decode_image
 from lib.labs import LabPage
 from lib.presets import photo_for
@@ -17,7 +18,8 @@ from lib.samples import available_samples, get_sample, sample_bytes
 from lib.settings import load_settings
 from lib.ui.common import history_store, show_error, viewer
 
-SOURCES = ("Sample photos", "Upload", "From history")
+# Kept in English in the session (pages and tests set them), shown translated.
+SOURCES = (N_("Sample photos"), N_("Upload"), N_("From history"))
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 
 
@@ -30,7 +32,7 @@ class ChosenImage:
     sample_id: str | None = None  # set for sample photos: the mask editor offers their rectangle presets
 
 
-SENT = "Sent from another lab"
+SENT = N_("Sent from another lab")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def photo_suggestions(label: str, options: tuple[str, ...], *, fills: str, key: 
         match = photo_for(text)
         if match is None:
             return text
-        where = get_sample(match.sample).title
+        where = get_sample(match.sample).shown_title
         return f"{text} — {where}: {match.area}" if match.area else f"{text} — {where}"
 
     st.selectbox(label, options, index=None, key=key, placeholder=placeholder, on_change=copy, format_func=shown)
@@ -117,13 +119,14 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
         st.session_state[f"{key}_history"] = list(incoming)[:max_images]
     multi = max_images > 1
     sent: list[SentImage] = st.session_state.get(f"{key}_sent") or []
-    source = st.radio("Input image", SOURCES + ((SENT,) if sent else ()), key=f"{key}_source", horizontal=True)
+    source = st.radio(_("Input image"), SOURCES + ((SENT,) if sent else ()), key=f"{key}_source", horizontal=True,
+                      format_func=_)
     chosen: list[ChosenImage] = []
 
     if source == "Sample photos":
         samples = {s.id: s for s in available_samples()}
         if not samples:
-            st.info("No sample photos found: install requirements.txt (scikit-image, scikit-learn, matplotlib).")
+            st.info(_("No sample photos found: install requirements.txt (scikit-image, scikit-learn, matplotlib)."))
             return []
         first = default_sample if default_sample in samples else next(iter(samples))
         for state_key in (f"{key}_sample", f"{key}_samples"):  # a photo set by a suggestion that is not listed
@@ -131,17 +134,17 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
             if value is not None and not set([value] if isinstance(value, str) else value) <= set(samples):
                 del st.session_state[state_key]
         if multi and isinstance(st.session_state.get(f"{key}_samples"), list):
-            picked = st.multiselect("Sample photos", list(samples), key=f"{key}_samples",
-                                    format_func=lambda sid: samples[sid].title, max_selections=max_images)
+            picked = st.multiselect(_("Sample photos"), list(samples), key=f"{key}_samples",
+                                    format_func=lambda sid: samples[sid].shown_title, max_selections=max_images)
         elif multi:
-            picked = st.multiselect("Sample photos", list(samples), default=[first], key=f"{key}_samples",
-                                    format_func=lambda sid: samples[sid].title, max_selections=max_images)
+            picked = st.multiselect(_("Sample photos"), list(samples), default=[first], key=f"{key}_samples",
+                                    format_func=lambda sid: samples[sid].shown_title, max_selections=max_images)
         else:
             st.session_state.setdefault(f"{key}_sample", first)
-            picked = [st.selectbox("Sample photo", list(samples), key=f"{key}_sample",
-                                   format_func=lambda sid: samples[sid].title)]
+            picked = [st.selectbox(_("Sample photo"), list(samples), key=f"{key}_sample",
+                                   format_func=lambda sid: samples[sid].shown_title)]
         for sid in picked:
-            item = _decode(sample_bytes(sid), samples[sid].title)
+            item = _decode(sample_bytes(sid), samples[sid].shown_title)
             if item:
                 item.sample_id = sid
                 chosen.append(item)
@@ -149,7 +152,7 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
             st.caption(" · ".join(samples[sid].credit for sid in picked))
         ideas = [idea for sid in picked for idea in samples[sid].suggestions]
         if ideas:  # from the instructor's manifest (WORKSHOP_SAMPLES_DIR), shown as plain text
-            st.caption("Ideas for this photo, from the instructor:")
+            st.caption(_("Ideas for this photo, from the instructor:"))
             st.text("\n".join(ideas))
 
     elif source == SENT:
@@ -159,12 +162,15 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
                 chosen.append(decoded)
 
     elif source == "Upload":
-        files = st.file_uploader("Upload image" + ("s" if multi else ""), type=UPLOAD_TYPES, key=f"{key}_upload",
-                                 accept_multiple_files=multi, max_upload_size=upload_limit_mb(),
-                                 help=f"PNG, JPEG, WebP, GIF, BMP or TIFF, up to {upload_limit_mb()} MB.")
+        files = st.file_uploader(_("Upload images") if multi else _("Upload image"), type=UPLOAD_TYPES,
+                                 key=f"{key}_upload", accept_multiple_files=multi, max_upload_size=upload_limit_mb(),
+                                 help=_("PNG, JPEG, WebP, GIF, BMP or TIFF, up to {megabytes} MB.").format(
+                                     megabytes=upload_limit_mb()))
         files = (files or []) if multi else ([files] if files else [])
         if len(files) > max_images:
-            st.warning(f"Using the first {max_images} of {len(files)} files: this model takes at most {max_images}.")
+            st.warning(ngettext("Using only the first of {total} files: this model takes one image.",
+                                "Using the first {count} of {total} files: this model takes at most {count}.",
+                                max_images).format(count=max_images, total=len(files)))
             files = files[:max_images]
         for f in files:
             item = _decode(f.getvalue(), f.name)
@@ -174,11 +180,11 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
     else:
         choices = _history_choices()
         if not choices:
-            st.info("Nothing in history yet: results from any lab appear here.")
+            st.info(_("Nothing in History yet: results from any lab appear here."))
             return []
         current = [i for i in st.session_state.get(f"{key}_history", []) if i in choices]
         st.session_state[f"{key}_history"] = current or [next(iter(choices))]
-        picked = st.multiselect("Earlier results", list(choices), key=f"{key}_history",
+        picked = st.multiselect(_("Earlier results"), list(choices), key=f"{key}_history",
                                 format_func=lambda iid: choices[iid], max_selections=max_images)
         store = history_store()
         for iid in picked:

@@ -40,6 +40,7 @@ import faiss
 import numpy as np
 
 from lib.errors import InvalidInput
+from lib.i18n import _
 
 if TYPE_CHECKING:
     from lib.storage.results import Viewer
@@ -161,9 +162,10 @@ class SpaceMismatch(InvalidInput):
 
 def _mismatch(expected: VectorSpace, got: VectorSpace) -> SpaceMismatch:
     return SpaceMismatch(
-        f"Vectors from {got.model_id} ({got.dimension} dims) can't be compared with an index of "
-        f"{expected.model_id} ({expected.dimension} dims).",
-        "Search with the model the index was built with, or build an index for this model.")
+        _("Vectors from {model} ({dimension} dims) can't be compared with an index of {index_model} ({index_dimension} "
+          "dims).").format(model=got.model_id, dimension=got.dimension, index_model=expected.model_id,
+                           index_dimension=expected.dimension),
+        _("Search with the model the index was built with, or build an index for this model."))
 
 
 def _open_db(path: Path) -> sqlite3.Connection:
@@ -603,8 +605,9 @@ class ImageIndex:
                 count, n_sources = len(self._shas), self._source_count(db)
             last = db.execute("SELECT value FROM info WHERE key = 'last_build'").fetchone()
             size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
-            kind = "exact (flat inner product)" if isinstance(self._faiss, faiss.IndexFlat) else (
-                f"approximate (HNSW, M={HNSW_NEIGHBOURS}, efSearch={HNSW_SEARCH_DEPTH})")
+            kind = _("exact (flat inner product)") if isinstance(self._faiss, faiss.IndexFlat) else (
+                _("approximate (HNSW, M={neighbours}, efSearch={depth})").format(neighbours=HNSW_NEIGHBOURS,
+                                                                                depth=HNSW_SEARCH_DEPTH))
             return IndexStatus(self.space, count, n_sources, size, float(last[0]) if last else None, kind)
 
     def _source_count(self, db: sqlite3.Connection) -> int:

@@ -33,6 +33,7 @@ from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lib.errors import BackendUnavailable
+from lib.i18n import _
 from lib.search.index import (SHARED, Hit, IndexedImage, IndexStatus, Source, VectorSpace, _mismatch, visible)
 
 if TYPE_CHECKING:
@@ -115,10 +116,11 @@ class PgVectorIndex:
                         c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
                 except sa.exc.DBAPIError as exc:
                     raise BackendUnavailable(
-                        "Lab 1 keeps its vectors in PostgreSQL (WORKSHOP_DATABASE_URL), which has no pgvector "
-                        "extension, and this app may not add it.",
-                        "Run CREATE EXTENSION vector; once as an administrator of that database (Amazon RDS and "
-                        "Aurora PostgreSQL include pgvector), then reload the page.", detail=str(exc.orig)) from None
+                        _("Lab 1 keeps its vectors in PostgreSQL (WORKSHOP_DATABASE_URL), which has no pgvector "
+                          "extension, and this app may not add it."),
+                        _("Run CREATE EXTENSION vector; once as an administrator of that database (Amazon RDS and "
+                          "Aurora PostgreSQL include pgvector), then reload the page."),
+                        detail=str(exc.orig)) from None
             c.execute(sa.text(
                 f'CREATE TABLE IF NOT EXISTS "{name}" (sha TEXT PRIMARY KEY, '
                 f"embedding vector({self.space.dimension}) NOT NULL, width INTEGER NOT NULL, "
@@ -276,7 +278,9 @@ class PgVectorIndex:
             last = c.execute(sa.select(spaces.c.last_build).where(spaces.c.slug == self.slug)).scalar()
             size = c.execute(sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"),
                              {"t": f'"{self.table_name}"'}).scalar_one()
-        kind = (f"approximate (pgvector HNSW, inner product, m={HNSW_NEIGHBOURS}, ef_search ≥ {HNSW_MIN_SEARCH_DEPTH})"
-                if self.hnsw else f"exact (pgvector, inner product; over {HNSW_MAX_DIMENSIONS} dimensions)")
-        return IndexStatus(self.space, int(images), int(n_sources), int(size), last, kind + " in PostgreSQL, "
-                           "shared by every server")
+        kind = (_("approximate (pgvector HNSW, inner product, m={neighbours}, ef_search ≥ {depth}) in PostgreSQL, "
+                  "shared by every server").format(neighbours=HNSW_NEIGHBOURS, depth=HNSW_MIN_SEARCH_DEPTH)
+                if self.hnsw else
+                _("exact (pgvector, inner product; over {dimensions} dimensions) in PostgreSQL, shared by every "
+                  "server").format(dimensions=HNSW_MAX_DIMENSIONS))
+        return IndexStatus(self.space, int(images), int(n_sources), int(size), last, kind)
