@@ -24,6 +24,7 @@ TITAN_EMBED = "amazon.titan-embed-image-v1"
 ULTRA = "stability.stable-image-ultra-v1:1"
 NOVA_PRO = "amazon.nova-pro-v1:0"
 REMOVE_BG = "stability.stable-image-remove-background-v1:0"
+NOVA_OMNI = "amazon.nova-2-omni-v1:0"
 
 
 def class_env(fake_bedrock, **extra: str) -> dict[str, str]:
@@ -96,6 +97,7 @@ def test_readiness_verdicts_per_lab_and_the_banner_attendees_see(fake_bedrock, b
     fake_bedrock.control.set_model(ULTRA, agreement="NOT_AVAILABLE")  # one without its Marketplace agreement
     fake_bedrock.control.set_model(NOVA_PRO, profile_only=True)  # one that needs an inference profile
     fake_bedrock.control.set_model(REMOVE_BG, authorization="NOT_AUTHORIZED")  # lab 6's subject finder
+    fake_bedrock.control.set_model(NOVA_OMNI, authorization="NOT_AUTHORIZED")  # and lab 6's instruction edit
     with streamlit_server(class_env(fake_bedrock), tmp_path) as url:
         teacher = person(browser, height=3200)  # tall: the whole verdict list in one screenshot
         sign_in_as_instructor(teacher, url)
@@ -105,16 +107,19 @@ def test_readiness_verdicts_per_lab_and_the_banner_attendees_see(fake_bedrock, b
                             exact=False).first.wait_for()
         teacher.get_by_role("button", name="Run the readiness check").click()
         teacher.get_by_text("Lab 6 is not ready: no model it offers can be called on this account.").wait_for()
-        for text in ("Lab 1 is ready with Amazon Nova Multimodal Embeddings only.",
+        for text in ("Lab 1 is ready with Amazon Nova Multimodal Embeddings, Cohere Embed v4 and TwelveLabs Marengo "
+                     "Embed 3.0 only.",
                      "Lab 2 is ready with Stable Diffusion 3.5 Large and Stable Image Core only.",
-                     "Lab 3 is ready.", "Lab 7 is ready.", "Attendees are told to use lab 7 meanwhile."):
+                     "Lab 3 is ready with Stable Diffusion 3.5 Large", "Lab 7 is ready.",
+                     "Attendees are told to use lab 7 meanwhile."):
             teacher.get_by_text(text, exact=False).first.wait_for()
         lab8 = teacher.get_by_test_id("stVerticalBlock").filter(
             has_text="8. Image understanding — Lab 8 is ready with").last
         assert "Amazon Nova Pro" not in lab8.get_by_text("Lab 8 is ready with", exact=False).first.inner_text()
         teacher.get_by_text(f"“us.{NOVA_PRO}”", exact=False).first.wait_for()  # the exact fix
         teacher.get_by_text("Titan Multimodal Embeddings G1: Use another model of this lab. Amazon Nova Multimodal "
-                            "Embeddings works here.", exact=False).wait_for()
+                            "Embeddings, Cohere Embed v4 and TwelveLabs Marengo Embed 3.0 work here.",
+                            exact=False).wait_for()
         teacher.get_by_text("Stable Image Ultra (us-west-2): $0.14 per image generated", exact=False).wait_for()
         teacher.wait_for_timeout(500)
         shot(teacher, "instructor-readiness")

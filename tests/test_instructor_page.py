@@ -57,6 +57,7 @@ def test_sidebar_names_expired_credentials_before_any_call(aws_env, fresh_identi
 
 def test_readiness_check_on_the_laptop_and_the_banner_it_leaves(aws_env, fresh_identity) -> None:
     aws_env.control.set_model("stability.stable-image-remove-background-v1:0", authorization="NOT_AUTHORIZED")
+    aws_env.control.set_model("amazon.nova-2-omni-v1:0", authorization="NOT_AUTHORIZED")  # lab 6's other way
     at = open_app(INSTRUCTOR)
     assert "Instructor" in [t.value for t in at.title]
     at.button(key="instructor_check").click().run()  # the job runs inline in page tests
