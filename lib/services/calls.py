@@ -117,7 +117,7 @@ def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, j
             output_tokens=result.output_tokens, cost_usd=result.cost_usd, latency_s=result.latency_s, lab=lab,
             prompt=sent[-1].text, after_cancel=job.cancelled, owner=owner).id
     answered_by = None
-    if result.region != "local":
+    if not result.model.runs_locally:
         answered_by = AnsweredBy(result.model.id, call_target(result.model, result.region)[1], result.region)
     return AnswerOutcome(text=result.text, model_label=result.model.label, local=result.model.runs_locally,
                          input_tokens=result.input_tokens, output_tokens=result.output_tokens,
