@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from lib.errors import InvalidInput, ModelUnavailable
+from lib.i18n import N_, _
 
 PRICES_LAST_VERIFIED = "2026-07-19"
 
@@ -113,10 +114,12 @@ class Lifecycle:
 
     def badge(self) -> str:
         if self.status is Status.ACTIVE:
-            return "available"
+            return _("available")
+        if self.end_of_life and self.status is Status.END_OF_LIFE:
+            return _("end of life since {date}").format(date=self.end_of_life)
         if self.end_of_life:
-            return f"{self.status.value} since {self.end_of_life}" if self.status is Status.END_OF_LIFE else f"legacy, end of life {self.end_of_life}"
-        return self.status.value
+            return _("legacy, end of life {date}").format(date=self.end_of_life)
+        return _(self.status.value)  # marked in lib/readiness.py and here: "legacy", "end of life"
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,13 @@ class SizeRule:
 
     def describe(self) -> str:
         if self.allowed:
-            return f"one of {len(self.allowed)} fixed sizes"
-        parts = [f"{self.min_edge}–{self.max_edge} px per side"]
+            return _("one of {count} fixed sizes").format(count=len(self.allowed))
+        parts = [_("{minimum}–{maximum} px per side").format(minimum=self.min_edge, maximum=self.max_edge)]
         if self.multiple_of > 1:
-            parts.append(f"divisible by {self.multiple_of}")
+            parts.append(_("divisible by {number}").format(number=self.multiple_of))
         if self.max_pixels:
-            parts.append(f"at most {self.max_pixels / 1e6:.2f} MP")
-        parts.append(f"aspect ratio within 1:{self.max_aspect:g}")
+            parts.append(_("at most {megapixels} MP").format(megapixels=f"{self.max_pixels / 1e6:.2f}"))
+        parts.append(_("aspect ratio within 1:{ratio}").format(ratio=f"{self.max_aspect:g}"))
         return ", ".join(parts)
 
 
@@ -196,7 +199,7 @@ class Upscaling:
         w, h = self.size(width, height)
         if self.exact:
             return f"{w}×{h} ({self.factor}×)"
-        return f"up to 4K, about {w}×{h} (the model picks the exact size)"
+        return _("up to 4K, about {width}×{height} (the model picks the exact size)").format(width=w, height=h)
 
 
 @dataclass(frozen=True)
@@ -269,8 +272,8 @@ class ModelInfo:
         return self.backend is Backend.LOCAL
 
     def picker_label(self) -> str:
-        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
-        return f"{self.label}{' (preview)' if self.preview else ''}{tag}"
+        label = _("{model} (preview)").format(model=self.label) if self.preview else self.label
+        return label if self.lifecycle.callable_today else f"{label} — {self.lifecycle.badge()}"
 
 
 # --- facts shared by several rows -------------------------------------------
@@ -306,10 +309,10 @@ _TITAN_SPEC = dict(
     input_rule=SizeRule(min_edge=256, max_edge=1408, max_aspect=4.0),
     max_input_images=5,
     qualities=("standard", "premium"),
-    cfg=Knob("cfgScale", "Prompt strength (cfgScale)", 1.1, 10.0, 8.0, 0.1,
-             "How strictly the image follows the prompt. Higher = more literal."),
-    variation_knob=Knob("similarityStrength", "Similarity strength", 0.2, 1.0, 0.7, 0.05,
-                        "How close the variations stay to the input: 1.0 = very similar, 0.2 = loose."),
+    cfg=Knob("cfgScale", N_("Prompt strength (cfgScale)"), 1.1, 10.0, 8.0, 0.1,
+             N_("How strictly the image follows the prompt. Higher = more literal.")),
+    variation_knob=Knob("similarityStrength", N_("Similarity strength"), 0.2, 1.0, 0.7, 0.05,
+                        N_("How close the variations stay to the input: 1.0 = very similar, 0.2 = loose.")),
     # In/outpainting: image and mask at most 1408 px on the long side; output = input size.
     edit_rule=SizeRule(min_edge=256, max_edge=1408, max_aspect=4.0),
 )
@@ -350,9 +353,9 @@ STYLE_PRESETS = ("3d-model", "analog-film", "anime", "cinematic", "comic-book", 
                  "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk", "origami", "photographic",
                  "pixel-art", "tile-texture")
 _SERVICE_INPUT = SizeRule(min_edge=64, max_edge=4096, max_pixels=4_194_304, max_aspect=2.5)  # fitted before sending
-_CONTROL_STRENGTH = Knob("control_strength", "Control strength", 0.0, 1.0, 0.7, 0.05,
-                         "How closely the result follows the input's lines or edges: 1 = exactly, 0 = loosely.")
-_CREATIVITY_HELP = "How much detail the upscaler may invent that the input does not show: higher = more."
+_CONTROL_STRENGTH = Knob("control_strength", N_("Control strength"), 0.0, 1.0, 0.7, 0.05,
+                         N_("How closely the result follows the input's lines or edges: 1 = exactly, 0 = loosely."))
+_CREATIVITY_HELP = N_("How much detail the upscaler may invent that the input does not show: higher = more.")
 _CONTROL = dict(knobs=(_CONTROL_STRENGTH,), input_rule=_SERVICE_INPUT, style_presets=STYLE_PRESETS)
 # Upscalers take the stored result as it is (never resized first): each one's own input limits, checked before a call.
 UPSCALE_MAX_PIXELS_SMALL = 1_048_576  # Fast and Creative: at most 1 megapixel
@@ -369,10 +372,10 @@ def _local_eraser(method: str) -> "ModelInfo":
         id=f"local.opencv-inpaint-{method}", label=f"Local: OpenCV inpainting ({name})", provider="This machine (CPU)",
         engine=OPENCV_ERASER_ENGINE, backend=Backend.LOCAL, tasks=frozenset({Task.ERASE, Task.ERASE_BY_PROMPT}),
         regions=("local",),
-        lifecycle=Lifecycle(Status.ACTIVE, "Offline: removes what the mask covers by spreading the surrounding "
+        lifecycle=Lifecycle(Status.ACTIVE, N_("Offline: removes what the mask covers by spreading the surrounding "
                                            "pixels inward. Good on smooth backgrounds, smeared on texture; it "
                                            "can't paint anything new. A mask prompt is experimental: it only "
-                                           "finds ImageNet's object classes."),
+                                           "finds ImageNet's object classes.")),
         price=ImagePrice(standard=0.0),
         image=ImageSpec(prompt_max_chars=200, negative_max_chars=0, seed_max=0, max_images_per_call=1,
                         input_rule=rule, edit_rule=rule),
@@ -395,8 +398,8 @@ MODELS: tuple[ModelInfo, ...] = (
             **_STABILITY_TEXT_SPEC,
             # Output is ~1 MP, so a bigger input only makes the request heavier.
             input_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=4_194_304, max_aspect=2.5),
-            variation_knob=Knob("strength", "Strength", 0.0, 1.0, 0.6, 0.05,
-                                "How far the result may move from the input: 0 = keep it, 1 = ignore it."),
+            variation_knob=Knob("strength", N_("Strength"), 0.0, 1.0, 0.6, 0.05,
+                                N_("How far the result may move from the input: 0 = keep it, 1 = ignore it.")),
         ),
         notes=("Image-to-image keeps the input's aspect ratio.",),
     ),
@@ -431,7 +434,7 @@ MODELS: tuple[ModelInfo, ...] = (
         engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "eu-west-1", "ap-northeast-1"),
-        lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2026-03-30; accounts that still hold access may call it.",
+        lifecycle=Lifecycle(Status.END_OF_LIFE, N_("Legacy from 2026-03-30; accounts that still hold access may call it."),
                             end_of_life="2026-09-30"),
         price=ImagePrice(standard=0.04, premium=0.06, large_standard=0.06, large_premium=0.08,
                          large_above_pixels=1024 * 1024),
@@ -445,8 +448,8 @@ MODELS: tuple[ModelInfo, ...] = (
             input_rule=SizeRule(min_edge=320, max_edge=4096, max_pixels=4_194_304, max_aspect=4.0),
             max_input_images=5,
             qualities=("standard", "premium"),
-            cfg=Knob("cfgScale", "Prompt strength (cfgScale)", 1.1, 10.0, 6.5, 0.1,
-                     "How strictly the image follows the prompt. Higher = more literal."),
+            cfg=Knob("cfgScale", N_("Prompt strength (cfgScale)"), 1.1, 10.0, 6.5, 0.1,
+                     N_("How strictly the image follows the prompt. Higher = more literal.")),
             variation_knob=_TITAN_SPEC["variation_knob"],
             edit_rule=SizeRule(min_edge=320, max_edge=4096, multiple_of=16, max_pixels=4_194_304, max_aspect=4.0),
         ),
@@ -459,7 +462,7 @@ MODELS: tuple[ModelInfo, ...] = (
         engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
-        lifecycle=Lifecycle(Status.END_OF_LIFE, "Legacy from 2025-12-30.", end_of_life="2026-06-30"),
+        lifecycle=Lifecycle(Status.END_OF_LIFE, N_("Legacy from 2025-12-30."), end_of_life="2026-06-30"),
         price=_TITAN_PRICE,
         image=ImageSpec(**_TITAN_SPEC),
         from_workshop=True,
@@ -471,7 +474,7 @@ MODELS: tuple[ModelInfo, ...] = (
         engine=TITAN_IMAGE_ENGINE,
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION}) | EDIT_TASKS,
         regions=("us-east-1", "us-west-2"),
-        lifecycle=Lifecycle(Status.END_OF_LIFE, "The workshop's original model; no longer listed by Bedrock."),
+        lifecycle=Lifecycle(Status.END_OF_LIFE, N_("The workshop's original model; no longer listed by Bedrock.")),
         price=_TITAN_PRICE,
         image=ImageSpec(**_TITAN_SPEC),
         from_workshop=True,
@@ -491,8 +494,8 @@ MODELS: tuple[ModelInfo, ...] = (
     _service("stability.stable-image-search-recolor-v1:0", "Stable Image Search and Recolor",
              {Task.RECOLOR_BY_PROMPT}, 0.07, "Finds the object named by its select prompt and recolours it as the "
              "prompt says; shape, texture and everything else stay.", style_presets=STYLE_PRESETS,
-             knobs=(Knob("grow_mask", "Grow the found area (px)", 0, 20, 5, 1, "Pixels added around the object the "
-                         "model found, to blend the edge: 0 = its exact outline.", integer=True),)),
+             knobs=(Knob("grow_mask", N_("Grow the found area (px)"), 0, 20, 5, 1, N_("Pixels added around the object the "
+                         "model found, to blend the edge: 0 = its exact outline."), integer=True),)),
     _service("stability.stable-image-control-sketch-v1:0", "Stable Image Control Sketch", {Task.CONTROL_SKETCH},
              0.07, "Turns a sketch (or any picture's lines) into a finished image that follows them.", **_CONTROL),
     _service("stability.stable-image-control-structure-v1:0", "Stable Image Control Structure",
@@ -502,18 +505,18 @@ MODELS: tuple[ModelInfo, ...] = (
              "Paints what the prompt says in the style of the input image, at the chosen aspect ratio.",
              input_rule=_SERVICE_INPUT, style_presets=STYLE_PRESETS, aspect_ratios=tuple(STABILITY_ASPECT_SIZES),
              variation_aspect=True,
-             knobs=(Knob("fidelity", "Style fidelity", 0.0, 1.0, 0.5, 0.05,
-                         "How closely the result keeps the style image's look: 1 = very close."),)),
+             knobs=(Knob("fidelity", N_("Style fidelity"), 0.0, 1.0, 0.5, 0.05,
+                         N_("How closely the result keeps the style image's look: 1 = very close.")),)),
     _service("stability.stable-style-transfer-v1:0", "Stable Image Style Transfer", {Task.STYLE_TRANSFER}, 0.08,
              "Repaints the first image (its content) in the style of the second; the prompt is optional.",
              input_rule=_SERVICE_INPUT, max_input_images=2, input_roles=("Photo (the content)", "Style image"),
              prompt_use=PromptUse.OPTIONAL,
-             knobs=(Knob("style_strength", "Style strength", 0.0, 1.0, 1.0, 0.05,
-                         "How much of the style image's look is applied: 0 = none, 1 = all."),
-                    Knob("composition_fidelity", "Composition fidelity", 0.0, 1.0, 0.9, 0.05,
-                         "How closely the result keeps the photo's composition."),
-                    Knob("change_strength", "Change strength", 0.0, 1.0, 0.9, 0.05,
-                         "How much the photo may change overall."))),
+             knobs=(Knob("style_strength", N_("Style strength"), 0.0, 1.0, 1.0, 0.05,
+                         N_("How much of the style image's look is applied: 0 = none, 1 = all.")),
+                    Knob("composition_fidelity", N_("Composition fidelity"), 0.0, 1.0, 0.9, 0.05,
+                         N_("How closely the result keeps the photo's composition.")),
+                    Knob("change_strength", N_("Change strength"), 0.0, 1.0, 0.9, 0.05,
+                         N_("How much the photo may change overall.")))),
     _service(UPSCALER_IDS[0], "Stable Image Fast Upscale", {Task.UPSCALE}, 0.03,
              "Four times the width and height in about a second; no prompt. Input at most 1 megapixel.",
              prompt_use=PromptUse.NOT_TAKEN, upscaling=Upscaling(4),
@@ -521,12 +524,12 @@ MODELS: tuple[ModelInfo, ...] = (
     _service(UPSCALER_IDS[1], "Stable Image Conservative Upscale", {Task.UPSCALE}, 0.40,
              "Up to 4K, changing as little as it can; takes inputs up to about 9.4 megapixels.",
              prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False),
-             knobs=(Knob("creativity", "Creativity", 0.2, 0.5, 0.35, 0.05, _CREATIVITY_HELP),),
+             knobs=(Knob("creativity", N_("Creativity"), 0.2, 0.5, 0.35, 0.05, _CREATIVITY_HELP),),
              edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_LARGE, max_aspect=2.5)),
     _service(UPSCALER_IDS[2], "Stable Image Creative Upscale", {Task.UPSCALE}, 0.60,
              "Up to 4K, re-imagining detail: best on small or degraded images. Input at most 1 megapixel.",
              prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False), style_presets=STYLE_PRESETS,
-             knobs=(Knob("creativity", "Creativity", 0.1, 0.5, 0.3, 0.05, _CREATIVITY_HELP),),
+             knobs=(Knob("creativity", N_("Creativity"), 0.1, 0.5, 0.3, 0.05, _CREATIVITY_HELP),),
              edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_SMALL, max_aspect=2.5)),
     # §6.2 [3P: daekeun-ml/nova-2-omni-examples]: Converse, the "us."/"global." profiles (the sample pins
     # us-west-2; the reference names no region list, so the us. profile's three regions as for §1.1's profiles).
@@ -543,8 +546,8 @@ MODELS: tuple[ModelInfo, ...] = (
         tasks=frozenset({Task.TEXT_TO_IMAGE, Task.VARIATION, Task.INPAINT_BY_PROMPT, Task.ERASE_BY_PROMPT,
                          Task.OUTPAINT_BY_PROMPT}),
         regions=("us-east-1", "us-east-2", "us-west-2"),
-        lifecycle=Lifecycle(Status.ACTIVE, "Preview on Bedrock: it may change or go away without the usual notice. "
-                                           "Its price here is an estimate from its token prices."),
+        lifecycle=Lifecycle(Status.ACTIVE, N_("Preview on Bedrock: it may change or go away without the usual notice. "
+                                           "Its price here is an estimate from its token prices.")),
         price=ImagePrice(standard=0.004),
         image=ImageSpec(
             prompt_max_chars=10_000,
@@ -681,8 +684,8 @@ LOCAL_VISION_ID = "local.vision-stand-in"
 CHAT_MODELS: tuple[ChatModel, ...] = (
     # Lifecycles as of December 2026: ../shared/reference/bedrock-models.md §3.1 and §6.1, workshop-labs.md §11.
     ChatModel("anthropic.claude-haiku-4-5-20251001-v1:0", "Claude Haiku 4.5", "Anthropic", _US,
-              Lifecycle(Status.ACTIVE, "Active; its model card says end of life no sooner than 2026-10-01, so it "
-                                       "may turn Legacy at any time (Claude Sonnet 4.6 is the current Claude)."),
+              Lifecycle(Status.ACTIVE, N_("Active; its model card says end of life no sooner than 2026-10-01, so it "
+                                       "may turn Legacy at any time (Claude Sonnet 4.6 is the current Claude).")),
               TokenPrice(1.10, 5.50), max_output_tokens=8192,
               inference_profile_prefix="us", profile_geos=("us", "eu", "global")),
     ChatModel("amazon.nova-2-lite-v1:0", "Amazon Nova 2 Lite", "Amazon", _US, Lifecycle(Status.ACTIVE),
@@ -700,17 +703,17 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
               TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us",
               profile_geos=("us", "global")),
     ChatModel("anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5", "Anthropic", _US,
-              Lifecycle(Status.LEGACY, "Legacy from 2026-10-08; its successor is Claude Sonnet 4.6.",
+              Lifecycle(Status.LEGACY, N_("Legacy from 2026-10-08; its successor is Claude Sonnet 4.6."),
                         end_of_life="2027-04-08"),
               TokenPrice(3.30, 16.50), max_output_tokens=8192, inference_profile_prefix="us",
               profile_geos=("us", "global")),
     ChatModel("anthropic.claude-3-sonnet-20240229-v1:0", "Claude 3 Sonnet", "Anthropic", ("us-east-1", "us-west-2"),
-              Lifecycle(Status.END_OF_LIFE, "The workshop's original vision model; Legacy from 2026-01-30, no "
-                                            "longer listed by Bedrock.", end_of_life="2026-07-30"),
+              Lifecycle(Status.END_OF_LIFE, N_("The workshop's original vision model; Legacy from 2026-01-30, no "
+                                            "longer listed by Bedrock."), end_of_life="2026-07-30"),
               TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),
     ChatModel(LOCAL_VISION_ID, "Local: OCR, faces and ImageNet tags", "This machine (CPU)", ("local",),
-              Lifecycle(Status.ACTIVE, "Offline stand-in for lab 8: answers six of the nine presets (no language "
-                                       "model, so no story, emotion, translation or free questions)."),
+              Lifecycle(Status.ACTIVE, N_("Offline stand-in for lab 8: answers six of the nine presets (no language "
+                                       "model, so no story, emotion, translation or free questions).")),
               TokenPrice(0.0, 0.0), max_images=1, max_image_edge=4096, max_image_bytes=50 * 1024 * 1024,
               engine=LOCAL_VISION_ENGINE, backend=Backend.LOCAL),
 )
@@ -785,7 +788,7 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     EmbeddingModel("amazon.titan-embed-image-v1", "Titan Multimodal Embeddings G1", "Amazon",
                    ("us-east-1", "us-west-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
                     "ap-southeast-2", "ap-south-1", "sa-east-1"),
-                   Lifecycle(Status.ACTIVE, "The workshop's search model."), dimensions=(256, 384, 1024),
+                   Lifecycle(Status.ACTIVE, N_("The workshop's search model.")), dimensions=(256, 384, 1024),
                    default_dimension=1024, max_text_tokens=256, max_image_edge=2048,
                    max_image_bytes=25 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
                    has_purpose=False, text_price_per_million=0.80, image_price=0.00006, from_workshop=True,
@@ -802,8 +805,8 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     # stored pages don't say in which regions the bare id answers on demand. No per-side limit is documented
     # (8000 px is this app's cap); no price in the reference.
     EmbeddingModel("cohere.embed-v4:0", "Cohere Embed v4", "Cohere", _US,
-                   Lifecycle(Status.ACTIVE, "Multilingual (a Korean query works); text, an image or both in one "
-                                            "input; up to 96 photos per call."),
+                   Lifecycle(Status.ACTIVE, N_("Multilingual (a Korean query works); text, an image or both in one "
+                                            "input; up to 96 photos per call.")),
                    dimensions=(256, 512, 1024, 1536), default_dimension=1024, max_text_tokens=128_000,
                    max_image_edge=8000, max_image_bytes=5 * 1024 * 1024, image_formats=("png", "jpeg", "webp", "gif"),
                    joint_text_image=True, has_purpose=True, text_price_per_million=None, image_price=None,
@@ -814,17 +817,17 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
     # (the page names no image formats), no per-side limit beyond this app's 8000 px; no price in the reference.
     EmbeddingModel("twelvelabs.marengo-embed-3-0-v1:0", "TwelveLabs Marengo Embed 3.0", "TwelveLabs",
                    ("us-east-1", "ap-northeast-2"),
-                   Lifecycle(Status.ACTIVE, "512-dimension vectors; text (36 languages), an image or both in one "
-                                            "call. Not compatible with Marengo 2.7's vectors."),
+                   Lifecycle(Status.ACTIVE, N_("512-dimension vectors; text (36 languages), an image or both in one "
+                                            "call. Not compatible with Marengo 2.7's vectors.")),
                    dimensions=(512,), default_dimension=512, max_text_tokens=500, max_image_edge=8000,
                    max_image_bytes=5 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
                    has_purpose=False, text_price_per_million=None, image_price=None, engine=MARENGO_EMBED_ENGINE,
                    query_languages=QueryLanguages.MULTILINGUAL, price_note=_NO_EMBED_PRICE),
     EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)",
                    "This machine (CPU)", ("local",),
-                   Lifecycle(Status.ACTIVE, "Offline stand-in: text finds ImageNet's 1000 object and animal classes "
+                   Lifecycle(Status.ACTIVE, N_("Offline stand-in: text finds ImageNet's 1000 object and animal classes "
                                             "(not colours, text, people or scenes); an image finds photos that look "
-                                            "alike."),
+                                            "alike.")),
                    dimensions=(LOCAL_SEARCH_DIMENSION,), default_dimension=LOCAL_SEARCH_DIMENSION, max_text_tokens=256,
                    max_image_edge=8000, max_image_bytes=50 * 1024 * 1024, image_formats=("png", "jpeg", "gif", "webp"),
                    joint_text_image=True, has_purpose=False, text_price_per_million=0.0, image_price=0.0,

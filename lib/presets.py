@@ -1,38 +1,81 @@
-"""The workshop's example prompts, verbatim where the workshop had them."""
+"""The workshop's example prompts, verbatim where the workshop had them, each in English and in Korean.
+
+Labs 2-7's examples are the workshop's English, marked with N_(): their Korean is the catalog's translation
+(locales/ko), offered beside the English (`in_language`, `both_languages`). What is sent is the text the
+attendee picked or typed, in either language; a model that reads English only says so next to the prompt
+(lib/ui/prompt_language.py).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.i18n import LANGUAGES, N_, current_language, translate
+
+
+def in_language(text: str, lang: str) -> str:
+    """An example (marked with N_() here) in `lang`: the English itself, or its Korean from the catalog."""
+    return translate(text, lang) if text else text
+
+
+def both_languages(examples: tuple[str, ...]) -> tuple[str, ...]:
+    """Each example in English and in Korean, the session's language first; the English when it has no other."""
+    first = current_language()
+    order = [first] + [lang for lang in LANGUAGES if lang != first]
+    shown: list[str] = []
+    for text in examples:
+        for lang in order:
+            said = in_language(text, lang)
+            if said not in shown:
+                shown.append(said)
+    return tuple(shown)
+
+
+def english_of(text: str) -> str:
+    """The English example a shown example is (itself when it is English or no example at all)."""
+    if text in PHOTO_MATCHES or text in ENGLISH_EXAMPLES:
+        return text
+    for english in (*PHOTO_MATCHES, *ENGLISH_EXAMPLES):
+        if any(in_language(english, lang) == text for lang in LANGUAGES):
+            return english
+    return text
+
 
 @dataclass(frozen=True)
 class PromptPreset:
-    name: str
-    prompt: str
+    name: str  # marked with N_(): shown translated
+    prompt: str  # the workshop's English, marked: `prompt_in("ko")` is its Korean
     negative: str = ""
+
+    def prompt_in(self, lang: str) -> str:
+        return in_language(self.prompt, lang)
+
+    def negative_in(self, lang: str) -> str:
+        return in_language(self.negative, lang)
 
 
 GENERATION_PRESETS: tuple[PromptPreset, ...] = (
-    PromptPreset("Robot and cowboy (daguerreotype)",
-                 "daguerreotype of robot and cowboy standing side-by-side, directly facing the camera, steampunk, "
-                 "western town in the background, long shot, sepia tone"),
-    PromptPreset("Calico cat (cyberpunk)",
-                 "photograph of a calico cat, cyberpunk, futuristic cityscape in the background, low angle, long "
-                 "shot, neon sign on building \"CALICO CORP\", Epic, photorealistic, 4K"),
-    PromptPreset("Build-up 1 — subject", "A doctor"),
-    PromptPreset("Build-up 2 — + medium", "Painting of a doctor"),
-    PromptPreset("Build-up 3 — + style", "Painting of a doctor, Impressionist style"),
-    PromptPreset("Build-up 4 — + shot", "Painting of a doctor, Impressionist style, low-angle shot"),
-    PromptPreset("Build-up 5 — + light", "Painting of a doctor, Impressionist style, low-angle shot, dim lighting"),
-    PromptPreset("Build-up 6 — + colour",
-                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
-                 "scheme"),
-    PromptPreset("Build-up 7 — + negative prompt",
-                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
-                 "scheme", "Stethoscope"),
-    PromptPreset("Build-up 8 — + text in the image",
-                 "Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
-                 "scheme, sign reading \"The Doctor is in\"", "Stethoscope"),
+    PromptPreset(N_("Robot and cowboy (daguerreotype)"),
+                 N_("daguerreotype of robot and cowboy standing side-by-side, directly facing the camera, steampunk, "
+                    "western town in the background, long shot, sepia tone")),
+    PromptPreset(N_("Calico cat (cyberpunk)"),
+                 N_("photograph of a calico cat, cyberpunk, futuristic cityscape in the background, low angle, long "
+                    "shot, neon sign on building \"CALICO CORP\", Epic, photorealistic, 4K")),
+    PromptPreset(N_("Build-up 1 — subject"), N_("A doctor")),
+    PromptPreset(N_("Build-up 2 — + medium"), N_("Painting of a doctor")),
+    PromptPreset(N_("Build-up 3 — + style"), N_("Painting of a doctor, Impressionist style")),
+    PromptPreset(N_("Build-up 4 — + shot"), N_("Painting of a doctor, Impressionist style, low-angle shot")),
+    PromptPreset(N_("Build-up 5 — + light"),
+                 N_("Painting of a doctor, Impressionist style, low-angle shot, dim lighting")),
+    PromptPreset(N_("Build-up 6 — + colour"),
+                 N_("Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                    "scheme")),
+    PromptPreset(N_("Build-up 7 — + negative prompt"),
+                 N_("Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                    "scheme"), N_("Stethoscope")),
+    PromptPreset(N_("Build-up 8 — + text in the image"),
+                 N_("Painting of a doctor, Impressionist style, low-angle shot, dim lighting, blue and purple color "
+                    "scheme, sign reading \"The Doctor is in\""), N_("Stethoscope")),
 )
 
 @dataclass(frozen=True)
@@ -58,53 +101,53 @@ ANY_PHOTO: frozenset[str] = frozenset({
 
 # Lab 3: the workshop's variation prompt (it was written for a photo of a car) and prompts for any photo.
 VARIATION_PROMPTS: tuple[str, ...] = (
-    "A car on a brick road.",
-    "The same scene as a watercolor painting",
-    "The same scene at night, lit by street lamps",
-    "The same subject in a snowy landscape",
+    N_("A car on a brick road."),
+    N_("The same scene as a watercolor painting"),
+    N_("The same scene at night, lit by street lamps"),
+    N_("The same subject in a snowy landscape"),
 )
 
 PROMPT_TIPS = (
-    "Describe what you want to see, not what you don't: put unwanted things in the negative prompt, "
-    "without words like “no” (write “mirrors”, not “no mirrors”).",
-    "Build a prompt up: subject, medium, style, shot, light, colour.",
-    "Text in the image goes in double quotes, and may come out misspelt.",
+    N_("Describe what you want to see, not what you don't: put unwanted things in the negative prompt, "
+       "without words like “no” (write “mirrors”, not “no mirrors”)."),
+    N_("Build a prompt up: subject, medium, style, shot, light, colour."),
+    N_("Text in the image goes in double quotes, and may come out misspelt."),
 )
 
 # Lab 4: example prompts for the sample photos (the workshop's ran on a desk photo no package ships).
 MASKING_EXAMPLES: tuple[str, ...] = (
-    "A cup of green tea",
-    "A cup of coffee on a table in a cozy living room",
-    "A house at the beach",
-    "A blue car",
-    "A bowl of fruit on a wooden table",
+    N_("A cup of green tea"),
+    N_("A cup of coffee on a table in a cozy living room"),
+    N_("A house at the beach"),
+    N_("A blue car"),
+    N_("A bowl of fruit on a wooden table"),
 )
 
 # Lab 5: the workshop used "Pink curtains" → "Green curtains" on a living-room photo and suggested removing
 # "lamp" or "table". No sample shows a living room; these name things the sample photos do show.
-REPLACE_DEFAULT_OBJECT = "coffee cup"
-REPLACE_DEFAULT_WITH = "a cup of green tea"
+REPLACE_DEFAULT_OBJECT = N_("coffee cup")
+REPLACE_DEFAULT_WITH = N_("a cup of green tea")
 REPLACE_DEFAULT_SAMPLE = "coffee"
-RECOLOR_DEFAULT_COLOURS = "glossy bright red"  # lab 5's recolour: the object's new colours
-REPLACE_SUGGESTIONS: tuple[str, ...] = ("spoon", "red car", "no entry sign", "newspaper box")
+RECOLOR_DEFAULT_COLOURS = N_("glossy bright red")  # lab 5's recolour: the object's new colours
+REPLACE_SUGGESTIONS: tuple[str, ...] = (N_("spoon"), N_("red car"), N_("no entry sign"), N_("newspaper box"))
 
 # Lab 6: the workshop's defaults (its photo was a house with a car), and the rewrite its notes recommend when
 # the model refuses them.
-BACKGROUND_DEFAULT_OBJECT = "A car"
-BACKGROUND_DEFAULT_SCENE = "Car at the beach"
+BACKGROUND_DEFAULT_OBJECT = N_("A car")
+BACKGROUND_DEFAULT_SCENE = N_("Car at the beach")
 BACKGROUND_DEFAULT_SAMPLE = "gallery_street"
-BACKGROUND_REWRITE = ("House", "House at a beach")
+BACKGROUND_REWRITE = (N_("House"), N_("House at a beach"))
 
 # Lab 7: prompts for a placed rectangle of a sample photo (some are the workshop's, moved off its desk).
 INSERTION_PROMPTS: tuple[str, ...] = (
-    "A cup of green tea",
-    "A small silver fork",
-    "A pile of papers",
-    "A sleeping cat",
-    "A painting of a Spanish galleon in rough seas",
-    "A blue bicycle",
-    "A round stained-glass window",
-    "A flock of birds",
+    N_("A cup of green tea"),
+    N_("A small silver fork"),
+    N_("A pile of papers"),
+    N_("A sleeping cat"),
+    N_("A painting of a Spanish galleon in rough seas"),
+    N_("A blue bicycle"),
+    N_("A round stained-glass window"),
+    N_("A flock of birds"),
 )
 
 # Lab 8: sample photos that suit the presets that need something in the photo.
@@ -168,6 +211,15 @@ PHOTO_MATCHES: dict[str, PhotoMatch] = {
 }
 
 
+# Labs 2-7's examples that name no photo (their Korean is found by `english_of` too).
+ENGLISH_EXAMPLES: frozenset[str] = frozenset({
+    *(p.prompt for p in GENERATION_PRESETS), *(p.negative for p in GENERATION_PRESETS if p.negative),
+    *VARIATION_PROMPTS, *MASKING_EXAMPLES, *INSERTION_PROMPTS, *REPLACE_SUGGESTIONS, REPLACE_DEFAULT_OBJECT,
+    REPLACE_DEFAULT_WITH, RECOLOR_DEFAULT_COLOURS, BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE,
+    *BACKGROUND_REWRITE,
+})
+
+
 def photo_for(text: str) -> PhotoMatch | None:
-    """The sample photo a suggestion is meant for, if it names something in one."""
-    return PHOTO_MATCHES.get(text)
+    """The sample photo a suggestion is meant for, if it names something in one (in English or in Korean)."""
+    return PHOTO_MATCHES.get(text) or PHOTO_MATCHES.get(english_of(text))

@@ -36,6 +36,7 @@ from botocore.config import Config
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, ChatModel, EmbeddingModel,
                          ModelInfo, Status, Task, call_target, get_model, models_for)
+from lib.i18n import _
 from lib.labs import LABS
 from lib.settings import Settings, load_settings
 
@@ -163,13 +164,16 @@ class ModelCheck:
 
     def status_text(self) -> str:
         if self.lifecycle == "END_OF_LIFE":
-            return "end of life" + (f" ({self.end_of_life})" if self.end_of_life else "")
+            return (_("end of life ({date})").format(date=self.end_of_life) if self.end_of_life
+                    else _("end of life"))
         if self.lifecycle == "LEGACY":
-            parts = [f"legacy since {self.legacy_since}" if self.legacy_since else "legacy"]
+            parts = [_("legacy since {date}").format(date=self.legacy_since) if self.legacy_since else _("legacy")]
             if self.end_of_life:
-                parts.append(f"end of life {self.end_of_life}")
+                parts.append(_("end of life {date}").format(date=self.end_of_life))
             return ", ".join(parts)
-        return {"ACTIVE": "active", "NOT_OFFERED": "not offered here"}.get(self.lifecycle, "unknown")
+        if self.lifecycle == "ACTIVE":
+            return _("active")
+        return _("not offered here") if self.lifecycle == "NOT_OFFERED" else _("unknown")
 
 
 @dataclass
@@ -186,20 +190,24 @@ class LabVerdict:
     @property
     def headline(self) -> str:
         if self.state == "ready":
-            return f"Lab {self.number} is ready."
+            return _("Lab {number} is ready.").format(number=self.number)
         if self.state == "partial":
-            return f"Lab {self.number} is ready with {_join(self.usable)} only."
+            return _("Lab {number} is ready with {models} only.").format(number=self.number, models=_join(self.usable))
         if self.state == "unchecked":
-            return f"Lab {self.number} could not be checked."
-        return f"Lab {self.number} is not ready: no model it offers can be called on this account."
+            return _("Lab {number} could not be checked.").format(number=self.number)
+        return _("Lab {number} is not ready: no model it offers can be called on this account.").format(
+            number=self.number)
 
     def banner(self) -> str | None:
         """What an attendee sees on the lab: nothing when ready."""
+        if self.state == "not_ready" and self.instead:
+            return _("Lab {number} can't run on this account today; use lab {instead}.").format(
+                number=self.number, instead=self.instead)
         if self.state == "not_ready":
-            instead = f"; use lab {self.instead}" if self.instead else ""
-            return f"Lab {self.number} can't run on this account today{instead}."
+            return _("Lab {number} can't run on this account today.").format(number=self.number)
         if self.state == "partial":
-            return f"Lab {self.number} works with {_join(self.usable)} only on this account today."
+            return _("Lab {number} works with {models} only on this account today.").format(
+                number=self.number, models=_join(self.usable))
         return None
 
 
@@ -292,7 +300,7 @@ def _md_cell(text: str) -> str:
 def _join(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def describe_principal(arn: str) -> str:

@@ -14,17 +14,21 @@ from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel, run_button
 from lib.ui.presenter import lab_columns
 from lib.ui.prompt_language import english_only_note
+from lib.vision import PROMPT_LANGUAGES
 
 LAB = lab(2)
 KEY = LAB.key
 PRESETS = {p.name: p for p in GENERATION_PRESETS}
+PRESET_LANG = f"{KEY}_preset_lang"  # the language an example is filled in: "en" (the workshop's) or "ko"
 
 
 def apply_preset() -> None:
+    """The chosen example into the boxes, in the chosen language: what is sent is what the boxes then hold."""
     preset = PRESETS.get(st.session_state.get(f"{KEY}_preset") or "")
     if preset:
-        st.session_state[f"{KEY}_prompt"] = preset.prompt
-        st.session_state[f"{KEY}_negative"] = preset.negative
+        lang = st.session_state.get(PRESET_LANG) or "en"
+        st.session_state[f"{KEY}_prompt"] = preset.prompt_in(lang)
+        st.session_state[f"{KEY}_negative"] = preset.negative_in(lang)
 
 
 ready = start_lab(LAB)
@@ -35,6 +39,11 @@ with left:
     model = pick_model(Task.TEXT_TO_IMAGE, key=f"{KEY}_model")
     st.selectbox(_("Start from a workshop example"), list(PRESETS), index=None, key=f"{KEY}_preset",
                  placeholder=_("Choose an example prompt…"), on_change=apply_preset, format_func=_)
+    st.session_state.setdefault(PRESET_LANG, "en")  # the workshop's English unless the attendee asks for Korean
+    st.radio(_("Example prompt in"), list(PROMPT_LANGUAGES), key=PRESET_LANG, horizontal=True,
+             format_func=lambda code: _(PROMPT_LANGUAGES[code]), on_change=apply_preset,
+             help=_("The example fills the boxes in this language; what is sent is what the boxes hold. Some models "
+                    "read English prompts only."))
     prompt = st.text_area(_("What you want to see in the image"), key=f"{KEY}_prompt", height=110)
     prompt_counter(prompt, model.image.prompt_max_chars, model)
     negative = negative_prompt_input(model, f"{KEY}_negative", _("What should not be in the image (negative prompt)"),

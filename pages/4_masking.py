@@ -9,7 +9,7 @@ from lib.generation.requests import EditRequest
 from lib.i18n import N_, _, format_usd
 from lib.labs import lab
 from lib.masks import PaintMode
-from lib.presets import MASKING_EXAMPLES
+from lib.presets import MASKING_EXAMPLES, both_languages
 from lib.local.availability import task_runs_here
 from lib.ui.common import backend_preference, start_lab
 from lib.ui.edit_lab import edit_input, run_edit_button
@@ -49,7 +49,7 @@ with left:
     painting = PaintMode(c2.radio(_("Painting mode:"), [m.value for m in PaintMode], key=f"{KEY}_painting",
                                   help=_("Inpainting repaints the masked area; outpainting keeps it and repaints "
                                          "everything else.")))
-    photo_suggestions(_("Examples"), MASKING_EXAMPLES, fills=f"{KEY}_prompt", key=f"{KEY}_example",
+    photo_suggestions(_("Examples"), both_languages(MASKING_EXAMPLES), fills=f"{KEY}_prompt", key=f"{KEY}_example",
                       placeholder=_("Pick an example prompt (it picks its photo too)…"),
                       input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_area(_("Prompt text:"), key=f"{KEY}_prompt", height=80)

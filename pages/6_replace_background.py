@@ -10,13 +10,14 @@ from lib.generation.requests import EditRequest
 from lib.services.images import edit, random_seed
 from lib.services.outpainting import (KEPT_LABEL, kept_change_in, kept_note_in, mask_prompt_reason,
                                       outpainting_mode_help, outpainting_modes, uses_mask_prompt)
-from lib.i18n import _, format_number
+from lib.i18n import LANGUAGES, _, current_language, format_number
 from lib.labs import lab
 from lib.presets import (BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SAMPLE, BACKGROUND_DEFAULT_SCENE,
-                         BACKGROUND_REWRITE)
+                         BACKGROUND_REWRITE, in_language, photo_for)
 from lib.ui.common import history_store, start_lab, viewer
 from lib.ui.edit_lab import edit_input, run_edit_button
 from lib.ui.generation_controls import negative_prompt_input, output_controls
+from lib.ui.image_input import select_sample
 from lib.ui.model_picker import pick_model
 from lib.ui.results import outpainting_mode
 from lib.services.calls import compare_work
@@ -28,6 +29,33 @@ from lib.ui.prompt_language import english_only_note
 LAB = lab(6)
 KEY = LAB.key
 COMPARE = compare_key(KEY)
+EXAMPLES = ((BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE), BACKGROUND_REWRITE)  # the workshop's, in English
+
+
+def example_choices() -> list[str]:
+    """Each example in each language ("ko:0"), the session's language first."""
+    first = current_language()
+    order = [first] + [lang for lang in LANGUAGES if lang != first]
+    return [f"{lang}:{n}" for n in range(len(EXAMPLES)) for lang in order]
+
+
+def example_text(choice: str) -> tuple[str, str]:
+    """(object, description) of an example choice, in its language."""
+    lang, n = choice.split(":")
+    obj, scene = EXAMPLES[int(n)]
+    return in_language(obj, lang), in_language(scene, lang)
+
+
+def use_example() -> None:
+    """The chosen example into both boxes, as it will be sent, and the sample photo it was written for."""
+    choice = st.session_state.get(f"{KEY}_example")
+    if not choice:
+        return
+    obj, scene = example_text(choice)
+    st.session_state[f"{KEY}_object"], st.session_state[f"{KEY}_prompt"] = obj, scene
+    match = photo_for(EXAMPLES[int(choice.split(":")[1])][1])
+    if match is not None:
+        select_sample(LAB.input_key or f"{KEY}_input", match.sample)
 
 
 def rewrite_hint(err: WorkshopError) -> str | None:
@@ -49,6 +77,10 @@ left, right = lab_columns([3, 2])
 with left:
     st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
     st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
+    st.selectbox(_("Workshop examples"), example_choices(), index=None, key=f"{KEY}_example", on_change=use_example,
+                 placeholder=_("Pick an example, in English or in Korean (it picks its photo too)…"),
+                 format_func=lambda choice: _("{scene} (keep: {object})").format(scene=example_text(choice)[1],
+                                                                                object=example_text(choice)[0]))
     object_slot = st.container()  # the object to keep, once the model says whether it reads the words
     prompt = st.text_input(_("Description including the object to keep and background to add:"), key=f"{KEY}_prompt")
     model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")

@@ -75,3 +75,29 @@ def test_lab4_and_lab6_in_korean(isolated_env, monkeypatch):
     assert "결과" in shown and "Say what to keep" not in shown
     assert at.text_input(key="lab6_prompt").label == "유지할 객체와 추가할 배경을 포함한 설명:"
     assert "유지할 객체" in shown  # a field, or why the model needs none
+
+
+def test_examples_come_in_both_languages_and_a_korean_one_picks_the_english_ones_photo():
+    from lib.presets import (GENERATION_PRESETS, MASKING_EXAMPLES, both_languages, english_of, in_language,
+                             photo_for)
+
+    with language("ko"):
+        shown = both_languages(MASKING_EXAMPLES)
+    assert shown[:2] == ("녹차 한 잔", "A cup of green tea")  # the session's language first
+    assert len(shown) == 2 * len(MASKING_EXAMPLES)
+    assert both_languages(("A blue car",)) == ("A blue car", "파란 자동차")
+    for text in MASKING_EXAMPLES:
+        korean = in_language(text, "ko")
+        assert korean != text and english_of(korean) == text
+        assert photo_for(korean) == photo_for(text)
+    build_up = next(p for p in GENERATION_PRESETS if p.negative)
+    assert build_up.prompt_in("en") == build_up.prompt and build_up.negative_in("ko") == "청진기"
+
+
+def test_lab2_fills_an_example_in_the_language_asked(isolated_env, monkeypatch):
+    at = korean_page(monkeypatch, "pages/2_image_generation.py")
+    at.radio(key="lab2_preset_lang").set_value("ko").run()
+    at.selectbox(key="lab2_preset").set_value("Build-up 7 — + negative prompt").run()
+    assert at.text_area(key="lab2_prompt").value.startswith("의사를 그린 그림")
+    at.radio(key="lab2_preset_lang").set_value("en").run()
+    assert at.text_area(key="lab2_prompt").value.startswith("Painting of a doctor")

@@ -28,6 +28,7 @@ from lib.catalog import (
 from lib.engines.image_base import CallTarget, ImageEngine, call_seeds
 from lib.engines.registry import engine_for
 from lib.errors import InvalidInput
+from lib.i18n import N_, _, format_number, ngettext
 from lib.generation.requests import (
     EditRequest,
     GenerationRequest,
@@ -59,13 +60,16 @@ def random_seed(model: ModelInfo) -> int:
 
 
 def check_text(model: ModelInfo, text: str, limit: int, what: str, *, required: bool) -> None:
-    """Refuse an empty or over-long prompt before it costs a call."""
+    """Refuse an empty or over-long prompt before it costs a call (`what`: the text's name, marked with N_())."""
     if required and not text.strip():
-        raise InvalidInput(f"The {what} is empty.", f"Describe what you want {model.label} to make.")
+        raise InvalidInput(_("The {what} is empty.").format(what=_(what)),
+                           _("Describe what you want {model} to make.").format(model=model.label))
     if len(text) > limit:
         over = len(text) - limit
-        raise InvalidInput(f"The {what} is {len(text):,} characters; {model.label} accepts at most {limit:,}.",
-                           f"Shorten it by {over:,} character{'s' if over != 1 else ''}.")
+        raise InvalidInput(_("The {what} is {length} characters; {model} accepts at most {limit}.").format(
+            what=_(what), length=format_number(len(text)), model=model.label, limit=format_number(limit)),
+            ngettext("Shorten it by {count} character.", "Shorten it by {count} characters.", over).format(
+                count=format_number(over)))
 
 
 def prompt_required(model: ModelInfo, task: Task) -> bool:
@@ -83,61 +87,75 @@ def check_service_fields(req: VariationRequest | EditRequest, model: ModelInfo) 
     for name, value in req.knobs.items():
         knob = knobs.get(name)
         if knob is None:
-            raise InvalidInput(f"{model.label} has no setting “{name}”.", "Use the settings the page shows.")
+            raise InvalidInput(_("{model} has no setting “{name}”.").format(model=model.label, name=name),
+                               _("Use the settings the page shows."))
         if not isinstance(value, (int, float)) or not knob.minimum <= value <= knob.maximum:
-            raise InvalidInput(f"{knob.label} must be between {knob.minimum:g} and {knob.maximum:g} for "
-                               f"{model.label}, not {value}.", f"Use a value in that range (the default is "
-                                                               f"{knob.default:g}).")
+            raise InvalidInput(_("{setting} must be between {minimum} and {maximum} for {model}, not {value}.").format(
+                setting=_(knob.label), minimum=f"{knob.minimum:g}", maximum=f"{knob.maximum:g}", model=model.label,
+                value=value), _("Use a value in that range (the default is {default}).").format(
+                    default=f"{knob.default:g}"))
     if req.style_preset and req.style_preset not in spec.style_presets:
-        raise InvalidInput(f"{model.label} has no style preset “{req.style_preset}”.",
-                           f"Pick one of {', '.join(spec.style_presets)}." if spec.style_presets
-                           else "Leave the style preset empty.")
+        raise InvalidInput(_("{model} has no style preset “{preset}”.").format(model=model.label,
+                                                                                preset=req.style_preset),
+                           _("Pick one of {choices}.").format(choices=", ".join(spec.style_presets))
+                           if spec.style_presets else _("Leave the style preset empty."))
     if spec.prompt_use is PromptUse.NOT_TAKEN and (req.prompt.strip() or req.negative_prompt.strip()):
-        raise InvalidInput(f"{model.label} takes no prompt.", "Leave the prompt empty, or pick a model that takes one.")
+        raise InvalidInput(_("{model} takes no prompt.").format(model=model.label),
+                           _("Leave the prompt empty, or pick a model that takes one."))
     roles = spec.input_roles
     if isinstance(req, VariationRequest) and roles and len(req.images) != len(roles):
         missing = roles[len(req.images)] if len(req.images) < len(roles) else None
-        raise InvalidInput(f"{model.label} needs {len(roles)} images: {' and '.join(r.lower() for r in roles)}; "
-                           f"it got {len(req.images)}.", f"Choose the {missing.lower()} too." if missing
-                           else f"Send exactly {len(roles)} images.")
+        named = [_(role).lower() for role in roles]  # the roles are marked in the catalog
+        raise InvalidInput(_("{model} needs {count} images: {roles}; it got {got}.").format(
+            model=model.label, count=len(roles), roles=_(" and ").join(named), got=len(req.images)),
+            _("Choose the {role} too.").format(role=_(missing).lower()) if missing
+            else _("Send exactly {count} images.").format(count=len(roles)))
     if isinstance(req, VariationRequest) and req.aspect_ratio and req.aspect_ratio not in spec.aspect_ratios:
-        raise InvalidInput(f"{model.label} has no aspect ratio {req.aspect_ratio}.",
-                           f"Pick one of {', '.join(spec.aspect_ratios)}." if spec.aspect_ratios
-                           else "It keeps the input's shape: leave the aspect ratio empty.")
+        raise InvalidInput(_("{model} has no aspect ratio {ratio}.").format(model=model.label, ratio=req.aspect_ratio),
+                           _("Pick one of {choices}.").format(choices=", ".join(spec.aspect_ratios))
+                           if spec.aspect_ratios else _("It keeps the input's shape: leave the aspect ratio empty."))
 
 
 def validate(req: ImageRequest, model: ModelInfo) -> None:
     """Every catalog limit that can be checked without calling the model."""
     spec = model.image
     require_callable_shape(model, req.task)
-    check_text(model, req.prompt, spec.prompt_max_chars, "prompt", required=prompt_required(model, req.task))
-    check_text(model, req.negative_prompt, spec.negative_max_chars, "negative prompt", required=False)
+    check_text(model, req.prompt, spec.prompt_max_chars, N_("prompt"), required=prompt_required(model, req.task))
+    check_text(model, req.negative_prompt, spec.negative_max_chars, N_("negative prompt"), required=False)
     if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
-        raise InvalidInput(f"Ask for 1 to {MAX_IMAGES_PER_RUN} images, not {req.count}.")
+        raise InvalidInput(_("Ask for 1 to {maximum} images, not {count}.").format(maximum=MAX_IMAGES_PER_RUN,
+                                                                                  count=req.count))
     if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
-        raise InvalidInput(f"The seed must be between 0 and {spec.seed_max:,} for {model.label}.")
+        raise InvalidInput(_("The seed must be between 0 and {maximum} for {model}.").format(
+            maximum=format_number(spec.seed_max), model=model.label))
     sized = isinstance(req, (GenerationRequest, VariationRequest))
     if sized and spec.output_rule and not spec.output_rule.accepts(req.width, req.height):
-        raise InvalidInput(f"{model.label} can't make {req.width}×{req.height} images.",
-                           f"Pick a size from the list ({spec.output_rule.describe()}).")
+        raise InvalidInput(_("{model} can't make {width}×{height} images.").format(model=model.label, width=req.width,
+                                                                                  height=req.height),
+                           _("Pick a size from the list ({sizes}).").format(sizes=spec.output_rule.describe()))
     if spec.qualities and req.quality not in spec.qualities:
-        raise InvalidInput(f"Quality must be one of {', '.join(spec.qualities)}.")
+        raise InvalidInput(_("Quality must be one of {choices}.").format(choices=", ".join(spec.qualities)))
     if spec.cfg and req.cfg_scale is not None and not spec.cfg.minimum <= req.cfg_scale <= spec.cfg.maximum:
-        raise InvalidInput(f"{spec.cfg.label} must be between {spec.cfg.minimum} and {spec.cfg.maximum}.")
+        raise InvalidInput(_("{setting} must be between {minimum} and {maximum}.").format(
+            setting=_(spec.cfg.label), minimum=spec.cfg.minimum, maximum=spec.cfg.maximum))
     if isinstance(req, GenerationRequest) and spec.aspect_ratios and req.aspect_ratio not in spec.aspect_ratios:
-        raise InvalidInput(f"{model.label} has no aspect ratio {req.aspect_ratio}.",
-                           f"Pick one of {', '.join(spec.aspect_ratios)}.")
+        raise InvalidInput(_("{model} has no aspect ratio {ratio}.").format(model=model.label, ratio=req.aspect_ratio),
+                           _("Pick one of {choices}.").format(choices=", ".join(spec.aspect_ratios)))
     if req.output_format not in spec.output_formats:
-        raise InvalidInput(f"Output format must be one of {', '.join(spec.output_formats)}.")
+        raise InvalidInput(_("Output format must be one of {choices}.").format(choices=", ".join(spec.output_formats)))
     if isinstance(req, VariationRequest):
         if not req.images:
-            raise InvalidInput("Choose an input image first.", "Pick a sample, upload one, or reuse a result.")
+            raise InvalidInput(_("Choose an input image first."), _("Pick a sample, upload one, or reuse a result."))
         if len(req.images) > spec.max_input_images:
-            raise InvalidInput(f"{model.label} takes at most {spec.max_input_images} input image"
-                               f"{'s' if spec.max_input_images > 1 else ''}, not {len(req.images)}.")
+            raise InvalidInput(ngettext("{model} takes at most {maximum} input image, not {count}.",
+                                        "{model} takes at most {maximum} input images, not {count}.",
+                                        spec.max_input_images).format(model=model.label,
+                                                                      maximum=spec.max_input_images,
+                                                                      count=len(req.images)))
         knob = spec.variation_knob
         if knob and req.strength is not None and not knob.minimum <= req.strength <= knob.maximum:
-            raise InvalidInput(f"{knob.label} must be between {knob.minimum} and {knob.maximum}.")
+            raise InvalidInput(_("{setting} must be between {minimum} and {maximum}.").format(
+                setting=_(knob.label), minimum=knob.minimum, maximum=knob.maximum))
         check_service_fields(req, model)
 
 
@@ -204,7 +222,8 @@ def _run(req: ImageRequest, settings: Settings | None, *, checked: bool = False)
                             notes=notes + produced.notes, problems=produced.problems)
 
 
-PROMPT_NAMES = {Task.RECOLOR_BY_PROMPT: "description of the new colours", Task.UPSCALE: "description of the image"}
+PROMPT_NAMES = {Task.RECOLOR_BY_PROMPT: N_("description of the new colours"),
+                Task.UPSCALE: N_("description of the image")}  # marked: check_text translates them
 
 
 def validate_edit(req: EditRequest, model: ModelInfo) -> None:
@@ -213,37 +232,45 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
     engine = engine_of(model)
     require_callable_shape(model, req.task)
     task = req.task
-    what = PROMPT_NAMES.get(task, "description of the new scene" if task.keeps_the_mask else "replacement prompt")
+    what = PROMPT_NAMES.get(task, N_("description of the new scene") if task.keeps_the_mask
+                            else N_("replacement prompt"))
     check_text(model, req.prompt, spec.prompt_max_chars, what, required=prompt_required(model, task))
     check_service_fields(req, model)
-    check_text(model, req.negative_prompt, spec.negative_max_chars, "negative prompt", required=False)
+    check_text(model, req.negative_prompt, spec.negative_max_chars, N_("negative prompt"), required=False)
     if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
-        raise InvalidInput(f"Ask for 1 to {MAX_IMAGES_PER_RUN} images, not {req.count}.")
+        raise InvalidInput(_("Ask for 1 to {maximum} images, not {count}.").format(maximum=MAX_IMAGES_PER_RUN,
+                                                                                  count=req.count))
     if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
-        raise InvalidInput(f"The seed must be between 0 and {spec.seed_max:,} for {model.label}.")
+        raise InvalidInput(_("The seed must be between 0 and {maximum} for {model}.").format(
+            maximum=format_number(spec.seed_max), model=model.label))
     modes = engine.outpainting_modes
     if task.keeps_the_mask and modes and req.outpainting_mode not in modes:
-        raise InvalidInput(f"Outpainting mode must be {' or '.join(modes)} for {model.label}.")
+        raise InvalidInput(_("Outpainting mode must be {modes} for {model}.").format(modes=_(" or ").join(modes),
+                                                                                    model=model.label))
     size = image_size(req.image)
     if spec.edit_rule and not spec.edit_rule.accepts(*size):
-        raise InvalidInput(f"{model.label} can't edit a {size[0]}×{size[1]} image ({spec.edit_rule.describe()}).",
-                           "Let the app fit the image to the model first.")
+        raise InvalidInput(_("{model} can't edit a {width}×{height} image ({rule}).").format(
+            model=model.label, width=size[0], height=size[1], rule=spec.edit_rule.describe()),
+            _("Let the app fit the image to the model first."))
     if task in (Task.REMOVE_BACKGROUND, Task.UPSCALE):
         pass  # the image is all it takes
     elif task is Task.EXTEND:
         if not any(req.extend) or min(req.extend) < 0 or max(req.extend) > MAX_EXTEND_PX:
-            raise InvalidInput(f"Extend at least one side, by 0–{MAX_EXTEND_PX} pixels each.")
+            raise InvalidInput(_("Extend at least one side, by 0–{maximum} pixels each.").format(
+                maximum=MAX_EXTEND_PX))
     elif task.uses_mask_prompt:
         if engine.uses_mask_prompt(task):
-            check_text(model, req.mask_prompt, spec.prompt_max_chars, "mask prompt (the object to find)",
+            check_text(model, req.mask_prompt, spec.prompt_max_chars, N_("mask prompt (the object to find)"),
                        required=True)
     else:
         if not req.mask:
-            raise InvalidInput("There is no mask yet.", "Paint, place or upload a mask first.")
+            raise InvalidInput(_("There is no mask yet."), _("Paint, place or upload a mask first."))
         with Image.open(io.BytesIO(req.mask)) as sel:
             if sel.size != size:
-                raise InvalidInput(f"The mask is {sel.size[0]}×{sel.size[1]} but the image is {size[0]}×{size[1]}.",
-                                   "Make the mask on this image, or resize it to the image.")
+                raise InvalidInput(_("The mask is {mask_width}×{mask_height} but the image is {width}×{height}.")
+                                   .format(mask_width=sel.size[0], mask_height=sel.size[1], width=size[0],
+                                           height=size[1]),
+                                   _("Make the mask on this image, or resize it to the image."))
             masks.check_usable(sel.convert("L"), masks.PaintMode.OUTPAINTING if task.keeps_the_mask
                                else masks.PaintMode.INPAINTING)
 

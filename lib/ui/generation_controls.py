@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib.catalog import ModelInfo, STABILITY_ASPECT_SIZES
 from lib.generation.requests import ImageRequest
+from lib.i18n import N_, _, format_number
 from lib.services.images import MAX_IMAGES_PER_RUN, engine_of, sent_instruction
 from lib.imaging import closest_allowed_size
 
@@ -46,13 +47,14 @@ def reuse_seed_callback(key: str) -> Callable[[int], None]:
     return apply
 
 
-def prompt_counter(text: str, limit: int, model: ModelInfo, what: str = "prompt") -> None:
-    """Characters used against the model's limit; red and explicit when over."""
+def prompt_counter(text: str, limit: int, model: ModelInfo, what: str = N_("prompt")) -> None:
+    """Characters used against the model's limit; red and explicit when over (`what`: marked with N_())."""
     if len(text) > limit:
-        st.caption(f":red[{len(text):,} / {limit:,} characters — {len(text) - limit:,} too many for "
-                   f"{model.label}'s {what}.]")
+        st.caption(_(":red[{used} / {limit} characters — {over} too many for {model}'s {what}.]").format(
+            used=format_number(len(text)), limit=format_number(limit), over=format_number(len(text) - limit),
+            model=model.label, what=_(what)))
     else:
-        st.caption(f"{len(text):,} / {limit:,} characters")
+        st.caption(_("{used} / {limit} characters").format(used=format_number(len(text)), limit=format_number(limit)))
 
 
 def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] | None = None,
@@ -60,53 +62,59 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
     """Count, size or aspect ratio, quality, prompt strength, output format and seed for `model`."""
     spec = model.image
     if model.runs_locally:  # a classical, deterministic engine: no count, seed, quality or format to choose
-        st.caption("Runs on this machine: one PNG of the input's size, the same every time (no seed).")
+        st.caption(_("Runs on this machine: one PNG of the input's size, the same every time (no seed)."))
         return OutputOptions(count=1, width=1024, height=1024, aspect_ratio="1:1", quality="standard",
                              cfg_scale=None, seed=None, output_format="png")
     mk = f"{key}_{model.id}"  # per-model keys: switching models never carries an invalid value across
     c1, c2 = st.columns(2)
-    count = c1.number_input("Number of images", 1, MAX_IMAGES_PER_RUN, 1, key=f"{key}_count",
-                            help=engine_of(model).count_help)
+    count_help = engine_of(model).count_help  # marked with N_() by each engine
+    count = c1.number_input(_("Number of images"), 1, MAX_IMAGES_PER_RUN, 1, key=f"{key}_count",
+                            help=_(count_help) if count_help else None)
     width, height, aspect_ratio, quality, cfg, output_format = 1024, 1024, "1:1", "standard", None, "png"
     # What to offer comes from the catalog row: fixed sizes (Titan, Nova Canvas) or aspect ratios (Stability);
     # edits and image-to-image keep the input's size or shape.
     if editing:
-        c2.caption("Edits keep the input image's size.")
+        c2.caption(_("Edits keep the input image's size."))
     elif spec.output_sizes:
         sizes = list(spec.output_sizes)
         default = sizes.index(closest_allowed_size(*input_size, spec.output_sizes)) if input_size else 0
-        width, height = c2.selectbox("Size (W×H)", sizes, index=default, key=f"{mk}_size",
+        width, height = c2.selectbox(_("Size (W×H)"), sizes, index=default, key=f"{mk}_size",
                                      format_func=lambda s: f"{s[0]}×{s[1]}",
-                                     help=f"{model.label} accepts {spec.output_rule.describe() if spec.output_rule else 'these sizes'}.")
+                                     help=_("{model} accepts {sizes}.").format(model=model.label,
+                                                                              sizes=spec.output_rule.describe())
+                                     if spec.output_rule else _("{model} accepts these sizes.").format(
+                                         model=model.label))
     elif spec.aspect_ratios and input_size is None:
         ratios = list(spec.aspect_ratios)
         in_words = spec.ratio_in_prompt  # no size field: the ratio is asked for in the prompt, no size promised
-        aspect_ratio = c2.selectbox("Aspect ratio", ratios, key=f"{mk}_aspect",
+        aspect_ratio = c2.selectbox(_("Aspect ratio"), ratios, key=f"{mk}_aspect",
                                     format_func=lambda r: r if in_words else f"{r} ({STABILITY_ASPECT_SIZES[r][0]}×"
                                                                              f"{STABILITY_ASPECT_SIZES[r][1]})",
-                                    help=f"{model.label} takes no size: the ratio is asked for in the prompt's "
-                                         "words." if in_words else None)
+                                    help=_("{model} takes no size: the ratio is asked for in the prompt's "
+                                           "words.").format(model=model.label) if in_words else None)
     elif input_size is not None:
-        c2.caption("The result keeps the input image's aspect ratio at about 1 megapixel.")
+        c2.caption(_("The result keeps the input image's aspect ratio at about 1 megapixel."))
     if spec.qualities:
-        quality = st.radio("Quality", spec.qualities, key=f"{mk}_quality", horizontal=True,
-                           help="Premium costs a little more and takes longer.")
+        quality = st.radio(_("Quality"), spec.qualities, key=f"{mk}_quality", horizontal=True,
+                           help=_("Premium costs a little more and takes longer."))
     if spec.cfg:
-        cfg = st.slider(spec.cfg.label, spec.cfg.minimum, spec.cfg.maximum, spec.cfg.default, spec.cfg.step,
-                        key=f"{mk}_cfg", help=spec.cfg.help)
+        knob = spec.cfg  # its label and help are the catalog's, marked there
+        cfg = st.slider(_(knob.label), knob.minimum, knob.maximum, knob.default, knob.step,
+                        key=f"{mk}_cfg", help=_(knob.help) if knob.help else None)
     if len(spec.output_formats) > 1:
-        output_format = st.radio("Output format", spec.output_formats, key=f"{mk}_format", horizontal=True)
+        output_format = st.radio(_("Output format"), spec.output_formats, key=f"{mk}_format", horizontal=True)
 
     seed = None
     if spec.seed_max:
-        random_seed = st.checkbox("Random seed", value=True, key=f"{key}_random_seed",
-                                  help="Untick to fix the seed: same prompt + same seed + same settings = same image.")
-        seed_value = st.number_input(f"Seed (0–{spec.seed_max:,})", min_value=0, value=0, step=1, key=f"{key}_seed",
+        random_seed = st.checkbox(_("Random seed"), value=True, key=f"{key}_random_seed",
+                                  help=_("Untick to fix the seed: same prompt + same seed + same settings = same "
+                                         "image."))
+        seed_value = st.number_input(_("Seed (0–{maximum})").format(maximum=format_number(spec.seed_max)), min_value=0, value=0, step=1, key=f"{key}_seed",
                                      disabled=random_seed)
         seed = None if random_seed else int(seed_value)
     else:
-        st.caption(f"No seed: {model.label} takes none, so every run draws a new image and none can be repeated "
-                   "exactly.")
+        st.caption(_("No seed: {model} takes none, so every run draws a new image and none can be repeated "
+                     "exactly.").format(model=model.label))
     return OutputOptions(count=int(count), width=int(width), height=int(height), aspect_ratio=aspect_ratio,
                          quality=quality, cfg_scale=cfg, seed=seed, output_format=output_format)
 
@@ -114,11 +122,12 @@ def output_controls(model: ModelInfo, key: str, *, input_size: tuple[int, int] |
 def negative_prompt_input(model: ModelInfo, key: str, label: str, **text_input_args: Any) -> str:
     """The negative-prompt box with its counter, or one line saying why `model` has none (then it is empty)."""
     if not model.image.negative_max_chars:
-        st.caption(f"No negative prompt: {model.label} takes none. Say what to leave out in the prompt itself.")
+        st.caption(_("No negative prompt: {model} takes none. Say what to leave out in the prompt itself.").format(
+            model=model.label))
         return ""
     negative = st.text_input(label, key=key, **text_input_args)
     if negative:
-        prompt_counter(negative, model.image.negative_max_chars, model, "negative prompt")
+        prompt_counter(negative, model.image.negative_max_chars, model, N_("negative prompt"))
     return negative
 
 
@@ -126,7 +135,7 @@ def show_instruction(request: ImageRequest | None, model: ModelInfo) -> None:
     """The words an instruction-following model (Nova 2 Omni) will be sent, as plain text: how it is asked."""
     words = sent_instruction(request) if request is not None else None
     if words:
-        st.caption(f"Sent to {model.label} as this instruction:")
+        st.caption(_("Sent to {model} as this instruction:").format(model=model.label))
         st.code(words, language=None, wrap_lines=True)
 
 

@@ -8,11 +8,18 @@ import streamlit as st
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
                          ModelInfo, Task, models_for)
+from lib.i18n import N_, _, format_usd, ngettext
 from lib.local.availability import missing_for
 from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
+from lib.task_names import task_name
 
 
 HIDDEN_NAMED = 6  # models named in the "Not shown" line; the rest are counted
+
+
+def said(text: str) -> str:
+    """A catalog text (marked with N_() there) in the current language; "" stays "" (gettext's "" is its header)."""
+    return _(text) if text else ""
 
 
 def installed(rows: list, task: Task | None = None) -> list:
@@ -88,7 +95,7 @@ def choose(key: str, rows: list, label: str, preference: str | None, *, containe
     return by_id[model_id]
 
 
-def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | None = None,
+def pick_model(task: Task, key: str, label: str = N_("Model"), *, preference: str | None = None,
                mask_words: bool = False) -> ModelInfo:
     """Selectbox of the models that can do `task`; callable ones first.
 
@@ -102,42 +109,50 @@ def pick_model(task: Task, key: str, label: str = "Model", *, preference: str | 
         models = [m for m in models if m not in deaf]
     else:
         deaf = []
-    model = choose(key, models, label, preference,
-                   help="Models marked “end of life” are the workshop's originals: kept so you can see "
-                        "their request shape, but Bedrock no longer serves them to most accounts.")
+    model = choose(key, models, _(label), preference,
+                   help=_("Models marked “end of life” are the workshop's originals: kept so you can see "
+                          "their request shape, but Bedrock no longer serves them to most accounts."))
     if model.runs_locally:
-        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        st.caption(_("Runs on this machine, offline and free · {note}").format(note=said(model.lifecycle.note)))
         return model
-    price = model.price.per_image()
-    regions = ", ".join(model.regions)
-    st.caption(f"`{model.id}` · {model.provider} · regions: {regions} · from ${price:.3f}/image "
-               f"(prices checked {PRICES_LAST_VERIFIED})")
+    st.caption(_("`{id}` · {provider} · regions: {regions} · from {price}/image (prices checked {checked})").format(
+        id=model.id, provider=model.provider, regions=", ".join(model.regions),
+        price=format_usd(model.price.per_image()), checked=PRICES_LAST_VERIFIED))
     if model.preview:  # a Bedrock preview: said beside the pick, with why it matters
-        st.badge("Preview", icon=":material/science:", color="violet")
-        st.caption(model.lifecycle.note or f"{model.label} is a preview on Bedrock.")
+        st.badge(_("Preview"), icon=":material/science:", color="violet")
+        st.caption(said(model.lifecycle.note) if model.lifecycle.note
+                   else _("{model} is a preview on Bedrock.").format(model=model.label))
     if not model.lifecycle.callable_today:
-        when = f" on {model.lifecycle.end_of_life}" if model.lifecycle.end_of_life else ""
-        st.warning(f"**{model.label} reached end of life{when}.** {model.lifecycle.note} Calls will most likely "
-                   f"fail; the request shape is kept for learning. Pick a model without a warning to get images.",
+        reached = (_("**{model} reached end of life on {date}.**").format(model=model.label,
+                                                                          date=model.lifecycle.end_of_life)
+                   if model.lifecycle.end_of_life else _("**{model} reached end of life.**").format(model=model.label))
+        st.warning(_("{reached} {note} Calls will most likely fail; the request shape is kept for learning. Pick a "
+                     "model without a warning to get images.").format(reached=reached, note=said(model.lifecycle.note)),
                    icon=":material/history_toggle_off:")
     hidden = [m.label for m in MODELS if not m.supports(task)]
     if hidden:  # the first few by name (the Image Services are many single-purpose rows), all of them on hover
-        named = ", ".join(hidden[:HIDDEN_NAMED]) + (f" and {len(hidden) - HIDDEN_NAMED} more"
-                                                     if len(hidden) > HIDDEN_NAMED else "")
-        st.caption(f"Not shown, because they can't {task.value}: {named}.",
+        if len(hidden) > HIDDEN_NAMED:
+            more = len(hidden) - HIDDEN_NAMED
+            named = ngettext("{models} and {count} more", "{models} and {count} more", more).format(
+                models=", ".join(hidden[:HIDDEN_NAMED]), count=more)
+        else:
+            named = ", ".join(hidden)
+        st.caption(_("Not shown, because they can't {task}: {models}.").format(task=task_name(task), models=named),
                    help=", ".join(hidden) if len(hidden) > HIDDEN_NAMED else None)
     for row in deaf:
-        st.caption(f"Not offered for a mask prompt: {row.label}. {mask_prompt_reason(row, task)}")
+        st.caption(_("Not offered for a mask prompt: {model}. {reason}").format(model=row.label,
+                                                                                reason=mask_prompt_reason(row, task)))
     if deaf and not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
-        st.info(f"No model you can call on Bedrock today uses a mask prompt's words to {task.value}; only the "
-                "retired workshop models could. The request shape is still shown and sent.", icon=":material/info:")
+        st.info(_("No model you can call on Bedrock today uses a mask prompt's words to {task}; only the retired "
+                  "workshop models could. The request shape is still shown and sent.").format(task=task_name(task)),
+                icon=":material/info:")
     elif not any(m.lifecycle.callable_today for m in models if not m.runs_locally):
-        st.info(f"No model you can call on Bedrock today can {task.value}; only the retired workshop models "
-                "could. The request shape is still shown and sent.", icon=":material/info:")
+        st.info(_("No model you can call on Bedrock today can {task}; only the retired workshop models could. The "
+                  "request shape is still shown and sent.").format(task=task_name(task)), icon=":material/info:")
     return model
 
 
-def pick_chat_model(key: str, label: str = "Vision model", *, include_local: bool = False,
+def pick_chat_model(key: str, label: str = N_("Vision model"), *, include_local: bool = False,
                     preference: str | None = None) -> ChatModel:
     """Selectbox of the vision chat models (callable ones first), with lifecycle and token prices.
 
@@ -145,24 +160,33 @@ def pick_chat_model(key: str, label: str = "Vision model", *, include_local: boo
     """
     models = sorted(installed([m for m in CHAT_MODELS if include_local or not m.runs_locally]),
                     key=lambda m: not m.lifecycle.callable_today)
-    model = choose(key, models, label, preference)
+    model = choose(key, models, _(label), preference)
     if model.runs_locally:
-        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        st.caption(_("Runs on this machine, offline and free · {note}").format(note=said(model.lifecycle.note)))
         return model
     if len(model.profile_geos) > 1:
-        geo = st.radio("Inference profile", model.profile_geos, key=f"{key}_geo_{model.id}", horizontal=True,
-                       help="Which cross-region profile to call: us. (US regions), eu. (EU regions) or global. "
-                            "(any region; Anthropic's global prices are about 10% lower).")
+        geo = st.radio(_("Inference profile"), model.profile_geos, key=f"{key}_geo_{model.id}", horizontal=True,
+                       help=_("Which cross-region profile to call: us. (US regions), eu. (EU regions) or global. "
+                              "(any region; Anthropic's global prices are about 10% lower)."))
         model = model.in_geo(geo)
-    profile = f" · called as `{model.inference_profile_prefix}.{model.id}`" if model.inference_profile_prefix else ""
-    st.caption(f"`{model.id}` · {model.provider}{profile} · ${model.price.input_per_million:.2f} in / "
-               f"${model.price.output_per_million:.2f} out per million tokens · up to {model.max_images} images")
+    prices = dict(input=format_usd(model.price.input_per_million, 2), output=format_usd(model.price.output_per_million, 2),
+                  count=model.max_images, id=model.id, provider=model.provider)
+    if model.inference_profile_prefix:
+        st.caption(_("`{id}` · {provider} · called as `{profile}` · {input} in / {output} out per million tokens · "
+                     "up to {count} images").format(profile=f"{model.inference_profile_prefix}.{model.id}", **prices))
+    else:
+        st.caption(_("`{id}` · {provider} · {input} in / {output} out per million tokens · up to {count} images")
+                   .format(**prices))
     if model.lifecycle.callable_today and model.lifecycle.note:  # e.g. an end of life already announced
-        st.caption(f":material/event: {model.lifecycle.note}")
+        st.caption(_(":material/event: {note}").format(note=said(model.lifecycle.note)))
     if not model.lifecycle.callable_today:
-        when = f" (end of life {model.lifecycle.end_of_life})" if model.lifecycle.end_of_life else ""
-        st.warning(f"**{model.label} is {model.lifecycle.status.value}{when}.** {model.lifecycle.note} Calls may "
-                   "be refused; pick a model without a warning for a sure answer.", icon=":material/history_toggle_off:")
+        status = _(model.lifecycle.status.value)
+        headline = (_("**{model} is {status} (end of life {date}).**").format(model=model.label, status=status,
+                                                                          date=model.lifecycle.end_of_life)
+                if model.lifecycle.end_of_life else
+                _("**{model} is {status}.**").format(model=model.label, status=status))
+        st.warning(_("{said} {note} Calls may be refused; pick a model without a warning for a sure answer.").format(
+            said=headline, note=said(model.lifecycle.note)), icon=":material/history_toggle_off:")
     return model
 
 
@@ -173,19 +197,21 @@ def pick_embedding_model(key: str, *, preference: str | None = None) -> tuple[Em
     """
     rows = installed(list(EMBEDDING_MODELS))
     left, right = st.columns([3, 2])
-    model = choose(key, rows, "Embedding model", preference, container=left)
-    dimension = right.selectbox("Dimensions", model.dimensions, index=model.dimensions.index(model.default_dimension),
-                                key=f"{key}_dim_{model.id}",
-                                help="Smaller vectors: a smaller, faster index; larger: finer distinctions. "
-                                     "Each model and size keeps its own index.")
+    model = choose(key, rows, _("Embedding model"), preference, container=left)
+    dimension = right.selectbox(_("Dimensions"), model.dimensions,
+                                index=model.dimensions.index(model.default_dimension), key=f"{key}_dim_{model.id}",
+                                help=_("Smaller vectors: a smaller, faster index; larger: finer distinctions. "
+                                       "Each model and size keeps its own index."))
     if model.runs_locally:
-        st.caption(f"Runs on this machine, offline and free · {model.lifecycle.note}")
+        st.caption(_("Runs on this machine, offline and free · {note}").format(note=said(model.lifecycle.note)))
         return model, dimension
-    text_price = (f"${model.text_price_per_million:.3f} per million text tokens"
-                  if model.text_price_per_million is not None else "text price not in the app's table")
-    image_price = f"${model.image_price:.5f} per image" if model.image_price else "image price not published"
-    st.caption(f"`{model.id}` · {', '.join(model.regions[:3])}{'…' if len(model.regions) > 3 else ''} · "
-               f"{text_price} · {image_price}"
-               + (" · text and image in one call" if model.joint_text_image else " · one input per call")
-               + f" · queries: {model.query_languages}", help=model.price_note or None)
+    text_price = (_("{price} per million text tokens").format(price=format_usd(model.text_price_per_million))
+                  if model.text_price_per_million is not None else _("text price not in the app's table"))
+    image_price = (_("{price} per image").format(price=format_usd(model.image_price, 5)) if model.image_price
+                   else _("image price not published"))
+    calls = _("text and image in one call") if model.joint_text_image else _("one input per call")
+    regions = ", ".join(model.regions[:3]) + ("…" if len(model.regions) > 3 else "")
+    st.caption(_("`{id}` · {regions} · {text_price} · {image_price} · {calls} · queries: {languages}").format(
+        id=model.id, regions=regions, text_price=text_price, image_price=image_price, calls=calls,
+        languages=said(model.query_languages.value)), help=said(model.price_note or "") or None)
     return model, dimension

@@ -14,6 +14,7 @@ from lib.catalog import ModelInfo
 from lib.errors import WorkshopError
 from lib.generation.requests import GenerationResult, ImageRequest
 from lib.history import HistoryEntry
+from lib.i18n import N_, _
 from lib.jobs import Job
 from lib.labs import LabPage
 from lib.services.calls import image_work
@@ -88,15 +89,20 @@ def replay_offer(key: str, request: ImageRequest | None, model: ModelInfo, *, re
         return None
     entry = history_store().find_identical(request, viewer())
     if entry is None:
-        st.caption(":material/history: Nothing identical in History to replay: a result is replayed only for the "
-                   "same model, prompt, image and settings" + (" and seed" if request.seed is not None else "")
-                   + ". To make a new one, this lab needs AWS credentials (see the warning above).")
+        st.caption(_(":material/history: Nothing identical in History to replay: a result is replayed only for the "
+                     "same model, prompt, image, settings and seed. To make a new one, this lab needs AWS credentials "
+                     "(see the warning above).") if request.seed is not None else
+                   _(":material/history: Nothing identical in History to replay: a result is replayed only for the "
+                     "same model, prompt, image and settings. To make a new one, this lab needs AWS credentials (see "
+                     "the warning above)."))
         return None
-    seed = "" if request.seed is not None else f" (seed {entry.seed})"
-    st.button(f"Replay the identical result from {short_when(entry)}", key=f"{key}_replay", icon=":material/replay:",
-              on_click=_replay, args=(key, entry.id), width="stretch",
-              help=f"History holds a result of exactly this request, made with {entry.model_label}{seed}. "
-                   "Show it again without calling Bedrock (nothing is charged).")
+    made = (_("History holds a result of exactly this request, made with {model}.").format(model=entry.model_label)
+            if request.seed is not None else
+            _("History holds a result of exactly this request, made with {model} (seed {seed}).").format(
+                model=entry.model_label, seed=entry.seed))
+    st.button(_("Replay the identical result from {when}").format(when=short_when(entry)), key=f"{key}_replay",
+              icon=":material/replay:", on_click=_replay, args=(key, entry.id), width="stretch",
+              help=_("{made} Show it again without calling Bedrock (nothing is charged).").format(made=made))
     return entry
 
 
@@ -105,7 +111,7 @@ def describe_job(label: str, prompt: str) -> str:
     prompt = " ".join(prompt.split())
     if not prompt:
         return label
-    return f"{label}: “{prompt[:48]}{'…' if len(prompt) > 48 else ''}”"
+    return _("{label}: “{prompt}”").format(label=label, prompt=prompt[:48] + ("…" if len(prompt) > 48 else ""))
 
 
 def run_button(key: str, call: Callable[[Any], GenerationResult], request: ImageRequest | None, model: ModelInfo, *,
@@ -125,8 +131,8 @@ def run_button(key: str, call: Callable[[Any], GenerationResult], request: Image
         replay_offer(key, request, model, ready=ready)
 
 
-OFFLINE_EMPTY = ("Nothing made here yet. Without AWS credentials this lab shows a result only by replaying an "
-                 "identical earlier one from History (the replay button appears under the main button).")
+OFFLINE_EMPTY = N_("Nothing made here yet. Without AWS credentials this lab shows a result only by replaying an "
+                   "identical earlier one from History (the replay button appears under the main button).")
 
 
 def what_runs_here(*, exclude: str | None = None, image_labs: bool = False) -> None:
@@ -136,11 +142,13 @@ def what_runs_here(*, exclude: str | None = None, image_labs: bool = False) -> N
     if not links:
         from lib.local.availability import INSTALL_HINT  # local: only said when nothing runs here
 
-        st.caption(f"No lab runs on this machine: the offline engines are not installed. {INSTALL_HINT}")
+        st.caption(_("No lab runs on this machine: the offline engines are not installed. {how}").format(
+            how=_(INSTALL_HINT)))
         return
-    st.caption("These labs run on this machine now:")
+    st.caption(_("These labs run on this machine now:"))
     for item in links:
-        st.page_link(item.page, label=f"Lab {item.number} — {item.title}", icon=item.icon)
+        st.page_link(item.page, label=_("Lab {number} — {title}").format(number=item.number, title=item.title),
+                     icon=item.icon)
 
 
 def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, columns: int = 3,
@@ -164,15 +172,14 @@ def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, co
     if not entries and not error and current_credentials().found:
         st.info(empty_text, icon=":material/image:")
     elif not entries and not error:
-        st.info(offline_text or OFFLINE_EMPTY, icon=":material/cloud_off:")
+        st.info(offline_text or _(OFFLINE_EMPTY), icon=":material/cloud_off:")
         if not offline_text:
             what_runs_here(exclude=key)
     for n, entry in enumerate(entries[:6]):
-        mode = f" · {outpainting_mode(entry)}" if outpainting_mode(entry) else ""  # lab 6: DEFAULT or PRECISE
-        again = (" · replayed" if entry.id in replayed else "") + (" · arrived after cancel" if entry.after_cancel
-                                                                    else "")
+        parts = [run_title(entry)[:62], entry.model_label, outpainting_mode(entry) or "", entry.when,  # lab 6: mode
+                 _("replayed") if entry.id in replayed else "", _("arrived after cancel") if entry.after_cancel else ""]
         container = st.container() if n == 0 else st.expander(
-            plain(f"Earlier: {run_title(entry)[:62]} · {entry.model_label}{mode} · {entry.when}{again}"))
+            plain(_("Earlier: {run}").format(run=" · ".join(part for part in parts if part))))
         with container:
             show_result(entry, f"{key}_run{entry.id}", reuse_seed=reuse_seed_callback(key), send_to=send_to,
                         columns=columns, replayed=entry.id in replayed, upscale_in=key)
