@@ -183,8 +183,8 @@ def test_stability_precise_keeps_every_kept_pixel_whatever_the_model_returned(st
     assert (out[:y] == (0, 220, 0)).all()  # the rest: what the model painted
     assert result.images[0].format == "png"  # saved losslessly, so the kept pixels stay exact
     assert kept_change_in(result.notes) == masks.KeptChange(0, 12_000)
-    assert any("put the kept object's original pixels back" in n and "Saved as PNG, not JPEG" in n
-               for n in result.notes)
+    assert any("put the kept object's original pixels back" in n for n in result.notes)
+    assert any("Saved as PNG, not JPEG" in n for n in result.notes)
 
 
 def test_stability_inpainting_is_unchanged_by_the_outpainting_modes(stub: StubbedBedrock):

@@ -18,6 +18,7 @@ from lib.bedrock import content_filter_error, invoke_json
 from lib.catalog import REMOVE_BACKGROUND_ID, ModelInfo, PromptUse, Task, call_target, get_model
 from lib.engines.image_base import CallTarget, ImageEngine, PreStep, Produced, fan_out, image_output
 from lib.errors import BackendUnavailable, InvalidInput
+from lib.i18n import N_, _
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest
 from lib.imaging import b64decode, b64encode
 from lib.masks import PaintMode, Polarity, model_mask_from_png
@@ -129,10 +130,12 @@ def put_back_kept_object(req: EditRequest, produced: Produced) -> None:
             buf = io.BytesIO()
             restored.save(buf, "PNG")
             produced.images[n] = image_output(buf.getvalue(), made.seed, made.index)
-    as_png = "" if req.output_format == "png" else f" Saved as PNG, not {req.output_format.upper()}, so they stay exact."
-    produced.notes.append("PRECISE: Stability has no precise mode of its own, so Inpaint repainted up to the "
-                          "object's exact edge (grow_mask 0) and the app then put the kept object's original "
-                          f"pixels back over the result, unchanged.{as_png}")
+    produced.notes.append(_("PRECISE: Stability has no precise mode of its own, so Inpaint repainted up to the "
+                            "object's exact edge (grow_mask 0) and the app then put the kept object's original "
+                            "pixels back over the result, unchanged."))
+    if req.output_format != "png":
+        produced.notes.append(_("Saved as PNG, not {format}, so the kept pixels stay exact.").format(
+            format=req.output_format.upper()))
 
 
 FILTER_STAGES = {"prompt": "prompt", "input image": "input image", "output image": "output image"}
@@ -147,10 +150,12 @@ def parse_image(payload: dict[str, Any], model: ModelInfo, seed: int) -> tuple[b
         if text.lower().startswith("filter reason"):
             stage = text.split(":", 1)[-1].strip().lower()
             raise content_filter_error(text, FILTER_STAGES.get(stage, "prompt"))
-        raise BackendUnavailable(f"{model.label} could not make this image ({text}).", "Try again.", detail=text)
+        raise BackendUnavailable(_("{model} could not make this image ({reason}).").format(model=model.label, reason=text),
+                                 _("Try again."), detail=text)
     images = payload.get("images") or []
     if not images:
-        raise BackendUnavailable(f"{model.label} answered without an image.", "Try again.", detail=str(payload)[:200])
+        raise BackendUnavailable(_("{model} answered without an image.").format(model=model.label), _("Try again."),
+                                 detail=str(payload)[:200])
     seeds = payload.get("seeds") or [seed]
     return b64decode(images[0]), int(seeds[0])
 
@@ -220,9 +225,7 @@ class StabilityImageEngine(ImageEngine):
     prompt_always_required = True
     one_image_per_call = True
 
-    @property
-    def count_help(self) -> str:  # type: ignore[override]
-        return "Stability makes one image per call; several calls run in parallel."
+    count_help = N_("Stability makes one image per call; several calls run in parallel.")
 
     def body(self, req: ImageRequest, model: ModelInfo, seed: int) -> dict[str, Any]:
         if req.task in SERVICE_BODIES:
@@ -264,8 +267,8 @@ class StabilityImageEngine(ImageEngine):
 
     def mask_prompt_reason(self, task: Task) -> str:
         if task is Task.OUTPAINT_BY_PROMPT:
-            return ("Stability can't be told which object to keep: Remove Background finds the main subject "
-                    "itself (a first call), then Inpaint repaints everything else.")
+            return _("Stability can't be told which object to keep: Remove Background finds the main subject "
+                     "itself (a first call), then Inpaint repaints everything else.")
         return ""
 
     def outpainting_mode_help(self, mode: str) -> str:
@@ -285,17 +288,17 @@ class StabilityImageEngine(ImageEngine):
         if req.task is not Task.OUTPAINT_BY_PROMPT:
             return None
         helper = get_model(REMOVE_BACKGROUND_ID)
-        region, invoke_id, _ = call_target(helper, settings.region)
+        region, invoke_id, _note = call_target(helper, settings.region)
         result = invoke_json(helper, invoke_id, region, remove_background_body(req), settings)
-        cutout, _ = parse_image(result.payload, helper, 0)
+        cutout, _seed = parse_image(result.payload, helper, 0)
         with Image.open(io.BytesIO(cutout)) as img:
             alpha = img.convert("RGBA").getchannel("A")
         subject = alpha.point(lambda v: 255 if v >= 128 else 0)
         if masks.coverage(subject) == 0:
-            raise InvalidInput("Remove Background found no subject to keep in this image.",
-                               "Try a photo with one clear subject, or draw the mask in lab 4.")
+            raise InvalidInput(_("Remove Background found no subject to keep in this image."),
+                               _("Try a photo with one clear subject, or draw the mask in lab 4."))
         buf = io.BytesIO()
         subject.save(buf, "PNG")
         return PreStep(request=replace(req, mask=buf.getvalue()), cost_usd=helper.price.per_image(),
-                       notes=["Remove Background found the main subject to keep (Stability can't be told which "
-                              "object), then Inpaint repainted everything else: two calls."])
+                       notes=[_("Remove Background found the main subject to keep (Stability can't be told which "
+                                "object), then Inpaint repainted everything else: two calls.")])
