@@ -116,18 +116,23 @@ def check_service_fields(req: VariationRequest | EditRequest, model: ModelInfo) 
                            if spec.aspect_ratios else _("It keeps the input's shape: leave the aspect ratio empty."))
 
 
+def check_count_and_seed(req: ImageRequest, model: ModelInfo) -> None:
+    """The image count and the seed, for every kind of request: both within the model's range."""
+    if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
+        raise InvalidInput(_("Ask for 1 to {maximum} images, not {count}.").format(maximum=MAX_IMAGES_PER_RUN,
+                                                                                  count=req.count))
+    if req.seed is not None and not 0 <= req.seed <= model.image.seed_max:
+        raise InvalidInput(_("The seed must be between 0 and {maximum} for {model}.").format(
+            maximum=format_number(model.image.seed_max), model=model.label))
+
+
 def validate(req: ImageRequest, model: ModelInfo) -> None:
     """Every catalog limit that can be checked without calling the model."""
     spec = model.image
     require_callable_shape(model, req.task)
     check_text(model, req.prompt, spec.prompt_max_chars, N_("prompt"), required=prompt_required(model, req.task))
     check_text(model, req.negative_prompt, spec.negative_max_chars, N_("negative prompt"), required=False)
-    if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
-        raise InvalidInput(_("Ask for 1 to {maximum} images, not {count}.").format(maximum=MAX_IMAGES_PER_RUN,
-                                                                                  count=req.count))
-    if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
-        raise InvalidInput(_("The seed must be between 0 and {maximum} for {model}.").format(
-            maximum=format_number(spec.seed_max), model=model.label))
+    check_count_and_seed(req, model)
     sized = isinstance(req, (GenerationRequest, VariationRequest))
     if sized and spec.output_rule and not spec.output_rule.accepts(req.width, req.height):
         raise InvalidInput(_("{model} can't make {width}×{height} images.").format(model=model.label, width=req.width,
@@ -237,12 +242,7 @@ def validate_edit(req: EditRequest, model: ModelInfo) -> None:
     check_text(model, req.prompt, spec.prompt_max_chars, what, required=prompt_required(model, task))
     check_service_fields(req, model)
     check_text(model, req.negative_prompt, spec.negative_max_chars, N_("negative prompt"), required=False)
-    if not 1 <= req.count <= MAX_IMAGES_PER_RUN:
-        raise InvalidInput(_("Ask for 1 to {maximum} images, not {count}.").format(maximum=MAX_IMAGES_PER_RUN,
-                                                                                  count=req.count))
-    if req.seed is not None and not 0 <= req.seed <= spec.seed_max:
-        raise InvalidInput(_("The seed must be between 0 and {maximum} for {model}.").format(
-            maximum=format_number(spec.seed_max), model=model.label))
+    check_count_and_seed(req, model)
     modes = engine.outpainting_modes
     if task.keeps_the_mask and modes and req.outpainting_mode not in modes:
         raise InvalidInput(_("Outpainting mode must be {modes} for {model}.").format(modes=_(" or ").join(modes),
