@@ -29,18 +29,18 @@ cloud_ready = start_lab(LAB, offline_ready=task_runs_here(Task.ERASE_BY_PROMPT),
 left, right = lab_columns([3, 2])
 
 with left:
-    st.session_state.setdefault(f"{KEY}_object", REPLACE_DEFAULT_OBJECT)
-    st.session_state.setdefault(f"{KEY}_prompt", REPLACE_DEFAULT_WITH)
     # Recolouring keeps the object and changes its colours (Search and Recolor); the prompt box keeps one text each.
     action = task_choice(KEY, {Task.INPAINT_BY_PROMPT: "Replace or remove", Task.RECOLOR_BY_PROMPT: "Recolor"},
                          "What to do with the object", drafts={Task.INPAINT_BY_PROMPT: REPLACE_DEFAULT_WITH,
                                                                 Task.RECOLOR_BY_PROMPT: RECOLOR_DEFAULT_COLOURS})
     recolor = action is Task.RECOLOR_BY_PROMPT
-    obj = st.text_input("Object to find", key=f"{KEY}_object", help="Named in words: the model finds it itself.")
+    obj = st.text_input("Object to find", key=f"{KEY}_object", value=REPLACE_DEFAULT_OBJECT,
+                        help="Named in words: the model finds it itself.")
     photo_suggestions("Try also", REPLACE_SUGGESTIONS, fills=f"{KEY}_object", key=f"{KEY}_suggestion",
                       placeholder="Another object (it picks its photo too)…", input_key=LAB.input_key or f"{KEY}_input")
     prompt = st.text_area("Its new colours (e.g. “matte navy blue”)" if recolor
-                          else "Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70)
+                          else "Object to add (leave blank to remove)", key=f"{KEY}_prompt", height=70,
+                          value=RECOLOR_DEFAULT_COLOURS if recolor else REPLACE_DEFAULT_WITH)
     task = action if recolor else Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
     ready = cloud_ready or model.runs_locally

@@ -75,19 +75,18 @@ ready = start_lab(LAB)
 left, right = lab_columns([3, 2])
 
 with left:
-    st.session_state.setdefault(f"{KEY}_object", BACKGROUND_DEFAULT_OBJECT)
-    st.session_state.setdefault(f"{KEY}_prompt", BACKGROUND_DEFAULT_SCENE)
     st.selectbox(_("Workshop examples"), example_choices(), index=None, key=f"{KEY}_example", on_change=use_example,
                  placeholder=_("Pick an example, in English or in Korean (it picks its photo too)…"),
                  format_func=lambda choice: _("{scene} (keep: {object})").format(scene=example_text(choice)[1],
                                                                                 object=example_text(choice)[0]))
     object_slot = st.container()  # the object to keep, once the model says whether it reads the words
-    prompt = st.text_input(_("Description including the object to keep and background to add:"), key=f"{KEY}_prompt")
+    prompt = st.text_input(_("Description including the object to keep and background to add:"), key=f"{KEY}_prompt",
+                           value=BACKGROUND_DEFAULT_SCENE)
     model = pick_model(Task.OUTPAINT_BY_PROMPT, key=f"{KEY}_model")
     negative = negative_prompt_input(model, f"{KEY}_negative", _("What should not be in the background:"))
     with object_slot:
         if uses_mask_prompt(model, Task.OUTPAINT_BY_PROMPT):
-            obj = st.text_input(_("Object to keep:"), key=f"{KEY}_object")
+            obj = st.text_input(_("Object to keep:"), key=f"{KEY}_object", value=BACKGROUND_DEFAULT_OBJECT)
         else:  # the words would do nothing: no field, and why
             obj = ""
             st.caption(_(":material/info: **Object to keep:** {reason}").format(
@@ -155,5 +154,5 @@ with right:
                      "reshape the object's edge to blend it into the new scene, so its count is above 0. Same seed, "
                      "same prompt: the mode is the only difference."))
     st.subheader(_("Result"))
-    results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint,
+    results_panel(KEY, send_to=(lab(3),), columns=2, hint=rewrite_hint, collected=True,
                   empty_text=_("Say what to keep and describe the new scene, then press **Generate**."))

@@ -99,17 +99,15 @@ with left:
 with right:
     st.session_state.setdefault(f"{KEY}_preset", "Image caption")
     st.session_state.setdefault(PROMPT_LANG, "en")
-    if not (st.session_state.get(f"{KEY}_prompt") or "").strip():
-        # A preset is chosen but its box is empty (first visit, or a first run cut short by a rerun before the
-        # box was drawn): show the preset's prompt, so Go is never greyed out with a preset selected.
-        st.session_state[f"{KEY}_prompt"] = chosen_prompt()
     st.radio(_("Prompt example:"), [*PRESETS, OTHER], key=f"{KEY}_preset", on_change=use_preset, horizontal=True,
              format_func=_)  # the workshop's English names, shown in the session's language
     st.radio(_("Send the prompt in"), list(PROMPT_LANGUAGES), key=PROMPT_LANG, on_change=use_preset,
              horizontal=True, format_func=lambda code: _(PROMPT_LANGUAGES[code]),
              help=_("The workshop sends its English prompts; Korean sends the same request in Korean, and the "
                     "model answers in the language it is asked in."))
-    prompt = st.text_area(_("Prompt"), key=f"{KEY}_prompt", height=90,
+    # The chosen preset's prompt is the box's own default (value=): a first visit shows it, also in a browser that
+    # draws the box afresh after a first run cut short by a rerun (see tests/test_widget_defaults.py).
+    prompt = st.text_area(_("Prompt"), key=f"{KEY}_prompt", height=90, value=chosen_prompt(),
                           help=_("Edit it, or write your own in any language (for example, as the workshop's notes "
                                  "suggest: {example}).").format(example=FREE_TEXT_EXAMPLE))
     turn = Turn("user", prompt, (ChatImage(image.data, image.format, "image"),)) if image else None

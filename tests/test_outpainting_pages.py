@@ -3,7 +3,12 @@ the page says on every model offered, and lab 6's DEFAULT vs PRECISE shows pixel
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
+
 import pytest
+
+from lib import jobs
+from lib.ui import runs
 
 from lib.catalog import MODELS, Task, get_model
 from lib.services.outpainting import KEPT_LABEL, mask_prompt_reason, uses_mask_prompt
@@ -69,6 +74,41 @@ def test_lab6_compare_shows_pixels_changed_inside_the_kept_object(aws_env):
     assert shown["PRECISE"] == "0"
     assert int(shown["DEFAULT"].replace(",", "")) > 0
     assert "PRECISE keeps every pixel of the kept object, so its count is 0" in captions_text(at)
+
+
+class EndsAfterFirstLook(Executor):
+    """Holds a job's work until the page has looked for finished jobs once, then runs it: the comparison ends
+    after the page's pick-up and before its results panel, the moment a fast model (or the fake) hits."""
+
+    def __init__(self) -> None:
+        self.held: list = []
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        self.held.append(lambda: future.set_result(fn(*args, **kwargs)))
+        return future
+
+    def release(self) -> None:
+        while self.held:
+            self.held.pop(0)()
+
+
+def test_lab6_comparison_that_ends_mid_run_is_still_shown(aws_env, monkeypatch):
+    executor = EndsAfterFirstLook()
+    jobs.use_runner(jobs.JobRunner(executor=executor))  # the autouse inline_jobs fixture restores the runner
+    real_take = runs.take_finished
+
+    def take_then_finish(lab_key: str):
+        taken = real_take(lab_key)
+        executor.release()  # the job ends right after this look: too late for it
+        return taken
+
+    monkeypatch.setattr(runs, "take_finished", take_then_finish)
+    at = open_app(LAB6)
+    at.button(key="lab6_compare_go").click().run()
+    assert errors(at) == ""
+    shown = metrics(at)  # the page ran again for the job and drew the pair
+    assert shown["PRECISE"] == "0" and int(shown["DEFAULT"].replace(",", "")) > 0
 
 
 def test_lab6_without_modes_offers_no_comparison(aws_env):

@@ -140,9 +140,10 @@ def choose_images(key: str, max_images: int = 1, default_sample: str | None = No
             picked = st.multiselect(_("Sample photos"), list(samples), default=[first], key=f"{key}_samples",
                                     format_func=lambda sid: samples[sid].shown_title, max_selections=max_images)
         else:
-            st.session_state.setdefault(f"{key}_sample", first)
-            picked = [st.selectbox(_("Sample photo"), list(samples), key=f"{key}_sample",
-                                   format_func=lambda sid: samples[sid].shown_title)]
+            # The lab's photo as the widget's own default (index), not set through session state: a browser that
+            # draws the box afresh after a cut-short first run shows, and sends back, this photo.
+            picked = [st.selectbox(_("Sample photo"), list(samples), index=list(samples).index(first),
+                                   key=f"{key}_sample", format_func=lambda sid: samples[sid].shown_title)]
         for sid in picked:
             item = _decode(sample_bytes(sid), samples[sid].shown_title)
             if item:

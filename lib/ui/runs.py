@@ -152,13 +152,18 @@ def what_runs_here(*, exclude: str | None = None, image_labs: bool = False) -> N
 
 
 def results_panel(key: str, *, send_to: tuple[LabPage, ...], empty_text: str, columns: int = 3,
-                  hint: Callable[[WorkshopError], str | None] | None = None, offline_text: str | None = None) -> None:
+                  hint: Callable[[WorkshopError], str | None] | None = None, offline_text: str | None = None,
+                  collected: bool = False) -> None:
     """Running jobs, the error (if the last run failed), then the newest run, then earlier runs of this session.
 
     With nothing to show yet, the empty state points at what runs in the current setting: `empty_text` with
     Bedrock; without it, `offline_text` (what the lab's local engine does) or the replay and the labs that run here.
+    `collected`: the page already took this lab's finished jobs earlier in this run (lab 6 reads its comparison
+    before this panel). Taking them again here would swallow a job that ended in between, after the page had drawn
+    without it; left alone, job_panel sees it and reruns the page.
     """
-    collect(key)
+    if not collected:
+        collect(key)
     job_panel(key, show_late=_show_late)
     error = st.session_state.get(error_key(key))
     if error:
