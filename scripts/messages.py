@@ -2,14 +2,19 @@
 
 Extracts every message marked with _(), N_() or ngettext() in app.py, pages/ and lib/ (Babel), adds the new
 ones to locales/ko/LC_MESSAGES/messages.po (untranslated), drops the ones no longer in the code, and lists the
-messages still without a Korean translation. Translate those in the .po (any PO editor, or by hand); the app
-compiles the .mo itself (lib/i18n.py). `--check` changes nothing and exits 1 when the .po is out of step.
+messages still without a Korean translation. Translate those in the .po (any PO editor, or by hand), or list
+them in a JSON file ({"English message": "한국어 번역", ...}; a plural: {"singular": ["번역"]}) and pass it with
+`--fill FILE.json`: several people translating at once each keep their own file, and each run holds a lock on the
+.po while it reads and writes it. The app compiles the .mo itself (lib/i18n.py). `--check` changes nothing and
+exits 1 when the .po is out of step.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -58,15 +63,42 @@ def missing(catalog: Catalog) -> list[str]:
             if m.id and (m.fuzzy or not (all(m.string) if isinstance(m.string, (list, tuple)) else m.string))]
 
 
+def fill(catalog: Catalog, translations: dict[str, str | list[str]]) -> list[str]:
+    """Write `translations` (English id → Korean) into `catalog`; returns the ids it does not hold."""
+    unknown = []
+    for msgid, text in translations.items():
+        message = catalog.get(msgid)
+        if message is None:
+            unknown.append(msgid)
+        elif isinstance(message.id, (list, tuple)):
+            forms = list(text) if isinstance(text, (list, tuple)) else [text]
+            message.string = tuple(forms + [forms[-1]] * (catalog.num_plurals - len(forms)))[:catalog.num_plurals]
+        else:
+            message.string = text[0] if isinstance(text, (list, tuple)) else text
+    return unknown
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when the .po is out of step")
+    parser.add_argument("--fill", type=Path, action="append", default=[],
+                        help="a JSON file of translations (English message → Korean) to write into the .po")
     args = parser.parse_args()
     template = extract_messages(ROOT)
+    with (ROOT / "locales" / ".messages.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one reader-writer of the .po at a time
+        return run(template, args)
+
+
+def run(template: Catalog, args: argparse.Namespace) -> int:
     status = 0
     for lang in LANGUAGES:
         path = po_path(lang)
         catalog, text = updated(lang, template)
+        for source in args.fill:
+            for msgid in fill(catalog, json.loads(source.read_text(encoding="utf-8"))):
+                print(f"  not in the code (left out): {msgid}")
+            text = render(catalog)
         current = path.read_bytes() if path.exists() else b""
         untranslated = missing(catalog)
         if args.check:
