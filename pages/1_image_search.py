@@ -405,6 +405,7 @@ with left:
         hint = language_hint(model, st.session_state.get(f"{KEY}_query") or "")  # e.g. Hangul for an English model
         if hint:
             st.warning(hint, icon=":material/translate:")
+            translation_offer(KEY, {f"{KEY}_query": st.session_state.get(f"{KEY}_query") or ""})
     c1, c2 = st.columns(2)
     c1.slider(_("Results (k)"), 1, 24, 8, key=f"{KEY}_k")
     c2.slider(_("Minimum score"), -1.0, 1.0, 0.0, 0.05, key=f"{KEY}_min",

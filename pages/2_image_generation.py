@@ -48,7 +48,7 @@ with left:
     prompt_counter(prompt, model.image.prompt_max_chars, model)
     negative = negative_prompt_input(model, f"{KEY}_negative", _("What should not be in the image (negative prompt)"),
                                      help=_("List things, without “no”: write “mirrors”, not “no mirrors”."))
-    english_only_note(model, prompt, negative)
+    english_only_note(model, boxes={f"{KEY}_prompt": prompt, f"{KEY}_negative": negative}, lab=KEY)
     options = output_controls(model, KEY)
     request = GenerationRequest(model_id=model.id, prompt=prompt, negative_prompt=negative,
                                 **options.request_fields())

@@ -56,7 +56,7 @@ with left:
     task = TASKS[(masking, painting, bool(prompt.strip()))]
     # A mask prompt is the lesson here: only models that use its words are offered for it.
     model = pick_model(task, key=f"{KEY}_model", preference=preference, mask_words=True)
-    english_only_note(model, prompt)
+    english_only_note(model, boxes={f"{KEY}_prompt": prompt}, lab=KEY)
     ready = cloud_ready or model.runs_locally
     modes = outpainting_modes(model) if painting is PaintMode.OUTPAINTING else ()
     mode = st.radio(_("Outpainting mode"), modes, key=f"{KEY}_outmode", horizontal=True) if modes else "DEFAULT"
@@ -81,7 +81,7 @@ with left:
                                             step=32, key=f"{KEY}_extend_{side}"))
                        for col, side in zip(sides, ("left", "right", "up", "down")))
         extend_prompt = st.text_input(_("What the new area shows (optional)"), key=f"{KEY}_extend_prompt")
-        english_only_note(extender, extend_prompt)
+        english_only_note(extender, boxes={f"{KEY}_extend_prompt": extend_prompt}, lab=f"{KEY}_extend")
         extend_request = EditRequest(model_id=OUTPAINT_ID, task=Task.EXTEND, image=photo.data, extend=extend,
                                      prompt=extend_prompt) if photo else None
         st.caption(_("{note} {price} per image.").format(note=_(extender.notes[0]),

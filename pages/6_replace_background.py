@@ -91,7 +91,8 @@ with left:
             obj = ""
             st.caption(_(":material/info: **Object to keep:** {reason}").format(
                 reason=mask_prompt_reason(model, Task.OUTPAINT_BY_PROMPT)))
-    english_only_note(model, prompt, obj, negative)
+    english_only_note(model, boxes={f"{KEY}_prompt": prompt, f"{KEY}_object": obj, f"{KEY}_negative": negative},
+                      lab=KEY)
     modes = outpainting_modes(model)
     if modes:
         mode = st.radio(_("Outpainting mode:"), modes, key=f"{KEY}_outmode", horizontal=True,

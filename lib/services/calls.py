@@ -108,7 +108,9 @@ class AnswerOutcome:
     answered_by: AnsweredBy | None = None  # None for a local engine's answer (no Bedrock call to show as code)
 
 
-def _keep(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job, owner: str) -> AnswerOutcome:
+def keep_answer(store: HistoryStore, sent: list[Turn], result: ChatAnswer, lab: str, job: Job,
+                owner: str) -> AnswerOutcome:
+    """A Bedrock answer into History the moment it returns (a local engine's is not kept: nothing was paid)."""
     answer_id = None
     if not result.model.runs_locally:
         answer_id = store.record_answer(
@@ -134,7 +136,7 @@ def answer_work(model: Any, sent: list[Turn], store: HistoryStore, lab: str, *,
         for chunk in chunks:
             job.partial += chunk
         result.text = result.text or job.partial
-        return _keep(store, sent, result, lab, job, owner)
+        return keep_answer(store, sent, result, lab, job, owner)
     return claimed(work, store, owner, chat_estimate(model, sent))
 
 
@@ -156,7 +158,7 @@ def presets_work(model: Any, turn: Turn, store: HistoryStore, lab: str, presets:
         for name, text in presets.items():
             sent = [Turn("user", text, turn.images)]
             try:
-                outcome = _keep(store, sent, answer(model, sent), lab, job, owner)
+                outcome = keep_answer(store, sent, answer(model, sent), lab, job, owner)
                 rows.append(PresetRow(name, outcome.text, f"{outcome.input_tokens}/{outcome.output_tokens}",
                                       outcome.cost_usd, sent=sent, answered_by=outcome.answered_by))
             except WorkshopError as err:
