@@ -16,6 +16,7 @@ from lib.ui.generation_controls import output_controls
 from lib.ui.mask_editor import mask_editor
 from lib.ui.model_picker import pick_model
 from lib.ui.runs import results_panel
+from lib.ui.prompt_language import english_only_note
 from lib.ui.presenter import lab_columns
 
 LAB = lab(7)
@@ -37,6 +38,7 @@ with left:
     task = Task.INPAINT if prompt.strip() else Task.ERASE
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
     ready = cloud_ready or model.runs_locally
+    english_only_note(model, boxes={f"{KEY}_prompt": prompt}, lab=KEY)
     photo = edit_input(LAB, model)
     request = None
     if photo:

@@ -125,3 +125,14 @@ def test_a_throttled_translation_says_so_and_keeps_the_box(aws_env, monkeypatch)
     buttons(at)["lab2_translate_go"].click().run()
     assert at.error and at.text_area(key="lab2_prompt").value == KOREAN
     assert "lab2_translation_use" not in buttons(at)
+
+
+def test_lab7_notes_a_korean_prompt_on_an_english_only_model_and_offers_the_translation(aws_env, monkeypatch):
+    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/7_inpainting.py").run()
+    at.text_input(key="lab7_prompt").input("작은 은색 포크").run()
+    assert not at.exception, at.exception
+    assert "lab7_translate_go" in buttons(at)
+    at.text_input(key="lab7_prompt").input("A small silver fork").run()
+    assert "lab7_translate_go" not in buttons(at)
