@@ -1,7 +1,7 @@
 """The workshop's example prompts, verbatim where the workshop had them, each in English and in Korean.
 
-Labs 2-7's examples are the workshop's English, marked with N_(): their Korean is the catalog's translation
-(locales/ko), offered beside the English (`in_language`, `both_languages`). What is sent is the text the
+Labs 2-7's and lab 9's examples are the workshop's English, marked with N_(): their Korean is the catalog's
+translation (locales/ko), offered beside the English (`in_language`, `both_languages`). What is sent is the text the
 attendee picked or typed, in either language; a model that reads English only says so next to the prompt
 (lib/ui/prompt_language.py).
 """
@@ -162,9 +162,10 @@ UNDERSTANDING_NEEDS: dict[str, str] = {  # what the preset's prompt asks about, 
     "Answering questions": "people", "Transcribing text": "text", "Translating text": "text",
 }
 
-# Lab 9: the workshop's suggested prompts and one-click images (ours come from the sample photos).
-CHAT_SUGGESTIONS: tuple[str, ...] = ("Compare the two images:", "Which one is larger?", "Which one looks more fun?",
-                                     "What color is the car?")
+# Lab 9: the workshop's suggested prompts (offered in English and in Korean) and one-click images (ours come from
+# the sample photos).
+CHAT_SUGGESTIONS: tuple[str, ...] = (N_("Compare the two images:"), N_("Which one is larger?"),
+                                     N_("Which one looks more fun?"), N_("What color is the car?"))
 CHAT_SAMPLE_IDS: tuple[str, ...] = ("chelsea", "coffee", "rocket", "gallery_street")
 
 # Lab 1: suggested searches, offered as one-click chips (the workshop's, where a sample photo matches).
@@ -211,12 +212,12 @@ PHOTO_MATCHES: dict[str, PhotoMatch] = {
 }
 
 
-# Labs 2-7's examples that name no photo (their Korean is found by `english_of` too).
+# Labs 2-7's and lab 9's examples that name no photo (their Korean is found by `english_of` too).
 ENGLISH_EXAMPLES: frozenset[str] = frozenset({
     *(p.prompt for p in GENERATION_PRESETS), *(p.negative for p in GENERATION_PRESETS if p.negative),
     *VARIATION_PROMPTS, *MASKING_EXAMPLES, *INSERTION_PROMPTS, *REPLACE_SUGGESTIONS, REPLACE_DEFAULT_OBJECT,
     REPLACE_DEFAULT_WITH, RECOLOR_DEFAULT_COLOURS, BACKGROUND_DEFAULT_OBJECT, BACKGROUND_DEFAULT_SCENE,
-    *BACKGROUND_REWRITE,
+    *BACKGROUND_REWRITE, *CHAT_SUGGESTIONS,
 })
 
 

@@ -15,7 +15,8 @@ from lib.i18n import _, format_number, format_usd, ngettext
 from lib.jobs import Job, runner
 from lib.services.calls import AnswerOutcome, answer_work
 from lib.labs import lab
-from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS
+from lib.catalog import get_chat_model
+from lib.presets import CHAT_SAMPLE_IDS, CHAT_SUGGESTIONS, both_languages
 from lib.samples import get_sample, sample_bytes
 from lib.vision import VisionLimits, prepare_for_vision
 from lib.ui.common import history_store, show_error, start_lab, viewer
@@ -128,8 +129,9 @@ if cols[-1].button(_("Clear chat"), key=f"{KEY}_clear", icon=":material/delete_s
 
 for turn in chat.turns:
     with st.chat_message(turn.role):
-        if turn.replayed_from:
-            show_replayed(turn.replayed_from, what="answer", same="conversation")
+        if turn.replayed_from:  # when it was made; by the model that answered (the conversation's fingerprint's)
+            show_replayed(turn.replayed_from, get_chat_model(turn.answered_by.model_id).label if turn.answered_by
+                          else "", answer=True)
         if turn.images:
             st.image([img.data for img in turn.images], caption=[img.name for img in turn.images], width=160)
         if turn.text:  # the attendee's words as typed; the model's answer as the Markdown it writes
@@ -167,7 +169,7 @@ def take_suggestion() -> None:
 
 
 waiting = chat.pending is not None
-st.pills(_("Suggestions"), CHAT_SUGGESTIONS, key=f"{KEY}_suggestion", on_change=take_suggestion,
+st.pills(_("Suggestions"), both_languages(CHAT_SUGGESTIONS), key=f"{KEY}_suggestion", on_change=take_suggestion,
          disabled=waiting)
 suggestion = st.session_state.pop(f"{KEY}_queued", None)
 retry_text = st.session_state.get(RETRY)
@@ -220,7 +222,7 @@ elif text is not None and (text.strip() or attached) and not ready:
     sent = chat.ask(text, tuple(attached))  # no call: only History can answer
     kept = history_store().find_answer(conversation_fingerprint(model.id, sent), viewer())
     if kept is not None:
-        chat.answered(kept.text, replayed_from=f"on {kept.when} by {kept.model_label}",
+        chat.answered(kept.text, replayed_from=kept.when,
                       answered_by=replayed_by(model, kept.region))
         attached.clear()
         st.session_state.pop(RETRY, None)

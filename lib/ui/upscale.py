@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib.catalog import PRICES_LAST_VERIFIED, PromptUse, get_model
 from lib.errors import WorkshopError
+from lib.i18n import _, format_usd
 from lib.services.calls import image_work
 from lib.services.upscale import OUTPUT_FORMATS, offers, source_text, suggested, upscale, upscale_request
 from lib.storage.results import HistoryEntry, StoredImage
@@ -35,7 +36,9 @@ def _start(entry: HistoryEntry, img: StoredImage, model_id: str, job_lab: str, p
     request = upscale_request(model_id, img.read_bytes(), prompt=state.get(prompt_key, "") if prompt_key else "",
                               knobs=knobs, output_format=fmt)
     label = get_model(model_id).label
-    submit(job_lab, "image", f"Upscale {img.width}×{img.height} ({label.removeprefix(SHORT)})", label,
+    what = _("Upscale {width}×{height} ({model})").format(width=img.width, height=img.height,
+                                                         model=label.removeprefix(SHORT))
+    submit(job_lab, "image", what, label,
            job_key(request), image_work(partial(upscale, source=source_text(entry, img)), request, history_store(),
                                         entry.lab, [request.image], owner=viewer().owner))
 
@@ -46,11 +49,11 @@ def upscale_action(entry: HistoryEntry, images: list[StoredImage], key: str, job
     shown = [img for img in images if img.exists()]
     if not shown:
         return
-    with st.popover("Upscale", icon=":material/zoom_out_map:", width="stretch",
-                    help="A bigger copy of this image, made by one of Stability's upscalers."):
+    with st.popover(_("Upscale"), icon=":material/zoom_out_map:", width="stretch",
+                    help=_("A bigger copy of this image, made by one of Stability's upscalers.")):
         img = shown[0]
         if len(shown) > 1:
-            index = st.radio("Image", range(len(shown)), key=f"{key}_up_image", horizontal=True,
+            index = st.radio(_("Image"), range(len(shown)), key=f"{key}_up_image", horizontal=True,
                              format_func=lambda i: f"{shown[i].index + 1} ({shown[i].width}×{shown[i].height})")
             img = shown[index]
         choices = {offer.model.id: offer for offer in offers(img.width, img.height)}
@@ -58,35 +61,36 @@ def upscale_action(entry: HistoryEntry, images: list[StoredImage], key: str, job
         if st.session_state.get(model_key) not in choices:  # first the cheapest that takes this image
             best = suggested(img.width, img.height)
             st.session_state[model_key] = best.id if best else next(iter(choices))
-        model_id = st.selectbox("Upscaler", list(choices), key=model_key, format_func=lambda mid: (
-            f"{choices[mid].model.label.removeprefix(SHORT)} · ${choices[mid].price:.2f}"
-            + (" · can't take this image" if choices[mid].refusal else "")))
+        model_id = st.selectbox(_("Upscaler"), list(choices), key=model_key, format_func=lambda mid: (
+            _("{model} · {price} · can't take this image") if choices[mid].refusal else "{model} · {price}").format(
+                model=choices[mid].model.label.removeprefix(SHORT), price=format_usd(choices[mid].price, 2)))
         offer = choices[model_id]
         model = offer.model
-        st.caption(model.notes[0])
+        st.caption(_(model.notes[0]))
         prompt_key = None
         if offer.refusal:
             st.warning(offer.refusal, icon=":material/block:")
             better = suggested(img.width, img.height)
             if better is not None:
-                st.button(f"Use {better.label.removeprefix(SHORT)} instead", key=f"{key}_up_better",
+                st.button(_("Use {model} instead").format(model=better.label.removeprefix(SHORT)),
+                          key=f"{key}_up_better",
                           on_click=_pick, args=(model_key, better.id), icon=":material/swap_horiz:")
             else:
-                st.caption("No upscaler takes an image this size: download it, make it smaller, and upload it.")
+                st.caption(_("No upscaler takes an image this size: download it, make it smaller, and upload it."))
         else:
             if model.image.prompt_use is PromptUse.REQUIRED:
                 prompt_key = f"{key}_up_prompt_{model.id}"
-                st.text_input("Describe the image", value=entry.prompt, key=prompt_key,
-                              help=f"{model.label} needs a prompt: it uses it to add detail.")
+                st.text_input(_("Describe the image"), value=entry.prompt, key=prompt_key,
+                              help=_("{model} needs a prompt: it uses it to add detail.").format(model=model.label))
             knob_values(model, f"{key}_up")
         st.markdown(f"**{offer.describe()}**")
-        st.caption(f"Price per upscale, checked {PRICES_LAST_VERIFIED}. The result is a new History entry that "
-                   "names this image as its source.")
+        st.caption(_("Price per upscale, checked {date}. The result is a new History entry that names this image as "
+                     "its source.").format(date=PRICES_LAST_VERIFIED))
         ready = current_credentials().found
         if not ready:
-            st.caption("Upscaling calls Bedrock: it needs AWS credentials (see the sidebar).")
+            st.caption(_("Upscaling calls Bedrock: it needs AWS credentials (see the sidebar)."))
         knob_keys = {knob.field: knob_key(model, f"{key}_up", knob.field) for knob in model.image.knobs}
-        st.button(f"Upscale · ${offer.price:.2f}", type="primary", key=f"{key}_up_go",
+        st.button(_("Upscale · {price}").format(price=format_usd(offer.price, 2)), type="primary", key=f"{key}_up_go",
                   disabled=offer.refusal is not None or not ready, icon=":material/zoom_out_map:", width="stretch",
                   on_click=_start, args=(entry, img, model.id, job_lab, prompt_key, knob_keys))
 
@@ -104,6 +108,11 @@ def upscale_panel(job_lab: str) -> None:
     elif outcome:
         entry = history_store().get(outcome[0], viewer())
         if entry is not None:
-            size = f" {entry.outputs[0].width}×{entry.outputs[0].height}" if entry.outputs else ""
-            st.success(f"Upscaled to{size} with {entry.model_label}: the newest entry below, marked “Upscaled”.",
-                       icon=":material/zoom_out_map:")
+            if entry.outputs:
+                said = _("Upscaled to {width}×{height} with {model}: the newest entry below, marked “Upscaled”.")
+                said = said.format(width=entry.outputs[0].width, height=entry.outputs[0].height,
+                                   model=entry.model_label)
+            else:
+                said = _("Upscaled with {model}: the newest entry below, marked “Upscaled”.").format(
+                    model=entry.model_label)
+            st.success(said, icon=":material/zoom_out_map:")
