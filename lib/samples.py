@@ -210,6 +210,14 @@ def sample_bytes(sample_id: str) -> bytes:
 
 MASK_PRESETS = PROJECT_ROOT / "images" / "mask_presets.json"
 Box = tuple[float, float, float, float]
+# The named rectangles of images/mask_presets.json as messages (shown translated in the mask editor's placements and
+# in the labs' example lists); tests/test_samples.py fails when the file names one this list lacks.
+PLACEMENT_NAMES = (
+    N_("Background on the right"), N_("Cat's eyes"), N_("Chimney"), N_("Cup of coffee"), N_("Flag"),
+    N_("Hanging sign"), N_("Helmet"), N_("Kiwi"), N_("Lemon"), N_("Lime"), N_("Newspaper box"), N_("Notice sign"),
+    N_("Orange"), N_("Red car"), N_("Road sign"), N_("Silver car"), N_("Sky"), N_("Space shuttle"), N_("Spoon"),
+    N_("Table on the left"), N_("Temple"), N_("Trees on the right"), N_("Window"),
+)
 
 
 @lru_cache(maxsize=1)

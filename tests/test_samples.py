@@ -132,6 +132,17 @@ def test_every_title_licence_and_source_of_the_manifest_is_a_message_shown_trans
     assert coffee.shown_title == "Coffee cup" and coffee.credit.startswith("Coffee cup — CC0")
 
 
+def test_every_named_rectangle_is_a_message_shown_translated() -> None:
+    from lib.i18n import _, language
+    from lib.samples import MASK_PRESETS, PLACEMENT_NAMES
+
+    named = {name for boxes in json.loads(MASK_PRESETS.read_text(encoding="utf-8"))["samples"].values()
+             for name in boxes}
+    assert named == set(PLACEMENT_NAMES)
+    with language("ko"):
+        assert all(_(name) != name for name in PLACEMENT_NAMES)  # each has its Korean
+
+
 def test_an_instructors_own_photo_keeps_its_title_in_every_language(tmp_path) -> None:
     from lib.i18n import language
     from lib.samples import own_samples

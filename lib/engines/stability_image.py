@@ -272,13 +272,16 @@ class StabilityImageEngine(ImageEngine):
         return ""
 
     def outpainting_mode_help(self, mode: str) -> str:
-        return {"DEFAULT": f"DEFAULT: Stability repaints the new scene and also the kept object's rim: the mask "
-                           f"reaches {DEFAULT_REACH_PX} px into the object with falling strength (grey = partial) "
-                           f"and grow_mask {OUTPAINT_GROW_MASK['DEFAULT']} widens it, so the object's edge and "
-                           "outline may change to blend into the scene.",
-                "PRECISE": "PRECISE: Stability repaints only around the object (grow_mask 0), then the app puts "
-                           "the object's original pixels back exactly: not one of them changes, and its edge "
-                           "stays sharp (it may look cut out)."}.get(mode, "")
+        if mode == "DEFAULT":
+            return _("DEFAULT: Stability repaints the new scene and also the kept object's rim: the mask reaches "
+                     "{reach} px into the object with falling strength (grey = partial) and grow_mask {grow} widens "
+                     "it, so the object's edge and outline may change to blend into the scene.").format(
+                         reach=DEFAULT_REACH_PX, grow=OUTPAINT_GROW_MASK["DEFAULT"])
+        if mode == "PRECISE":
+            return _("PRECISE: Stability repaints only around the object (grow_mask 0), then the app puts the "
+                     "object's original pixels back exactly: not one of them changes, and its edge stays sharp (it "
+                     "may look cut out).")
+        return ""
 
     def helper_models(self, task: Task) -> tuple[str, ...]:
         return (REMOVE_BACKGROUND_ID,) if task is Task.OUTPAINT_BY_PROMPT else ()

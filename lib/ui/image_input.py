@@ -82,7 +82,7 @@ def photo_suggestions(label: str, options: tuple[str, ...], *, fills: str, key: 
         if match is None:
             return text
         where = get_sample(match.sample).shown_title
-        return f"{text} — {where}: {match.area}" if match.area else f"{text} — {where}"
+        return f"{text} — {where}: {_(match.area)}" if match.area else f"{text} — {where}"
 
     st.selectbox(label, options, index=None, key=key, placeholder=placeholder, on_change=copy, format_func=shown)
 
