@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.catalog import CHAT_MODELS, EMBEDDING_MODELS, MODELS, Task
+from lib.catalog import CHAT_MODELS, EMBEDDING_MODELS, MODELS, Task, shown_label
 from lib.i18n import N_, _
 from lib.labs import LABS
 from lib.local.availability import INSTALL_HINT, missing_for
@@ -63,11 +63,11 @@ def _local_rows(number: int) -> list[tuple[str, Task | None]]:
 
 def _local_engines(number: int) -> list[str]:
     if number == 1:
-        return [m.label for m in EMBEDDING_MODELS if m.runs_locally]
+        return [shown_label(m.label) for m in EMBEDDING_MODELS if m.runs_locally]
     if number == 8:
-        return [m.label for m in CHAT_MODELS if m.runs_locally]
-    erasers = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE)]
-    by_prompt = [m.label for m in MODELS if m.runs_locally and m.supports(Task.ERASE_BY_PROMPT)]
+        return [shown_label(m.label) for m in CHAT_MODELS if m.runs_locally]
+    erasers = [shown_label(m.label) for m in MODELS if m.runs_locally and m.supports(Task.ERASE)]
+    by_prompt = [shown_label(m.label) for m in MODELS if m.runs_locally and m.supports(Task.ERASE_BY_PROMPT)]
     if number == 7:
         return [_("{engine}: erase a marked area").format(engine=label) for label in erasers]
     if number == 4:

@@ -14,6 +14,14 @@ from lib.errors import InvalidInput, ModelUnavailable
 from lib.i18n import N_, _
 
 PRICES_LAST_VERIFIED = "2026-07-19"
+LOCAL_PROVIDER = N_("This machine (CPU)")  # who runs an offline engine: English, marked for the catalog
+
+
+def shown_label(label: str) -> str:
+    """A model's label as shown: a Bedrock model's name as it is; an offline engine's label describes it in words
+    (“Local: OCR, faces and ImageNet tags”, marked with N_() on its row), so it is translated. Stored labels
+    (History's `model_label`) are English, so this serves them too."""
+    return _(label) if label.startswith("Local: ") else label
 
 
 class Backend(StrEnum):
@@ -75,16 +83,17 @@ EDIT_TASKS = frozenset({Task.INPAINT, Task.OUTPAINT, Task.INPAINT_BY_PROMPT, Tas
                         Task.ERASE_BY_PROMPT})
 
 # Lab 3's kinds of variation, in the order offered, each with what it keeps of its input (said under the choice).
+# English, marked for the catalog: shown with _() where they are drawn.
 VARIATION_KINDS: dict[Task, tuple[str, str]] = {
-    Task.VARIATION: ("Similar images", "Keeps the input's subject and look: new images close to it."),
-    Task.CONTROL_SKETCH: ("From a sketch", "Keeps the sketch's lines: the prompt fills them with colour, light and "
-                                           "texture."),
-    Task.CONTROL_STRUCTURE: ("From the structure", "Keeps the structure's edges (layout and outlines): the prompt "
-                                                   "repaints everything else."),
-    Task.STYLE_GUIDE: ("In this style", "Keeps the style (colours, brushwork, mood) of the image: the prompt says "
-                                        "what to paint in it."),
-    Task.STYLE_TRANSFER: ("Style transfer", "Keeps the content of the first image and the style of the second: the "
-                                            "photo repainted in that style."),
+    Task.VARIATION: (N_("Similar images"), N_("Keeps the input's subject and look: new images close to it.")),
+    Task.CONTROL_SKETCH: (N_("From a sketch"), N_("Keeps the sketch's lines: the prompt fills them with colour, "
+                                                  "light and texture.")),
+    Task.CONTROL_STRUCTURE: (N_("From the structure"), N_("Keeps the structure's edges (layout and outlines): the "
+                                                          "prompt repaints everything else.")),
+    Task.STYLE_GUIDE: (N_("In this style"), N_("Keeps the style (colours, brushwork, mood) of the image: the prompt "
+                                               "says what to paint in it.")),
+    Task.STYLE_TRANSFER: (N_("Style transfer"), N_("Keeps the content of the first image and the style of the "
+                                                   "second: the photo repainted in that style.")),
 }
 
 
@@ -272,7 +281,8 @@ class ModelInfo:
         return self.backend is Backend.LOCAL
 
     def picker_label(self) -> str:
-        label = _("{model} (preview)").format(model=self.label) if self.preview else self.label
+        label = shown_label(self.label)
+        label = _("{model} (preview)").format(model=label) if self.preview else label
         return label if self.lifecycle.callable_today else f"{label} — {self.lifecycle.badge()}"
 
 
@@ -341,7 +351,9 @@ _SERVICE_SPEC = dict(
 
 
 def _service(model_id: str, label: str, tasks: set[Task], price: float, note: str, **spec) -> "ModelInfo":
-    """A Stability Image Service row; `spec` overrides the services' shared limits (knobs, size rules…)."""
+    """A Stability Image Service row; `spec` overrides the services' shared limits (knobs, size rules…).
+
+    `note` is English, marked with N_(): shown with _(model.notes[0]) in the session's language."""
     return ModelInfo(id=model_id, label=label, provider="Stability AI", engine=STABILITY_IMAGE_ENGINE,
                      tasks=frozenset(tasks), regions=_SERVICE_REGIONS, lifecycle=Lifecycle(Status.ACTIVE),
                      price=ImagePrice(standard=price), image=ImageSpec(**{**_SERVICE_SPEC, **spec}),
@@ -364,12 +376,21 @@ UPSCALER_IDS = ("stability.stable-fast-upscale-v1:0", "stability.stable-conserva
                 "stability.stable-creative-upscale-v1:0")
 
 
+# An offline engine's label describes it (words to translate, shown with `shown_label`); a Bedrock model's is a name.
+_LOCAL_ERASERS = {
+    "telea": (N_("Local: OpenCV inpainting (Telea)"),
+              N_("cv2.inpaint with the Telea method; every pixel outside the mask is kept exactly.")),
+    "navier-stokes": (N_("Local: OpenCV inpainting (Navier-Stokes)"),
+                      N_("cv2.inpaint with the Navier-Stokes method; every pixel outside the mask is kept exactly.")),
+}
+
+
 def _local_eraser(method: str) -> "ModelInfo":
     """OpenCV's classical inpainting: fills the mask from the pixels around it, offline (issue 6, local mode)."""
-    name = {"telea": "Telea", "navier-stokes": "Navier-Stokes"}[method]
+    label, note = _LOCAL_ERASERS[method]
     rule = SizeRule(min_edge=16, max_edge=4096, max_aspect=20.0)
     return ModelInfo(
-        id=f"local.opencv-inpaint-{method}", label=f"Local: OpenCV inpainting ({name})", provider="This machine (CPU)",
+        id=f"local.opencv-inpaint-{method}", label=label, provider=LOCAL_PROVIDER,
         engine=OPENCV_ERASER_ENGINE, backend=Backend.LOCAL, tasks=frozenset({Task.ERASE, Task.ERASE_BY_PROMPT}),
         regions=("local",),
         lifecycle=Lifecycle(Status.ACTIVE, N_("Offline: removes what the mask covers by spreading the surrounding "
@@ -379,7 +400,7 @@ def _local_eraser(method: str) -> "ModelInfo":
         price=ImagePrice(standard=0.0),
         image=ImageSpec(prompt_max_chars=200, negative_max_chars=0, seed_max=0, max_images_per_call=1,
                         input_rule=rule, edit_rule=rule),
-        notes=(f"cv2.inpaint with the {name} method; every pixel outside the mask is kept exactly.",))
+        notes=(note,))
 
 
 REMOVE_BACKGROUND_ID = "stability.stable-image-remove-background-v1:0"
@@ -401,7 +422,7 @@ MODELS: tuple[ModelInfo, ...] = (
             variation_knob=Knob("strength", N_("Strength"), 0.0, 1.0, 0.6, 0.05,
                                 N_("How far the result may move from the input: 0 = keep it, 1 = ignore it.")),
         ),
-        notes=("Image-to-image keeps the input's aspect ratio.",),
+        notes=(N_("Image-to-image keeps the input's aspect ratio."),),
     ),
     ModelInfo(
         id="stability.stable-image-core-v1:1",
@@ -413,7 +434,7 @@ MODELS: tuple[ModelInfo, ...] = (
         lifecycle=Lifecycle(Status.ACTIVE),
         price=ImagePrice(standard=0.04),
         image=ImageSpec(**_STABILITY_TEXT_SPEC),
-        notes=("Fast and cheap; text input only on Bedrock.",),
+        notes=(N_("Fast and cheap; text input only on Bedrock."),),
     ),
     ModelInfo(
         id="stability.stable-image-ultra-v1:1",
@@ -425,7 +446,7 @@ MODELS: tuple[ModelInfo, ...] = (
         lifecycle=Lifecycle(Status.ACTIVE),
         price=ImagePrice(standard=0.14),
         image=ImageSpec(**_STABILITY_TEXT_SPEC),
-        notes=("Highest quality; text input only on Bedrock.",),
+        notes=(N_("Highest quality; text input only on Bedrock."),),
     ),
     ModelInfo(
         id="amazon.nova-canvas-v1:0",
@@ -481,35 +502,35 @@ MODELS: tuple[ModelInfo, ...] = (
     ),
     _service("stability.stable-image-inpaint-v1:0", "Stable Image Inpaint",
              {Task.INPAINT, Task.OUTPAINT, Task.OUTPAINT_BY_PROMPT}, 0.07,
-             "Repaints the white area of its mask. A new background is two calls: Remove Background finds the "
-             "subject, then Inpaint repaints everything else."),
+             N_("Repaints the white area of its mask. A new background is two calls: Remove Background finds the "
+                "subject, then Inpaint repaints everything else.")),
     _service("stability.stable-image-erase-object-v1:0", "Stable Image Erase Object", {Task.ERASE}, 0.07,
-             "Removes what the mask covers and fills it with background; takes no prompt."),
+             N_("Removes what the mask covers and fills it with background; takes no prompt.")),
     _service("stability.stable-image-search-replace-v1:0", "Stable Image Search and Replace",
-             {Task.INPAINT_BY_PROMPT}, 0.07, "Finds the object named by the search prompt and replaces it."),
+             {Task.INPAINT_BY_PROMPT}, 0.07, N_("Finds the object named by the search prompt and replaces it.")),
     _service("stability.stable-outpaint-v1:0", "Stable Image Outpaint", {Task.EXTEND}, 0.06,
-             "Extends the picture beyond its edges (left, right, up, down); the original pixels stay."),
+             N_("Extends the picture beyond its edges (left, right, up, down); the original pixels stay.")),
     _service(REMOVE_BACKGROUND_ID, "Stable Image Remove Background", {Task.REMOVE_BACKGROUND}, 0.07,
-             "Cuts out the main subject; used as the first step of a Stability background replacement."),
+             N_("Cuts out the main subject; used as the first step of a Stability background replacement.")),
     _service("stability.stable-image-search-recolor-v1:0", "Stable Image Search and Recolor",
-             {Task.RECOLOR_BY_PROMPT}, 0.07, "Finds the object named by its select prompt and recolours it as the "
-             "prompt says; shape, texture and everything else stay.", style_presets=STYLE_PRESETS,
+             {Task.RECOLOR_BY_PROMPT}, 0.07, N_("Finds the object named by its select prompt and recolours it as the "
+                                                 "prompt says; shape, texture and everything else stay."), style_presets=STYLE_PRESETS,
              knobs=(Knob("grow_mask", N_("Grow the found area (px)"), 0, 20, 5, 1, N_("Pixels added around the object the "
                          "model found, to blend the edge: 0 = its exact outline."), integer=True),)),
     _service("stability.stable-image-control-sketch-v1:0", "Stable Image Control Sketch", {Task.CONTROL_SKETCH},
-             0.07, "Turns a sketch (or any picture's lines) into a finished image that follows them.", **_CONTROL),
+             0.07, N_("Turns a sketch (or any picture's lines) into a finished image that follows them."), **_CONTROL),
     _service("stability.stable-image-control-structure-v1:0", "Stable Image Control Structure",
-             {Task.CONTROL_STRUCTURE}, 0.07, "Keeps the structure (edges, layout) of the input image and repaints "
-             "it as the prompt says.", **_CONTROL),
+             {Task.CONTROL_STRUCTURE}, 0.07, N_("Keeps the structure (edges, layout) of the input image and repaints "
+                                                 "it as the prompt says."), **_CONTROL),
     _service("stability.stable-image-style-guide-v1:0", "Stable Image Style Guide", {Task.STYLE_GUIDE}, 0.07,
-             "Paints what the prompt says in the style of the input image, at the chosen aspect ratio.",
+             N_("Paints what the prompt says in the style of the input image, at the chosen aspect ratio."),
              input_rule=_SERVICE_INPUT, style_presets=STYLE_PRESETS, aspect_ratios=tuple(STABILITY_ASPECT_SIZES),
              variation_aspect=True,
              knobs=(Knob("fidelity", N_("Style fidelity"), 0.0, 1.0, 0.5, 0.05,
                          N_("How closely the result keeps the style image's look: 1 = very close.")),)),
     _service("stability.stable-style-transfer-v1:0", "Stable Image Style Transfer", {Task.STYLE_TRANSFER}, 0.08,
-             "Repaints the first image (its content) in the style of the second; the prompt is optional.",
-             input_rule=_SERVICE_INPUT, max_input_images=2, input_roles=("Photo (the content)", "Style image"),
+             N_("Repaints the first image (its content) in the style of the second; the prompt is optional."),
+             input_rule=_SERVICE_INPUT, max_input_images=2, input_roles=(N_("Photo (the content)"), N_("Style image")),
              prompt_use=PromptUse.OPTIONAL,
              knobs=(Knob("style_strength", N_("Style strength"), 0.0, 1.0, 1.0, 0.05,
                          N_("How much of the style image's look is applied: 0 = none, 1 = all.")),
@@ -518,16 +539,16 @@ MODELS: tuple[ModelInfo, ...] = (
                     Knob("change_strength", N_("Change strength"), 0.0, 1.0, 0.9, 0.05,
                          N_("How much the photo may change overall.")))),
     _service(UPSCALER_IDS[0], "Stable Image Fast Upscale", {Task.UPSCALE}, 0.03,
-             "Four times the width and height in about a second; no prompt. Input at most 1 megapixel.",
+             N_("Four times the width and height in about a second; no prompt. Input at most 1 megapixel."),
              prompt_use=PromptUse.NOT_TAKEN, upscaling=Upscaling(4),
              edit_rule=SizeRule(min_edge=32, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_SMALL, max_aspect=2.5)),
     _service(UPSCALER_IDS[1], "Stable Image Conservative Upscale", {Task.UPSCALE}, 0.40,
-             "Up to 4K, changing as little as it can; takes inputs up to about 9.4 megapixels.",
+             N_("Up to 4K, changing as little as it can; takes inputs up to about 9.4 megapixels."),
              prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False),
              knobs=(Knob("creativity", N_("Creativity"), 0.2, 0.5, 0.35, 0.05, _CREATIVITY_HELP),),
              edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_LARGE, max_aspect=2.5)),
     _service(UPSCALER_IDS[2], "Stable Image Creative Upscale", {Task.UPSCALE}, 0.60,
-             "Up to 4K, re-imagining detail: best on small or degraded images. Input at most 1 megapixel.",
+             N_("Up to 4K, re-imagining detail: best on small or degraded images. Input at most 1 megapixel."),
              prompt_use=PromptUse.REQUIRED, upscaling=Upscaling(4, 4096, exact=False), style_presets=STYLE_PRESETS,
              knobs=(Knob("creativity", N_("Creativity"), 0.1, 0.5, 0.3, 0.05, _CREATIVITY_HELP),),
              edit_rule=SizeRule(min_edge=64, max_edge=4096, max_pixels=UPSCALE_MAX_PIXELS_SMALL, max_aspect=2.5)),
@@ -561,8 +582,8 @@ MODELS: tuple[ModelInfo, ...] = (
         ),
         inference_profile_prefix="us",
         preview=True,
-        notes=("Makes and edits images from words through Converse: no seed, size, mask or negative prompt; the "
-               "price is an estimate from its token prices.",),
+        notes=(N_("Makes and edits images from words through Converse: no seed, size, mask or negative prompt; "
+                  "the price is an estimate from its token prices."),),
     ),
     *(_local_eraser(method) for method in ("telea", "navier-stokes")),
 )
@@ -571,15 +592,15 @@ _BY_ID = {m.id: m for m in MODELS}
 
 
 def _row(table: dict, model_id: str, kind: str):
-    """The catalog row for `model_id`; an unknown id is the caller's input error."""
+    """The catalog row for `model_id`; an unknown id is the caller's input error (`kind`: its message, marked)."""
     try:
         return table[model_id]
     except KeyError:
-        raise InvalidInput(f"Unknown {kind} “{model_id}”.", "Pick a model from the list.") from None
+        raise InvalidInput(_(kind).format(model=model_id), _("Pick a model from the list.")) from None
 
 
 def get_model(model_id: str) -> ModelInfo:
-    return _row(_BY_ID, model_id, "model")
+    return _row(_BY_ID, model_id, N_("Unknown model “{model}”."))
 
 
 def models_for(task: Task) -> list[ModelInfo]:
@@ -604,7 +625,8 @@ def call_target(model: "ModelInfo | ChatModel | EmbeddingModel", preferred_regio
     region = preferred_region
     if preferred_region not in model.regions:
         region = model.regions[0]
-        note = f"{model.label} is offered in {', '.join(model.regions)}, not {preferred_region}; called in {region}."
+        note = _("{model} is offered in {regions}, not {preferred}; called in {region}.").format(
+            model=model.label, regions=", ".join(model.regions), preferred=preferred_region, region=region)
     invoke_id = f"{model.inference_profile_prefix}.{model.id}" if model.inference_profile_prefix else model.id
     return region, invoke_id, note
 
@@ -619,7 +641,8 @@ def output_size(model: ModelInfo, width: int | None, height: int | None, aspect_
 def require_callable_shape(model: ModelInfo, task: Task) -> None:
     """Refuse a task the model can't do, before building any request."""
     if not model.supports(task):
-        raise ModelUnavailable(f"{model.label} can't do {task.value}.", "Pick another model.", reason="unsupported")
+        raise ModelUnavailable(_("{model} can't do {task}.").format(model=model.label, task=task.value),
+                               _("Pick another model."), reason="unsupported")
 
 
 # --- vision chat models (labs 8 and 9), called through Converse -----------------------------
@@ -647,8 +670,8 @@ class _ListedModel:
     lifecycle: Lifecycle
 
     def picker_label(self) -> str:
-        tag = "" if self.lifecycle.callable_today else f" — {self.lifecycle.badge()}"
-        return f"{self.label}{tag}"
+        label = shown_label(self.label)
+        return label if self.lifecycle.callable_today else f"{label} — {self.lifecycle.badge()}"
 
 
 @dataclass(frozen=True)
@@ -711,7 +734,7 @@ CHAT_MODELS: tuple[ChatModel, ...] = (
               Lifecycle(Status.END_OF_LIFE, N_("The workshop's original vision model; Legacy from 2026-01-30, no "
                                             "longer listed by Bedrock."), end_of_life="2026-07-30"),
               TokenPrice(3.00, 15.00), max_output_tokens=4096, from_workshop=True),
-    ChatModel(LOCAL_VISION_ID, "Local: OCR, faces and ImageNet tags", "This machine (CPU)", ("local",),
+    ChatModel(LOCAL_VISION_ID, N_("Local: OCR, faces and ImageNet tags"), LOCAL_PROVIDER, ("local",),
               Lifecycle(Status.ACTIVE, N_("Offline stand-in for lab 8: answers six of the nine presets (no language "
                                        "model, so no story, emotion, translation or free questions).")),
               TokenPrice(0.0, 0.0), max_images=1, max_image_edge=4096, max_image_bytes=50 * 1024 * 1024,
@@ -722,7 +745,7 @@ _CHAT_BY_ID = {m.id: m for m in CHAT_MODELS}
 
 
 def get_chat_model(model_id: str) -> ChatModel:
-    return _row(_CHAT_BY_ID, model_id, "chat model")
+    return _row(_CHAT_BY_ID, model_id, N_("Unknown chat model “{model}”."))
 
 
 # --- multimodal embedding models (lab 1), called through InvokeModel ---------------------------
@@ -738,9 +761,9 @@ class EmbeddingPurpose(StrEnum):
 class QueryLanguages(StrEnum):
     """Which languages a model reads a text query in: lab 1 says so before a query it can't read."""
 
-    ENGLISH = "English only"
-    MULTILINGUAL = "many languages"
-    UNDOCUMENTED = "not documented"  # the stored documentation says nothing either way
+    ENGLISH = N_("English only")  # English, marked: shown with _(value)
+    MULTILINGUAL = N_("many languages")
+    UNDOCUMENTED = N_("not documented")  # the stored documentation says nothing either way
 
 
 COHERE_EMBED_ENGINE = "cohere-embed"
@@ -781,7 +804,7 @@ class EmbeddingModel(_ListedModel):
 
 LOCAL_TAGS_ID = "local.imagenet-tags-minilm"
 LOCAL_SEARCH_DIMENSION = 384 + 1280  # MiniLM's tag vector, then the CNN's pooled features (lib/engines/local_embeddings)
-_NO_EMBED_PRICE = "Not in the reference's price table (bedrock-models.md §5): see aws.amazon.com/bedrock/pricing."
+_NO_EMBED_PRICE = N_("Not in the reference's price table (bedrock-models.md §5): see aws.amazon.com/bedrock/pricing.")
 # Facts and sources: ../shared/reference/bedrock-models.md §2 and §6.4, and the AWS pages model-parameters-embed-v4
 # and model-parameters-marengo-3 [DOC]; what those don't say is marked as an assumption where it is set.
 EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
@@ -823,8 +846,8 @@ EMBEDDING_MODELS: tuple[EmbeddingModel, ...] = (
                    max_image_bytes=5 * 1024 * 1024, image_formats=("png", "jpeg"), joint_text_image=True,
                    has_purpose=False, text_price_per_million=None, image_price=None, engine=MARENGO_EMBED_ENGINE,
                    query_languages=QueryLanguages.MULTILINGUAL, price_note=_NO_EMBED_PRICE),
-    EmbeddingModel(LOCAL_TAGS_ID, "Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)",
-                   "This machine (CPU)", ("local",),
+    EmbeddingModel(LOCAL_TAGS_ID, N_("Local: ImageNet tags + looks (EfficientNet-Lite0 + MiniLM)"),
+                   LOCAL_PROVIDER, ("local",),
                    Lifecycle(Status.ACTIVE, N_("Offline stand-in: text finds ImageNet's 1000 object and animal classes "
                                             "(not colours, text, people or scenes); an image finds photos that look "
                                             "alike.")),
@@ -839,7 +862,7 @@ _EMBEDDING_BY_ID = {m.id: m for m in EMBEDDING_MODELS}
 
 
 def get_embedding_model(model_id: str) -> EmbeddingModel:
-    return _row(_EMBEDDING_BY_ID, model_id, "embedding model")
+    return _row(_EMBEDDING_BY_ID, model_id, N_("Unknown embedding model “{model}”."))
 
 
 def multilingual_alternative(model: EmbeddingModel) -> EmbeddingModel | None:

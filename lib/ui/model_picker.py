@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, MODELS, PRICES_LAST_VERIFIED, ChatModel, EmbeddingModel,
-                         ModelInfo, Task, models_for)
+                         ModelInfo, Task, models_for, shown_label)
 from lib.i18n import N_, _, format_usd, ngettext
 from lib.local.availability import missing_for
 from lib.services.outpainting import mask_prompt_reason, uses_mask_prompt
@@ -129,7 +129,7 @@ def pick_model(task: Task, key: str, label: str = N_("Model"), *, preference: st
         st.warning(_("{reached} {note} Calls will most likely fail; the request shape is kept for learning. Pick a "
                      "model without a warning to get images.").format(reached=reached, note=said(model.lifecycle.note)),
                    icon=":material/history_toggle_off:")
-    hidden = [m.label for m in MODELS if not m.supports(task)]
+    hidden = [shown_label(m.label) for m in MODELS if not m.supports(task)]
     if hidden:  # the first few by name (the Image Services are many single-purpose rows), all of them on hover
         if len(hidden) > HIDDEN_NAMED:
             more = len(hidden) - HIDDEN_NAMED
