@@ -56,9 +56,10 @@ with left:
                                                                    Task.RECOLOR_BY_PROMPT: RECOLOR_DEFAULT_COLOURS})
     recolor = action is Task.RECOLOR_BY_PROMPT
     languages = [current_language()] + [code for code in LANGUAGES if code != current_language()]
+    examples = {lang: "{} → {}".format(*example_text(lang)) for lang in languages}  # as this task fills them
     st.selectbox(_("Workshop examples"), languages, index=None, key=f"{KEY}_example", on_change=use_example,
                  placeholder=_("Pick an example, in English or in Korean (it picks its photo too)…"),
-                 format_func=lambda lang: "{} → {}".format(*example_text(lang)))
+                 format_func=examples.__getitem__)
     obj = st.text_input(_("Object to find"), key=f"{KEY}_object", value=REPLACE_DEFAULT_OBJECT,
                         help=_("Named in words: the model finds it itself."))
     photo_suggestions(_("Try also"), both_languages(REPLACE_SUGGESTIONS), fills=f"{KEY}_object",
