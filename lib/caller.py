@@ -10,8 +10,9 @@ STS answers GetCallerIdentity for any valid credentials, whatever their permissi
 AWS_ENDPOINT_URL_STS variable points it elsewhere (the tests' fake endpoint).
 
 Languages: one answer serves every session of the process, whatever language each reads, so a status keeps its
-problem and fix as message ids (English, as lib/readiness.py words them) and `problem_text()` / `fix_text()`
-translate them where they are shown. An exception's own text (a failed check) is kept as it was raised.
+problem and fix as message ids (English, as lib/readiness.py words them) with their values (`args`), and
+`problem_text()` / `fix_text()` translate them where they are shown. An exception's own text (a failed check) is
+kept as it was raised.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import time
 from dataclasses import dataclass
 
 from lib.services.credentials import _credential_key
-from lib.readiness import Identity, caller_identity, describe_principal
+from lib.readiness import Identity, caller_identity, describe_principal, say, said
 from lib.background import BackgroundChecks
-from lib.i18n import _
 from lib.settings import Settings, load_settings
 
 REFRESH_OK_S = 300.0
@@ -38,6 +38,7 @@ class CallerStatus:
     problem: str = ""
     fix: str = ""
     checked_at: float = 0.0
+    args: tuple[tuple[str, str], ...] = ()  # the values of the placeholders in `problem` and `fix`
 
     @property
     def principal(self) -> str:
@@ -45,11 +46,11 @@ class CallerStatus:
 
     def problem_text(self) -> str:
         """Why the credentials are refused or not confirmed, in the current language."""
-        return _(self.problem) if self.problem else ""
+        return say(said(self.problem, **dict(self.args))) if self.problem else ""
 
     def fix_text(self) -> str:
         """What to do about it, in the current language."""
-        return _(self.fix) if self.fix else ""
+        return say(said(self.fix, **dict(self.args))) if self.fix else ""
 
     @classmethod
     def from_identity(cls, identity: Identity) -> "CallerStatus":
@@ -57,7 +58,7 @@ class CallerStatus:
             return cls("ok", identity.account, identity.arn, checked_at=time.time())
         unreachable = "could not be reached" in identity.problem or identity.problem.startswith("STS answered")
         return cls("unreachable" if unreachable else "refused", problem=identity.problem, fix=identity.fix,
-                   checked_at=time.time())
+                   checked_at=time.time(), args=tuple((k, str(v)) for k, v in identity.args.items()))
 
 
 class CallerWatcher(BackgroundChecks[CallerStatus]):

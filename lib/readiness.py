@@ -20,6 +20,12 @@ when some are, *not ready* when none is, each with the exact fix. Optionally `sm
 real call per model, with its estimated cost known before (`smoke_estimate`).
 
 Nothing here imports Streamlit; the report is plain data (JSON for the shared database, Markdown to export).
+
+Languages: a report is kept in the shared database and read by every instructor (and its verdicts by every
+attendee's banner), whatever language each reads, and the check runs on worker threads. So its words are kept as
+message ids (English, marked with N_()) with their values (`Finding.args`; a verdict's lines as `said()`
+messages) and translated where they are shown (`say`, `Finding.text`, `LabVerdict.blocked_texts`, `markdown`).
+A report saved before this kept plain English, which is shown as it is.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from botocore.config import Config
 
 from lib.catalog import (CHAT_MODELS, EMBEDDING_MODELS, ChatModel, EmbeddingModel,
                          ModelInfo, Status, Task, call_target, get_model, models_for)
-from lib.i18n import _
+from lib.i18n import N_, _
 from lib.labs import LABS
 from lib.settings import Settings, load_settings
 
@@ -57,8 +63,50 @@ NEARBY_LABS: dict[int, tuple[int, ...]] = {1: (), 2: (3,), 3: (2,), 4: (7, 5), 5
 READ_PERMISSIONS = ("bedrock:ListFoundationModels", "bedrock:GetFoundationModel", "bedrock:ListInferenceProfiles",
                     "bedrock:GetInferenceProfile", "bedrock:GetFoundationModelAvailability",
                     "bedrock:ListFoundationModelAgreementOffers")
-USE_CASE_FIX = ("Submit Anthropic's first-use form once for the account: Bedrock console → Model catalog → an "
-                "Anthropic model → “Submit use case details” (or `aws bedrock put-use-case-for-model-access`).")
+USE_CASE_FIX = N_("Submit Anthropic's first-use form once for the account: Bedrock console → Model catalog → an "
+                  "Anthropic model → “Submit use case details” (or `aws bedrock put-use-case-for-model-access`).")
+
+
+# --- words kept in a report, translated where shown -----------------------------------------------------------
+
+
+def said(text: str, **args: Any) -> dict[str, Any]:
+    """A message to keep in a report: an English message id (marked with N_()) and the values of its placeholders.
+
+    A value is shown as it is (a model name, a region, AWS's own text), unless it is itself a `said()` message,
+    `{"join": [names]}` ("A, B and C") or `{"parts": [values], "sep": "; "}`, which are put in words first."""
+    return {"text": text, "args": args}
+
+
+def _fill(template: str, args: dict[str, Any] | None) -> str:
+    """`template` (a message id) in the current language, its placeholders filled with `args` put in words."""
+    if not template:
+        return ""  # gettext's "" is the catalog's header
+    text = _(template)
+    if not args:
+        return text
+    try:
+        return text.format(**{name: _value(value) for name, value in args.items()})
+    except (KeyError, IndexError, ValueError):  # braces in a text that is no template (AWS's, a hint)
+        return text
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        if "join" in value:
+            return _join([_value(v) for v in value["join"]])
+        if "parts" in value:
+            return str(value.get("sep", "; ")).join(_value(v) for v in value["parts"])
+        return _fill(str(value.get("text", "")), value.get("args"))
+    return "" if value is None else str(value)
+
+
+def say(message: Any) -> str:
+    """A message kept in a report (a `said()` dict, or a message id; an old report's English) in the current
+    language."""
+    if isinstance(message, dict):
+        return _value(message)
+    return _fill(str(message), None) if message else ""
 
 
 # --- what a lab offers --------------------------------------------------------------------------------------
@@ -111,8 +159,23 @@ class Finding:
     kind: str  # end_of_life, legacy, not_offered, needs_profile, profile_missing, no_agreement, agreement_pending,
     #            agreement_error, not_authorized, not_entitled, use_case_form, check_failed, smoke_failed
     blocking: bool
-    message: str
-    fix: str = ""
+    message: str  # a message id (English), filled with `args` where shown: `text()`
+    fix: str = ""  # the same, `fix_text()`
+    args: dict[str, Any] = field(default_factory=dict)  # the placeholders' values of `message` and `fix`
+
+    def text(self) -> str:
+        """What is wrong, in the current language."""
+        return _fill(self.message, self.args)
+
+    def fix_text(self) -> str:
+        """What to do about it, in the current language ("" when nothing)."""
+        return _fill(self.fix, self.args)
+
+    def said(self) -> dict[str, Any]:
+        return said(self.message, **self.args)
+
+    def said_fix(self) -> dict[str, Any]:
+        return said(self.fix, **self.args)
 
 
 @dataclass
@@ -123,7 +186,10 @@ class RateLine:
     description: str
 
     def text(self) -> str:
-        return self.description or f"${self.price} per {self.unit}"
+        return self.description or _("${price} per {unit}").format(price=self.price, unit=self.unit)
+
+    def said(self) -> Any:
+        return self.description or said(N_("${price} per {unit}"), price=self.price, unit=self.unit)
 
 
 @dataclass
@@ -133,7 +199,13 @@ class Offer:
     legal_url: str = ""
 
     def cost_text(self) -> str:
-        return "; ".join(r.text() for r in self.rates) or "no usage-based price listed"
+        return "; ".join(r.text() for r in self.rates) or _("no usage-based price listed")
+
+    def said(self) -> dict[str, Any]:
+        """`cost_text()` kept for a report: put in words where shown."""
+        if not self.rates:
+            return said(N_("no usage-based price listed"))
+        return {"parts": [r.said() for r in self.rates], "sep": "; "}
 
 
 @dataclass
@@ -179,11 +251,11 @@ class ModelCheck:
 @dataclass
 class LabVerdict:
     number: int
-    title: str
+    title: str  # the lab's name in English (a message id): `_(title)` where shown
     state: str  # ready | partial | not_ready | unchecked
     usable: list[str]
-    blocked: list[str]  # "label: why"
-    fixes: list[str]
+    blocked: list[Any]  # "label: why", as `said()` messages: `blocked_texts()`
+    fixes: list[Any]  # "label: fix", the same: `fix_texts()`
     instead: int | None = None  # a lab to use instead when this one can't run
     retired: list[str] = field(default_factory=list)  # the workshop's originals, end of life as the catalog says
 
@@ -197,6 +269,14 @@ class LabVerdict:
             return _("Lab {number} could not be checked.").format(number=self.number)
         return _("Lab {number} is not ready: no model it offers can be called on this account.").format(
             number=self.number)
+
+    def blocked_texts(self) -> list[str]:
+        """Each model it can't use and why, in the current language."""
+        return [say(why) for why in self.blocked]
+
+    def fix_texts(self) -> list[str]:
+        """The fixes, in the current language."""
+        return [say(fix) for fix in self.fixes]
 
     def banner(self) -> str | None:
         """What an attendee sees on the lab: nothing when ready."""
@@ -216,12 +296,19 @@ class Identity:
     ok: bool
     account: str = ""
     arn: str = ""
-    problem: str = ""
-    fix: str = ""
+    problem: str = ""  # a message id (English) filled with `args`, or the text an exception gave: `problem_text()`
+    fix: str = ""  # a message id: `fix_text()`
+    args: dict[str, Any] = field(default_factory=dict)
 
     @property
     def principal(self) -> str:
         return describe_principal(self.arn)
+
+    def problem_text(self) -> str:
+        return _fill(self.problem, self.args)
+
+    def fix_text(self) -> str:
+        return _fill(self.fix, self.args)
 
 
 @dataclass
@@ -260,34 +347,43 @@ class ReadinessReport:
                    labs=[LabVerdict(**v) for v in data.get("labs", [])], models=models)
 
     def markdown(self) -> str:
-        who = (f"{self.identity.principal} in account {self.identity.account}" if self.identity.ok
-               else f"not confirmed ({self.identity.problem})")
-        lines = [f"# Workshop readiness — {self.region}", "", f"Checked {self.when} as {who}.", ""]
+        """The report to download, in the current language."""
+        if self.identity.ok:
+            who = _("{principal} in account {account}").format(principal=self.identity.principal,
+                                                               account=self.identity.account)
+        else:
+            who = _("not confirmed ({problem})").format(problem=self.identity.problem_text())
+        lines = [_("# Workshop readiness — {region}").format(region=self.region), "",
+                 _("Checked {when} as {who}.").format(when=self.when, who=who), ""]
         if not self.identity.ok and self.identity.fix:
-            lines += [f"**Fix:** {self.identity.fix}", ""]
-        lines += ["| Lab | Verdict |", "|---|---|"]
-        lines += [f"| {v.number}. {v.title} | {v.headline} |" for v in self.labs]
+            lines += [_("**Fix:** {fix}").format(fix=self.identity.fix_text()), ""]
+        lab_word, verdict_word = _("Lab"), _("Verdict")
+        lines += [f"| {lab_word} | {verdict_word} |", "|---|---|"]
+        lines += [f"| {v.number}. {_md_cell(_(v.title))} | {_md_cell(v.headline)} |" for v in self.labs]
         for v in self.labs:
-            lines += ["", f"## Lab {v.number} · {v.title}", "", f"**{v.headline}**"]
+            lines += ["", "## " + _("Lab {number} · {title}").format(number=v.number, title=_(v.title)), "",
+                      f"**{v.headline}**"]
             if v.usable:
-                lines.append(f"- Works: {_join(v.usable)}")
-            for why in v.blocked:
-                lines.append(f"- Can't use: {why}")
-            for fix in v.fixes:
-                lines.append(f"- Fix: {fix}")
+                lines.append("- " + _("Works: {models}").format(models=_join(v.usable)))
+            for why in v.blocked_texts():
+                lines.append("- " + _("Can't use: {what}").format(what=why))
+            for fix in v.fix_texts():
+                lines.append("- " + _("Fix: {fix}").format(fix=fix))
             if v.retired:
-                lines.append(f"- End of life, as expected (kept for the workshop's request shape): {_join(v.retired)}")
+                lines.append("- " + _("End of life, as expected (kept for the workshop's request shape): "
+                                      "{models}").format(models=_join(v.retired)))
             if v.instead:
-                lines.append(f"- Meanwhile, attendees can use lab {v.instead}.")
-        lines += ["", "## Models", "", "| Model | Region | Called as | Lifecycle | Access | Problems |",
-                  "|---|---|---|---|---|---|"]
+                lines.append("- " + _("Meanwhile, attendees can use lab {number}.").format(number=v.instead))
+        heads = [_("Model"), _("Region"), _("Called as"), _("Lifecycle"), _("Access"), _("Problems")]
+        lines += ["", "## " + _("Models"), "", "| " + " | ".join(heads) + " |", "|---|---|---|---|---|---|"]
         for m in self.models:
             access = m.agreement or "?"
             if m.authorization and m.authorization != "AUTHORIZED":
                 access += f", {m.authorization}"
-            problems = "; ".join(f.message for f in m.findings) or "none"
+            problems = "; ".join(f.text() for f in m.findings) or _("none")
             if m.smoke:
-                problems += f" · test call: {'ok' if m.smoke.get('ok') else m.smoke.get('message')}"
+                outcome = _("ok") if m.smoke.get("ok") else say(m.smoke.get("message"))
+                problems = " · ".join([problems, _("test call: {outcome}").format(outcome=outcome)])
             lines.append(f"| {m.label} | {m.region} | `{m.invoke_id}` | {m.status_text()} | {access} | "
                          f"{_md_cell(problems)} |")
         return "\n".join(lines) + "\n"
@@ -308,14 +404,16 @@ def describe_principal(arn: str) -> str:
     resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else arn
     parts = resource.split("/")
     if parts[0] == "assumed-role" and len(parts) >= 3:
-        return f"role {parts[1]} (session {parts[2]})"
-    if parts[0] in ("user", "role") and len(parts) >= 2:
-        return f"{parts[0]} {parts[-1]}"
+        return _("role {role} (session {session})").format(role=parts[1], session=parts[2])
+    if parts[0] == "user" and len(parts) >= 2:
+        return _("user {name}").format(name=parts[-1])
+    if parts[0] == "role" and len(parts) >= 2:
+        return _("role {name}").format(name=parts[-1])
     if parts[0] == "federated-user" and len(parts) >= 2:
-        return f"federated user {parts[1]}"
+        return _("federated user {name}").format(name=parts[1])
     if resource == "root":
-        return "the root user"
-    return resource or "an unknown principal"
+        return _("the root user")
+    return resource or _("an unknown principal")
 
 
 # --- AWS clients --------------------------------------------------------------------------------------------
@@ -345,27 +443,30 @@ def caller_identity(settings: Settings | None = None, client: Any = None) -> Ide
         answer = sts.get_caller_identity()
         return Identity(True, account=str(answer.get("Account", "")), arn=str(answer.get("Arn", "")))
     except (bex.NoCredentialsError, bex.PartialCredentialsError):
-        return Identity(False, problem="No AWS credentials were found.",
-                        fix="Run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and "
-                            "AWS_SECRET_ACCESS_KEY, then reload.")
+        return Identity(False, problem=N_("No AWS credentials were found."),
+                        fix=N_("Run `aws configure` or `aws sso login`, or export AWS_ACCESS_KEY_ID and "
+                               "AWS_SECRET_ACCESS_KEY, then reload."))
     except bex.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if "Expired" in code:
-            return Identity(False, problem="The AWS credentials have expired.",
-                            fix="Refresh them (`aws sso login`, or new temporary keys) and reload the page.")
+            return Identity(False, problem=N_("The AWS credentials have expired."),
+                            fix=N_("Refresh them (`aws sso login`, or new temporary keys) and reload the page."))
         if code in BAD_CREDENTIALS:
-            return Identity(False, problem="AWS does not recognise these credentials (invalid or revoked keys).",
-                            fix="Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile, then reload.")
-        return Identity(False, problem=f"STS answered {code or 'an error'}.", fix="Try again in a moment.")
+            return Identity(False, problem=N_("AWS does not recognise these credentials (invalid or revoked keys)."),
+                            fix=N_("Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile, then reload."))
+        if code:
+            return Identity(False, problem=N_("STS answered {code}."), fix=N_("Try again in a moment."),
+                            args={"code": code})
+        return Identity(False, problem=N_("STS answered an error."), fix=N_("Try again in a moment."))
     except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError):
-        return Identity(False, problem="STS could not be reached, so the credentials are not confirmed yet.",
-                        fix="Check the network connection.")
+        return Identity(False, problem=N_("STS could not be reached, so the credentials are not confirmed yet."),
+                        fix=N_("Check the network connection."))
     except bex.BotoCoreError as exc:
         message = str(exc)
         if "expired" in message.lower() or "sso" in message.lower():
-            return Identity(False, problem=f"The AWS session can't be used: {message}",
-                            fix="Run `aws sso login` for the profile, then reload.")
-        return Identity(False, problem=message, fix="Check the AWS configuration, then reload.")
+            return Identity(False, problem=N_("The AWS session can't be used: {message}"),
+                            fix=N_("Run `aws sso login` for the profile, then reload."), args={"message": message})
+        return Identity(False, problem=message, fix=N_("Check the AWS configuration, then reload."))
 
 
 # --- the check ----------------------------------------------------------------------------------------------
@@ -414,27 +515,29 @@ class _Region:
             pass
 
 
-def _check_failed(check: ModelCheck, what: str, code: str, message: str) -> None:
+def _check_failed(check: ModelCheck, what: dict[str, Any], code: str, message: str) -> None:
+    """`what` could not be checked: a `said()` message ("the models of {region}")."""
     if code in ("AccessDeniedException", "UnauthorizedOperation"):
-        fix = f"Give the instructor's role the Bedrock read permissions ({', '.join(READ_PERMISSIONS)})."
+        fix = N_("Give the instructor's role the Bedrock read permissions ({permissions}).")
     elif code in BAD_CREDENTIALS:
-        fix = "Refresh the credentials and check again."
+        fix = N_("Refresh the credentials and check again.")
     else:
-        fix = "Check again in a moment."
-    check.findings.append(Finding("check_failed", False, f"Could not check {what} ({code or 'error'}: "
-                                                         f"{message[:160]}).", fix))
+        fix = N_("Check again in a moment.")
+    check.findings.append(Finding("check_failed", False, N_("Could not check {what} ({code}: {message})."), fix,
+                                  args={"what": what, "code": code or "error", "message": message[:160],
+                                        "permissions": ", ".join(READ_PERMISSIONS)}))
 
 
 def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Region],
                 client_for: Callable[[str], Any], use_case: Callable[[], Finding | None]) -> ModelCheck:
-    region, invoke_id, _ = call_target(model, preferred_region)
+    region, invoke_id, _note = call_target(model, preferred_region)
     check = ModelCheck(model.id, model.label, model_kind(model), region, invoke_id, retired=retired_in_catalog(model))
     here = regions.get(region)
     if here is None:
         here = regions[region] = _Region(client_for(region), region)
     client = here.client
     if here.failure is not None:
-        _check_failed(check, f"the models of {region}", *here.failure)
+        _check_failed(check, said(N_("the models of {region}"), region=region), *here.failure)
         return check
 
     # 1. Lifecycle
@@ -447,21 +550,24 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
             if "end of its life" in message.lower() or "end of life" in message.lower():
                 check.lifecycle = "END_OF_LIFE"
                 check.end_of_life = model.lifecycle.end_of_life
-                when = f" on {check.end_of_life}" if check.end_of_life else ""
-                check.findings.append(Finding("end_of_life", True, f"{model.label} reached its end of life{when}.",
-                                              "Use another model of this lab; it stays in the picker only to show "
-                                              "the workshop's request shape." if check.retired else
-                                              "Use another model of this lab."))
+                check.findings.append(Finding(
+                    "end_of_life", True,
+                    N_("{model} reached its end of life on {date}.") if check.end_of_life
+                    else N_("{model} reached its end of life."),
+                    N_("Use another model of this lab; it stays in the picker only to show the workshop's request "
+                       "shape.") if check.retired else N_("Use another model of this lab."),
+                    args={"model": model.label, "date": check.end_of_life or ""}))
             elif code in ("ResourceNotFoundException", "ValidationException"):
                 check.lifecycle = "NOT_OFFERED"
                 check.findings.append(Finding(
-                    "not_offered", True, f"Bedrock does not offer {model.label} in {region} to this account.",
-                    f"Run the class in a region that has it ({', '.join(model.regions)}), or use another model."))
+                    "not_offered", True, N_("Bedrock does not offer {model} in {region} to this account."),
+                    N_("Run the class in a region that has it ({regions}), or use another model."),
+                    args={"model": model.label, "region": region, "regions": ", ".join(model.regions)}))
             else:
-                _check_failed(check, f"{model.label}'s lifecycle", code, message)
+                _check_failed(check, said(N_("{model}'s lifecycle"), model=model.label), code, message)
             return check
         except Exception as exc:  # noqa: BLE001
-            _check_failed(check, f"{model.label}'s lifecycle", *_error(exc))
+            _check_failed(check, said(N_("{model}'s lifecycle"), model=model.label), *_error(exc))
             return check
     summary = summary or {}
     lifecycle = summary.get("modelLifecycle") or {}
@@ -472,14 +578,18 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
     check.inference_types = [str(t) for t in summary.get("inferenceTypesSupported") or []]
     if _past(check.end_of_life):
         check.lifecycle = "END_OF_LIFE"
-        check.findings.append(Finding("end_of_life", True, f"{model.label} reached its end of life on "
-                                                           f"{check.end_of_life}.", "Use another model of this lab."))
+        check.findings.append(Finding("end_of_life", True, N_("{model} reached its end of life on {date}."),
+                                      N_("Use another model of this lab."),
+                                      args={"model": model.label, "date": check.end_of_life}))
         return check
     if check.lifecycle == "LEGACY":
-        until = f"; end of life {check.end_of_life}" if check.end_of_life else ""
         check.findings.append(Finding(
-            "legacy", False, f"{model.label} is Legacy{until}. An account that has not used it in the last 30 days "
-                             "is refused.", "Prefer an active model of this lab; make one call a week to keep access."))
+            "legacy", False,
+            N_("{model} is Legacy; end of life {date}. An account that has not used it in the last 30 days is "
+               "refused.") if check.end_of_life else
+            N_("{model} is Legacy. An account that has not used it in the last 30 days is refused."),
+            N_("Prefer an active model of this lab; make one call a week to keep access."),
+            args={"model": model.label, "date": check.end_of_life or ""}))
 
     # 2. The id the app invokes
     if invoke_id == model.id:
@@ -490,10 +600,12 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
             geo = profile.split(".", 1)[0] if profile else "us"
             check.findings.append(Finding(
                 "needs_profile", True,
-                f"Bedrock serves {model.label} in {region} only through an inference profile, and the app calls the "
-                f"bare id {model.id}.",
-                f"Call it through the profile “{profile or geo + '.' + model.id}”: set inference_profile_prefix="
-                f"\"{geo}\" on its row in lib/catalog.py, or leave this model out of the class."))
+                N_("Bedrock serves {model} in {region} only through an inference profile, and the app calls the "
+                   "bare id {id}."),
+                N_("Call it through the profile “{profile}”: set inference_profile_prefix=\"{geo}\" on its row in "
+                   "lib/catalog.py, or leave this model out of the class."),
+                args={"model": model.label, "region": region, "id": model.id,
+                      "profile": profile or geo + "." + model.id, "geo": geo}))
     else:
         check.profile = invoke_id
         found = here.profiles.get(invoke_id)
@@ -505,13 +617,15 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
                 if code in ("ResourceNotFoundException", "ValidationException"):
                     geo = invoke_id.split(".", 1)[0]
                     check.findings.append(Finding(
-                        "profile_missing", True, f"The inference profile {invoke_id} the app calls is not available in "
-                                                 f"{region}.",
-                        f"Run the class in a region of the “{geo}” geography that lists it, or use another model."))
+                        "profile_missing", True,
+                        N_("The inference profile {profile} the app calls is not available in {region}."),
+                        N_("Run the class in a region of the “{geo}” geography that lists it, or use another model."),
+                        args={"profile": invoke_id, "region": region, "geo": geo}))
                 else:
-                    _check_failed(check, f"the inference profile {invoke_id}", code, message)
+                    _check_failed(check, said(N_("the inference profile {profile}"), profile=invoke_id), code,
+                                  message)
             except Exception as exc:  # noqa: BLE001
-                _check_failed(check, f"the inference profile {invoke_id}", *_error(exc))
+                _check_failed(check, said(N_("the inference profile {profile}"), profile=invoke_id), *_error(exc))
         if found:
             check.profile_regions = sorted({m.get("modelArn", "").split(":")[3] for m in found.get("models", [])
                                             if m.get("modelArn", "").count(":") >= 4})
@@ -520,46 +634,52 @@ def check_model(model: AnyModel, preferred_region: str, regions: dict[str, _Regi
     try:
         avail = client.get_foundation_model_availability(modelId=model.id)
     except Exception as exc:  # noqa: BLE001
-        _check_failed(check, f"access to {model.label}", *_error(exc))
+        _check_failed(check, said(N_("access to {model}"), model=model.label), *_error(exc))
     else:
         agreement = avail.get("agreementAvailability") or {}
         check.agreement = agreement.get("status")
         check.authorization = avail.get("authorizationStatus")
         check.entitlement = avail.get("entitlementAvailability")
         check.region_availability = avail.get("regionAvailability")
-        detail = f" ({agreement['errorMessage']})" if agreement.get("errorMessage") and check.agreement in (
-            "PENDING", "ERROR") else ""
+        detail = agreement.get("errorMessage") if check.agreement in ("PENDING", "ERROR") else None
+        named = {"model": model.label}
         if check.authorization == "NOT_AUTHORIZED":
             check.findings.append(Finding(
-                "not_authorized", True, f"IAM or an organisation policy does not let these credentials call "
-                                        f"{model.label}.",
-                "Allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on it for the role the app runs "
-                "as, and check that no SCP denies it."))
+                "not_authorized", True, N_("IAM or an organisation policy does not let these credentials call "
+                                           "{model}."),
+                N_("Allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on it for the role the app "
+                   "runs as, and check that no SCP denies it."), args=named))
         if check.region_availability == "NOT_AVAILABLE":
-            check.findings.append(Finding("not_offered", True, f"{model.label} is not available in {region}.",
-                                          f"Run the class in {', '.join(model.regions)}, or use another model."))
+            check.findings.append(Finding("not_offered", True, N_("{model} is not available in {region}."),
+                                          N_("Run the class in {regions}, or use another model."),
+                                          args={**named, "region": region, "regions": ", ".join(model.regions)}))
         if check.entitlement == "NOT_AVAILABLE":
             check.findings.append(Finding(
-                "not_entitled", True, f"This account is not entitled to {model.label}.",
-                "Check that the account has a valid payment method and is not restricted from AWS Marketplace "
-                "purchases."))
+                "not_entitled", True, N_("This account is not entitled to {model}."),
+                N_("Check that the account has a valid payment method and is not restricted from AWS Marketplace "
+                   "purchases."), args=named))
         if check.agreement == "NOT_AVAILABLE":
             check.offer = _offer(client, model.id)
-            cost = f" Offer: {check.offer.cost_text()}." if check.offer else ""
             check.findings.append(Finding(
-                "no_agreement", True, f"No AWS Marketplace agreement for {model.label} in this account{detail}.",
-                "Accept its offer here (Create agreement), or have someone with aws-marketplace:Subscribe call it "
-                f"once; the subscription then completes in the background within about 15 minutes.{cost}"))
+                "no_agreement", True, N_("No AWS Marketplace agreement for {model} in this account."),
+                N_("Accept its offer here (Create agreement), or have someone with aws-marketplace:Subscribe call it "
+                   "once; the subscription then completes in the background within about 15 minutes. Offer: "
+                   "{offer}.") if check.offer else
+                N_("Accept its offer here (Create agreement), or have someone with aws-marketplace:Subscribe call it "
+                   "once; the subscription then completes in the background within about 15 minutes."),
+                args={**named, **({"offer": check.offer.said()} if check.offer else {})}))
         elif check.agreement == "PENDING":
             check.findings.append(Finding(
-                "agreement_pending", True, f"The AWS Marketplace subscription for {model.label} is still being "
-                                           "processed: calls can fail with AccessDeniedException for up to 15 minutes.",
-                "Check again in a few minutes."))
+                "agreement_pending", True, N_("The AWS Marketplace subscription for {model} is still being "
+                                              "processed: calls can fail with AccessDeniedException for up to 15 "
+                                              "minutes."),
+                N_("Check again in a few minutes."), args=named))
         elif check.agreement == "ERROR":
             check.findings.append(Finding(
-                "agreement_error", True, f"The AWS Marketplace agreement for {model.label} failed{detail}.",
-                "Give the role aws-marketplace:Subscribe, Unsubscribe and ViewSubscriptions, check the account's "
-                "payment method, then accept the offer again."))
+                "agreement_error", True, N_("The AWS Marketplace agreement for {model} failed ({detail}).") if detail
+                else N_("The AWS Marketplace agreement for {model} failed."),
+                N_("Give the role aws-marketplace:Subscribe, Unsubscribe and ViewSubscriptions, check the account's "
+                   "payment method, then accept the offer again."), args={**named, "detail": detail or ""}))
 
     # 4. Anthropic's first-use form
     if model.id.startswith("anthropic."):
@@ -612,9 +732,9 @@ def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
             failed = [(c, f) for c in mine for f in c.findings if f.kind == "check_failed"]
             if failed and not problems:  # not known either way: neither counted as working nor as broken
                 unchecked = True
-                blocked.append(f"{model.label}: {failed[0][1].message}")
-                if failed[0][1].fix and failed[0][1].fix not in fixes:
-                    fixes.append(failed[0][1].fix)
+                blocked.append(said(N_("{model}: {why}"), model=model.label, why=failed[0][1].said()))
+                if failed[0][1].fix and failed[0][1].said_fix() not in fixes:
+                    fixes.append(failed[0][1].said_fix())
                 continue
             if not problems:
                 usable.append(model.label)
@@ -623,18 +743,27 @@ def verdicts(checks: dict[str, ModelCheck]) -> list[LabVerdict]:
             if retired_in_catalog(model) and finding.kind == "end_of_life":
                 retired.append(model.label)  # expected: kept in the pickers for the workshop's request shape
                 continue
-            via = f" (needs {check.label})" if check.model_id != model.id else ""
-            blocked.append(f"{model.label}{via}: {finding.message}")
+            if check.model_id != model.id:
+                blocked.append(said(N_("{model} (needs {helper}): {why}"), model=model.label, helper=check.label,
+                                    why=finding.said()))
+            else:
+                blocked.append(said(N_("{model}: {why}"), model=model.label, why=finding.said()))
             if not retired_in_catalog(model):
                 core_blocked = True
                 to_fix.append((model.label, finding))
         for label, finding in to_fix:
-            fix = finding.fix
+            fix: Any = finding.said_fix() if finding.fix else None
             if usable and finding.kind in ("end_of_life", "not_offered", "legacy", "smoke_failed"):
-                works = _join(usable)
-                fix = f"{fix} {works} work{'s' if len(usable) == 1 else ''} here." if fix else f"Use {works}."
-            if fix and f"{label}: {fix}" not in fixes:
-                fixes.append(f"{label}: {fix}")
+                works = {"join": list(usable)}
+                if fix is None:
+                    fix = said(N_("Use {models}."), models=works)
+                elif len(usable) == 1:
+                    fix = said(N_("{fix} {models} works here."), fix=fix, models=works)
+                else:
+                    fix = said(N_("{fix} {models} work here."), fix=fix, models=works)
+            line = said(N_("{model}: {fix}"), model=label, fix=fix) if fix is not None else None
+            if line is not None and line not in fixes:
+                fixes.append(line)
         if usable and not core_blocked and not unchecked:
             state = "ready"
         elif usable:
@@ -692,13 +821,14 @@ def _use_case_finding(client: Any) -> Finding | None:
     except bex.ClientError as exc:
         code, message = _error(exc)
         if code == "ResourceNotFoundException":
-            return Finding("use_case_form", True, "Anthropic's first-use form has not been submitted for this account.",
-                           USE_CASE_FIX)
-        return Finding("check_failed", False, f"Could not check Anthropic's first-use form ({code}).",
-                       f"Allow bedrock:GetUseCaseForModelAccess, or check it in the console. {USE_CASE_FIX}")
+            return Finding("use_case_form", True,
+                           N_("Anthropic's first-use form has not been submitted for this account."), USE_CASE_FIX)
+        return Finding("check_failed", False, N_("Could not check Anthropic's first-use form ({code})."),
+                       N_("Allow bedrock:GetUseCaseForModelAccess, or check it in the console. {how}"),
+                       args={"code": code, "how": said(USE_CASE_FIX)})
     except Exception as exc:  # noqa: BLE001
-        return Finding("check_failed", False, f"Could not check Anthropic's first-use form ({_error(exc)[0]}).",
-                       USE_CASE_FIX)
+        return Finding("check_failed", False, N_("Could not check Anthropic's first-use form ({code})."),
+                       USE_CASE_FIX, args={"code": _error(exc)[0]})
     return None
 
 
@@ -762,7 +892,8 @@ def smoke_estimate(model: AnyModel) -> float:
 
 
 def smoke_call(model: AnyModel, settings: Settings | None = None) -> dict[str, Any]:
-    """Make the smallest real call; {"ok", "message", "hint", "cost_usd", "at"}: the app's own error wording."""
+    """Make the smallest real call; {"ok", "message", "hint", "cost_usd", "at"}: the app's own error wording (in the
+    job's language), or what the call gave as a `said()` message (`say()` puts it in words)."""
     from lib.errors import WorkshopError
 
     s = settings or load_settings()
@@ -773,14 +904,15 @@ def smoke_call(model: AnyModel, settings: Settings | None = None) -> dict[str, A
             from lib.converse import answer
 
             result = answer(model, [Turn("user", "Reply with the word OK.")], s)
-            cost, message = result.cost_usd, f"answered “{result.text[:40]}”"
+            cost, message = result.cost_usd, said(N_("answered “{answer}”"), answer=result.text[:40])
         elif isinstance(model, EmbeddingModel):
             from lib.catalog import EmbeddingPurpose
             from lib.search.embeddings import EmbeddingInput, embed
 
             vector = embed(model, min(model.dimensions), EmbeddingInput(text="a red apple",
                                                                        purpose=EmbeddingPurpose.RETRIEVAL), s)
-            cost, message = smoke_estimate(model), f"returned a vector of {len(vector.vector)} values"
+            cost, message = smoke_estimate(model), said(N_("returned a vector of {count} values"),
+                                                        count=len(vector.vector))
         else:
             cost, message = _image_smoke(model, s)
     except WorkshopError as err:
@@ -793,7 +925,7 @@ def smoke_call(model: AnyModel, settings: Settings | None = None) -> dict[str, A
     return {"ok": True, "message": message, "hint": "", "cost_usd": cost, "at": started}
 
 
-def _image_smoke(model: ModelInfo, settings: Settings) -> tuple[float, str]:
+def _image_smoke(model: ModelInfo, settings: Settings) -> tuple[float, dict[str, Any]]:
     from lib.generation.requests import EditRequest, GenerationRequest
     from lib.services.images import edit, generate
 
@@ -802,12 +934,13 @@ def _image_smoke(model: ModelInfo, settings: Settings) -> tuple[float, str]:
         result = generate(request, settings)
     elif isinstance(request, EditRequest) and request.task is Task.REMOVE_BACKGROUND:
         result = edit(request, settings)
-        return result.cost_usd, "cut out the subject"
+        return result.cost_usd, said(N_("cut out the subject"))
     elif isinstance(request, EditRequest):
         result = edit(request, settings)
     else:
-        return 0.0, "nothing to call"
-    return result.cost_usd, f"made {len(result.images)} image{'s' if len(result.images) != 1 else ''}"
+        return 0.0, said(N_("nothing to call"))
+    made = N_("made {count} image") if len(result.images) == 1 else N_("made {count} images")
+    return result.cost_usd, said(made, count=len(result.images))
 
 
 def apply_smoke(report: ReadinessReport, model_id: str, outcome: dict[str, Any]) -> None:
@@ -818,8 +951,9 @@ def apply_smoke(report: ReadinessReport, model_id: str, outcome: dict[str, Any])
     check.smoke = outcome
     check.findings = [f for f in check.findings if f.kind != "smoke_failed"]
     if not outcome.get("ok"):
-        check.findings.append(Finding("smoke_failed", True, f"A test call failed: {outcome.get('message')}",
-                                      str(outcome.get("hint") or "")))
+        check.findings.append(Finding("smoke_failed", True, N_("A test call failed: {message}"),
+                                      str(outcome.get("hint") or ""),  # the error's hint, in the job's language
+                                      args={"message": outcome.get("message")}))
     report.labs = verdicts({m.model_id: m for m in report.models})
 
 

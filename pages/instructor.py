@@ -17,7 +17,7 @@ from lib.caller import caller_watcher
 from lib.errors import WorkshopError
 from lib.i18n import _, format_number, format_time, format_usd, ngettext
 from lib.labs import tool
-from lib.readiness import (ReadinessReport, accept_offer, apply_smoke, models_in, run_check, smoke_call,
+from lib.readiness import (ReadinessReport, accept_offer, apply_smoke, models_in, run_check, say, smoke_call,
                            smoke_estimate)
 from lib.settings import load_settings
 from lib.storage.control import READINESS_KEY
@@ -168,15 +168,15 @@ def verdict_table(report: ReadinessReport) -> None:
             region=report.region, when=report.when, principal=report.identity.principal)
     else:
         checked = _("**{region}** · checked {when} · credentials: {problem}").format(
-            region=report.region, when=report.when, problem=report.identity.problem)
+            region=report.region, when=report.when, problem=report.identity.problem_text())
     st.markdown(checked)
     for verdict in report.labs:
         with st.container(border=True, key=f"{KEY}_verdict_{report.region}_{verdict.number}"):
             st.markdown(f"{STATE_ICONS.get(verdict.state, '')} **{verdict.number}. {_(verdict.title)}** — "
                         f"{verdict.headline}")
-            for why in verdict.blocked:
+            for why in verdict.blocked_texts():
                 st.caption(plain(_("Can't use {what}").format(what=why)))
-            for fix in verdict.fixes:
+            for fix in verdict.fix_texts():
                 st.markdown(f":material/build: {plain(fix)}")
             if verdict.retired:
                 st.caption(plain(_("End of life, as expected: {models} (kept in the pickers for the workshop's "
@@ -219,8 +219,8 @@ def models_table(report: ReadinessReport) -> None:
             column["life"]: m.status_text(), column["profiles"]: ", ".join(m.profile_regions),
             column["agreement"]: m.agreement or "", column["authorized"]: m.authorization or "",
             column["usable"]: _("yes") if m.usable else _("no"),
-            column["why"]: "; ".join(f.message for f in m.findings if f.blocking),
-            column["test"]: "" if not m.smoke else (_("ok") if m.smoke.get("ok") else m.smoke.get("message", "")),
+            column["why"]: "; ".join(f.text() for f in m.findings if f.blocking),
+            column["test"]: "" if not m.smoke else (_("ok") if m.smoke.get("ok") else say(m.smoke.get("message"))),
         } for m in report.models], hide_index=True)
 
 

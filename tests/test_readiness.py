@@ -39,7 +39,7 @@ def test_a_ready_account_is_ready_everywhere(control) -> None:
     report = readiness.run_check("us-east-1")
     assert report.identity.ok and report.identity.account == "111122223333"
     assert report.identity.principal == "role WorkshopInstructor (session instructor)"
-    assert [v.state for v in report.labs] == ["ready"] * 9, [(v.number, v.blocked) for v in report.labs]
+    assert [v.state for v in report.labs] == ["ready"] * 9, [(v.number, v.blocked_texts()) for v in report.labs]
     # The workshop's retired models are checked and named, but don't count against a lab.
     titan = report.model("amazon.titan-image-generator-v2:0")
     assert titan.lifecycle == "END_OF_LIFE" and not titan.usable and titan.retired
@@ -73,17 +73,17 @@ def test_end_of_life_no_agreement_and_profile_only_give_the_right_verdicts(contr
     ultra = report.model(ULTRA)
     assert ultra.agreement == "NOT_AVAILABLE" and ultra.offer is not None
     assert ultra.offer.cost_text() == "$0.14 per image generated"
-    assert any("Create agreement" in fix for fix in lab2.fixes)
+    assert any("Create agreement" in fix for fix in lab2.fix_texts())
 
     lab8 = verdict(report, 8)
     assert lab8.state == "partial" and "Amazon Nova Pro" not in lab8.usable and "Claude Haiku 4.5" in lab8.usable
-    assert any(f"“us.{NOVA_PRO}”" in fix and "inference_profile_prefix" in fix for fix in lab8.fixes)
+    assert any(f"“us.{NOVA_PRO}”" in fix and "inference_profile_prefix" in fix for fix in lab8.fix_texts())
 
     lab6 = verdict(report, 6)  # Stability's background replacement needs Remove Background, which IAM denies
     assert lab6.state == "partial" and lab6.usable == ["Amazon Nova 2 Omni"]  # Omni is asked in words, no helper
     assert lab6.banner() == "Lab 6 works with Amazon Nova 2 Omni only on this account today."
-    assert any("needs Stable Image Remove Background" in why for why in lab6.blocked)
-    assert any("bedrock:InvokeModel" in fix for fix in lab6.fixes)
+    assert any("needs Stable Image Remove Background" in why for why in lab6.blocked_texts())
+    assert any("bedrock:InvokeModel" in fix for fix in lab6.fix_texts())
     assert verdict(report, 7).state == "ready"
 
 
@@ -128,7 +128,7 @@ def test_anthropic_first_use_form(control) -> None:
     assert any(f.kind == "use_case_form" for f in haiku.findings)
     lab9 = verdict(report, 9)
     assert lab9.state == "partial" and "Claude Haiku 4.5" not in lab9.usable
-    assert any("put-use-case-for-model-access" in fix for fix in lab9.fixes)
+    assert any("put-use-case-for-model-access" in fix for fix in lab9.fix_texts())
 
 
 def test_expired_and_invalid_credentials_are_named(control) -> None:
