@@ -21,6 +21,9 @@ from lib.settings import Settings, load_settings
 # all), so `problem` keeps a message id, translated by `problem_text()` where it is shown; botocore's own text
 # (a broken config file) is kept as botocore wrote it.
 PROFILE_NOT_FOUND = N_("The profile “{profile}” is not in your AWS config files.")
+# botocore's PartialCredentialsError ("Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY"), in words.
+PARTIAL_IN_ENV = N_("Only part of the AWS credentials is set in the environment: {variable} is missing.")
+PARTIAL = N_("Only part of the AWS credentials was found ({source}): {variable} is missing.")
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,27 @@ class CredentialStatus:
     profile: str | None = None
     problem: str = ""  # a message id (NO_CREDENTIALS, PROFILE_NOT_FOUND) or botocore's text: see problem_text()
     checking: bool = False  # not found in variables or files; a background check still asks the instance/container
+    args: tuple[tuple[str, str], ...] = ()  # the values of `problem`'s placeholders (PARTIAL: source, variable)
 
     def problem_text(self) -> str:
         """The problem in the current language ("" when there is none)."""
         if self.problem == PROFILE_NOT_FOUND:
             return _(PROFILE_NOT_FOUND).format(profile=self.profile or "")
+        if self.args:
+            return _(self.problem).format(**dict(self.args))
         return _(self.problem) if self.problem else ""
+
+
+def _problem(exc: Exception, profile: str | None) -> CredentialStatus:
+    """What a failed credential lookup says: botocore's partial-credentials error in the app's words (it names the
+    variable that is missing), any other in botocore's own text (a broken config file, an SSO cache missing)."""
+    if isinstance(exc, bex.PartialCredentialsError):
+        kwargs = getattr(exc, "kwargs", {}) or {}
+        source, variable = str(kwargs.get("provider") or ""), str(kwargs.get("cred_var") or "")
+        if variable:
+            return CredentialStatus(False, profile=profile, problem=PARTIAL_IN_ENV if source == "env" else PARTIAL,
+                                    args=(("source", source), ("variable", variable)))
+    return CredentialStatus(False, profile=profile, problem=str(exc))
 
 
 def credential_status(settings: Settings | None = None) -> CredentialStatus:
@@ -48,8 +66,8 @@ def credential_status(settings: Settings | None = None) -> CredentialStatus:
     except bex.ProfileNotFound:
         return CredentialStatus(False, profile=settings.profile,
                                 problem=PROFILE_NOT_FOUND)
-    except bex.BotoCoreError as exc:  # broken config file, SSO cache missing, ...
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+    except bex.BotoCoreError as exc:  # partial credentials, a broken config file, an SSO cache missing, ...
+        return _problem(exc, settings.profile)
     if creds is None:
         return CredentialStatus(False, profile=settings.profile, problem=NO_CREDENTIALS)
     return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
@@ -80,7 +98,7 @@ def quick_credential_status(settings: Settings | None = None) -> CredentialStatu
         return CredentialStatus(False, profile=settings.profile,
                                 problem=PROFILE_NOT_FOUND)
     except bex.BotoCoreError as exc:
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+        return _problem(exc, settings.profile)
     if creds is None:
         return None
     return CredentialStatus(True, source=getattr(creds, "method", "") or "", profile=settings.profile)
@@ -131,7 +149,7 @@ class CredentialWatcher(BackgroundChecks[CredentialStatus]):
         return credential_status(settings)
 
     def _failed(self, exc: Exception, settings: Settings) -> CredentialStatus:
-        return CredentialStatus(False, profile=settings.profile, problem=str(exc))
+        return _problem(exc, settings.profile)
 
 
 _watcher = CredentialWatcher()
