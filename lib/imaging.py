@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lib.catalog import SizeRule
 from lib.errors import InvalidInput
+from lib.i18n import N_, _, format_number
 
 # Magic bytes → format name. Order matters only for prefixes that overlap (none here).
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -27,11 +28,11 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"MM\x00*", 0, "tiff"),
 )
 READABLE_FORMATS = {"png", "jpeg", "webp", "gif", "bmp", "tiff"}
-_NOT_IMAGES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
-    (b"<svg", "an SVG drawing"),
-    (b"<?xml", "an XML or SVG file"),
+_NOT_IMAGES: tuple[tuple[bytes, str], ...] = (  # what a file is instead: English, marked, translated where said
+    (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a ZIP archive (or an Office document)")),
+    (b"<svg", N_("an SVG drawing")),
+    (b"<?xml", N_("an XML or SVG file")),
 )
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif"}
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif"}
@@ -64,30 +65,46 @@ class DecodedImage:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
+    return _("{megabytes} MB").format(megabytes=f"{n / (1024 * 1024):.1f}")
+
+
+def _megapixels(pixels: float, digits: str = ".1f") -> str:
+    return format(pixels / 1e6, digits)
+
+
+# How messages name an image by default (`name`): English, marked for the catalog, translated in the message. A
+# caller may pass its own name instead (a file's name in quotes), which is shown as it is.
+THE_FILE = N_("The file")
+THE_IMAGE = N_("The image")
+THE_MASK = N_("The mask")
+CHOOSE_IMAGE = N_("Choose a PNG, JPEG or WebP image.")
 
 
 def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000,
-                 name: str = "The file") -> DecodedImage:
+                 name: str = THE_FILE) -> DecodedImage:
     """Decode untrusted bytes into an upright PIL image, or raise InvalidInput saying why.
 
     Pixel count is checked from the header before decoding, so a small file that
     expands into gigabytes (a decompression bomb) is refused without being decoded.
     """
+    name = _(name) if name else name  # THE_FILE, THE_IMAGE, THE_MASK in the session's language
     if not data:
-        raise InvalidInput(f"{name} is empty.", "Choose a PNG, JPEG or WebP image.")
+        raise InvalidInput(_("{name} is empty.").format(name=name), _(CHOOSE_IMAGE))
     if len(data) > max_bytes:
-        raise InvalidInput(f"{name} is {_mb(len(data))}; the limit is {_mb(max_bytes)}.",
-                           "Save it smaller (for example as JPEG, or scaled down) and upload it again.")
+        raise InvalidInput(_("{name} is {size}; the limit is {limit}.").format(name=name, size=_mb(len(data)),
+                                                                             limit=_mb(max_bytes)),
+                           _("Save it smaller (for example as JPEG, or scaled down) and upload it again."))
     fmt = sniff_format(data)
     if fmt in ("heic", "avif"):
-        raise InvalidInput(f"{name} is a {fmt.upper()} photo, which this app can't read.",
-                           "Export it as JPEG or PNG (on an iPhone: Settings → Camera → Formats → Most Compatible).")
+        raise InvalidInput(_("{name} is a {format} photo, which this app can't read.").format(name=name,
+                                                                                             format=fmt.upper()),
+                           _("Export it as JPEG or PNG (on an iPhone: Settings → Camera → Formats → Most "
+                             "Compatible)."))
     if fmt is None:
         head = data[:64].lstrip().lower()
         what = next((label for magic, label in _NOT_IMAGES if head.startswith(magic.lower())), None)
-        raise InvalidInput(f"{name} is not an image" + (f" — it looks like {what}." if what else "."),
-                           "Choose a PNG, JPEG or WebP image.")
+        raise InvalidInput(_("{name} is not an image — it looks like {what}.").format(name=name, what=_(what)) if what
+                           else _("{name} is not an image.").format(name=name), _(CHOOSE_IMAGE))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -95,27 +112,29 @@ def decode_image(data: bytes, *, max_bytes: int = 20 * 1024 * 1024, max_pixels: 
             width, height = img.size
             if width * height > max_pixels:
                 raise InvalidInput(
-                    f"{name} is {width}×{height} pixels ({width * height / 1e6:.3g} MP); the limit is "
-                    f"{max_pixels / 1e6:.3g} MP.", _downscale_hint(width, height, max_pixels))
+                    _("{name} is {width}×{height} pixels ({megapixels} MP); the limit is {limit} MP.").format(
+                        name=name, width=width, height=height, megapixels=_megapixels(width * height, ".3g"),
+                        limit=_megapixels(max_pixels, ".3g")), _downscale_hint(width, height, max_pixels))
             img.load()
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_big(name, fmt, data, max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInput(f"{name} looks like a {fmt.upper()} image but is damaged or incomplete ({exc}).",
-                           "Re-export or re-download it and try again.") from None
+        raise InvalidInput(_("{name} looks like a {format} image but is damaged or incomplete ({error}).").format(
+                               name=name, format=fmt.upper(), error=exc),
+                           _("Re-export or re-download it and try again.")) from None
 
     notes: list[str] = []
     if getattr(img, "n_frames", 1) > 1:
-        notes.append(f"Used the first frame of the animated {fmt.upper()}.")
+        notes.append(_("Used the first frame of the animated {format}.").format(format=fmt.upper()))
         img.seek(0)
         img = img.copy()
     orientation = img.getexif().get(0x0112, 1)
     upright = ImageOps.exif_transpose(img)
     # 180° turns and mirrorings keep the size, so the tag (not the size) says whether it changed.
     if upright is not None and (upright.size != img.size or orientation in range(2, 9)):
-        notes.append("Rotated upright using the photo's EXIF orientation.")
+        notes.append(_("Rotated upright using the photo's EXIF orientation."))
     return DecodedImage(image=upright if upright is not None else img, format=fmt, notes=notes,
                         bits=stored_bits_per_sample(data))
 
@@ -124,7 +143,8 @@ def _downscale_hint(width: int, height: int, limit: int) -> str:
     """The fix, with a concrete size under `limit` that keeps the proportions."""
     scale = min(1.0, (limit / (width * height)) ** 0.5)
     w, h = max(1, int(width * scale)), max(1, int(height * scale))
-    return f"Downscale it below {limit / 1e6:.1f} MP (for example to {w:,}×{h:,}) before uploading."
+    return _("Downscale it below {limit} MP (for example to {width}×{height}) before uploading.").format(
+        limit=_megapixels(limit), width=format_number(w), height=format_number(h))
 
 
 def _header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
@@ -150,11 +170,14 @@ def _too_big(name: str, fmt: str, data: bytes, max_pixels: int) -> InvalidInput:
     limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
     size = _header_size(data, fmt)
     if size is None:
-        return InvalidInput(f"{name} claims more pixels than the workshop accepts ({limit / 1e6:.1f} MP at most) "
-                            "and was refused unread.", f"Downscale it below {limit / 1e6:.1f} MP before uploading.")
+        return InvalidInput(_("{name} claims more pixels than the workshop accepts ({limit} MP at most) and was "
+                              "refused unread.").format(name=name, limit=_megapixels(limit)),
+                            _("Downscale it below {limit} MP before uploading.").format(limit=_megapixels(limit)))
     width, height = size
-    return InvalidInput(f"{name} is {width:,}×{height:,} pixels ({width * height / 1e6:.1f} MP); the workshop "
-                        f"accepts at most {limit / 1e6:.1f} MP.", _downscale_hint(width, height, limit))
+    return InvalidInput(_("{name} is {width}×{height} pixels ({megapixels} MP); the workshop accepts at most {limit} "
+                          "MP.").format(name=name, width=format_number(width), height=format_number(height),
+                                        megapixels=_megapixels(width * height), limit=_megapixels(limit)),
+                        _downscale_hint(width, height, limit))
 
 
 def stored_bits_per_sample(data: bytes) -> int:
@@ -184,21 +207,23 @@ class FitResult:
 MODEL_MODES = ("L", "LA", "P", "RGB", "RGBA")
 # What st.image shows in any browser (it re-encodes what it gets as PNG or JPEG with Pillow).
 DISPLAY_MODES = ("L", "RGB", "RGBA")
-_HIGH_BIT_MODES = {"I;16": "16-bit", "I;16B": "16-bit", "I;16L": "16-bit", "I;16N": "16-bit",
-                   "I": "32-bit integer", "F": "32-bit floating-point"}
+# The words of the notes below are English, marked for the catalog and translated where a note is made.
+_HIGH_BIT_MODES = {"I;16": N_("16-bit"), "I;16B": N_("16-bit"), "I;16L": N_("16-bit"), "I;16N": N_("16-bit"),
+                   "I": N_("32-bit integer"), "F": N_("32-bit floating-point")}
 # mode → (target mode, how the note names the source)
 _CONVERSIONS = {
-    "1": ("L", "1-bit black and white (1)"),
-    "CMYK": ("RGB", "CMYK print colours"),
-    "YCbCr": ("RGB", "YCbCr colour"),
-    "LAB": ("RGB", "Lab colour"),
-    "HSV": ("RGB", "HSV colour"),
-    "RGBX": ("RGB", "RGBX (padded RGB)"),
-    "RGBa": ("RGBA", "premultiplied alpha (RGBa)"),
-    "La": ("LA", "premultiplied greyscale alpha (La)"),
-    "PA": ("RGBA", "palette with alpha (PA)"),
+    "1": ("L", N_("1-bit black and white (1)")),
+    "CMYK": ("RGB", N_("CMYK print colours")),
+    "YCbCr": ("RGB", N_("YCbCr colour")),
+    "LAB": ("RGB", N_("Lab colour")),
+    "HSV": ("RGB", N_("HSV colour")),
+    "RGBX": ("RGB", N_("RGBX (padded RGB)")),
+    "RGBa": ("RGBA", N_("premultiplied alpha (RGBa)")),
+    "La": ("LA", N_("premultiplied greyscale alpha (La)")),
+    "PA": ("RGBA", N_("palette with alpha (PA)")),
 }
-_MODE_WORDS = {"L": "greyscale", "LA": "greyscale with transparency", "RGB": "RGB", "RGBA": "RGBA"}
+_MODE_WORDS = {"L": N_("greyscale"), "LA": N_("greyscale with transparency"), "RGB": "RGB", "RGBA": "RGBA"}
+_CONVERSION_WORDS = {words for _target, words in _CONVERSIONS.values()}
 
 
 def _stretch_to_l(img: Image.Image) -> Image.Image:
@@ -230,16 +255,21 @@ def to_model_mode(img: Image.Image, *, stored_bits: int = 8) -> tuple[Image.Imag
     mode = img.mode
     if mode in MODEL_MODES:
         if stored_bits > 8:
-            return img, [f"Converted from {stored_bits} bits per channel to 8: the model reads 8-bit images."]
+            return img, [_("Converted from {bits} bits per channel to 8: the model reads 8-bit images.").format(
+                bits=stored_bits)]
         return img, []
     if mode in _HIGH_BIT_MODES:
         depth = _HIGH_BIT_MODES[mode]
-        return _stretch_to_l(img), [f"Converted from {depth} greyscale ({mode}) to 8-bit, its range of values "
-                                    "stretched over 0–255: the model reads 8-bit images."]
+        return _stretch_to_l(img), [_("Converted from {depth} greyscale ({mode}) to 8-bit, its range of values "
+                                      "stretched over 0–255: the model reads 8-bit images.").format(depth=_(depth),
+                                                                                                   mode=mode)]
     target, what = _CONVERSIONS.get(mode, ("RGBA" if "A" in img.getbands() else "RGB", mode))
     converted = img.convert(target)
-    why = "the model reads RGB colour" if target == "RGB" else "the model reads 8-bit images"
-    return converted, [f"Converted from {what} to 8-bit {_MODE_WORDS[target]}: {why}."]
+    said = (_("Converted from {source} to 8-bit {target}: the model reads RGB colour.") if target == "RGB"
+            else _("Converted from {source} to 8-bit {target}: the model reads 8-bit images."))
+    words = _MODE_WORDS[target]
+    return converted, [said.format(source=_(what) if what in _CONVERSION_WORDS else what,
+                                   target=_(words) if words not in ("RGB", "RGBA") else words)]
 
 
 def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
@@ -247,7 +277,7 @@ def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
     notes: list[str] = []
     mode = img.mode
     if mode in _HIGH_BIT_MODES:
-        notes.append(f"Converted from {mode} (high bit depth) to 8-bit RGB.")
+        notes.append(_("Converted from {mode} (high bit depth) to 8-bit RGB.").format(mode=mode))
         return _stretch_to_l(img).convert("RGB"), notes
     if mode not in MODEL_MODES:  # CMYK, 1, YCbCr, RGBa, La, PA, ...: the one conversion, then on from there
         img = to_model_mode(img)[0]
@@ -255,14 +285,14 @@ def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
     if has_alpha:
         rgba = img.convert("RGBA")
         if rgba.getchannel("A").getextrema()[0] < 255:
-            notes.append("Removed the transparency (alpha channel) and filled it with white.")
+            notes.append(_("Removed the transparency (alpha channel) and filled it with white."))
         else:
-            notes.append("Removed an unused alpha channel.")
+            notes.append(_("Removed an unused alpha channel."))
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background, notes
     if mode != "RGB":
-        notes.append(f"Converted from {mode} to 8-bit RGB.")
+        notes.append(_("Converted from {mode} to 8-bit RGB.").format(mode=mode))
         return img.convert("RGB"), notes
     return img, notes
 
@@ -287,9 +317,12 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
         target = closest_allowed_size(w, h, rule.allowed)
         if target != (w, h):
             img = _cover(img, target)
-            crop = " and cropped to its shape" if abs(target[0] / target[1] - w / h) > 0.01 else ""
-            notes.append(f"Resized from {w}×{h} to {target[0]}×{target[1]}{crop}: the model accepts only "
-                         f"{len(rule.allowed)} fixed sizes.")
+            said = (_("Resized from {width}×{height} to {new_width}×{new_height} and cropped to its shape: the model "
+                      "accepts only {count} fixed sizes.") if abs(target[0] / target[1] - w / h) > 0.01 else
+                    _("Resized from {width}×{height} to {new_width}×{new_height}: the model accepts only {count} fixed "
+                      "sizes."))
+            notes.append(said.format(width=w, height=h, new_width=target[0], new_height=target[1],
+                                     count=len(rule.allowed)))
         return FitResult(img, notes, original)
 
     # 1. aspect ratio
@@ -299,7 +332,9 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
         else:
             nw, nh = w, int(w * rule.max_aspect)
         img = _cover(img, (nw, nh))
-        notes.append(f"Cropped from {w}×{h} to {nw}×{nh}: the model accepts aspect ratios up to 1:{rule.max_aspect:g}.")
+        notes.append(_("Cropped from {width}×{height} to {new_width}×{new_height}: the model accepts aspect ratios up "
+                       "to 1:{ratio}.").format(width=w, height=h, new_width=nw, new_height=nh,
+                                               ratio=f"{rule.max_aspect:g}"))
         w, h = nw, nh
     # 2. scale into bounds
     scale = 1.0
@@ -323,16 +358,20 @@ def fit_image(img: Image.Image, rule: SizeRule) -> FitResult:
         else:
             nh -= step
     if (nw, nh) != (w, h):
-        verb = "Enlarged" if nw * nh > w * h else "Resized"
         why = []
         if scale < 1:
-            why.append(f"at most {rule.max_edge} px per side" + (f" and {rule.max_pixels / 1e6:.1f} MP" if rule.max_pixels else ""))
+            why.append(_("at most {edge} px per side and {megapixels} MP").format(
+                edge=rule.max_edge, megapixels=_megapixels(rule.max_pixels)) if rule.max_pixels else
+                _("at most {edge} px per side").format(edge=rule.max_edge))
         if scale > 1:
-            why.append(f"at least {rule.min_edge} px per side")
+            why.append(_("at least {edge} px per side").format(edge=rule.min_edge))
         if m > 1:
-            why.append(f"sides divisible by {m}")
+            why.append(_("sides divisible by {number}").format(number=m))
         img = _cover(img, (nw, nh))  # crops the few pixels steps 3-4 took instead of stretching
-        notes.append(f"{verb} from {w}×{h} to {nw}×{nh}: the model needs {', '.join(why)}.")
+        said = (_("Enlarged from {width}×{height} to {new_width}×{new_height}: the model needs {needs}.")
+                if nw * nh > w * h else
+                _("Resized from {width}×{height} to {new_width}×{new_height}: the model needs {needs}."))
+        notes.append(said.format(width=w, height=h, new_width=nw, new_height=nh, needs=", ".join(why)))
     return FitResult(img, notes, original)
 
 
@@ -362,10 +401,10 @@ def encode_for_model(img: Image.Image, max_bytes: int = 5 * 1024 * 1024) -> tupl
     for quality in (95, 90, 85, 75):
         jpg = encode_image(img, "jpeg", quality=quality)
         if len(jpg) <= max_bytes:
-            return jpg, [f"Sent as JPEG (quality {quality}) because the PNG was {_mb(len(png))}, over the "
-                         f"{_mb(max_bytes)} limit."]
-    raise InvalidInput("This image is too detailed to send within the model's size limit.",
-                       "Use a smaller or simpler image.")
+            return jpg, [_("Sent as JPEG (quality {quality}) because the PNG was {size}, over the {limit} "
+                           "limit.").format(quality=quality, size=_mb(len(png)), limit=_mb(max_bytes))]
+    raise InvalidInput(_("This image is too detailed to send within the model's size limit."),
+                       _("Use a smaller or simpler image."))
 
 
 def b64encode(data: bytes) -> str:

@@ -26,7 +26,7 @@ from PIL import Image, ImageFilter
 from lib.catalog import SizeRule
 from lib.errors import InvalidInput
 from lib.i18n import _
-from lib.imaging import decode_image, fit_image
+from lib.imaging import THE_MASK, decode_image, fit_image
 
 # Canvas colours (see lib/ui): strokes in BRUSH add to the selection, strokes in
 # ERASER remove from it. Semi-transparent so the photo stays visible; the last
@@ -91,7 +91,7 @@ def from_upload(data: bytes, image_size: tuple[int, int], *, polarity: Polarity 
     original size and the rule it was fitted to). Any other size is refused unless `resize`
     is set, naming both sizes.
     """
-    decoded = decode_image(data, max_bytes=max_bytes, name="The mask")
+    decoded = decode_image(data, max_bytes=max_bytes, name=THE_MASK)
     img, notes = decoded.image, list(decoded.notes)
     if photo_fit and img.size == photo_fit[0] != image_size:
         # Same geometry as the photo: fit_image's resize and crop depend only on the size.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from lib.i18n import N_, _, current_language, format_number, translate
-from lib.imaging import decode_image, encode_image, to_model_mode, to_rgb
+from lib.imaging import THE_IMAGE, decode_image, encode_image, to_model_mode, to_rgb
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ _prepared: OrderedDict[tuple, VisionImage] = OrderedDict()
 _prepared_lock = threading.Lock()
 
 
-def prepare_for_vision(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, name: str = "The image",
+def prepare_for_vision(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, name: str = THE_IMAGE,
                        max_upload_bytes: int = 20 * 1024 * 1024) -> VisionImage:
     """`_prepare` once per image and limits: lab 8 asks on every click, and a 12-megapixel photo takes 1.4 s.
 
@@ -135,7 +135,7 @@ def prepare_for_vision(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, nam
     return replace(found, notes=list(found.notes))
 
 
-def _prepare(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, name: str = "The image",
+def _prepare(data: bytes, limits: VisionLimits = CLAUDE_LIMITS, *, name: str = THE_IMAGE,
              max_upload_bytes: int = 20 * 1024 * 1024) -> VisionImage:
     """The image as a vision model should receive it, with a note for each change.
 

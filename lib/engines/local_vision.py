@@ -8,6 +8,7 @@ from typing import Iterator
 from lib.catalog import ChatModel
 from lib.chat import ChatAnswer, Turn
 from lib.errors import BackendUnavailable, InvalidInput
+from lib.i18n import _
 from lib.settings import Settings
 
 
@@ -19,23 +20,23 @@ class LocalVisionEngine:
 
     def stream(self, model: ChatModel, history: list[Turn], answer: ChatAnswer,
                settings: Settings) -> Iterator[str]:
-        from lib.imaging import decode_image
+        from lib.imaging import THE_IMAGE, decode_image
         from lib.local.understanding import answer as local_answer, missing_packages, preset_for
 
         missing = missing_packages()
         if missing:
-            raise BackendUnavailable("The local engine is not installed.", "Install requirements-local.txt (run "
-                                     "`bash scripts/run_app.sh` without WORKSHOP_CLOUD_ONLY=1): missing "
-                                     + ", ".join(missing) + ".")
+            raise BackendUnavailable(_("The local engine is not installed."),
+                                     _("Install requirements-local.txt (run `bash scripts/run_app.sh` without "
+                                       "WORKSHOP_CLOUD_ONLY=1): missing {packages}.").format(packages=", ".join(missing)))
         turn = history[-1]
         if not turn.images:
-            raise InvalidInput("The local engine needs an image to look at.", "Choose an image.")
+            raise InvalidInput(_("The local engine needs an image to look at."), _("Choose an image."))
         started = time.perf_counter()
-        image = decode_image(turn.images[0].data, name="The image").image
+        image = decode_image(turn.images[0].data, name=THE_IMAGE).image
         answer.text = local_answer(preset_for(turn.text) or "", image)
         answer.latency_s = time.perf_counter() - started
         yield answer.text
 
     def complete(self, model: ChatModel, history: list[Turn], answer: ChatAnswer, settings: Settings) -> None:
-        for _ in self.stream(model, history, answer, settings):
+        for _chunk in self.stream(model, history, answer, settings):
             pass
