@@ -514,7 +514,8 @@ MODELS: tuple[ModelInfo, ...] = (
              N_("Cuts out the main subject; used as the first step of a Stability background replacement.")),
     _service("stability.stable-image-search-recolor-v1:0", "Stable Image Search and Recolor",
              {Task.RECOLOR_BY_PROMPT}, 0.07, N_("Finds the object named by its select prompt and recolours it as the "
-                                                 "prompt says; shape, texture and everything else stay."), style_presets=STYLE_PRESETS,
+                                                 "prompt says; shape, texture and everything else stay."),
+             style_presets=STYLE_PRESETS,
              knobs=(Knob("grow_mask", N_("Grow the found area (px)"), 0, 20, 5, 1, N_("Pixels added around the object the "
                          "model found, to blend the edge: 0 = its exact outline."), integer=True),)),
     _service("stability.stable-image-control-sketch-v1:0", "Stable Image Control Sketch", {Task.CONTROL_SKETCH},

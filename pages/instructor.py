@@ -14,6 +14,7 @@ import time
 import streamlit as st
 
 from lib.caller import caller_watcher
+from lib.catalog import shown_label
 from lib.errors import WorkshopError
 from lib.i18n import _, format_number, format_time, format_usd, ngettext
 from lib.labs import tool
@@ -364,11 +365,12 @@ def results_pack() -> None:
     answers = [a for a in store.recent_answers(200, viewer=me) if a.owner != PACK_OWNER]
     every = st.checkbox(_("Everything listed ({results}, {answers})").format(
         results=results_count(len(entries)), answers=answers_count(len(answers))), key=f"{KEY}_pack_all")
-    labels = {e.id: plain(" · ".join([e.lab, f"“{e.prompt[:50]}”", e.model_label,
+    labels = {e.id: plain(" · ".join([e.lab, f"“{e.prompt[:50]}”", shown_label(e.model_label),
                                       ngettext("{count} image", "{count} images", len(e.outputs)).format(
                                           count=len(e.outputs)), owner_name(e.owner), e.when]))
               for e in entries}
-    said = {a.id: plain(f"{a.lab} · “{a.prompt[:50]}” · {a.model_label} · {owner_name(a.owner)} · {a.when}")
+    said = {a.id: plain(" · ".join([a.lab, f"“{a.prompt[:50]}”", shown_label(a.model_label), owner_name(a.owner),
+                                    a.when]))
             for a in answers}
     chosen = list(labels) if every else st.multiselect(_("Results"), list(labels), format_func=labels.get,
                                                        key=f"{KEY}_pack_results", placeholder=_("Choose results"))

@@ -27,7 +27,8 @@ class LocalVisionEngine:
         if missing:
             raise BackendUnavailable(_("The local engine is not installed."),
                                      _("Install requirements-local.txt (run `bash scripts/run_app.sh` without "
-                                       "WORKSHOP_CLOUD_ONLY=1): missing {packages}.").format(packages=", ".join(missing)))
+                                       "WORKSHOP_CLOUD_ONLY=1): missing {packages}.").format(
+                                         packages=", ".join(missing)))
         turn = history[-1]
         if not turn.images:
             raise InvalidInput(_("The local engine needs an image to look at."), _("Choose an image."))
