@@ -64,7 +64,7 @@ with col_settings:
                                  else _("Optional for {model}.")).format(model=model.label))
     prompt_counter(prompt, model.image.prompt_max_chars, model)
     negative = negative_prompt_input(model, f"{KEY}_negative", _("What should not be in the image"))
-    english_only_note(model, prompt, negative)
+    english_only_note(model, boxes={f"{KEY}_prompt": prompt, f"{KEY}_negative": negative}, lab=KEY)
     knob = model.image.variation_knob
     strength = None
     if knob:

@@ -70,7 +70,7 @@ with left:
                           value=RECOLOR_DEFAULT_COLOURS if recolor else REPLACE_DEFAULT_WITH)
     task = action if recolor else Task.INPAINT_BY_PROMPT if prompt.strip() else Task.ERASE_BY_PROMPT
     model = pick_model(task, key=f"{KEY}_model", preference=preference)
-    english_only_note(model, obj, prompt)
+    english_only_note(model, boxes={f"{KEY}_object": obj, f"{KEY}_prompt": prompt}, lab=KEY)
     ready = cloud_ready or model.runs_locally
     if recolor and model.notes:  # what the recolouring model really does
         st.caption(_(model.notes[0]))

@@ -136,3 +136,17 @@ def test_lab7_notes_a_korean_prompt_on_an_english_only_model_and_offers_the_tran
     assert "lab7_translate_go" in buttons(at)
     at.text_input(key="lab7_prompt").input("A small silver fork").run()
     assert "lab7_translate_go" not in buttons(at)
+
+
+@pytest.mark.parametrize(("page", "box"), [("pages/3_image_variation.py", "lab3_prompt"),
+                                           ("pages/5_replace_object.py", "lab5_object")])
+def test_labs_3_and_5_offer_the_translation_too(aws_env, monkeypatch, page, box):
+    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page(page).run()
+    at.text_input(key=box).input("커피잔").run()
+    assert not at.exception, at.exception
+    lab = box.split("_")[0]
+    buttons(at)[f"{lab}_translate_go"].click().run()
+    buttons(at)[f"{lab}_translation_use"].click().run()
+    assert at.text_input(key=box).value != "커피잔"  # the translation is in the box
