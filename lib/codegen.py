@@ -49,6 +49,7 @@ from lib.catalog import (
 from lib.chat import Turn
 from lib.engines.registry import engine_for
 from lib.generation.requests import EditRequest, GenerationRequest, ImageRequest, VariationRequest, redact_body
+from lib.i18n import N_, _, ngettext
 from lib.imaging import EXTENSIONS, MIME_TYPES, sniff_format
 
 STYLES = ("boto3", "langchain", "cli")
@@ -90,6 +91,9 @@ LAB_TITLES = {"lab1": "Image search", "lab2": "Image generation", "lab3": "Image
               "lab5": "Replace or remove an object", "lab6": "Replace the background",
               "lab7": "Inpainting with your own mask", "lab8": "Image understanding",
               "lab9": "Multimodal chatbot"}
+
+
+CLI_NEEDS = N_("the AWS CLI v2 and jq")  # what the shell script needs (shown translated)
 
 
 class CodeUnavailable(Exception):
@@ -295,8 +299,9 @@ class CodeBundle:
     styles: tuple[str, ...]
     requirements: dict[str, str]  # style -> what to install
     outputs: list[ResultOutput] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # in the language of the session that made the bundle
     load_files: Callable[[], dict[str, bytes]] = dict
+    shown_facts: str = ""  # `facts` in the language of the session that made it (the page's caption)
     _files: dict[str, bytes] | None = field(default=None, repr=False)
 
     @property
@@ -313,6 +318,14 @@ class CodeBundle:
 
     def script_name(self, style: str) -> str:
         return f"{self.stem}_{style}.sh" if style == "cli" else f"{self.stem}_{style}.py"
+
+    def run_said(self, style: str) -> str:
+        """How to run it, in the session's language (the page's caption; the README keeps `run_line`)."""
+        command = f"bash {self.script_name(style)}" if style == "cli" else f"python {self.script_name(style)}"
+        if style == "cli":
+            return _("{needs}, then `{command}`").format(needs=_(self.requirements[style]), command=command)
+        return _("`pip install {packages}`, then `{command}`").format(packages=self.requirements[style],
+                                                                     command=command)
 
     def run_line(self, style: str) -> str:
         command = f"bash {self.script_name(style)}" if style == "cli" else f"python {self.script_name(style)}"
@@ -411,6 +424,14 @@ def _called(model_id: str, invoke_id: str, region: str) -> str:
     return f"Model {model_id}{through} in {region}"
 
 
+def _called_said(model_id: str, invoke_id: str, region: str) -> str:
+    """`_called` in the session's language."""
+    if invoke_id == model_id:
+        return _("Model {model} in {region}").format(model=model_id, region=region)
+    return _("Model {model} through the {geo}. inference profile in {region}").format(
+        model=model_id, geo=invoke_id.split(".", 1)[0], region=region)
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -429,17 +450,17 @@ def request_from_entry(entry: Any) -> ImageRequest:
     try:
         inputs = [img.read_bytes() for img in entry.inputs]
     except (OSError, KeyError, FileNotFoundError) as exc:
-        raise CodeUnavailable("An input image of this result is no longer in History.") from exc
+        raise CodeUnavailable(N_("An input image of this result is no longer in History.")) from exc
     if "images" in data:
         wanted = len(data["images"])
         if len(inputs) < wanted:
-            raise CodeUnavailable("The input images of this result are no longer in History.")
+            raise CodeUnavailable(N_("The input images of this result are no longer in History."))
         data["images"] = tuple(inputs[:wanted])
         data["task"] = Task(data.get("task") or Task.VARIATION)  # lab 3's kinds (kept since they were added)
         return VariationRequest(**_known_fields(VariationRequest, data))
     if "image" in data and "task" in data:
         if not inputs:
-            raise CodeUnavailable("The input image of this result is no longer in History.")
+            raise CodeUnavailable(N_("The input image of this result is no longer in History."))
         data["task"] = Task(data["task"])
         data["image"] = inputs[0]
         data["mask"] = inputs[1] if data.get("mask") and len(inputs) > 1 else None
@@ -447,8 +468,8 @@ def request_from_entry(entry: Any) -> ImageRequest:
         req = EditRequest(**_known_fields(EditRequest, data))
         # A drawn mask must be kept; a mask named in words, found at run time or not used has none to keep.
         if req.mask is None and req.task.draws_mask:
-            raise CodeUnavailable("The mask of this result was not kept (it was made before results kept their "
-                                  "masks), so its code can't be rebuilt.")
+            raise CodeUnavailable(N_("The mask of this result was not kept (it was made before results kept their "
+                                  "masks), so its code can't be rebuilt."))
         return req
     return GenerationRequest(**_known_fields(GenerationRequest, data))
 
@@ -485,14 +506,14 @@ def image_bundle(entry: Any) -> CodeBundle:
     from lib.services.images import engine_of, helper_models  # service imports boto3 helpers: only when used
 
     if is_offline(entry.model_id):
-        raise CodeUnavailable("This result was made on this machine by an offline engine: there is no Bedrock "
-                              "request to show.")
+        raise CodeUnavailable(N_("This result was made on this machine by an offline engine: there is no Bedrock "
+                              "request to show."))
     model = get_model(entry.model_id)
     req = request_from_entry(entry)
     if req.seed is None:
         req = req.with_seed(entry.seed or 0)
     seed = req.seed or 0
-    region, invoke_id, _ = call_target(model, entry.region or model.regions[0])
+    region, invoke_id, _profile = call_target(model, entry.region or model.regions[0])
     engine = engine_of(model)
     notes: list[str] = []
     files = Files()
@@ -503,7 +524,7 @@ def image_bundle(entry: Any) -> CodeBundle:
     subject_step = None
     if two_step:
         helper = helpers[0]
-        _, helper_id, _ = call_target(helper, region)
+        _region, helper_id, _helper_profile = call_target(helper, region)
         subject_step = (helper_id, externalise(engine_of(helper).body(replace(req, model_id=helper.id,
                                                                                task=Task.REMOVE_BACKGROUND),
                                                                        helper, 0), files))
@@ -517,8 +538,8 @@ def image_bundle(entry: Any) -> CodeBundle:
         checked.pop("mask", None)
         kept.pop("mask", None)
     if checked != kept:
-        notes.append("This code was rebuilt from History's record of the request, and its body differs from the "
-                     "body History kept (a result made by an earlier version of the app?).")
+        notes.append(_("This code was rebuilt from History's record of the request, and its body differs from the "
+                       "body History kept (a result made by an earlier version of the app?)."))
     if two_step:  # the mask is found at run time by the first call: a variable of the script
         raw = {**raw, "mask": _MASK}
     body = replace_values(externalise(raw, files), {_MASK: Code("mask_b64", "$mask")})
@@ -530,6 +551,9 @@ def image_bundle(entry: Any) -> CodeBundle:
     title = f"Lab {lab[3:]} · {LAB_TITLES[lab]} — {model.label}"
     seeded = f" · seed {seed}" if model.image.seed_max else " · no seed"
     facts = f"{_called(model.id, invoke_id, region)}{seeded} · made {entry.when} in the Bedrock Image Workshop"
+    shown = " · ".join([_called_said(model.id, invoke_id, region),
+                        _("seed {seed}").format(seed=seed) if model.image.seed_max else _("no seed"),
+                        _("made {when} in the Bedrock Image Workshop").format(when=entry.when)])
     outputs = []
     for n, img in enumerate(entry.outputs, start=1):
         try:
@@ -539,11 +563,11 @@ def image_bundle(entry: Any) -> CodeBundle:
     pillow = two_step or call.put_back  # the script makes or applies a mask itself
     styles = ("boto3",) if pillow else ("boto3", "cli")
     contents = dict(files.contents)
-    requirements = {"boto3": "boto3 pillow" if pillow else "boto3", "cli": "the AWS CLI v2 and jq"}
+    requirements = {"boto3": "boto3 pillow" if pillow else "boto3", "cli": CLI_NEEDS}
     return CodeBundle(key=_key("image", entry.id), lab=lab, title=title, facts=facts, created_at=entry.created_at,
                       stem=f"{lab}_{entry.id}", render=lambda style, folder, nb: _render_image(
                           call, title, facts, style, folder, nb), styles=styles, requirements=requirements,
-                      outputs=outputs, notes=notes, load_files=lambda: contents)
+                      outputs=outputs, notes=notes, load_files=lambda: contents, shown_facts=shown)
 
 
 def _render_image(call: _ImageCall, title: str, facts: str, style: str, folder: str, notebook: bool) -> str:
@@ -770,7 +794,7 @@ def recorded_converse(model: ChatModel, invoke_id: str, region: str, history: li
     from lib.converse import prepare_history
     from lib.engines.converse import llm_options, to_langchain
 
-    sent, _ = prepare_history(model, history)
+    sent, _dropped = prepare_history(model, history)
     messages = to_langchain(sent)
     options = llm_options(model)
     client = _RecordingClient()
@@ -779,14 +803,14 @@ def recorded_converse(model: ChatModel, invoke_id: str, region: str, history: li
     llm = ChatBedrockConverse(client=client, bedrock_client=client, model=invoke_id, region_name=region, **options)
     try:
         if stream:
-            for _ in llm.stream(messages):
+            for _chunk in llm.stream(messages):
                 pass
         else:
             llm.invoke(messages)
     except _Recorded:
         pass
     if not client.calls:
-        raise CodeUnavailable("LangChain sent nothing for this conversation.")
+        raise CodeUnavailable(N_("LangChain sent nothing for this conversation."))
     operation, kwargs = client.calls[-1]
     return operation, kwargs, messages, options
 
@@ -795,7 +819,7 @@ def chat_bundle(history: list[Turn], answer: str, *, model_id: str, invoke_id: s
                 created_at: float | None = None) -> CodeBundle:
     """The code of one chat answer: `history` is the conversation it answered (ending with the user turn)."""
     if not history or history[-1].role != "user":
-        raise CodeUnavailable("There is no question to show the code of.")
+        raise CodeUnavailable(N_("There is no question to show the code of."))
     model = get_chat_model(model_id)
     operation, kwargs, messages, options = recorded_converse(model, invoke_id, region, history)
     files = Files()
@@ -805,6 +829,9 @@ def chat_bundle(history: list[Turn], answer: str, *, model_id: str, invoke_id: s
     turns = sum(1 for t in history if t.role == "user")
     facts = (f"{_called(model.id, invoke_id, region)} · "
              + (f"turn {turns} of the conversation" if turns > 1 else "one question") + " · Bedrock Image Workshop")
+    shown = " · ".join([_called_said(model.id, invoke_id, region),
+                        _("turn {turn} of the conversation").format(turn=turns) if turns > 1 else _("one question"),
+                        _("Bedrock Image Workshop")])
     contents = dict(files.contents)
     chat = _Chat(operation, converse_kwargs, lc_messages, options, invoke_id, region, model.id)
     return CodeBundle(
@@ -813,8 +840,8 @@ def chat_bundle(history: list[Turn], answer: str, *, model_id: str, invoke_id: s
         lab=lab, title=title, facts=facts, created_at=created_at or time.time(), stem=f"{lab}_chat_turn{turns}",
         render=lambda style, folder, nb: _render_chat(chat, title, facts, style, folder, nb),
         styles=("boto3", "langchain", "cli"),
-        requirements={"boto3": "boto3", "langchain": "langchain-aws", "cli": "the AWS CLI v2 and jq"},
-        outputs=[ResultOutput("text", answer, "answer.md")], load_files=lambda: contents)
+        requirements={"boto3": "boto3", "langchain": "langchain-aws", "cli": CLI_NEEDS},
+        outputs=[ResultOutput("text", answer, "answer.md")], load_files=lambda: contents, shown_facts=shown)
 
 
 @dataclass
@@ -880,7 +907,7 @@ def presets_bundle(rows: list[tuple[str, list[Turn], str]], *, model_id: str, in
     preset (recorded as for a single answer), with the prompt as the loop's variable."""
     rows = [r for r in rows if r[1] and r[1][-1].role == "user"]
     if not rows:
-        raise CodeUnavailable("No preset was answered by a Bedrock model.")
+        raise CodeUnavailable(N_("No preset was answered by a Bedrock model."))
     model = get_chat_model(model_id)
     first_prompt = rows[0][1][-1].text
     operation, kwargs, messages, options = recorded_converse(model, invoke_id, region, rows[0][1], stream=False)
@@ -890,12 +917,14 @@ def presets_bundle(rows: list[tuple[str, list[Turn], str]], *, model_id: str, in
                                      {first_prompt: prompt})
     lc_messages = [(type(m).__name__, replace_values(externalise(m.content, files), {first_prompt: prompt}))
                    for m in messages]
-    presets = {name: sent[-1].text for name, sent, _ in rows}
+    presets = {name: sent[-1].text for name, sent, _answer in rows}
     chat = _Chat(operation, converse_kwargs, lc_messages, options, invoke_id, region, model.id)
     title = f"Lab {lab[3:]} · {LAB_TITLES.get(lab, 'Chat')}, every preset — {model.label}"
     facts = f"{_called(model.id, invoke_id, region)} · {len(presets)} preset prompts, one call each · " \
             "Bedrock Image Workshop"
-    answers = "\n".join(f"{name}: {text}" for name, _, text in rows)
+    shown = " · ".join([_called_said(model.id, invoke_id, region),
+                        _("{count} preset prompts, one call each").format(count=len(presets)), _("Bedrock Image Workshop")])
+    answers = "\n".join(f"{name}: {text}" for name, _sent, text in rows)
     contents = dict(files.contents)
     return CodeBundle(
         key=_key("presets", lab, invoke_id, region, presets, [hashlib.sha256(i.data).hexdigest()
@@ -903,7 +932,7 @@ def presets_bundle(rows: list[tuple[str, list[Turn], str]], *, model_id: str, in
         lab=lab, title=title, facts=facts, created_at=created_at or time.time(), stem=f"{lab}_presets",
         render=lambda style, folder, nb: _render_presets(chat, presets, title, facts, style, folder, nb),
         styles=("boto3", "langchain"), requirements={"boto3": "boto3", "langchain": "langchain-aws"},
-        outputs=[ResultOutput("text", answers, "answers.json")], load_files=lambda: contents)
+        outputs=[ResultOutput("text", answers, "answers.json")], load_files=lambda: contents, shown_facts=shown)
 
 
 def _render_presets(chat: _Chat, presets: dict[str, str], title: str, facts: str, style: str, folder: str,
@@ -1056,9 +1085,9 @@ def search_bundle(*, model_id: str, dimension: int, preferred_region: str, text:
 
     model = get_embedding_model(model_id)
     if model.runs_locally:
-        raise CodeUnavailable("This search ran on this machine's offline engine: there is no Bedrock request to "
-                              "show.")
-    region, invoke_id, _ = call_target(model, preferred_region)
+        raise CodeUnavailable(N_("This search ran on this machine's offline engine: there is no Bedrock request to "
+                              "show."))
+    region, invoke_id, _profile = call_target(model, preferred_region)
     files = Files()
     bodies: list[Any] = []
     query_text = query_image = None
@@ -1098,10 +1127,24 @@ def search_bundle(*, model_id: str, dimension: int, preferred_region: str, text:
     what = "photos like an indexed one" if similar_to else \
         "by text and image" if text and image else "by image" if image else "by text"
     facts = f"Model {model.id} in {region} · search {what} · k {k}, minimum score {min_score:g} · Bedrock Image Workshop"
+    how = (_("search for photos like an indexed one") if similar_to else _("search by text and image") if text and image
+           else _("search by image") if image else _("search by text"))
+    shown = " · ".join([_("Model {model} in {region}").format(model=model.id, region=region), how,
+                        _("k {k}, minimum score {score}").format(k=k, score=f"{min_score:g}"),
+                        _("Bedrock Image Workshop")])
     ranking = "\n".join(f"{n}. {name}  score {hit.score:.3f}"
                         for n, (name, hit) in enumerate(named[1 if similar_to else 0:], start=1))
-    notes = [f"images/ holds the {len(hits)} photos this search returned" + (" and the photo searched from"
-             if similar_to else "") + "; put more photos there to search a bigger collection."]
+    if similar_to:
+        said = ngettext("images/ holds the {count} photo this search returned and the photo searched from; put more "
+                        "photos there to search a bigger collection.",
+                        "images/ holds the {count} photos this search returned and the photo searched from; put more "
+                        "photos there to search a bigger collection.", len(hits))
+    else:
+        said = ngettext("images/ holds the {count} photo this search returned; put more photos there to search a "
+                        "bigger collection.",
+                        "images/ holds the {count} photos this search returned; put more photos there to search a "
+                        "bigger collection.", len(hits))
+    notes = [said.format(count=len(hits))]
     return CodeBundle(
         key=_key("search", model.id, dimension, region, text, hashlib.sha256(image or b"").hexdigest(),
                  similar_to.title if similar_to else None, k, min_score, [h.title for h in hits]),
@@ -1110,8 +1153,9 @@ def search_bundle(*, model_id: str, dimension: int, preferred_region: str, text:
                                                                              nb),
         styles=("boto3", "langchain", "cli") if bodies else ("boto3", "langchain"),
         requirements={"boto3": "boto3 numpy", "langchain": "boto3 numpy faiss-cpu langchain-community",
-                      "cli": "the AWS CLI v2 and jq"},
-        outputs=[ResultOutput("text", ranking + "\n", "results.json")], notes=notes, load_files=load)
+                      "cli": CLI_NEEDS},
+        outputs=[ResultOutput("text", ranking + "\n", "results.json")], notes=notes, load_files=load,
+        shown_facts=shown)
 
 
 _IMAGE_FORMAT = '''def image_format(path):
@@ -1363,5 +1407,5 @@ def history_notebook(entries: list[Any], title: str = "Bedrock Image Workshop �
     """Chosen History entries as a notebook (zip with the input files): the History page's export."""
     bundles, _ = entry_bundles(entries)
     if not bundles:
-        raise CodeUnavailable("None of these results has code to export.")
+        raise CodeUnavailable(N_("None of these results has code to export."))
     return notebook_zip(bundles, title)

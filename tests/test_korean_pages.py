@@ -26,7 +26,7 @@ PAGES = [None] + sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")
 NAMES = ("Amazon Bedrock", "Pikolo Espresso Bar", "NASA Great Images", "Stefan van der Walt", "Rachel Michetti",
          "Eileen Collins", "Remove Background", "Search and Replace", "Search and Recolor", "Erase Object",
          "Stable Image", "Stability AI", "Nova Canvas", "Amazon Nova", "Amazon Titan", "Titan Image Generator",
-         "Image Services", "AWS Management Console", "Model access", "Tux Paint", "scikit-image, scikit-learn, matplotlib")
+         "Image Services", "AWS Management Console", "AWS CLI", "Model access", "Tux Paint", "scikit-image, scikit-learn, matplotlib")
 # Fields that hold no words for the attendee: ids, keys, data, and what the text boxes hold (the attendee's words).
 SKIP_FIELDS = {"id", "form_id", "key", "icon", "page_script_hash", "url_path", "css_class", "class_name", "data",
                "url", "page", "spec", "json", "arrow_data", "value", "default", "raw_value", "hash", "src",

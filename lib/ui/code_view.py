@@ -70,12 +70,13 @@ def code_view(bundle: CodeBundle | str, key: str) -> None:
             st.caption(_(bundle))
             return
         st.caption(_("{facts}. Generated from the request the app sent; images are files beside the script. No "
-                     "credentials inside: it uses your AWS configuration.").format(facts=bundle.facts))
+                     "credentials inside: it uses your AWS configuration.").format(
+                         facts=bundle.shown_facts or bundle.facts))
         tabs = st.tabs([STYLE_LABELS[style] for style in bundle.styles])
         for tab, style in zip(tabs, bundle.styles):
             with tab:
                 st.code(bundle.script(style), language=LANGUAGES[style], wrap_lines=True)
-                st.caption(_("Run: {command}").format(command=bundle.run_line(style)))
+                st.caption(_("Run: {command}").format(command=bundle.run_said(style)))
         for note in bundle.notes:
             st.caption(f"ℹ️ {note}")
         st.download_button(_("Download as a folder (zip)"), partial(bundle_zip, bundle),
