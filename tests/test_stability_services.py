@@ -23,7 +23,7 @@ from lib.catalog import (PRICES_LAST_VERIFIED, STYLE_PRESETS, VARIATION_KINDS, P
                          get_model, models_for)
 from lib.errors import InvalidInput
 from lib.generation.requests import ADDED_LATER, EditRequest, VariationRequest, request_fingerprint
-from lib.services.upscale import (UPSCALED_FROM, offers, refusal, suggested, upscale, upscale_request,
+from lib.services.upscale import (offers, refusal, suggested, upscale, upscale_request,
                                   upscalers)
 from lib.settings import load_settings
 from stub_support import StubbedBedrock, b64png, png, stub  # noqa: F401  (stub is a fixture)
@@ -191,7 +191,7 @@ def test_fast_upscale_sends_only_the_image_and_the_format(stub: StubbedBedrock) 
     stub.add_json("us-east-1", answer(seed=123, size=(1280, 1024)))
     result = upscale(upscale_request(FAST, PHOTO, output_format="jpeg"), EAST, source="the test photo")
     assert sent(stub, FAST) == {"image": base64.b64encode(PHOTO).decode(), "output_format": "jpeg"}
-    assert result.notes[0] == f"{UPSCALED_FROM} the test photo: 320×256 → 1280×1024."
+    assert result.notes[0] == "Upscaled from the test photo: 320×256 → 1280×1024."
     assert result.request.prompt == "" and result.cost_usd == pytest.approx(0.03)
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from lib.catalog import ModelInfo, PromptUse, Task, get_model, models_for
 from lib.errors import InvalidInput
 from lib.generation.requests import EditRequest, GenerationResult
+from lib.i18n import _, format_number, format_usd
 from lib.imaging import image_size
 from lib.labs import lab_for_key
 from lib.services.images import edit
 from lib.settings import Settings
 from lib.storage.results import HistoryEntry, StoredImage
 
-UPSCALED_FROM = "Upscaled from"
 OUTPUT_FORMATS = ("png", "jpeg", "webp")
 
 
@@ -34,15 +34,18 @@ def refusal(model: ModelInfo, width: int, height: int) -> str | None:
     if rule is None or rule.accepts(width, height):
         return None
     pixels = width * height
+    size = dict(model=model.label, width=width, height=height)
     if rule.max_pixels and pixels > rule.max_pixels:
-        return (f"{model.label} takes images of at most {rule.max_pixels / 1_000_000:.1f} megapixels; this one is "
-                f"{width}×{height} = {pixels / 1_000_000:.1f} megapixels.")
+        return _("{model} takes images of at most {limit} megapixels; this one is {width}×{height} = {pixels} "
+                 "megapixels.").format(limit=format_number(rule.max_pixels / 1_000_000, 1),
+                                       pixels=format_number(pixels / 1_000_000, 1), **size)
     if min(width, height) < rule.min_edge:
-        return f"{model.label} needs at least {rule.min_edge} px on each side; this image is {width}×{height}."
+        return _("{model} needs at least {edge} px on each side; this image is {width}×{height}.").format(
+            edge=rule.min_edge, **size)
     if max(width, height) > rule.max_aspect * min(width, height):
-        return (f"{model.label} takes aspect ratios between 1:{rule.max_aspect:g} and {rule.max_aspect:g}:1; this "
-                f"image is {width}×{height}.")
-    return f"{model.label} can't take a {width}×{height} image ({rule.describe()})."
+        return _("{model} takes aspect ratios between 1:{ratio} and {ratio}:1; this image is {width}×{height}.").format(
+            ratio=f"{rule.max_aspect:g}", **size)
+    return _("{model} can't take a {width}×{height} image ({rule}).").format(rule=rule.describe(), **size)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class UpscaleOffer:
         """"1024×768 → 4096×3072 (4×) · $0.030", as shown before the click."""
         assert self.model.image.upscaling is not None
         return (f"{self.width}×{self.height} → {self.model.image.upscaling.describe(self.width, self.height)} · "
-                f"${self.price:.3f}")
+                f"{format_usd(self.price, 3)}")
 
 
 def offers(width: int, height: int) -> list[UpscaleOffer]:
@@ -92,18 +95,22 @@ def upscale_request(model_id: str, image: bytes, *, prompt: str = "", knobs: dic
 def source_text(entry: HistoryEntry, image: StoredImage) -> str:
     """The upscale's source, as its note names it: which image of which result."""
     found = lab_for_key(entry.lab)
-    where = f"Lab {found.number}" if found else entry.lab
-    which = f"image {image.index + 1} of " if len(entry.outputs) > 1 else ""
-    what = f"“{entry.prompt[:60]}{'…' if len(entry.prompt) > 60 else ''}”" if entry.prompt.strip() else "no prompt"
-    seed = f", seed {image.seed}" if image.seed is not None else ""
-    return f"{which}the {where} result {what} ({entry.model_label}{seed}, {entry.when}; History entry {entry.id})"
+    where = _("Lab {number}").format(number=found.number) if found else entry.lab
+    what = f"“{entry.prompt[:60]}{'…' if len(entry.prompt) > 60 else ''}”" if entry.prompt.strip() else _("no prompt")
+    made = (_("{model}, seed {seed}").format(model=entry.model_label, seed=image.seed) if image.seed is not None
+            else entry.model_label)
+    facts = dict(lab=where, what=what, made=made, when=entry.when, id=entry.id)
+    if len(entry.outputs) > 1:
+        return _("image {index} of the {lab} result {what} ({made}, {when}; History entry {id})").format(
+            index=image.index + 1, **facts)
+    return _("the {lab} result {what} ({made}, {when}; History entry {id})").format(**facts)
 
 
 def upscaled_from(entry: HistoryEntry) -> str | None:
     """The note that names an upscale's source; None for anything else."""
     if entry.task != Task.UPSCALE.value:
         return None
-    return next((note for note in entry.notes if note.startswith(UPSCALED_FROM)), None)
+    return entry.notes[0] if entry.notes else None  # upscale() puts it first, in the language of who asked
 
 
 def upscale(req: EditRequest, settings: Settings | None = None, *, source: str = "") -> GenerationResult:
@@ -113,10 +120,11 @@ def upscale(req: EditRequest, settings: Settings | None = None, *, source: str =
     why = refusal(model, width, height)
     if why is not None:
         other = suggested(width, height)
-        raise InvalidInput(why, f"Use {other.label} instead: it takes this image." if other else
-                           "No upscaler takes an image this size: download it, make it smaller, and upload it.")
+        raise InvalidInput(why, _("Use {model} instead: it takes this image.").format(model=other.label) if other else
+                           _("No upscaler takes an image this size: download it, make it smaller, and upload it."))
     result = edit(req, settings)
     made = result.images[0]
-    note = f"{UPSCALED_FROM} {source or 'an image'}: {width}×{height} → {made.width}×{made.height}."
+    note = _("Upscaled from {source}: {before} → {after}.").format(
+        source=source or _("an image"), before=f"{width}×{height}", after=f"{made.width}×{made.height}")
     result.notes.insert(0, note)
     return result
