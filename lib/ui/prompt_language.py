@@ -67,7 +67,7 @@ def translation_offer(lab: str, boxes: dict[str, str], *, preferred: str | None 
     if done is not None and done.texts and done.matches(boxes):
         english = "\n".join(f"> {text}" for text in done.english().values())
         st.markdown(_(":material/translate: **In English, translated by {model}** ({cost}):").format(
-            model=done.model_label, cost=format_usd(done.cost_usd)) + "\n\n" + english)
+            model=done.model_label, cost=format_usd(done.cost_usd, 4)) + "\n\n" + english)
         st.button(_("Use the English"), key=f"{lab}_translation_use", icon=":material/check:",
                   on_click=_use, args=(done.english(),),
                   help=_("Puts the translation into the boxes; what is sent is what the boxes then hold."))
@@ -79,15 +79,17 @@ def translation_offer(lab: str, boxes: dict[str, str], *, preferred: str | None 
     if model is None:
         return
     can = current_credentials().found
-    if st.button(_("Translate into English with {model} (about {price})").format(
-            model=model.label, price=format_usd(estimate(model, foreign))), key=f"{lab}_translate_go",
-            icon=":material/translate:", disabled=not can or not foreign):
+    if st.button(_("Translate into English"), key=f"{lab}_translate_go", icon=":material/translate:",
+                 disabled=not can or not foreign):
         st.session_state.pop(error_key, None)
         submit(jobs_key, "translate", _("Translate into English"), model.label, f"translate:{sorted(foreign.items())}",
                translate_work(model, foreign, history_store(), lab, owner=viewer().owner))
         st.rerun()  # the job panel above shows it running at once
     if not can:
         st.caption(_("Translating calls a chat model on Amazon Bedrock: it needs AWS credentials (see the sidebar)."))
+    else:
+        st.caption(_("{model} translates it, about {price}; you see the English before anything changes.").format(
+            model=model.label, price=format_usd(estimate(model, foreign), 4)))
 
 
 def _use(english: dict[str, str]) -> None:
