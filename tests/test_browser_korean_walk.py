@@ -27,7 +27,8 @@ def ko(message: str) -> str:
 def served(fake_bedrock, tmp_path_factory):
     data = tmp_path_factory.mktemp("ko-walk-data")
     env = {**fake_aws_env(fake_bedrock.url), "AWS_ENDPOINT_URL_STS": fake_bedrock.url,
-           "AWS_ENDPOINT_URL_BEDROCK": fake_bedrock.url, "WORKSHOP_INSTRUCTOR_PASSCODE": PASSCODE}
+           "AWS_ENDPOINT_URL_BEDROCK": fake_bedrock.url, "WORKSHOP_WORKSPACES": "browser",
+           "WORKSHOP_INSTRUCTOR_PASSCODE": PASSCODE}
     with streamlit_server(env, data) as url:
         yield url
 
@@ -95,10 +96,12 @@ def test_the_instructor_page_in_korean(served):
         box.fill(PASSCODE)
         box.press("Enter")
         page.get_by_text(ko("Instructor: you see every attendee's results.")).wait_for()
-        page.goto(f"{served}/instructor")
-        settle(page)
-        shot(page, "ko-walk-instructor")
-        assert english_on(page) == []
+        page.get_by_test_id("stSidebarNav").get_by_text(ko("Instructor"), exact=True).click()  # same session
+        for name in ("Before class", "During class", "Results packs"):
+            page.get_by_role("tab", name=ko(name)).click()
+            settle(page)
+            shot(page, f"ko-walk-instructor-{name.lower().replace(' ', '-')}")
+            assert english_on(page) == [], name
 
 
 def test_labs_3_and_5_run_in_korean_and_show_their_result(served, fake_bedrock):
@@ -108,6 +111,11 @@ def test_labs_3_and_5_run_in_korean_and_show_their_result(served, fake_bedrock):
         for path, button in (("image-variation", ko("Generate variations")), ("replace-object", ko("Replace"))):
             page.goto(f"{served}/{path}")
             settle(page)
+            if path == "image-variation":  # its default model needs a prompt: a Korean one, sent as typed
+                box = page.get_by_role("textbox", name=ko("How to vary the image"))
+                box.fill("수채화로 그린 같은 장면")
+                box.press("Enter")
+                page.wait_for_timeout(1000)
             page.get_by_role("button", name=button, exact=True).click()
             caption = page.get_by_test_id("stImageCaption").filter(has_text=ko("Seed {seed} · {model}").split(" ")[0])
             caption.first.wait_for()
