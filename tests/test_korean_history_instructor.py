@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from lib import readiness
 from lib.caller import caller_watcher
 from lib.i18n import language
 from lib.services.credentials import credential_status
 from test_korean_pages import english_runs, untranslated
+from test_pages import open_app
 
 HISTORY = "pages/history.py"
 INSTRUCTOR = "pages/instructor.py"
@@ -42,15 +42,6 @@ def control(aws_env, monkeypatch):
     return aws_env.control
 
 
-def open_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-    return at
-
-
 def texts(at: AppTest) -> str:
     """The page's words, without the Markdown escapes of lib/text.plain."""
     return "\n".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "error", "success", "title")
@@ -64,17 +55,17 @@ def ui_text(at: AppTest) -> list[str]:
 
 
 def test_history_in_korean_with_a_result_and_its_count(aws_env, korean, fresh_identity) -> None:
-    empty = open_app(HISTORY)
+    empty = open_app(HISTORY, timeout=90)
     assert untranslated(empty) == []
     assert "아직 아무것도 없습니다" in texts(empty)
     assert "결과 0개와 답변, 예상 비용 US$0.000" in [c.value for c in empty.caption]
 
-    lab2 = open_app("pages/2_image_generation.py")
+    lab2 = open_app("pages/2_image_generation.py", timeout=90)
     lab2.text_area(key="lab2_prompt").input("언덕 위를 나는 빨간 연").run()
     lab2.button(key="lab2_go").click().run()
     assert not lab2.exception, lab2.exception
 
-    at = open_app(HISTORY)
+    at = open_app(HISTORY, timeout=90)
     assert ui_text(at) == []
     captions = [c.value for c in at.caption]
     assert any(c.startswith("결과 1개와 답변, 예상 비용 US$") for c in captions), captions
@@ -85,7 +76,7 @@ def test_history_in_korean_with_a_result_and_its_count(aws_env, korean, fresh_id
 def test_instructor_page_and_its_readiness_verdicts_in_korean(aws_env, korean, fresh_identity) -> None:
     aws_env.control.set_model(REMOVE_BG, authorization="NOT_AUTHORIZED")
     aws_env.control.set_model(OMNI, authorization="NOT_AUTHORIZED")
-    at = open_app(INSTRUCTOR)
+    at = open_app(INSTRUCTOR, timeout=90)
     assert untranslated(at) == []
     at.button(key="instructor_check").click().run()  # the job runs inline in page tests
     at.run()
@@ -125,7 +116,7 @@ def test_the_readiness_report_is_put_in_words_where_it_is_read(control) -> None:
 
 def test_sts_answers_in_the_sidebar_in_korean(aws_env, korean, fresh_identity) -> None:
     aws_env.control.set_caller(failure="expired")
-    at = open_app()
+    at = open_app(timeout=90)
     fresh_identity.wait_idle()
     at.run()
     body = texts(at)
@@ -142,7 +133,7 @@ def test_partial_credentials_are_said_in_the_apps_words(isolated_env, monkeypatc
     with language("ko"):
         assert status.problem_text() == "환경 변수에 AWS 자격 증명의 일부만 설정되어 있습니다: AWS_SECRET_ACCESS_KEY이(가) 없습니다."
     monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
-    lab = open_app("pages/2_image_generation.py")
+    lab = open_app("pages/2_image_generation.py", timeout=90)
     warned = "\n".join(w.value for w in lab.warning)
     assert "AWS_SECRET_ACCESS_KEY이(가) 없습니다" in warned and "Partial credentials" not in warned
     assert untranslated(lab) == []

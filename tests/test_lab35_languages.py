@@ -3,38 +3,20 @@ workshop's examples are offered in English and in Korean, and the one picked is 
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from lib.catalog import CHAT_MODELS, MODELS, VARIATION_KINDS, Task
 from lib.i18n import language, translate
 from lib.presets import CHAT_SUGGESTIONS, REPLACE_SUGGESTIONS, VARIATION_PROMPTS, english_of, photo_for
 from lib.ui.results import run_title
 from lib.ui.service_controls import KIND_WORDS
+from test_korean_pages import english_runs
+from test_lab_languages import NOTE, korean_page
 
 LAB3, LAB5, LAB9 = "pages/3_image_variation.py", "pages/5_replace_object.py", "pages/9_multimodal_chatbot.py"
-NOTE = "영어 프롬프트만 읽습니다"  # lib/ui/prompt_language.py: a Korean prompt on a model that reads English only
-NAMES = sorted({m.label for m in (*MODELS, *CHAT_MODELS)}, key=len, reverse=True)
-ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,]+[A-Za-z][A-Za-z'’-]*){2,}")  # three English words or more
-
-
-def korean_page(monkeypatch, page: str) -> AppTest:
-    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def english_in(text: str | None) -> list[str]:
-    """Runs of English words in a UI text, model names left out."""
-    for name in NAMES:
-        text = (text or "").replace(name, " ")
-    return ENGLISH_RUN.findall(text)
 
 
 def lab_words(at: AppTest, prefix: str) -> list[str]:
@@ -66,7 +48,7 @@ def test_lab3_in_korean_has_no_english_labels_and_sends_a_korean_suggestion_as_p
     at = korean_page(monkeypatch, LAB3)
     words = lab_words(at, "lab3_")
     assert "변형 종류" in words and "이미지를 변형할 방법" in words and "결과" in words
-    assert [w for w in words if english_in(w)] == []
+    assert [w for w in words if english_runs(w)] == []
     with language("ko"):  # AppTest reads format_func on this thread
         assert at.radio(key="lab3_task").options[:3] == ["비슷한 이미지", "스케치에서", "구조에서"]
         options = at.selectbox(key="lab3_suggestion").options
@@ -96,7 +78,7 @@ def test_lab5_in_korean_has_no_english_labels_and_its_korean_example_is_sent_as_
     at = korean_page(monkeypatch, LAB5)
     words = lab_words(at, "lab5_")
     assert "찾을 객체" in words and "객체에 할 작업" in words and "추가할 객체 (비워 두면 제거)" in words
-    assert [w for w in words if english_in(w)] == []
+    assert [w for w in words if english_runs(w)] == []
     with language("ko"):
         assert at.radio(key="lab5_task").options == ["교체 또는 제거", "색 바꾸기"]
         assert at.selectbox(key="lab5_example").options == ["커피잔 → 녹차 한 잔", "coffee cup → a cup of green tea"]

@@ -19,8 +19,8 @@ TITAN_V2 = "amazon.titan-image-generator-v2:0"
 SD35 = "stability.sd3-5-large-v1:0"
 
 
-def open_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+def open_app(page: str | None = None, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout).run()
     assert not at.exception, at.exception
     if page:
         at.switch_page(page).run()

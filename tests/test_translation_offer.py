@@ -10,13 +10,13 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
 from lib.catalog import CHAT_MODELS, get_chat_model
 from lib.history import HistoryStore
 from lib.jobs import Job
 from lib.services.translation import INSTRUCTION, Translation, cleaned, translate_work, translator
 from lib.settings import load_settings
 from lib.ui.prompt_language import not_english
+from test_lab_languages import korean_page
 
 TITAN_V2 = "amazon.titan-image-generator-v2:0"
 OMNI = "amazon.nova-2-omni-v1:0"
@@ -24,9 +24,7 @@ KOREAN = "새벽의 등대"
 
 
 def korean_lab2(monkeypatch) -> AppTest:
-    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/2_image_generation.py").run()
+    at = korean_page(monkeypatch, "pages/2_image_generation.py")
     at.selectbox(key="lab2_model").set_value(TITAN_V2).run()
     at.text_area(key="lab2_prompt").input(KOREAN).run()
     assert not at.exception, at.exception
@@ -128,9 +126,7 @@ def test_a_throttled_translation_says_so_and_keeps_the_box(aws_env, monkeypatch)
 
 
 def test_lab7_notes_a_korean_prompt_on_an_english_only_model_and_offers_the_translation(aws_env, monkeypatch):
-    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/7_inpainting.py").run()
+    at = korean_page(monkeypatch, "pages/7_inpainting.py")
     at.text_input(key="lab7_prompt").input("작은 은색 포크").run()
     assert not at.exception, at.exception
     assert "lab7_translate_go" in buttons(at)
@@ -141,9 +137,7 @@ def test_lab7_notes_a_korean_prompt_on_an_english_only_model_and_offers_the_tran
 @pytest.mark.parametrize(("page", "box"), [("pages/3_image_variation.py", "lab3_prompt"),
                                            ("pages/5_replace_object.py", "lab5_object")])
 def test_labs_3_and_5_offer_the_translation_too(aws_env, monkeypatch, page, box):
-    monkeypatch.setenv("WORKSHOP_LANGUAGE", "ko")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page(page).run()
+    at = korean_page(monkeypatch, page)
     at.text_input(key=box).input("커피잔").run()
     assert not at.exception, at.exception
     lab = box.split("_")[0]
