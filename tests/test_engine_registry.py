@@ -103,3 +103,47 @@ def test_an_unknown_engine_key_is_a_clear_error():
 def test_every_catalog_row_has_a_registered_engine():
     rows = [*catalog.MODELS, *catalog.CHAT_MODELS, *catalog.EMBEDDING_MODELS]
     assert sorted({row.engine for row in rows} - set(registry.ENGINES)) == []
+
+
+def test_one_engine_being_made_does_not_hold_up_the_others(monkeypatch):
+    """The first chat imports LangChain (seconds under load): lab 2's engine lookups must not queue behind it."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    class Slow:
+        def __init__(self) -> None:
+            started.set()
+            release.wait(10)
+
+    monkeypatch.setitem(registry.ENGINES, "slow-family", Slow)
+    monkeypatch.setitem(registry.ENGINES, "quick-family", CheckerboardEngine)
+    for key in ("slow-family", "quick-family"):
+        monkeypatch.delitem(registry._made, key, raising=False)
+    made: dict[str, Any] = {}
+    slow = threading.Thread(target=lambda: made.setdefault("slow", registry.engine_named("slow-family")))
+    slow.start()
+    try:
+        assert started.wait(5)
+        quick = threading.Thread(target=lambda: made.setdefault("quick", registry.engine_named("quick-family")))
+        quick.start()
+        quick.join(5)
+        assert isinstance(made.get("quick"), CheckerboardEngine), "a lookup waited for another engine's import"
+        assert "slow" not in made
+    finally:
+        release.set()
+        slow.join(5)
+    assert registry.engine_named("slow-family") is made["slow"]  # made once, then shared
+
+
+def test_the_background_warm_up_imports_every_engine_module(monkeypatch):
+    """LangChain (lab 8/9's chat engine) loads at start, not in the first attendee's chat."""
+    import lib.ui.engines as background
+
+    asked: dict[str, Any] = {}
+    monkeypatch.setattr(background, "preload_pages", lambda pages, extra=(): asked.update(extra=tuple(extra)))
+    monkeypatch.setattr(background, "engines", lambda: pytest.fail("offline engines started while online"))
+    background.start_background_work(offline=False)
+    modules = {target.partition(":")[0] for target in registry.ENGINES.values() if isinstance(target, str)}
+    assert "lib.engines.converse" in modules
+    assert modules <= set(asked["extra"])

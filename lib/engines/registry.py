@@ -51,14 +51,33 @@ def _make(target: str | type | object) -> Any:
 
 
 def engine_named(key: str) -> Any:
-    """The engine object for an engine key, made once per process and shared (engines hold no per-user state)."""
+    """The engine object for an engine key, made once per process and shared (engines hold no per-user state).
+
+    Why the module is imported outside the lock: the first chat of a server imports LangChain (seconds on a
+    busy machine); under one lock every other engine's lookup (lab 2's image calls) queued behind it, and a
+    class's first answers all arrived together. Two threads may make the same engine at once: the first one
+    kept wins, the other is dropped (engines are stateless).
+    """
+    made = _made.get(key)
+    if made is not None:
+        return made
     with _lock:
-        if key not in _made:
-            if key not in ENGINES:
-                raise InvalidInput(f"No engine is registered as “{key}”.", "Name one of lib/engines/registry.py's "
-                                   "engines in the catalog row.")
-            _made[key] = _make(ENGINES[key])
-        return _made[key]
+        target = ENGINES.get(key)
+    if target is None:
+        raise InvalidInput(f"No engine is registered as “{key}”.", "Name one of lib/engines/registry.py's "
+                           "engines in the catalog row.")
+    engine = _make(target)
+    with _lock:
+        if ENGINES.get(key) is not target:  # re-registered meanwhile (tests): the new one is made on next use
+            return engine
+        return _made.setdefault(key, engine)
+
+
+def engine_modules() -> list[str]:
+    """The modules of the registered engines named by string, for the background warm-up (lib/warmup.py):
+    importing them at start keeps the first call of each family from paying for LangChain's import."""
+    with _lock:
+        return [target.partition(":")[0] for target in ENGINES.values() if isinstance(target, str)]
 
 
 def engine_for(row: _Row) -> Any:

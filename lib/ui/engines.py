@@ -14,6 +14,7 @@ import streamlit as st
 from lib.i18n import _, format_number
 from lib.labs import LABS, TOOLS
 from lib.ui.common import in_fragment_rerun
+from lib.engines.registry import engine_modules
 from lib.warmup import engines, preload_pages
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -21,8 +22,10 @@ POLL_S = 0.5
 
 
 def start_background_work(*, offline: bool) -> None:
-    """Once per process: import every page's modules; load the offline engines too when labs run offline."""
-    preload_pages([ROOT / item.page for item in (*LABS, *TOOLS)], extra=("streamlit_drawable_canvas",))
+    """Once per process: import every page's modules and every engine's (LangChain's for the chat models);
+    load the offline engines too when labs run offline."""
+    preload_pages([ROOT / item.page for item in (*LABS, *TOOLS)],
+                  extra=("streamlit_drawable_canvas", *engine_modules()))
     if offline:
         engines().start()
 
