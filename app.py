@@ -9,13 +9,14 @@ import streamlit as st
 
 from lib.capabilities import REPLAY, capability_table, runs_here
 from lib.catalog import MODELS
-from lib.i18n import _
+from lib.i18n import _, current_language
 from lib.labs import LABS, TOOLS
 from lib.ui.identity import current_viewer, identity_sidebar
 from lib.ui.common import current_credentials, page_errors_caught, render_sidebar, render_sidebar_footer
 from lib.ui.language import apply_language, language_switch
 from lib.ui.presenter import presenter_toggle
 from lib.ui.engines import start_background_work
+from lib.ui.state import kept_for_session
 
 apply_language()  # this run's language (the switch's, the browser's or the deployment's), before anything is drawn
 st.set_page_config(page_title=_("Bedrock Image Workshop"), page_icon=":material/photo_library:", layout="wide")
@@ -97,10 +98,11 @@ language_switch()  # first in the sidebar (also on the sign-in screen): English 
 viewer = current_viewer()  # with a sign-in provider, nobody gets past this without signing in
 home_page = st.Page(home, title=_("Home"), icon=":material/home:", default=True, url_path="start")  # served at /
 pages = [home_page, st.Page(home_alias, title=_("Home"), url_path="home", visibility="hidden")]
-pages += [st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS]
-pages += [st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path,  # an attendee who opens an
-                  visibility="hidden" if tool.instructor_only and not viewer.instructor else "visible")  # instructor
-          for tool in TOOLS]  # page's address gets a polite refusal from the page itself
+pages += kept_for_session("navigation", (current_language(), viewer.instructor), lambda: [
+    *[st.Page(lab.page, title=lab.nav_title, icon=lab.icon, url_path=lab.url_path) for lab in LABS],
+    *[st.Page(tool.page, title=tool.title, icon=tool.icon, url_path=tool.url_path,  # an attendee who opens an
+              visibility="hidden" if tool.instructor_only and not viewer.instructor else "visible")  # instructor
+      for tool in TOOLS]])  # page's address gets a polite refusal from the page itself
 
 navigation = st.navigation(pages)
 identity_sidebar(viewer)

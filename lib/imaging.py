@@ -420,11 +420,21 @@ DISPLAY_EDGE = 1024  # a result as the labs show it: JPEG at most this big (the 
 
 def thumbnail(data: bytes, max_edge: int = 256, fmt: str = "png") -> bytes:
     """A small preview (PNG for history lists; JPEG where thousands are stored, as in lab 1's index)."""
+    return thumbnails(data, (max_edge,), fmt)[max_edge]
+
+
+def thumbnails(data: bytes, edges: tuple[int, ...], fmt: str = "jpeg") -> dict[int, bytes]:
+    """Previews at several sizes from one decode (a stored result gets History's and the lab's at once: decoding
+    a model's 1–2 MB PNG is most of what a preview costs)."""
     img = Image.open(io.BytesIO(data))
-    img.draft("RGB", (max_edge, max_edge))  # JPEG: decode at a reduced scale, far faster for big photos
+    img.draft("RGB", (max(edges), max(edges)))  # JPEG: decode at a reduced scale, far faster for big photos
     img = to_model_mode(img)[0]  # 8-bit before resampling: 16-bit/float/CMYK resample and encode like any other
-    img.thumbnail((max_edge, max_edge))
-    return encode_image(to_rgb(img)[0], fmt, quality=85)
+    made = {}
+    for edge in edges:
+        small = img.copy()
+        small.thumbnail((edge, edge))
+        made[edge] = encode_image(to_rgb(small)[0], fmt, quality=85)
+    return made
 
 
 def display_image(source: bytes | Image.Image) -> bytes:

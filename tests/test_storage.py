@@ -121,3 +121,47 @@ def test_the_embedded_default_needs_no_server(tmp_path, monkeypatch):
     entry = store.record(result(), "lab2")
     assert store.engine.dialect.name == "sqlite" and store.db_path.is_file()
     assert (store.images_dir / entry.outputs[0].name).is_file()
+
+
+def test_a_recorded_entry_is_what_reading_it_back_gives(stores):
+    """record() builds its entry from what it wrote (no read-back): it must equal the stored one in every field."""
+    one, two = stores
+    made = one.record(result("a fox, twice"), "lab3", inputs=[png_bytes((8, 8)), png_bytes((9, 9), (1, 2, 3))],
+                      owner="alice", after_cancel=True)
+    assert made == two.get(made.id, ALICE)  # the other "server" reads exactly this
+    assert [img.role for img in made.outputs + made.inputs] == ["output", "input", "input"]
+    assert [img.index for img in made.inputs] == [0, 1]
+
+
+def test_a_result_is_stored_with_both_previews_from_one_decode(stores, monkeypatch):
+    """History's thumbnail and the lab's display copy are made when the result is stored, decoding it once."""
+    import lib.imaging as imaging
+    from lib.imaging import DISPLAY_EDGE
+    from lib.storage.results import thumbnail_name
+
+    opened = []
+    real_open = imaging.Image.open
+    monkeypatch.setattr(imaging.Image, "open", lambda fp, *a, **k: opened.append(1) or real_open(fp, *a, **k))
+    store, _ = stores
+    data = png_bytes((1400, 700), (20, 90, 200))
+    request = GenerationRequest(model_id=SD35, prompt="wide").with_seed(7)
+    entry = store.record(GenerationResult(model=get_model(SD35), request=request,
+                                          images=[ImageOutput(data, "png", 7, 1400, 700)], latency_s=0.1,
+                                          cost_usd=0.08, region="us-west-2", request_body={}), "lab2", owner="alice")
+    decoded = len(opened)
+    img = entry.outputs[0]
+    for edge in (256, DISPLAY_EDGE):
+        assert store.blobs.exists(thumbnail_name(img.name, edge))
+    assert max(imaging.Image.open(__import__("io").BytesIO(img.thumbnail_bytes(DISPLAY_EDGE))).size) == DISPLAY_EDGE
+    assert decoded == 2, decoded  # the size read from its header, then one decode for both previews
+
+
+def test_claiming_does_not_expire_old_claims_every_time(stores, monkeypatch):
+    """Expiring dead claims is a write: a class claiming 30 calls at once does it once, not 30 times."""
+    store, _ = stores
+    expired = []
+    real = store.expire_jobs
+    monkeypatch.setattr(store, "expire_jobs", lambda *a: expired.append(1) or real(*a))
+    for n in range(5):
+        assert store.claim_job(f"job{n}", "alice", "lab2", f"key-{n}", "Generate", "SD 3.5")
+    assert len(expired) <= 1

@@ -20,7 +20,6 @@ from lib.errors import WorkshopError
 from lib.generation.requests import EditRequest, GenerationResult, ImageRequest
 from lib.history import HistoryStore
 from lib.i18n import N_, _
-from lib.imaging import DISPLAY_EDGE
 from lib.jobs import Job
 from lib.services.guard import chat_estimate, check_call, error_kind, image_estimate
 from lib.storage.control import ClassControl
@@ -67,9 +66,7 @@ def image_work(call: Callable[[Any], GenerationResult], request: ImageRequest, s
         if job.cancelled:
             result.notes.append(_(AFTER_CANCEL_NOTE))
         entry = store.record(result, lab=lab, inputs=inputs, asked=request, after_cancel=job.cancelled, owner=owner)
-        for img in entry.outputs:  # what the lab shows, made here rather than in the page's run
-            img.thumbnail_bytes(DISPLAY_EDGE)
-        return [entry.id]
+        return [entry.id]  # record() made what the lab shows (the display copy), here rather than in the page's run
     return claimed(work, store, owner, image_estimate(request))
 
 

@@ -28,12 +28,15 @@ class FileBlobs:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._resolved = self.root.resolve()
 
     def _path(self, name: str) -> Path:
-        path = (self.root / name).resolve()
-        if self.root.resolve() not in path.parents:
+        """The file of a blob name. Checked as text, not with resolve(): a page shows a result's blobs on every
+        run, and resolving each one on disk was ~1 ms of every lab's run."""
+        clean = os.path.normpath(name)
+        if not name or os.path.isabs(clean) or clean == "." or clean.split(os.sep)[0] == "..":
             raise ValueError(f"blob name escapes the store: {name!r}")
-        return path
+        return self._resolved / clean
 
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)

@@ -14,16 +14,19 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 
 from lib.generation.requests import GenerationResult, ImageRequest, request_fingerprint
-from lib.imaging import EXTENSIONS, image_size, sniff_format, thumbnail
+from lib.imaging import DISPLAY_EDGE, EXTENSIONS, image_size, sniff_format, thumbnail, thumbnails
 from lib.storage.blobs import BlobStore, blob_store
 from lib.storage.db import database_url, engine_for
 
 LOCAL_OWNER = "local"
+PREVIEW_EDGES = (256, DISPLAY_EDGE)  # History's thumbnail, and a result as the labs show it
+EXPIRY_CHECK_S = 30.0  # how often claiming also expires other servers' dead claims (they count against caps)
 CLAIM_EXPIRES_S = 900.0  # longer than any model call with its retries (read timeout 120 s × attempts)
 # Results and answers imported from an instructor's results pack (lib/storage/packs.py): every attendee may
 # replay them, none lists them as their own, and they are not spend of this class.
@@ -109,6 +112,13 @@ class StoredImage:
             data = thumbnail(self.read_bytes(), edge, "jpeg")
             self.blobs.put(name, data)
             return data
+
+    def make_previews(self, data: bytes, edges: tuple[int, ...]) -> None:
+        """Every preview a new result is shown with, from its bytes at hand (one decode for all sizes)."""
+        missing = tuple(edge for edge in edges if not self.blobs.exists(thumbnail_name(self.name, edge)))
+        if missing:
+            for edge, preview in thumbnails(data, missing).items():
+                self.blobs.put(thumbnail_name(self.name, edge), preview)
 
     @property
     def file_name(self) -> str:
@@ -200,6 +210,7 @@ class HistoryStore:
         self.engine = engine_for(database_url(self.data_dir, database))
         self.blobs: BlobStore = blobs if blobs is not None and not isinstance(blobs, str) \
             else blob_store(self.data_dir, blobs)
+        self._expired_at = float("-inf")  # when claiming last expired dead claims (claim_job)
 
     @property
     def db_path(self) -> Path:
@@ -230,27 +241,27 @@ class HistoryStore:
         entry_id = uuid.uuid4().hex[:12]
         req = result.request
         rows: list[dict[str, Any]] = []
-        for role, items in (("output", [(o.data, o.seed) for o in result.images]),
-                            ("input", [(b, None) for b in (inputs or [])])):
+        outputs = [(o.data, o.seed) for o in result.images]
+        for role, items in (("output", outputs), ("input", [(b, None) for b in (inputs or [])])):
             for i, (data, seed) in enumerate(items):
                 digest, name, fmt = self._save_blob(data)
                 w, h = image_size(data)
                 rows.append(dict(id=uuid.uuid4().hex[:12], result_id=entry_id, role=role, idx=i, sha256=digest,
                                  file=name, format=fmt, width=w, height=h, seed=seed))
+        row = dict(id=entry_id, created_at=time.time(), lab=lab, task=req.task.value, model_id=result.model.id,
+                   model_label=result.model.label, prompt=req.prompt, negative_prompt=req.negative_prompt, seed=req.seed,
+                   latency_s=result.latency_s, cost_usd=result.cost_usd, region=result.region,
+                   request_json=json.dumps(req.describe()), body_json=json.dumps(result.request_body),
+                   notes_json=json.dumps(result.notes + result.problems), request_key=request_fingerprint(asked or req),
+                   after_cancel=int(after_cancel), owner=owner)
         with self.engine.begin() as db:
-            db.execute(results.insert().values(
-                id=entry_id, created_at=time.time(), lab=lab, task=req.task.value, model_id=result.model.id,
-                model_label=result.model.label, prompt=req.prompt, negative_prompt=req.negative_prompt, seed=req.seed,
-                latency_s=result.latency_s, cost_usd=result.cost_usd, region=result.region,
-                request_json=json.dumps(req.describe()), body_json=json.dumps(result.request_body),
-                notes_json=json.dumps(result.notes + result.problems), request_key=request_fingerprint(asked or req),
-                after_cancel=int(after_cancel), owner=owner))
+            db.execute(results.insert().values(**row))
             if rows:
                 db.execute(images.insert(), rows)
-        entry = self.get(entry_id)
-        assert entry is not None
-        for img in entry.outputs:  # History lists thumbnails: make them now, while the bytes are at hand
-            img.thumbnail_bytes()
+        # The entry as written, without reading it back (two queries less for every result of a class).
+        entry = self._entry(SimpleNamespace(**row), [self._image(SimpleNamespace(**r)) for r in rows])
+        for img, (data, _seed) in zip(entry.outputs, outputs):  # History's thumbnail and the lab's display copy:
+            img.make_previews(data, PREVIEW_EDGES)  # made now, from the bytes at hand, in one decode
         return entry
 
     def delete(self, entry_id: str, viewer: Viewer | None = None) -> bool:
@@ -283,14 +294,19 @@ class HistoryStore:
                                .order_by(images.c.role, images.c.idx))
             for img in found:
                 by_result[img.result_id].append(self._image(img))
-        return [HistoryEntry(
+        return [self._entry(r, by_result[r.id]) for r in rows]
+
+    @staticmethod
+    def _entry(r: Any, stored: list[StoredImage]) -> HistoryEntry:
+        """An entry from its results row and its images (read back, or just written)."""
+        by_index = sorted(stored, key=lambda i: i.index)
+        return HistoryEntry(
             id=r.id, created_at=r.created_at, lab=r.lab, task=r.task, model_id=r.model_id,
             model_label=r.model_label, prompt=r.prompt, negative_prompt=r.negative_prompt, seed=r.seed,
             latency_s=r.latency_s, cost_usd=r.cost_usd, region=r.region, request=json.loads(r.request_json),
             body=json.loads(r.body_json), notes=json.loads(r.notes_json),
-            outputs=[i for i in by_result[r.id] if i.role == "output"],
-            inputs=[i for i in by_result[r.id] if i.role == "input"],
-            after_cancel=bool(r.after_cancel), owner=r.owner) for r in rows]
+            outputs=[i for i in by_index if i.role == "output"], inputs=[i for i in by_index if i.role == "input"],
+            after_cancel=bool(r.after_cancel), owner=r.owner)
 
     def get(self, entry_id: str, viewer: Viewer | None = None) -> HistoryEntry | None:
         with self.engine.connect() as db:
@@ -440,15 +456,21 @@ class HistoryStore:
         `est_cost_usd` is what the call is expected to cost: spend caps count it while the call runs.
         A claim older than CLAIM_EXPIRES_S (its server died mid-call) no longer blocks.
         """
-        self.expire_jobs(CLAIM_EXPIRES_S)
-        try:
-            with self.engine.begin() as db:
-                db.execute(jobs.insert().values(id=job_id, owner=owner, lab=lab, request_key=request_key, what=what,
-                                                model_label=model_label, state="running", started_at=time.time(),
-                                                est_cost_usd=est_cost_usd))
-            return True
-        except sa.exc.IntegrityError:
-            return False
+        if time.monotonic() - self._expired_at >= EXPIRY_CHECK_S:  # now and then, not with every claim: each
+            self._expired_at = time.monotonic()  # check is a write transaction, and a class claims 30 at once
+            self.expire_jobs(CLAIM_EXPIRES_S)
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as db:
+                    db.execute(jobs.insert().values(id=job_id, owner=owner, lab=lab, request_key=request_key,
+                                                    what=what, model_label=model_label, state="running",
+                                                    started_at=time.time(), est_cost_usd=est_cost_usd))
+                return True
+            except sa.exc.IntegrityError:
+                # An identical claim is running, or is a dead server's: only an expired one gives way.
+                if attempt or not self.expire_jobs(CLAIM_EXPIRES_S):
+                    return False
+        return False
 
     def finish_job(self, job_id: str, state: str, error: str | None = None, error_kind: str | None = None) -> None:
         with self.engine.begin() as db:

@@ -6,11 +6,15 @@ and keeping them here means none of those modules has to import another one back
 
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 import streamlit as st
 
 from lib.history import HistoryStore, Viewer
 from lib.settings import Settings, load_settings
 from lib.ui.identity import current_viewer
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
@@ -38,6 +42,19 @@ _stores: dict[tuple[str, str | None, str | None], HistoryStore] = {}
 def forget_history_stores() -> None:
     """Drop the stores kept in front of st.cache_resource (tests, with st.cache_resource.clear())."""
     _stores.clear()
+
+
+def kept_for_session(name: str, key: tuple, build: Callable[[], T]) -> T:
+    """`build()`, made once per session while `key` holds (e.g. the navigation's file pages for a language).
+
+    Why: st.Page resolves its file on disk when made; the app made 11 of them on every run of every page.
+    Never keep an object that holds a function of app.py: each run defines its functions afresh.
+    """
+    kept = st.session_state.get(f"_kept_{name}")
+    if kept is None or kept[0] != key:
+        kept = (key, build())
+        st.session_state[f"_kept_{name}"] = kept
+    return kept[1]
 
 
 def viewer() -> Viewer:
