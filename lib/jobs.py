@@ -76,6 +76,8 @@ class Job:
     # The submitting session's language, taken when the job is made (in its script run): the work runs in it,
     # so the messages a job makes (notes, errors, rows) come out in the attendee's language.
     language: str = field(default_factory=current_language)
+    # Who shows this job and wants to hear the moment it ends (lib/ui/jobs.py: browser sessions); opaque here.
+    watchers: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
@@ -149,6 +151,11 @@ class JobRunner:
                         reference=job.id))
         with self._lock:
             job.result, job.error, job.finished, job.state = result, error, time.time(), state
+        for listener in list(_finish_listeners):
+            try:
+                listener(job)
+            except Exception:  # noqa: BLE001 - telling someone must never lose the job's outcome
+                log.exception("a listener of job %s failed", job.id)
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -192,6 +199,15 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+_finish_listeners: list[Callable[[Job], None]] = []
+
+
+def on_finish(listener: Callable[[Job], None]) -> None:
+    """Call `listener(job)` on the worker thread as soon as any job has ended (once per listener)."""
+    if listener not in _finish_listeners:
+        _finish_listeners.append(listener)
 
 
 _runner: JobRunner | None = None

@@ -1,25 +1,37 @@
 """Jobs as the attendee sees them: submit, watch (what, which model, elapsed, Cancel), pick up.
 
 A model call never runs inside the script run (see lib/jobs.py). The page submits a job and returns at
-once; a small fragment polls while the job runs and reruns the page when it ends, so the page picks the
+once; a small fragment shows it while it runs and reruns the page when it ends, so the page picks the
 result up, also after the attendee typed, clicked or went to another page and came back.
+
+How the page learns that a job ended: the moment it does, the server asks each browser session that shows
+it to rerun its watching fragment (`_wake`), exactly as the browser's own timer would. The fragments still
+run on a timer, but only as a safety net and to count the seconds (a streamed answer every POLL_S):
+polling every quarter second for every waiting attendee was most of what a server did for a class, and
+each poll started a thread on the server's event loop while 30 attendees waited.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any, Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.generation.requests import ImageRequest, request_fingerprint
 from lib.i18n import _, format_number
-from lib.jobs import Job, runner
+from lib.jobs import Job, on_finish, runner
 from lib.labs import LABS
 from lib.text import plain
 
+log = logging.getLogger(__name__)
+
 OWNER_KEY = "workspace_id"
-POLL_S = 0.25  # a result shows this long after its job ended, at most; a poll of a waiting page costs ~1 ms
+POLL_S = 0.25  # how often a job that streams (an answer being written) redraws what it has so far
+TICK_S = 1.0  # how often any other running job redraws its elapsed seconds (and, should a wake-up be lost,
+# the longest a finished job waits to be picked up)
 # Streamlit's own "Running…" widget and Stop button would flash at every poll, and its Stop abandons the
 # page's run (never the job): the app shows its own indicator for running jobs instead.
 _HIDE_STREAMLIT_STATUS = "<style>[data-testid='stStatusWidget']{display:none !important}</style>"
@@ -128,7 +140,7 @@ def job_panel(lab_key: str, *, render: Callable[[Job], None] | None = None,
         st.rerun()  # a job ended after this run's pick-up: run again so the page takes it
     jobs = _visible(lab_key)
     if any(j.running for j in jobs):
-        _watch(lab_key, _snapshot(jobs), render, show_late)
+        (_watch_streaming if render is not None else _watch)(lab_key, _snapshot(jobs), render, show_late)
     else:
         for job in jobs:
             _show(job, lab_key, render, show_late)
@@ -138,15 +150,87 @@ def _snapshot(jobs: list[Job]) -> tuple[tuple[str, bool, bool], ...]:
     return tuple((j.id, j.running, j.cancelled) for j in jobs)
 
 
-@st.fragment(run_every=POLL_S)
-def _watch(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Callable[[Job], None] | None,
-           show_late: Callable[[Job], None] | None) -> None:
-    """Redraws the running jobs every POLL_S; reruns the whole page as soon as one ends or is cancelled."""
+def _watching(jobs: list[Job]) -> None:
+    """Note that this session shows `jobs` in the fragment running now: each one's end wakes that fragment."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    fragment_id = _current_fragment_id()
+    if ctx is None or not fragment_id:
+        return  # unknown here: the fragment's timer picks the end up
+    for job in jobs:
+        job.watchers[(ctx.session_id, fragment_id)] = ctx.page_script_hash
+
+
+def _current_fragment_id() -> str | None:
+    """The id of the fragment running on this thread (Streamlit keeps it per thread; not a public API)."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+        return ThreadState.get().fragment_id
+    except Exception:  # noqa: BLE001 - another Streamlit: no wake-ups, the timers still work
+        return None
+
+
+def _wake(job: Job) -> None:
+    """On the job's worker thread, as it ends: ask every session that shows it to rerun its watching fragment.
+
+    It is the message the browser's own timer sends (a fragment rerun, no widget changed), handed to Streamlit
+    on its event loop. A fragment that no longer exists (the attendee changed page) is ignored by Streamlit;
+    should anything here fail, the fragment's timer picks the result up within TICK_S.
+    """
+    if not job.watchers:
+        return
+    try:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return
+        runtime = Runtime.instance()
+        loop = runtime._get_async_objs().eventloop  # noqa: SLF001 - the one way onto Streamlit's loop
+    except Exception:  # noqa: BLE001 - another Streamlit, or no server (tests): the timer covers it
+        log.debug("no wake-up for job %s", job.id, exc_info=True)
+        return
+    for (session_id, fragment_id), page_hash in list(job.watchers.items()):
+        msg = BackMsg()
+        msg.rerun_script.page_script_hash = page_hash
+        msg.rerun_script.fragment_id = fragment_id
+        msg.rerun_script.is_auto_rerun = True
+        loop.call_soon_threadsafe(_deliver, runtime, session_id, msg)
+
+
+def _deliver(runtime: Any, session_id: str, msg: Any) -> None:
+    try:
+        runtime.handle_backmsg(session_id, msg)
+    except Exception:  # noqa: BLE001 - a session that closed meanwhile, a server stopping
+        log.debug("could not wake session %s", session_id, exc_info=True)
+
+
+on_finish(_wake)
+
+
+def _watch_body(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Callable[[Job], None] | None,
+                show_late: Callable[[Job], None] | None) -> None:
     jobs = _visible(lab_key)
     if _snapshot(jobs) != seen:
         st.rerun()  # the page picks the outcome up (or hands a cancelled message back)
+    _watching(jobs)
     for job in jobs:
         _show(job, lab_key, render, show_late)
+
+
+@st.fragment(run_every=TICK_S)
+def _watch(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Callable[[Job], None] | None,
+           show_late: Callable[[Job], None] | None) -> None:
+    """Redraws the running jobs every TICK_S; reruns the whole page as soon as one ends (woken by `_wake`)
+    or is cancelled."""
+    _watch_body(lab_key, seen, render, show_late)
+
+
+@st.fragment(run_every=POLL_S)
+def _watch_streaming(lab_key: str, seen: tuple[tuple[str, bool, bool], ...], render: Callable[[Job], None] | None,
+                     show_late: Callable[[Job], None] | None) -> None:
+    """The same for a job that shows its progress (`render`: an answer as it is written), every POLL_S."""
+    _watch_body(lab_key, seen, render, show_late)
 
 
 def _lab_title(lab_key: str) -> tuple[str, str | None]:
@@ -174,11 +258,12 @@ def sidebar_jobs() -> None:
                     st.caption(text)
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=TICK_S)
 def _sidebar_watch(active: frozenset[str]) -> None:
     now = running()
     if frozenset(j.id for j in now) != active:
         st.rerun()
+    _watching(now)  # on another page than the job's, this is what its end wakes
     st.markdown(_("**:material/progress_activity: {count} running**").format(count=len(now)))
     for job in now:
         title = _lab_title(job.lab)[0]

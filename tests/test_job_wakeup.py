@@ -1,0 +1,126 @@
+"""A finished job wakes the page that shows it: the result does not wait for the browser's next timed poll.
+
+Why this matters for a class: the fragments that watch a running job used to rerun every quarter second for
+every waiting attendee; each rerun started a thread on the server's event loop. They now tick once a second
+(a streamed answer: every quarter second) and the server wakes the watching fragment the moment the job
+ends (lib/ui/jobs.py `_wake`).
+
+The client here is bench/st_client.py (Streamlit's websocket protocol, no browser) with its fragment timers
+switched off: a result can then only reach the page through the server's wake-up. Without it, these waits
+would never end (they time out: a liveness check, not a timing one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from browser_support import fake_aws_env, streamlit_server
+from lib.jobs import Job, JobRunner, JobState, on_finish
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from st_client import StreamlitSession, element_text  # noqa: E402
+
+WAIT_S = 60.0  # generous: a slow CI machine must not fail this; a missing wake-up never arrives at all
+
+
+@pytest.fixture(scope="module")
+def app_url(fake_bedrock, tmp_path_factory):
+    with streamlit_server(fake_aws_env(fake_bedrock.url), tmp_path_factory.mktemp("wakeup-data")) as url:
+        yield url
+
+
+@pytest.fixture
+def slowish(fake_bedrock):
+    """Long enough that the job is still running when the click's own run ends (it is then picked up later)."""
+    fake_bedrock.reset()
+    fake_bedrock.latency_s = 1.0
+    yield fake_bedrock
+    fake_bedrock.latency_s = 0.0
+    fake_bedrock.reset()
+
+
+def _has(text: str, etype: str):
+    return lambda kind, proto: kind == etype and text in element_text(kind, proto)
+
+
+async def _without_timers(url: str) -> StreamlitSession:
+    session = StreamlitSession(url, timeout_s=WAIT_S)
+    session._schedule = lambda fragment_id, interval: None  # the browser's fragment timers: never fire
+    await session.connect()
+    return session
+
+
+def test_a_generated_image_reaches_the_page_without_any_timed_poll(app_url, slowish):
+    async def attendee() -> None:
+        session = await _without_timers(app_url)
+        try:
+            await session.open("image-generation")
+            await session.settle()
+            await session.set("lab2_prompt", "a lighthouse at dusk, woken")
+            waiting = asyncio.ensure_future(session.wait_for(_has("Seed ", "imgs"), WAIT_S))
+            await session.click("lab2_go")
+            found = await waiting
+            assert found.run is not None and found.run.full  # the page's own run, after the wake-up
+            assert any(not run.full for run in session.runs), "no fragment run: how did the page learn of it?"
+            assert not session.errors
+        finally:
+            await session.close()
+
+    asyncio.run(attendee())
+    assert slowish.calls, "the image was not generated through the fake endpoint"
+
+
+def test_a_chat_answer_reaches_the_page_without_any_timed_poll(app_url, slowish):
+    async def attendee() -> None:
+        session = await _without_timers(app_url)
+        try:
+            await session.open("multimodal-chatbot")
+            await session.settle()
+            waiting = asyncio.ensure_future(session.wait_for(_has("tokens in", "markdown"), WAIT_S))
+            await session.chat("lab9_input", "What is in a typical workshop room?")
+            await waiting
+            assert not session.errors
+        finally:
+            await session.close()
+
+    asyncio.run(attendee())
+
+
+def test_a_job_that_ends_tells_its_listeners_once_with_its_outcome():
+    """lib/jobs.py's side of it: every listener hears of the job once it has its outcome; one that fails does
+    not cost the job its result."""
+    heard: list[tuple[str, JobState, object]] = []
+    done = threading.Event()
+
+    def listener(job: Job) -> None:
+        heard.append((job.id, job.state, job.result))
+        if job.what == "last":
+            done.set()
+
+    def failing(job: Job) -> None:
+        raise RuntimeError("a broken listener")
+
+    on_finish(failing)
+    on_finish(listener)
+    on_finish(listener)  # registered once, however often it is asked
+    runner = JobRunner(max_workers=2)
+    try:
+        first, _ = runner.submit(Job("me", "lab2", "image", "first", "m", "k1"), lambda job: ["entry-1"])
+        last, _ = runner.submit(Job("me", "lab2", "image", "last", "m", "k2"), lambda job: ["entry-2"])
+        assert done.wait(10)
+    finally:
+        runner.shutdown()
+        import lib.jobs as jobs
+
+        jobs._finish_listeners.remove(failing)
+        jobs._finish_listeners.remove(listener)
+    assert sorted(heard, key=lambda h: h[0] != first.id) == [(first.id, JobState.DONE, ["entry-1"]),
+                                                              (last.id, JobState.DONE, ["entry-2"])]
+    assert runner.get(first.id).result == ["entry-1"]
