@@ -157,6 +157,14 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core), from /proc/stat: with
+    several servers, PostgreSQL, the fake endpoint and this client on the same CPUs, how full they were."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 # -- 1. visits -----------------------------------------------------------------------------------------
 
 
@@ -302,8 +310,11 @@ async def interactions(url: str, *, timeout: float) -> dict[str, list[float]]:
 
 
 async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str, Any],
-                   think: tuple[float, float] = (0.0, 0.0)) -> None:
-    """One attendee: opens lab 2, types for a while (`think`, seconds), generates, then lab 9 the same way."""
+                   think: tuple[float, float] = (0.0, 0.0), server: int = 0) -> None:
+    """One attendee: opens lab 2, types for a while (`think`, seconds), generates, then lab 9 the same way.
+
+    Each one's press and result times (client clock) and server go to out["events"]: when a class is slow,
+    they show whether one server, one moment or everyone waited."""
     rng = random.Random(n)
     await asyncio.sleep(delay)
     session = StreamlitSession(url, timeout_s=timeout)
@@ -320,6 +331,8 @@ async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str
         sent = await session.click("lab2_go")
         found = await waiting
         out["lab2"].append(found.at - sent)
+        event = {"attendee": n, "server": server, "lab2_press": sent, "lab2_result": found.at}
+        out["events"].append(event)
         model = re.search(r" · (\d+(?:\.\d+)?) s · ", element_text(found.type, found.proto))
         if model:  # the model call as the app timed it (shown beside the image)
             out["lab2_model"].append(float(model.group(1)))
@@ -332,6 +345,7 @@ async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str
         sent = await session.chat("lab9_input", f"attendee {n}: what makes a good workshop?")
         found = await waiting
         out["lab9"].append(found.at - sent)
+        event.update(lab9_send=sent, lab9_answer=found.at)
         await session.settle(0.3)
         if session.errors:
             out["failures"].append(f"attendee {n}: {session.errors[0]}")
@@ -346,20 +360,30 @@ async def attendee(url: str, n: int, delay: float, timeout: float, out: dict[str
 
 async def klass(stack: Stack, attendees: int, ramp: float, timeout: float,
                 think: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
-    out: dict[str, Any] = {"lab2": [], "lab2_model": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": []}
+    out: dict[str, Any] = {"lab2": [], "lab2_model": [], "lab9": [], "failures": [], "runs": [], "fragment_runs": [],
+                           "events": []}
     rng = random.Random(16)
     cpu = lambda: sum(app.cpu_s() for app in stack.apps)  # noqa: E731 - every server together
     rss = lambda: [app.rss_mib() for app in stack.apps]  # noqa: E731
-    cpu0, fake0, wall0 = cpu(), stack.fake.cpu_s(), time.perf_counter()
+    cpu0, fake0, busy0, wall0 = cpu(), stack.fake.cpu_s(), machine_busy_s(), time.perf_counter()
     client0 = time.process_time()
     peak = rss()
     tasks = [asyncio.ensure_future(attendee(stack.urls[n % len(stack.urls)], n, rng.uniform(0, ramp), timeout, out,
-                                            think)) for n in range(attendees)]  # attendees spread over servers
+                                            think, n % len(stack.urls)))
+             for n in range(attendees)]  # attendees spread over servers
+    timeline, last = [], (time.perf_counter(), machine_busy_s(), cpu())
     while not all(t.done() for t in tasks):
         peak = [max(a, b) for a, b in zip(peak, rss())]
         await asyncio.wait(tasks, timeout=0.5)
+        now = (time.perf_counter(), machine_busy_s(), cpu())
+        span = now[0] - last[0]  # cores busy in the last half second: the machine, and the servers
+        timeline.append((round(now[0] - wall0, 2), round((now[1] - last[1]) / span, 2), round((now[2] - last[2]) / span, 2)))
+        last = now
     wall = time.perf_counter() - wall0
+    for event in out["events"]:  # seconds since the class began
+        event.update({k: v - wall0 for k, v in event.items() if k not in ("attendee", "server")})
     out.update(wall_s=wall, server_cpu_s=cpu() - cpu0, fake_cpu_s=stack.fake.cpu_s() - fake0,
+               machine_busy_s=machine_busy_s() - busy0, busy_timeline=timeline,
                client_cpu_s=time.process_time() - client0, server_rss_peak_mib=max(peak),
                server_rss_peaks_mib=peak, server_rss_end_mib=max(rss()), servers=len(stack.apps))
     return out
@@ -385,6 +409,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "class_run_p50": _pct(k["runs"], 0.5), "class_run_p95": _pct(k["runs"], 0.95),
         "class_wall_s": k["wall_s"], "server_cores": k["server_cpu_s"] / k["wall_s"],
         "server_cpu_s": k["server_cpu_s"], "fake_cpu_s": k["fake_cpu_s"], "client_cpu_s": k["client_cpu_s"],
+        "machine_cores": k["machine_busy_s"] / k["wall_s"] if "machine_busy_s" in k else None,
+        "machine_peak_cores": max((t[1] for t in k.get("busy_timeline", [])), default=None),
         "server_rss_peak_mib": k["server_rss_peak_mib"], "server_rss_before_mib": result["rss_before_class_mib"],
         "interaction_p50": per_lab,
         "visits": {v["page"]: v for v in result["visits"]["pages"]},
@@ -408,6 +434,9 @@ def report(result: dict[str, Any]) -> str:
              f"| Full script runs during the class, p50 / p95 | {_ms(s['class_run_p50'])} / {_ms(s['class_run_p95'])} |",
              f"| Server CPU during the class (all servers) | {s['server_cpu_s']:.1f} s in {s['class_wall_s']:.1f} s = "
              f"{s['server_cores']:.2f} cores (fake endpoint {s['fake_cpu_s']:.1f} s, this client {s['client_cpu_s']:.1f} s) |",
+             *([f"| The whole machine's CPUs during the class (every process) | {s['machine_cores']:.2f} of "
+                f"{os.cpu_count()} cores busy on average, {s['machine_peak_cores']:.2f} in the busiest half second |"]
+               if s["machine_cores"] is not None else []),
              f"| Server memory (RSS) before / peak, per server | {s['server_rss_before_mib']:.0f} / {s['server_rss_peak_mib']:.0f} MiB |",
              f"| Very first page after start (home), then the server's start-up work | "
              f"{_ms(result['visits'].get('very_first_s'))}, then {result['visits'].get('startup_quiet_s', 0):.1f} s "
@@ -439,7 +468,9 @@ def compare(*results: dict[str, Any]) -> str:
         ("Full script runs during the class, p50", "class_run_p50"),
         ("Full script runs during the class, p95", "class_run_p95"),
     ]
-    lines = [f"| {results[0]['attendees']} attendees, one server | {head} |", "|---" * (len(results) + 1) + "|"]
+    servers = results[0].get("servers", 1)
+    where = "one server" if servers == 1 else f"{servers} servers, {results[0].get('database', 'SQLite')}"
+    lines = [f"| {results[0]['attendees']} attendees, {where} | {head} |", "|---" * (len(results) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(_ms(x[key]) for x in sums) + " |" for label, key in rows]
     lines += ["| Failures | " + " | ".join(str(x["failures"]) for x in sums) + " |",
               "| Server CPU during the class (cores used) | " + " | ".join(f"{x['server_cores']:.2f}" for x in sums)
