@@ -4,7 +4,7 @@ Why: Streamlit stops a script run whenever the attendee touches a widget (typing
 button, another page). A Bedrock call made inside that run is paid for, but its result was dropped.
 A job runs on a thread owned by the process instead; the work it is given stores its result (History,
 chat answers) the moment the model returns, whatever the browser did meanwhile, and the page picks the
-job up on its next run (`lib/ui/jobs.py` polls while a job runs).
+job up on its next run (`lib/ui/jobs.py`: the job wakes the page as it ends).
 
 Jobs are keyed by owner (the attendee's workspace) and by request: an identical request of the same
 owner that is still running is not sent again. Cancel stops *waiting*: a paid result that still
