@@ -87,6 +87,7 @@ class StreamlitSession:
     """One browser tab's worth of protocol, on asyncio."""
 
     def __init__(self, base_url: str, *, timeout_s: float = 60.0) -> None:
+        self.locale = "en-US"  # the browser's language, sent with every rerun (st.context.locale)
         parsed = urlparse(base_url)
         if parsed.hostname not in LOOPBACK:
             raise ValueError(f"only loopback servers are benchmarked, not {parsed.hostname}")
@@ -143,7 +144,7 @@ class StreamlitSession:
         state.fragment_id = fragment_id
         state.is_auto_rerun = auto
         state.context_info.timezone = "UTC"
-        state.context_info.locale = "en-US"
+        state.context_info.locale = self.locale
         for wid, (kind, value) in {**self.widgets, **(one_shot or {})}.items():
             ws = state.widget_states.widgets.add()
             ws.id = wid

@@ -89,6 +89,14 @@ def pages_preloaded(timeout_s: float = 0.0) -> bool:
     return _preloaded.wait(timeout_s)
 
 
+def engine_modules() -> list[str]:
+    """Every registered engine's module, for `preload_pages`: LangChain (the chat engine's) then loads at start,
+    not in a class's first chat."""
+    from lib.engines.registry import engine_modules as registered
+
+    return registered()
+
+
 # -- the offline engines --------------------------------------------------------------------------------
 
 

@@ -77,6 +77,25 @@ def test_a_generated_image_reaches_the_page_without_any_timed_poll(app_url, slow
     assert slowish.calls, "the image was not generated through the fake endpoint"
 
 
+def test_a_woken_page_keeps_the_browsers_language(app_url, slowish):
+    """The wake-up carries the browser's locale: a Korean attendee's result comes back on a Korean page."""
+    async def attendee() -> None:
+        session = await _without_timers(app_url)
+        session.locale = "ko-KR"
+        try:
+            await session.open("image-generation")
+            await session.settle()
+            await session.set("lab2_prompt", "노을 진 등대")
+            waiting = asyncio.ensure_future(session.wait_for(_has("시드 ", "imgs"), WAIT_S))
+            await session.click("lab2_go")
+            await waiting
+            assert not session.errors
+        finally:
+            await session.close()
+
+    asyncio.run(attendee())
+
+
 def test_a_chat_answer_reaches_the_page_without_any_timed_poll(app_url, slowish):
     async def attendee() -> None:
         session = await _without_timers(app_url)

@@ -14,8 +14,7 @@ import streamlit as st
 from lib.i18n import _, format_number
 from lib.labs import LABS, TOOLS
 from lib.ui.common import in_fragment_rerun
-from lib.engines.registry import engine_modules
-from lib.warmup import engines, preload_pages
+from lib.warmup import engine_modules, engines, preload_pages
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 POLL_S = 0.5

@@ -156,8 +156,9 @@ def _watching(jobs: list[Job]) -> None:
     fragment_id = _current_fragment_id()
     if ctx is None or not fragment_id:
         return  # unknown here: the fragment's timer picks the end up
+    seen_as = (ctx.page_script_hash, ctx.query_string, ctx.context_info)  # the browser's page, URL and locale
     for job in jobs:
-        job.watchers[(ctx.session_id, fragment_id)] = ctx.page_script_hash
+        job.watchers[(ctx.session_id, fragment_id)] = seen_as
 
 
 def _current_fragment_id() -> str | None:
@@ -190,11 +191,13 @@ def _wake(job: Job) -> None:
     except Exception:  # noqa: BLE001 - another Streamlit, or no server (tests): the timer covers it
         log.debug("no wake-up for job %s", job.id, exc_info=True)
         return
-    for (session_id, fragment_id), page_hash in list(job.watchers.items()):
+    for (session_id, fragment_id), (page_hash, query_string, context_info) in list(job.watchers.items()):
         msg = BackMsg()
-        msg.rerun_script.page_script_hash = page_hash
-        msg.rerun_script.fragment_id = fragment_id
-        msg.rerun_script.is_auto_rerun = True
+        rerun = msg.rerun_script
+        rerun.page_script_hash, rerun.fragment_id, rerun.is_auto_rerun = page_hash, fragment_id, True
+        rerun.query_string = query_string or ""
+        if context_info is not None:  # the browser's locale and time zone: the page stays in its language
+            rerun.context_info.CopyFrom(context_info)
         loop.call_soon_threadsafe(_deliver, runtime, session_id, msg)
 
 
