@@ -57,43 +57,37 @@ async def _without_timers(url: str) -> StreamlitSession:
     return session
 
 
-def test_a_generated_image_reaches_the_page_without_any_timed_poll(app_url, slowish):
-    async def attendee() -> None:
-        session = await _without_timers(app_url)
+def _generate(url: str, prompt: str, caption: str, locale: str = "en-US"):
+    """Lab 2 in a session whose timers never fire: Generate, then wait for the image captioned `caption`.
+    Returns (the image as found, the session's runs)."""
+    async def attendee():
+        session = await _without_timers(url)
+        session.locale = locale
         try:
             await session.open("image-generation")
             await session.settle()
-            await session.set("lab2_prompt", "a lighthouse at dusk, woken")
-            waiting = asyncio.ensure_future(session.wait_for(_has("Seed ", "imgs"), WAIT_S))
+            await session.set("lab2_prompt", prompt)
+            waiting = asyncio.ensure_future(session.wait_for(_has(caption, "imgs"), WAIT_S))
             await session.click("lab2_go")
             found = await waiting
-            assert found.run is not None and found.run.full  # the page's own run, after the wake-up
-            assert any(not run.full for run in session.runs), "no fragment run: how did the page learn of it?"
             assert not session.errors
+            return found, list(session.runs)
         finally:
             await session.close()
 
-    asyncio.run(attendee())
+    return asyncio.run(attendee())
+
+
+def test_a_generated_image_reaches_the_page_without_any_timed_poll(app_url, slowish):
+    found, runs = _generate(app_url, "a lighthouse at dusk, woken", "Seed ")
+    assert found.run is not None and found.run.full  # the page's own run, after the wake-up
+    assert any(not run.full for run in runs), "no fragment run: how did the page learn of it?"
     assert slowish.calls, "the image was not generated through the fake endpoint"
 
 
 def test_a_woken_page_keeps_the_browsers_language(app_url, slowish):
     """The wake-up carries the browser's locale: a Korean attendee's result comes back on a Korean page."""
-    async def attendee() -> None:
-        session = await _without_timers(app_url)
-        session.locale = "ko-KR"
-        try:
-            await session.open("image-generation")
-            await session.settle()
-            await session.set("lab2_prompt", "노을 진 등대")
-            waiting = asyncio.ensure_future(session.wait_for(_has("시드 ", "imgs"), WAIT_S))
-            await session.click("lab2_go")
-            await waiting
-            assert not session.errors
-        finally:
-            await session.close()
-
-    asyncio.run(attendee())
+    _generate(app_url, "노을 진 등대", "시드 ", locale="ko-KR")
 
 
 def test_a_chat_answer_reaches_the_page_without_any_timed_poll(app_url, slowish):
