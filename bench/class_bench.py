@@ -26,6 +26,11 @@ with dummy credentials and a temporary data folder, then measures with bench/st_
    Failures, p50/p95, the server's CPU (cores used) and memory. `--think 0` presses at once: the whole class
    in the same second.
 
+`--stock-images`: the fake draws each image size once and answers every lab 2 call with that picture plus a
+text chunk that makes its bytes unique (the app's work is the same: decode, store, previews). Without it, the
+fake draws and encodes a 1024² PNG per call (~50 ms of CPU) on the CPUs the servers need, work Bedrock does
+on its own machines.
+
 Nothing here is a test and nothing asserts a time. Only loopback addresses; every wait has a timeout.
 """
 
@@ -97,9 +102,10 @@ class Stack:
     """The fake endpoint and the app server, started and stopped together."""
 
     def __init__(self, app_root: Path, latency: float, python: str, *, servers: int = 1,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, stock_images: bool = False) -> None:
         self.app_root = app_root
         self.latency = latency
+        self.stock_images = stock_images
         self.python = python
         self.servers = servers
         self.database_url = database_url  # shared by every server (PostgreSQL); None: each its own SQLite
@@ -110,7 +116,8 @@ class Stack:
     def __enter__(self) -> Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
         fake = subprocess.Popen([self.python, str(ROOT / "tests" / "fake_bedrock.py"), "--latency", str(self.latency),
-                                 "--port", str(self.fake_port)], env=env, cwd=ROOT,
+                                 "--port", str(self.fake_port), *(["--stock-images"] if self.stock_images else [])],
+                                env=env, cwd=ROOT,
                                 stdout=(self.tmp / "fake.log").open("w"), stderr=subprocess.STDOUT)
         self.procs.append(fake)
         env.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
@@ -422,7 +429,8 @@ def report(result: dict[str, Any]) -> str:
     s = summary(result)
     lines = [f"# Class bench · {result['label']}", "",
              f"{result['machine']} · app at `{result['app_root']}` (commit {result['commit']}) · fake latency "
-             f"{result['latency']} s · {result.get('servers', 1)} server(s), {result.get('database', 'SQLite')} · "
+             f"{result['latency']} s{' (stock images)' if result.get('stock_images') else ''} · "
+             f"{result.get('servers', 1)} server(s), {result.get('database', 'SQLite')} · "
              f"{s['attendees']} attendees arriving within {result.get('ramp', 2)} s, "
              f"typing {result.get('think', (0, 0))[0]:g}–{result.get('think', (0, 0))[1]:g} s before each press", "",
              "| Measure | Result |", "|---|---|",
@@ -525,10 +533,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
             database_url = resources.enter_context(postgres(Path(tempfile.mkdtemp(prefix="class-bench-pg-"))))
         stack = resources.enter_context(Stack(app_root, args.latency, args.python, servers=args.servers,
-                                              database_url=database_url))
+                                              database_url=database_url, stock_images=args.stock_images))
         print(f"servers on {', '.join(stack.urls)} ({app_root})", file=sys.stderr)
         result: dict[str, Any] = {"label": args.label or app_root.name, "app_root": str(app_root),
                                   "commit": _commit(app_root), "machine": _machine(), "latency": args.latency,
+                                  "stock_images": args.stock_images,
                                   "attendees": args.attendees, "ramp": args.ramp, "think": think,
                                   "servers": args.servers, "database": "PostgreSQL" if args.postgres else "SQLite"}
         print("visits…", file=sys.stderr)
@@ -553,6 +562,9 @@ def main() -> int:
     parser.add_argument("--ramp", type=float, default=2.0, help="attendees start within this many seconds")
     parser.add_argument("--think", default="2-6", help="seconds an attendee types before pressing (min-max)")
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per fake model call")
+    parser.add_argument("--stock-images", action="store_true",
+                        help="the fake answers lab 2 with one picture drawn once per size (unique bytes each call), "
+                             "so its drawing, which Bedrock does on its own machines, stays off these CPUs")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one wait may take")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout to serve (e.g. a git worktree)")
     parser.add_argument("--python", default=sys.executable, help="interpreter with the app's requirements")

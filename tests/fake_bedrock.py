@@ -149,6 +149,7 @@ import threading
 import time
 import traceback
 import uuid
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -402,6 +403,35 @@ def render_generated(width: int, height: int, prompt: str | None, seed: int, ind
     return _draw_caption(Image.fromarray(pixels, "RGB"), _caption(prompt, seed))
 
 
+# --stock-images (the class bench): text-to-image answers come from one picture per size, drawn once.
+STOCK_IMAGES = False
+_stock: dict[tuple[int, int], bytes] = {}
+_stock_lock = threading.Lock()
+
+
+def generated_image(width: int, height: int, prompt: str | None, seed: int, index: int,
+                    output_format: str = "png") -> str:
+    """Base64 of a text-to-image answer: ``render_generated`` encoded in ``output_format``.
+
+    With ``STOCK_IMAGES`` (PNG only) the picture is drawn once per size and every answer differs from it by a
+    PNG text chunk naming its prompt, seed and a unique id. Why: drawing and encoding a 1024² PNG costs the
+    fake ~50 ms of CPU per call, which Bedrock spends on its own machines; a bench with the fake on the app's
+    CPUs would measure the fake. The app still gets unique full-size bytes to decode, store and preview.
+    """
+    if not STOCK_IMAGES or output_format != "png":
+        return encode_image(render_generated(width, height, prompt, seed, index), output_format)
+    with _stock_lock:
+        base = _stock.get((width, height))
+        if base is None:
+            base = _stock[(width, height)] = base64.b64decode(
+                encode_image(render_generated(width, height, "stock image", 0, 0), "png"))
+    said = f"{prompt or ''} | seed {seed} | {index} | {uuid.uuid4().hex}".encode("latin-1", "replace")
+    text = b"Comment\x00" + said
+    chunk = struct.pack(">I", len(text)) + b"tEXt" + text + struct.pack(">I", zlib.crc32(b"tEXt" + text))
+    header = 8 + 25  # the signature and IHDR: a text chunk may follow it
+    return base64.b64encode(base[:header] + chunk + base[header:]).decode("ascii")
+
+
 def render_derived(
     source: Image.Image, width: int, height: int, prompt: str | None, seed: int, index: int
 ) -> Image.Image:
@@ -614,8 +644,7 @@ class TitanFamilyModel:
 
         def render() -> dict:
             images = [
-                encode_image(render_generated(config.width, config.height, text, config.seed, i), "png")
-                for i in range(config.count)
+                generated_image(config.width, config.height, text, config.seed, i) for i in range(config.count)
             ]
             return {"images": images, "error": None}
 
@@ -768,18 +797,17 @@ class StabilityModel:
             _get_number(body, "strength", "#", default=None, lo=0, hi=1, integer=False)
             width, height = _one_megapixel_like(*source.size)
 
-            def draw() -> Image.Image:
-                return render_derived(source, width, height, prompt, seed, 0)
+            def encoded() -> str:
+                return encode_image(render_derived(source, width, height, prompt, seed, 0), output_format)
 
         else:
             width, height = STABILITY_SIZES[aspect_ratio]
 
-            def draw() -> Image.Image:
-                return render_generated(width, height, prompt, seed, 0)
+            def encoded() -> str:
+                return generated_image(width, height, prompt, seed, 0, output_format)
 
         def render() -> dict:
-            image = encode_image(draw(), output_format)
-            return {"seeds": [seed], "finish_reasons": [None], "images": [image]}
+            return {"seeds": [seed], "finish_reasons": [None], "images": [encoded()]}
 
         return Job(seed, render)
 
@@ -2251,7 +2279,7 @@ class ImageReply:
             cut = " ".join(text.split(" ")[:limit])
             content, stop_reason, output_tokens = [{"text": cut}], "max_tokens", _words(cut)
         else:
-            picture = {"format": "png", "source": {"bytes": encode_image(self._draw(), "png")}}
+            picture = {"format": "png", "source": {"bytes": self._encoded()}}
             content = [{"text": text}, {"image": picture}]
             stop_reason, output_tokens = "end_turn", _words(text) + image_tokens
         reply = ChatReply(None, stop_reason, self.conversation.input_tokens, output_tokens)
@@ -2262,13 +2290,13 @@ class ImageReply:
             "metrics": {"latencyMs": latency_ms},
         }
 
-    def _draw(self) -> Image.Image:
+    def _encoded(self) -> str:
         prompt = self.conversation.last_text
         if self.source is None:
-            return render_generated(*self.size, prompt, 0, 0)
+            return generated_image(*self.size, prompt, 0, 0)
         width, height = self.source.size
         area = box_mask(width, height, mask_prompt_region(width, height))
-        return repaint(self.source, area, edit_fill_colour(prompt, 0))
+        return encode_image(repaint(self.source, area, edit_fill_colour(prompt, 0)), "png")
 
 
 def plan_image_reply(body: dict, conversation: Conversation) -> ImageReply:
@@ -2738,7 +2766,11 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8599)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    parser.add_argument("--stock-images", action="store_true",
+                        help="text-to-image answers: one picture per size, drawn once (see generated_image)")
     args = parser.parse_args()
+    global STOCK_IMAGES
+    STOCK_IMAGES = args.stock_images
     with FakeBedrock(args.host, args.port, args.latency) as fake:
         print(f"FakeBedrock listening on {fake.url}", flush=True)
         try:

@@ -290,6 +290,34 @@ def test_stability_seed_zero_picks_and_echoes_a_seed(client: Any) -> None:
     assert 0 < seed <= 4294967294
 
 
+def test_stock_images_are_one_picture_with_unique_bytes(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--stock-images (the class bench): the picture is drawn once per size; every answer is still its own
+    file (a text chunk names the prompt and seed) of the size the request asks for."""
+    import fake_bedrock
+
+    monkeypatch.setattr(fake_bedrock, "STOCK_IMAGES", True)
+    drawn: list[tuple[int, int]] = []
+    real_render = fake_bedrock.render_generated
+
+    def render(width: int, height: int, *rest: Any) -> Image.Image:
+        drawn.append((width, height))
+        return real_render(width, height, *rest)
+
+    monkeypatch.setattr(fake_bedrock, "render_generated", render)
+    fake_bedrock._stock.clear()
+    first = invoke(client, CORE, {"prompt": "a fox", "seed": 5})["images"][0]
+    second = invoke(client, CORE, {"prompt": "a fox", "seed": 5})["images"][0]
+    wide = invoke(client, CORE, {"prompt": "a fox", "aspect_ratio": "16:9"})["images"][0]
+    titan = invoke(client, TITAN_V2, titan_text("a lighthouse", numberOfImages=2, width=1024, height=1024))["images"]
+    assert drawn == [(1024, 1024), STABILITY_SIZES["16:9"]]  # one drawing per size, reused by every call
+    assert len({first, second, *titan}) == 4  # unique bytes: the app decodes and stores each one
+    pictures = [decode(b) for b in (first, second, *titan)]
+    assert all(np.array_equal(np.asarray(pictures[0]), np.asarray(p)) for p in pictures[1:])
+    assert "a fox | seed 5" in pictures[0].info["Comment"]
+    assert decode(wide).size == STABILITY_SIZES["16:9"]
+    fake_bedrock._stock.clear()
+
+
 @pytest.mark.parametrize(
     ("model_id", "body", "fragment"),
     [
