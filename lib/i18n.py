@@ -219,8 +219,15 @@ def format_number(value: float, digits: int | None = None) -> str:
 
 def format_usd(value: float, digits: int = 3) -> str:
     """A price in US dollars with `digits` decimals ("$0.040"; Korean: "US$0.040")."""
+    return _usd(value, digits, babel_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _usd(value: float, digits: int, locale: str) -> str:
+    """Babel's currency formatting, once per price and language: a page shows the same few prices on every run,
+    and formatting one took longer than the rest of the sidebar's totals."""
     pattern = _pattern("¤#,##0" + ("." + "0" * digits if digits > 0 else ""))
-    return format_currency(value, "USD", format=pattern, currency_digits=False, locale=_locale(babel_locale()))
+    return format_currency(value, "USD", format=pattern, currency_digits=False, locale=_locale(locale))
 
 
 def format_datetime(value: datetime | float, width: str = "short") -> str:

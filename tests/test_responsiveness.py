@@ -314,8 +314,12 @@ def test_history_totals_are_read_again_only_after_a_write(isolated_env, monkeypa
     at.run()
     at.run()
     assert len(asked) == 1  # nothing written: the sidebar kept what it read
-    HistoryStore(isolated_env / "data").record_answer("k", "An answer.", model_id="m", model_label="Model",
-                                                      region="us-east-1", cost_usd=0.5, owner="local")
+    store = HistoryStore(isolated_env / "data")
+    store.claim_job("j1", "local", "lab2", "key", "Generate", "Model")
+    at.run()
+    assert len(asked) == 1  # a job's claim is a write, but not one the totals count
+    store.record_answer("k", "An answer.", model_id="m", model_label="Model", region="us-east-1", cost_usd=0.5,
+                        owner="local")
     at.run()
     assert len(asked) == 2
     assert any("$0.500" in c.value for c in at.sidebar.caption)

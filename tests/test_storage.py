@@ -133,6 +133,39 @@ def test_a_recorded_entry_is_what_reading_it_back_gives(stores):
     assert [img.index for img in made.inputs] == [0, 1]
 
 
+def test_a_recorded_answer_is_what_reading_it_back_gives(stores):
+    one, two = stores
+    made = one.record_answer("conv", "An owl.", model_id="m", model_label="M", region="us-east-1", input_tokens=12,
+                             output_tokens=3, cost_usd=0.002, latency_s=0.4, prompt="What is it?", after_cancel=True,
+                             owner="alice")
+    assert made == two.get_answer(made.id, ALICE)
+
+
+def test_an_attendees_totals_version_follows_only_what_their_totals_count(stores):
+    """The sidebar keeps an attendee's totals until this number moves: others' writes must not move it, and
+    every write of theirs (an instructor's deletion included) must."""
+    store, _ = stores
+    seen = store.totals_version(ALICE)
+    class_view = store.totals_version(TEACHER)
+    store.record(result("bob's owl"), "lab2", owner="bob")
+    store.record_answer("c1", "Bob's answer.", model_id="m", model_label="M", region="us-east-1", owner="bob")
+    assert store.totals_version(TEACHER) != class_view  # the class view counts everybody's
+    class_view = store.totals_version(TEACHER)
+    store.claim_job("job-v", "bob", "lab2", "key-v", "Generate", "SD 3.5")  # not a result: counted by nobody
+    assert store.totals_version(ALICE) == seen and store.totals_version(TEACHER) == class_view
+    steps = [lambda: store.record(result("alice's fox"), "lab2", owner="alice"),
+             lambda: store.record_answer("c2", "Hers.", model_id="m", model_label="M", region="us-east-1",
+                                         owner="alice"),
+             lambda: store.delete(store.recent(viewer=ALICE)[0].id, TEACHER),
+             lambda: store.delete_answer(store.recent_answers(viewer=ALICE)[0].id, TEACHER)]
+    for step in steps:
+        before = store.totals_version(ALICE)
+        step()
+        assert store.totals_version(ALICE) != before
+    before = store.totals_version(ALICE)
+    assert not store.delete_answer("no-such-answer", ALICE) and store.totals_version(ALICE) == before
+
+
 def test_a_result_is_stored_with_both_previews_from_one_decode(stores, monkeypatch):
     """History's thumbnail and the lab's display copy are made when the result is stored, decoding it once."""
     import lib.imaging as imaging

@@ -109,7 +109,8 @@ def _credential_key(settings: Settings) -> str:
     import hashlib
     import os
 
-    aws = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))
+    environ = os.environ
+    aws = sorted((k, environ[k]) for k in environ if k.startswith("AWS_"))  # decodes the values of AWS_ ones only
     return hashlib.sha256(repr((settings.profile, aws)).encode()).hexdigest()
 
 

@@ -43,23 +43,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlc
     cursor.close()
 
 
-_commits: dict[str, int] = {}  # engine URL -> transactions this process committed through it
-_commits_lock = threading.Lock()
-
-
-def commits(engine: Engine) -> int:
-    """How many write transactions this process has committed through `engine`: a page can keep what it read
-    until this number changes (another server's writes are not counted)."""
-    return _commits.get(str(engine.url), 0)
-
-
-def _counted(url: str):  # noqa: ANN202 - SQLAlchemy's event signature
-    def on_commit(_connection) -> None:  # noqa: ANN001
-        with _commits_lock:
-            _commits[url] = _commits.get(url, 0) + 1
-    return on_commit
-
-
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 
 
@@ -106,7 +89,6 @@ def engine_for(url: str) -> Engine:
             _one_writer_at_a_time(engine)
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        event.listen(engine, "commit", _counted(str(engine.url)))
         migrate(engine)
         _engines[url] = engine
         return engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ CLAIM_EXPIRES_S = 900.0  # longer than any model call with its retries (read tim
 # Results and answers imported from an instructor's results pack (lib/storage/packs.py): every attendee may
 # replay them, none lists them as their own, and they are not spend of this class.
 PACK_OWNER = "pack"
+# (database URL, owner) -> writes this process made to that owner's results and answers (see totals_version);
+# _EVERYONE counts them all
+_owner_writes: dict[tuple[str, str], int] = {}
+_EVERYONE = "\x00everyone"
+_owner_writes_lock = threading.Lock()
 
 meta = sa.MetaData()
 results = sa.Table(
@@ -258,6 +264,7 @@ class HistoryStore:
             db.execute(results.insert().values(**row))
             if rows:
                 db.execute(images.insert(), rows)
+        self._wrote(owner)
         # The entry as written, without reading it back (two queries less for every result of a class).
         entry = self._entry(SimpleNamespace(**row), [self._image(SimpleNamespace(**r)) for r in rows])
         for img, (data, _seed) in zip(entry.outputs, outputs):  # History's thumbnail and the lab's display copy:
@@ -267,8 +274,8 @@ class HistoryStore:
     def delete(self, entry_id: str, viewer: Viewer | None = None) -> bool:
         """Forget a result the viewer may see; image blobs still used by another result stay."""
         with self.engine.begin() as db:
-            row = db.execute(sa.select(results.c.id).where(results.c.id == entry_id,
-                                                           _visible(results, viewer))).first()
+            row = db.execute(sa.select(results.c.id, results.c.owner).where(results.c.id == entry_id,
+                                                                            _visible(results, viewer))).first()
             if row is None:
                 return False
             files = [r.file for r in db.execute(sa.select(images.c.file).where(images.c.result_id == entry_id))]
@@ -276,6 +283,7 @@ class HistoryStore:
             db.execute(results.delete().where(results.c.id == entry_id))
             unused = [name for name in set(files)
                       if db.execute(sa.select(images.c.id).where(images.c.file == name).limit(1)).first() is None]
+        self._wrote(row.owner)
         for name in unused:
             self.blobs.delete(name)
             self.blobs.delete(thumbnail_name(name))
@@ -376,16 +384,19 @@ class HistoryStore:
 
         `prompt` is the question it answers (the last user turn), shown in History.
         """
-        answer_id = uuid.uuid4().hex[:12]
+        answer = StoredAnswer(id=uuid.uuid4().hex[:12], created_at=time.time(), lab=lab,
+                              conversation_key=conversation_key, model_id=model_id, model_label=model_label,
+                              region=region, text=text, input_tokens=input_tokens, output_tokens=output_tokens,
+                              cost_usd=cost_usd, latency_s=latency_s, prompt=prompt, after_cancel=after_cancel,
+                              owner=owner)
         with self.engine.begin() as db:
             db.execute(chat_answers.insert().values(
-                id=answer_id, created_at=time.time(), lab=lab, conversation_key=conversation_key, model_id=model_id,
-                model_label=model_label, region=region, answer=text, input_tokens=input_tokens,
+                id=answer.id, created_at=answer.created_at, lab=lab, conversation_key=conversation_key,
+                model_id=model_id, model_label=model_label, region=region, answer=text, input_tokens=input_tokens,
                 output_tokens=output_tokens, cost_usd=cost_usd, latency_s=latency_s, prompt=prompt,
                 after_cancel=int(after_cancel), owner=owner))
-        found = self.get_answer(answer_id)
-        assert found is not None
-        return found
+        self._wrote(owner)
+        return answer  # as written, not read back (one query less for every answer of a class)
 
     def find_answer(self, conversation_key: str, viewer: Viewer | None = None) -> StoredAnswer | None:
         """The newest Bedrock answer to exactly this conversation (see lib.chat.conversation_fingerprint)."""
@@ -405,9 +416,13 @@ class HistoryStore:
 
     def delete_answer(self, answer_id: str, viewer: Viewer | None = None) -> bool:
         with self.engine.begin() as db:
-            done = db.execute(chat_answers.delete().where(chat_answers.c.id == answer_id,
-                                                          _visible(chat_answers, viewer)))
-            return done.rowcount > 0
+            owner = db.execute(sa.select(chat_answers.c.owner).where(chat_answers.c.id == answer_id,
+                                                                     _visible(chat_answers, viewer))).scalar()
+            if owner is None:
+                return False
+            db.execute(chat_answers.delete().where(chat_answers.c.id == answer_id))
+        self._wrote(owner)
+        return True
 
     def _answers(self, *where: Any, viewer: Viewer | None, limit: int = 1, offset: int = 0,
                  replay: bool = False) -> list[StoredAnswer]:
@@ -423,6 +438,24 @@ class HistoryStore:
                              owner=r.owner) for r in rows]
 
     # -- totals -----------------------------------------------------------
+    def _wrote(self, owner: str) -> None:
+        url = str(self.engine.url)
+        with _owner_writes_lock:
+            for key in ((url, owner), (url, _EVERYONE)):
+                _owner_writes[key] = _owner_writes.get(key, 0) + 1
+
+    def totals_version(self, viewer: Viewer | None = None) -> int:
+        """A number that changes whenever this process writes something `totals(viewer)` counts.
+
+        Why: the sidebar shows the totals on every script run. Keyed by every commit, a class's constant
+        writes (job claims, other attendees' results) made every attendee's cached totals stale at once; an
+        attendee's totals change only with their own results and answers, the class view (an instructor, a
+        laptop's single user) with anybody's. Other servers' writes are not seen here: a reader keeps a value
+        for a few seconds only.
+        """
+        who = _EVERYONE if viewer is None or viewer.instructor else viewer.owner
+        return _owner_writes.get((str(self.engine.url), who), 0)
+
     def totals(self, viewer: Viewer | None = None) -> tuple[int, float]:
         """(number of results, total estimated cost in USD of results and answers) the viewer may see."""
         with self.engine.connect() as db:

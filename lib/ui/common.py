@@ -145,13 +145,11 @@ _totals: dict[tuple[str, str, bool], tuple[float, int, tuple[int, float]]] = {}
 
 
 def _history_totals(store: HistoryStore, who: Viewer) -> tuple[int, float]:
-    """The sidebar's History totals, read again only after this process wrote to the store (or 5 s later).
+    """The sidebar's History totals, read again only after this process wrote to what they count (or 5 s later).
 
     Why: two aggregate queries on every script run were a fifth of the server's work with a class on it.
     """
-    from lib.storage.db import commits
-
-    key, version, now = (str(store.engine.url), who.owner, who.instructor), commits(store.engine), time.monotonic()
+    key, version, now = (str(store.engine.url), who.owner, who.instructor), store.totals_version(who), time.monotonic()
     kept = _totals.get(key)
     if kept is not None and kept[1] == version and now - kept[0] < TOTALS_KEEP_S:
         return kept[2]
