@@ -137,3 +137,65 @@ def test_a_job_that_ends_tells_its_listeners_once_with_its_outcome():
     assert sorted(heard, key=lambda h: h[0] != first.id) == [(first.id, JobState.DONE, ["entry-1"]),
                                                               (last.id, JobState.DONE, ["entry-2"])]
     assert runner.get(first.id).result == ["entry-1"]
+
+
+# -- a wake-up never takes a queued click's place ----------------------------------------------------------
+
+
+def _queued_stroke():
+    """Streamlit's own request queue holding a stroke on a canvas in a fragment (its value waits for the run)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    stroke = WidgetStates()
+    state = stroke.widgets.add()
+    state.id, state.json_value = "lab7-canvas", '{"objects": ["a stroke"]}'
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(widget_states=stroke, fragment_id="canvas-fragment"))
+    return requests
+
+
+def _wake_up_message():
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = "job-watch-fragment", True
+    return msg
+
+
+def test_streamlit_folds_a_wake_up_into_a_queued_click_and_drops_its_values():
+    """Why `_deliver` looks at the queue first: folded together, the newer request's widget values win, and a
+    wake-up has none. (Should a later Streamlit keep the click's values, this test says so.)"""
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+
+    requests = _queued_stroke()
+    requests.request_rerun(RerunData(widget_states=_wake_up_message().rerun_script.widget_states,
+                                     fragment_id="job-watch-fragment"))
+    assert [w.id for w in requests._rerun_data.widget_states.widgets] == []  # the stroke is gone
+
+
+def test_a_wake_up_is_not_sent_while_the_browser_has_a_rerun_queued():
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
+
+    from lib.ui import jobs as ui_jobs
+
+    sent: list[str] = []
+
+    def runtime_with(session):
+        return SimpleNamespace(get_app_session=lambda session_id: session,
+                               handle_backmsg=lambda session_id, msg: sent.append(session_id))
+
+    queued = _queued_stroke()
+    ui_jobs._deliver(runtime_with(SimpleNamespace(_scriptrunner=SimpleNamespace(_requests=queued))), "s1",
+                     _wake_up_message())
+    assert sent == []  # not folded in: the stroke keeps its value, the queued run (or the tick) shows the end
+    assert [w.id for w in queued._rerun_data.widget_states.widgets] == ["lab7-canvas"]
+
+    running = SimpleNamespace(_scriptrunner=SimpleNamespace(_requests=ScriptRequests()))  # nothing queued
+    ui_jobs._deliver(runtime_with(running), "s2", _wake_up_message())
+    ui_jobs._deliver(runtime_with(SimpleNamespace(_scriptrunner=None)), "s3", _wake_up_message())  # idle
+    ui_jobs._deliver(runtime_with(None), "s4", _wake_up_message())  # the session closed
+    ui_jobs._deliver(SimpleNamespace(handle_backmsg=lambda *a: sent.append("x")), "s5", _wake_up_message())
+    assert sent == ["s2", "s3"]  # a Streamlit whose queue can't be read gets no wake-up, and nothing raises

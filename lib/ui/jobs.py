@@ -202,10 +202,37 @@ def _wake(job: Job) -> None:
 
 
 def _deliver(runtime: Any, session_id: str, msg: Any) -> None:
+    """On Streamlit's event loop (where the browser's own messages are handled too, so nothing comes between)."""
     try:
+        if _browser_rerun_pending(runtime, session_id):
+            return
         runtime.handle_backmsg(session_id, msg)
     except Exception:  # noqa: BLE001 - a session that closed meanwhile, a server stopping
         log.debug("could not wake session %s", session_id, exc_info=True)
+
+
+def _browser_rerun_pending(runtime: Any, session_id: str) -> bool:
+    """True when the session already has a rerun queued (or when that can't be told): then no wake-up is sent.
+
+    Why: Streamlit folds a queued rerun and a new one into one, and the newer one's widget values win. A
+    wake-up carries none (the browser's are not known here), so folded into, say, a stroke on lab 7's canvas
+    that waits behind the running script, it would drop that stroke. The queued run, or the fragment's next
+    tick (TICK_S), shows the job's end instead. Reads Streamlit's request queue, not a public API; should that
+    change, no wake-ups are sent and the timers carry on (tests/test_job_wakeup.py notices).
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+        session = runtime.get_app_session(session_id)
+        if session is None:
+            return True  # gone: nothing to wake
+        script_runner = session._scriptrunner  # noqa: SLF001
+        if script_runner is None:
+            return False  # idle, nothing queued
+        return script_runner._requests._state != ScriptRequestType.CONTINUE  # noqa: SLF001 - RERUN or STOP
+    except Exception:  # noqa: BLE001 - another Streamlit
+        log.debug("can't see session %s's queue; no wake-up", session_id, exc_info=True)
+        return True
 
 
 on_finish(_wake)
