@@ -113,3 +113,14 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def idle(page) -> None:
+    """Wait until the page's script runs are over (Streamlit's running indicator is gone).
+
+    Why: a click on a widget that the running script is about to redraw can land on the old one (a radio whose
+    options changed gets a new id), and that click is then lost; a person would click again, a test fails.
+    """
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    page.wait_for_timeout(300)

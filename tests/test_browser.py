@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser_support import chromium_page, chromium_path, shot, streamlit_server
+from browser_support import chromium_page, chromium_path, idle, shot, streamlit_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -159,9 +159,12 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         # Lab 4: outpainting with a placed rectangle — the overlay tints everything but the cup.
         page.goto(f"{app_url}/masking")
         wait_for_app(page)
+        idle(page)
         shot(page, "lab4-empty")
         page.get_by_text("OUTPAINTING", exact=True).click()
+        idle(page)  # the mask choices are redrawn for outpainting: a click before that can land on the old ones
         page.get_by_text("Rectangles", exact=True).click()
+        idle(page)
         page.get_by_role("combobox", name="Placements").click()
         page.get_by_role("option", name="Cup of coffee").click()
         page.keyboard.press("Escape")
