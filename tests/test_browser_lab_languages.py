@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import chromium_page, chromium_path
+from browser_support import chromium_page, chromium_path, idle
 from test_browser import app_url  # noqa: F401  (the app against the fake endpoint, started once per module)
 from test_browser_languages import PHONE, PROJECTOR, heading, view
 
@@ -18,12 +18,6 @@ pytestmark = [
                                                        "(scripts/run_tests.sh installs it)"),
 ]
 CANVAS = "Amazon Nova Canvas"  # reads English prompts only
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
-    page.wait_for_timeout(300)
 
 
 def choose(page, key: str, option: str) -> None:

@@ -12,7 +12,7 @@ import io
 import pytest
 from PIL import Image
 
-from browser_support import ARTIFACTS, chromium_page, chromium_path
+from browser_support import ARTIFACTS, chromium_page, chromium_path, idle
 from test_browser import app_url, wait_for_app  # noqa: F401  (the app against the fake endpoint, once per module)
 
 pytestmark = [
@@ -30,12 +30,6 @@ def view(page, name: str) -> None:
     """What a person sees in a 1280×900 window, scrolled to the element last brought into view."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
-    page.wait_for_timeout(300)
 
 
 def open_lab(page, url: str) -> None:
