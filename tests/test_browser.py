@@ -31,6 +31,7 @@ def wait_for_app(page) -> None:
     page.get_by_role("heading", level=1).first.wait_for()
     page.get_by_text("Connection").wait_for()  # app.py's sidebar: the page ran under st.navigation
     assert page.get_by_text("Page not found").count() == 0
+    idle(page)  # the lab's own part is drawn after the sidebar: a click before its run ends can be lost
 
 
 def test_generate_see_download_and_send_to_variation(app_url, fake_bedrock, tmp_path):
@@ -159,7 +160,6 @@ def test_editing_labs_overlay_result_and_error_states(app_url, fake_bedrock):
         # Lab 4: outpainting with a placed rectangle — the overlay tints everything but the cup.
         page.goto(f"{app_url}/masking")
         wait_for_app(page)
-        idle(page)
         shot(page, "lab4-empty")
         page.get_by_text("OUTPAINTING", exact=True).click()
         idle(page)  # the mask choices are redrawn for outpainting: a click before that can land on the old ones
