@@ -384,19 +384,14 @@ class HistoryStore:
 
         `prompt` is the question it answers (the last user turn), shown in History.
         """
-        answer = StoredAnswer(id=uuid.uuid4().hex[:12], created_at=time.time(), lab=lab,
-                              conversation_key=conversation_key, model_id=model_id, model_label=model_label,
-                              region=region, text=text, input_tokens=input_tokens, output_tokens=output_tokens,
-                              cost_usd=cost_usd, latency_s=latency_s, prompt=prompt, after_cancel=after_cancel,
-                              owner=owner)
+        row = dict(id=uuid.uuid4().hex[:12], created_at=time.time(), lab=lab, conversation_key=conversation_key,
+                   model_id=model_id, model_label=model_label, region=region, answer=text, input_tokens=input_tokens,
+                   output_tokens=output_tokens, cost_usd=cost_usd, latency_s=latency_s, prompt=prompt,
+                   after_cancel=int(after_cancel), owner=owner)
         with self.engine.begin() as db:
-            db.execute(chat_answers.insert().values(
-                id=answer.id, created_at=answer.created_at, lab=lab, conversation_key=conversation_key,
-                model_id=model_id, model_label=model_label, region=region, answer=text, input_tokens=input_tokens,
-                output_tokens=output_tokens, cost_usd=cost_usd, latency_s=latency_s, prompt=prompt,
-                after_cancel=int(after_cancel), owner=owner))
+            db.execute(chat_answers.insert().values(**row))
         self._wrote(owner)
-        return answer  # as written, not read back (one query less for every answer of a class)
+        return self._answer(SimpleNamespace(**row))  # as written, not read back (one query less per answer)
 
     def find_answer(self, conversation_key: str, viewer: Viewer | None = None) -> StoredAnswer | None:
         """The newest Bedrock answer to exactly this conversation (see lib.chat.conversation_fingerprint)."""
@@ -431,11 +426,15 @@ class HistoryStore:
                  .order_by(chat_answers.c.created_at.desc(), chat_answers.c.id).limit(limit).offset(offset))
         with self.engine.connect() as db:
             rows = db.execute(query).all()
-        return [StoredAnswer(id=r.id, created_at=r.created_at, lab=r.lab, conversation_key=r.conversation_key,
-                             model_id=r.model_id, model_label=r.model_label, region=r.region, text=r.answer,
-                             input_tokens=r.input_tokens, output_tokens=r.output_tokens, cost_usd=r.cost_usd,
-                             latency_s=r.latency_s, prompt=r.prompt, after_cancel=bool(r.after_cancel),
-                             owner=r.owner) for r in rows]
+        return [self._answer(r) for r in rows]
+
+    @staticmethod
+    def _answer(r: Any) -> StoredAnswer:
+        """An answer from its chat_answers row (read back, or just written)."""
+        return StoredAnswer(id=r.id, created_at=r.created_at, lab=r.lab, conversation_key=r.conversation_key,
+                            model_id=r.model_id, model_label=r.model_label, region=r.region, text=r.answer,
+                            input_tokens=r.input_tokens, output_tokens=r.output_tokens, cost_usd=r.cost_usd,
+                            latency_s=r.latency_s, prompt=r.prompt, after_cancel=bool(r.after_cancel), owner=r.owner)
 
     # -- totals -----------------------------------------------------------
     def _wrote(self, owner: str) -> None:
